@@ -47,10 +47,13 @@ static inline uint64_t rdt_seq32_expand(uint64_t expected, uint32_t wire)
 {
 	uint64_t candidate = (expected & ~(RDT_SEQ32_WIN - 1)) | wire;
 
-	if (candidate + RDT_SEQ32_HWIN <= expected &&
+	/* Written as differences so that nothing overflows near 2^64. */
+	if (expected >= RDT_SEQ32_HWIN &&
+	    candidate <= expected - RDT_SEQ32_HWIN &&
 	    candidate < UINT64_MAX - RDT_SEQ32_WIN)
 		return candidate + RDT_SEQ32_WIN;
-	if (candidate > expected + RDT_SEQ32_HWIN && candidate >= RDT_SEQ32_WIN)
+	if (candidate > expected && candidate - expected > RDT_SEQ32_HWIN &&
+	    candidate >= RDT_SEQ32_WIN)
 		return candidate - RDT_SEQ32_WIN;
 	return candidate;
 }

@@ -114,9 +114,11 @@ struct rdt_pkt_ack {
 
 /*
  * A decoded datagram.  Which fields mean something depends on |type| (and
- * for DATA on |flags|); the rest are zero after decoding.  |token| and
- * |data| point into the buffer that was decoded: they are borrowed and
- * valid only as long as that buffer is.
+ * for DATA on |flags|); the rest are zero after decoding, except that
+ * ack.ranges past ack.nranges are left as they were (clearing them would
+ * cost a 256-byte write per datagram).  |token| and |data| point into the
+ * buffer that was decoded: they are borrowed and valid only as long as
+ * that buffer is.
  */
 struct rdt_pkt {
 	uint8_t type;
@@ -154,18 +156,25 @@ struct rdt_pkt {
  * and returns the number of bytes written.  Returns RDT_ERR_NOBUF if the
  * datagram does not fit, RDT_ERR_INVALID if |pkt| is not encodable (unknown
  * type, a flag not allowed for the type, nranges or token_len too large,
- * F_FIN without F_STREAM, data_len > 0 with a NULL |data|).  |dst| is
- * untouched beyond the returned length.
+ * F_FIN without F_STREAM, F_STREAM with data_len 0 but no F_FIN, data_len
+ * > 0 with a NULL |data|, token_len > 0 with a NULL |token|, max_dgram
+ * below RDT_PKT_MIN_DGRAM, or a datagram longer than RDT_PKT_MAX_DGRAM):
+ * it never builds what rdt_pkt_decode would reject.  Fields of sections
+ * |pkt| does not carry are ignored.  An INIT is padded to exactly
+ * RDT_PKT_INIT_MIN_SIZE.  |dst| is untouched beyond the returned length,
+ * and entirely on error.
  */
 rdt_ssize rdt_pkt_encode(uint8_t *dst, size_t dstlen,
 			 const struct rdt_pkt *pkt);
 
 /*
  * rdt_pkt_decode checks and parses the |len| bytes at |src| into |pkt|.
- * Returns 0, or RDT_ERR_MALFORMED (too short, bad lengths, bad type, flags,
- * reserved byte or padding, trailing bytes), RDT_ERR_CHECKSUM (CRC
- * mismatch) or RDT_ERR_VERSION.  The CRC is checked before any field is
- * trusted.  On error |pkt| is unspecified.
+ * Returns 0, or RDT_ERR_MALFORMED (too short or longer than
+ * RDT_PKT_MAX_DGRAM, bad lengths, bad type, flags, reserved byte or
+ * padding, trailing bytes, max_dgram below RDT_PKT_MIN_DGRAM, an empty
+ * STREAM section without F_FIN), RDT_ERR_CHECKSUM (CRC mismatch) or
+ * RDT_ERR_VERSION.  The CRC is checked before any field is trusted, the
+ * version right after it.  On error |pkt| is unspecified.
  */
 int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len);
 

@@ -1,0 +1,54 @@
+/*
+ * cc.c: the registry of congestion-control algorithms and the one entry
+ * point that sets a connection's struct rdt_cc up.
+ *
+ * What lives here:
+ *   algorithms[]      every known ops table, the default first; adding an
+ *                     algorithm (CUBIC, BBR) is one line here plus its own
+ *                     cc_<name>.c;
+ *   rdt_cc_find       lookup by name, for the socket option that picks one;
+ *   rdt_cc_default    the first entry of the table;
+ *   rdt_cc_init       clears the shared state and calls the ops' init.
+ */
+#include <string.h>
+
+#include "cc.h"
+
+/* Known algorithms; the first one is the default. */
+static const struct rdt_cc_ops *const algorithms[] = {
+	&rdt_cc_newreno,
+};
+
+#define N_ALGORITHMS (sizeof(algorithms) / sizeof(algorithms[0]))
+
+const struct rdt_cc_ops *rdt_cc_find(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < N_ALGORITHMS; i++)
+		if (strcmp(algorithms[i]->name, name) == 0)
+			return algorithms[i];
+	return NULL;
+}
+
+const struct rdt_cc_ops *rdt_cc_default(void)
+{
+	return algorithms[0];
+}
+
+void rdt_cc_init(struct rdt_cc *cc, const struct rdt_cc_ops *ops, size_t mss,
+		 rdt_tstamp now)
+{
+	/*
+	 * Start from all-zero so an algorithm's init only has to set what
+	 * differs, and nothing of a previous algorithm's priv[] survives a
+	 * switch.  A NULL |ops| means "the default", which lets a connection
+	 * pass its configured choice through unchecked.
+	 */
+	memset(cc, 0, sizeof(*cc));
+	cc->ops = ops ? ops : rdt_cc_default();
+	cc->mss = mss;
+	cc->ops->init(cc, mss, now);
+}
