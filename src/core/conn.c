@@ -1,0 +1,448 @@
+/*
+ * conn.c: a connection's life cycle and its application side.
+ *
+ *   rdt_conn_config_default, rdt_conn_client_new, rdt_conn_server_new,
+ *   rdt_conn_del                    creation and teardown
+ *   rdt_conn_send, rdt_conn_recv,   the application's bytes in and out
+ *   rdt_conn_shutdown, rdt_conn_abort
+ *   conn_after_event                state and timer bookkeeping run at
+ *                                   the end of every public call
+ *   rdt_conn_get_info and accessors observability
+ *
+ * Datagrams in are in conn_in.c, datagrams out in conn_out.c, timers in
+ * conn_timer.c.
+ */
+#include <string.h>
+
+#include "conn_int.h"
+#include "err.h"
+#include "../wire/pkt.h"
+
+void rdt_conn_config_default(struct rdt_conn_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_dgram = 1400;
+	cfg->sndbuf = 4u << 20;
+	cfg->rcvbuf = 4u << 20;
+	cfg->initial_rtt = 333 * RDT_MS;
+	cfg->min_rto = 200 * RDT_MS;
+	cfg->max_rto = 30 * RDT_S;
+	cfg->max_ack_delay = 25 * RDT_MS;
+	cfg->user_timeout = 60 * RDT_S;
+}
+
+static int config_valid(const struct rdt_conn_config *cfg)
+{
+	return cfg->rand64 != NULL &&
+	       cfg->max_dgram >= RDT_PKT_INIT_MIN_SIZE &&
+	       cfg->max_dgram <= RDT_PKT_MAX_DGRAM &&
+	       cfg->sndbuf >= cfg->max_dgram && cfg->sndbuf <= CONN_MAX_BUF &&
+	       cfg->rcvbuf >= cfg->max_dgram && cfg->rcvbuf <= CONN_MAX_BUF &&
+	       cfg->min_rto <= cfg->max_rto && cfg->user_timeout > 0;
+}
+
+/* A connection ID of 0 is reserved for INIT's dcid. */
+static uint64_t nonzero_random(const struct rdt_conn_config *cfg)
+{
+	uint64_t v;
+
+	do
+		v = cfg->rand64(cfg->rand_ctx);
+	while (v == 0);
+	return v;
+}
+
+static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
+		    const struct rdt_mem *mem, rdt_tstamp now)
+{
+	struct rdt_conn *conn;
+
+	if (pconn == NULL || cfg == NULL || mem == NULL || !config_valid(cfg))
+		return RDT_ERR_INVALID;
+	conn = rdt_mem_calloc(mem, 1, sizeof(*conn));
+	if (conn == NULL)
+		return RDT_ERR_NOMEM;
+	conn->cfg = *cfg;
+	conn->mem = mem;
+	conn->sndcap = cfg->sndbuf;
+	conn->rcvcap = cfg->rcvbuf;
+	conn->sndbuf = rdt_mem_malloc(mem, conn->sndcap);
+	conn->rcvbuf = rdt_mem_malloc(mem, conn->rcvcap);
+	if (conn->sndbuf == NULL || conn->rcvbuf == NULL) {
+		rdt_mem_free(mem, conn->sndbuf);
+		rdt_mem_free(mem, conn->rcvbuf);
+		rdt_mem_free(mem, conn);
+		return RDT_ERR_NOMEM;
+	}
+	rdt_ranges_init(&conn->rcv_pns, CONN_MAX_RCV_PN_RANGES, mem);
+	rdt_ranges_init(&conn->ooo, CONN_MAX_OOO_RANGES, mem);
+	rdt_ranges_init(&conn->sacked, CONN_MAX_SACK_RANGES, mem);
+	rdt_ranges_init(&conn->rtx, CONN_MAX_RTX_RANGES, mem);
+	rdt_sent_init(&conn->sent, CONN_MAX_SENT, mem);
+	rdt_rtt_init(&conn->rtt, cfg->initial_rtt);
+	rdt_cc_init(&conn->cc, cfg->cc ? cfg->cc : rdt_cc_default(),
+		    cfg->max_dgram, now);
+
+	conn->local_cid = nonzero_random(cfg);
+	if (cfg->fixed_initial) {
+		conn->first_pn = cfg->initial_pn;
+		conn->local_isn = cfg->initial_isn;
+	} else {
+		/* Below 2^31, as PROTOCOL.md asks of senders. */
+		conn->first_pn = cfg->rand64(cfg->rand_ctx) >> 33;
+		conn->local_isn = (uint32_t)cfg->rand64(cfg->rand_ctx);
+	}
+	conn->next_pn = conn->first_pn;
+	conn->max_dgram = cfg->max_dgram;
+	conn->created = now;
+	conn->ack_deadline = RDT_TSTAMP_NEVER;
+	conn->loss_time = RDT_TSTAMP_NEVER;
+	conn->persist_next = RDT_TSTAMP_NEVER;
+	conn->close_deadline = RDT_TSTAMP_NEVER;
+	conn->pkt_threshold = CONN_PKT_THRESHOLD;
+	conn->last_progress = now;
+	conn->last_recv = now;
+	conn->hs_due = 1;
+	conn->hs_next = RDT_TSTAMP_NEVER;
+	*pconn = conn;
+	return 0;
+}
+
+int rdt_conn_client_new(struct rdt_conn **pconn,
+			const struct rdt_conn_config *cfg,
+			const struct rdt_mem *mem, rdt_tstamp now)
+{
+	int rv = conn_new(pconn, cfg, mem, now);
+
+	if (rv == 0)
+		(*pconn)->state = RDT_CONN_SYN_SENT;
+	return rv;
+}
+
+int rdt_conn_server_new(struct rdt_conn **pconn,
+			const struct rdt_conn_config *cfg,
+			const struct rdt_mem *mem, const struct rdt_pkt *init,
+			rdt_tstamp now)
+{
+	struct rdt_conn *conn;
+	int rv;
+
+	if (init == NULL || init->type != RDT_PKT_INIT || init->scid == 0)
+		return RDT_ERR_INVALID;
+	rv = conn_new(pconn, cfg, mem, now);
+	if (rv != 0)
+		return rv;
+	conn = *pconn;
+	conn->is_server = 1;
+	conn->state = RDT_CONN_SYN_RCVD;
+	conn->peer_cid = init->scid;
+	conn->peer_isn = init->isn;
+	conn->peer_edge = init->window;
+	if (init->max_dgram < conn->max_dgram)
+		conn->max_dgram = init->max_dgram;
+	conn->peer_init_pn = init->pn;
+	conn->have_rcv_pn = 1;
+	conn->largest_rcv_pn = init->pn;
+	conn->largest_rcv_time = now;
+	conn->stats.pkts_received = 1;
+	return 0;
+}
+
+void rdt_conn_del(struct rdt_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	rdt_ranges_free(&conn->rcv_pns);
+	rdt_ranges_free(&conn->ooo);
+	rdt_ranges_free(&conn->sacked);
+	rdt_ranges_free(&conn->rtx);
+	rdt_sent_free(&conn->sent);
+	rdt_mem_free(conn->mem, conn->sndbuf);
+	rdt_mem_free(conn->mem, conn->rcvbuf);
+	rdt_mem_free(conn->mem, conn);
+}
+
+int conn_established(const struct rdt_conn *conn)
+{
+	return conn->state >= RDT_CONN_ESTABLISHED &&
+	       conn->state < RDT_CONN_CLOSED;
+}
+
+/* Is anything waiting for the peer to acknowledge it?  While so, the
+ * user timeout runs. */
+int conn_outstanding(const struct rdt_conn *conn)
+{
+	if (conn->state == RDT_CONN_SYN_SENT ||
+	    conn->state == RDT_CONN_SYN_RCVD)
+		return 1;
+	return conn->snd_una < conn->snd_nxt ||
+	       (conn->fin_sent && !conn->fin_acked) || conn->ping_outstanding;
+}
+
+rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff)
+{
+	return rdt_rtt_rto(&conn->rtt, conn->cfg.max_ack_delay,
+			   conn->cfg.min_rto, conn->cfg.max_rto, backoff);
+}
+
+void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now)
+{
+	(void)now;
+	if (conn->state == RDT_CONN_CLOSED)
+		return;
+	conn->error = error;
+	conn->state = RDT_CONN_CLOSED;
+	/* Tell a peer that may still be there, unless it told us. */
+	if (error == RDT_ERR_TIMEOUT || error == RDT_ERR_ABORTED) {
+		conn->reset_pending = 1;
+		conn->reset_reason = error == RDT_ERR_TIMEOUT ?
+					     RDT_RESET_TIMEOUT :
+					     RDT_RESET_ABORT;
+	}
+}
+
+/*
+ * Does our sending direction wait for the peer's window alone?  Then the
+ * persist timer must probe it (RFC 9293 3.8.6.1), or a lost window update
+ * would deadlock both sides.
+ */
+static int window_blocked(const struct rdt_conn *conn)
+{
+	return conn_established(conn) && conn->snd_end > conn->snd_nxt &&
+	       conn->snd_nxt >= conn->peer_edge &&
+	       conn->bytes_in_flight == 0 && rdt_ranges_empty(&conn->rtx);
+}
+
+static void update_state(struct rdt_conn *conn, rdt_tstamp now)
+{
+	enum rdt_conn_state next;
+
+	if (!conn_established(conn))
+		return;
+	if (conn->fin_acked && conn->peer_fin_rcvd)
+		next = RDT_CONN_TIME_WAIT;
+	else if (conn->fin_queued && conn->peer_fin_rcvd)
+		next = RDT_CONN_LAST_ACK;
+	else if (conn->fin_queued)
+		next = RDT_CONN_FIN_WAIT;
+	else if (conn->peer_fin_rcvd)
+		next = RDT_CONN_CLOSE_WAIT;
+	else
+		next = RDT_CONN_ESTABLISHED;
+	if (next == RDT_CONN_TIME_WAIT && conn->state != RDT_CONN_TIME_WAIT)
+		conn->close_deadline = now + CONN_TIME_WAIT_RTOS * conn_rto(conn, 0);
+	conn->state = next;
+}
+
+void conn_after_event(struct rdt_conn *conn, rdt_tstamp now)
+{
+	update_state(conn, now);
+	if (window_blocked(conn)) {
+		if (conn->persist_next == RDT_TSTAMP_NEVER &&
+		    !conn->ping_outstanding && !conn->ping_pending)
+			conn->persist_next =
+				now + conn_rto(conn, conn->persist_backoff);
+	} else {
+		conn->persist_next = RDT_TSTAMP_NEVER;
+		if (conn->snd_nxt < conn->peer_edge)
+			conn->persist_backoff = 0;
+	}
+}
+
+/* Copy |len| bytes between a ring of |cap| bytes at position |pos| and a
+ * flat buffer; the ring may wrap once. */
+static void ring_put(uint8_t *ring, size_t cap, uint64_t pos,
+		     const uint8_t *src, size_t len)
+{
+	size_t at = (size_t)(pos % cap);
+	size_t first = len < cap - at ? len : cap - at;
+
+	memcpy(ring + at, src, first);
+	memcpy(ring, src + first, len - first);
+}
+
+static void ring_get(const uint8_t *ring, size_t cap, uint64_t pos,
+		     uint8_t *dst, size_t len)
+{
+	size_t at = (size_t)(pos % cap);
+	size_t first = len < cap - at ? len : cap - at;
+
+	memcpy(dst, ring + at, first);
+	memcpy(dst + first, ring, len - first);
+}
+
+void conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
+		     size_t len)
+{
+	ring_put(conn->rcvbuf, conn->rcvcap, pos, src, len);
+}
+
+size_t rdt_conn_writable(const struct rdt_conn *conn)
+{
+	if (conn->fin_queued || conn->state == RDT_CONN_CLOSED)
+		return 0;
+	return conn->sndcap - (size_t)(conn->snd_end - conn->snd_una);
+}
+
+rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
+			size_t len, rdt_tstamp now)
+{
+	size_t room;
+
+	if (conn == NULL || (data == NULL && len > 0))
+		return RDT_ERR_INVALID;
+	if (conn->error != 0)
+		return conn->error;
+	if (conn->state == RDT_CONN_CLOSED)
+		return RDT_ERR_STATE;
+	if (conn->fin_queued)
+		return RDT_ERR_SHUTDOWN;
+	room = rdt_conn_writable(conn);
+	if (room == 0)
+		return len == 0 ? 0 : RDT_ERR_AGAIN;
+	if (len > room)
+		len = room;
+	ring_put(conn->sndbuf, conn->sndcap, conn->snd_end, data, len);
+	conn->snd_end += len;
+	conn_after_event(conn, now);
+	return (rdt_ssize)len;
+}
+
+/* The window edge we would advertise now. */
+uint64_t conn_rcv_edge(const struct rdt_conn *conn)
+{
+	return conn->rcv_read + conn->rcvcap;
+}
+
+static uint64_t readable_end(const struct rdt_conn *conn)
+{
+	/* The FIN takes a position but carries no byte. */
+	if (conn->peer_fin_rcvd)
+		return conn->peer_fin_off;
+	return conn->rcv_nxt;
+}
+
+size_t rdt_conn_readable(const struct rdt_conn *conn)
+{
+	return (size_t)(readable_end(conn) - conn->rcv_read);
+}
+
+int rdt_conn_peer_finished(const struct rdt_conn *conn)
+{
+	return conn->peer_fin_rcvd;
+}
+
+rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
+			int peek, rdt_tstamp now)
+{
+	size_t avail;
+	uint64_t edge;
+
+	if (conn == NULL || (buf == NULL && len > 0))
+		return RDT_ERR_INVALID;
+	avail = rdt_conn_readable(conn);
+	if (avail == 0) {
+		if (conn->peer_fin_rcvd)
+			return 0;
+		if (conn->error != 0)
+			return conn->error;
+		return conn->state == RDT_CONN_CLOSED ? 0 : RDT_ERR_AGAIN;
+	}
+	if (len > avail)
+		len = avail;
+	ring_get(conn->rcvbuf, conn->rcvcap, conn->rcv_read, buf, len);
+	if (peek)
+		return (rdt_ssize)len;
+	conn->rcv_read += len;
+	conn->stats.bytes_delivered += len;
+	/*
+	 * Announce the opened window when it grew by a quarter of the buffer,
+	 * or when the peer was nearly blocked: waiting for a later ACK would
+	 * idle the sender (the receiver side of silly-window avoidance).
+	 */
+	edge = conn_rcv_edge(conn);
+	if (conn_established(conn) && !conn->peer_fin_rcvd &&
+	    (edge - conn->adv_edge >= conn->rcvcap / 4 ||
+	     conn->adv_edge - conn->rcv_nxt < 2 * conn->max_dgram))
+		conn->ack_now = 1;
+	conn_after_event(conn, now);
+	return (rdt_ssize)len;
+}
+
+int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn == NULL)
+		return RDT_ERR_INVALID;
+	if (conn->state == RDT_CONN_CLOSED)
+		return conn->error ? conn->error : RDT_ERR_STATE;
+	conn->fin_queued = 1;
+	conn_after_event(conn, now);
+	return 0;
+}
+
+void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn != NULL)
+		conn_fail(conn, RDT_ERR_ABORTED, now);
+}
+
+enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn)
+{
+	return conn->state;
+}
+
+int rdt_conn_error(const struct rdt_conn *conn)
+{
+	return conn->error;
+}
+
+uint64_t rdt_conn_local_cid(const struct rdt_conn *conn)
+{
+	return conn->local_cid;
+}
+
+uint64_t rdt_conn_peer_cid(const struct rdt_conn *conn)
+{
+	return conn->peer_cid;
+}
+
+void rdt_conn_get_info(const struct rdt_conn *conn,
+		       struct rdt_conn_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = conn->state;
+	info->error = conn->error;
+	info->srtt = conn->rtt.srtt;
+	info->rttvar = conn->rtt.rttvar;
+	info->min_rtt = conn->rtt.min_rtt;
+	info->latest_rtt = conn->rtt.latest_rtt;
+	info->rto = conn_rto(conn, conn->pto_count);
+	info->cwnd = conn->cc.cwnd;
+	info->ssthresh = conn->cc.ssthresh;
+	info->bytes_in_flight = conn->bytes_in_flight;
+	info->peer_window = conn->peer_edge > conn->snd_nxt ?
+				    conn->peer_edge - conn->snd_nxt : 0;
+	info->pkt_threshold = conn->pkt_threshold;
+	info->stats = conn->stats;
+}
+
+const char *rdt_conn_state_name(enum rdt_conn_state state)
+{
+	switch (state) {
+	case RDT_CONN_SYN_SENT: return "SYN_SENT";
+	case RDT_CONN_SYN_RCVD: return "SYN_RCVD";
+	case RDT_CONN_ESTABLISHED: return "ESTABLISHED";
+	case RDT_CONN_FIN_WAIT: return "FIN_WAIT";
+	case RDT_CONN_CLOSE_WAIT: return "CLOSE_WAIT";
+	case RDT_CONN_LAST_ACK: return "LAST_ACK";
+	case RDT_CONN_TIME_WAIT: return "TIME_WAIT";
+	case RDT_CONN_CLOSED: return "CLOSED";
+	}
+	return "UNKNOWN";
+}
+
+void conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
+		     size_t len)
+{
+	ring_get(conn->sndbuf, conn->sndcap, pos, dst, len);
+}

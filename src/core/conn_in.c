@@ -1,0 +1,516 @@
+/*
+ * conn_in.c: what a connection does with a datagram it receives.
+ *
+ *   rdt_conn_recv_pkt      decode (CRC first), check the connection ID,
+ *                          dispatch by type; every drop is counted
+ *   on_accept / on_reset   handshake completion and abort
+ *   on_data                packet number bookkeeping, then
+ *     on_ack               acknowledged packets, RTT sample, cumulative
+ *                          point, then conn_detect_lost
+ *     on_stream            reassembly into the receive ring, FIN
+ *   conn_detect_lost       RFC 9002 6.1: packet and time thresholds,
+ *                          both raised when reordering proves them short
+ *
+ * Order of calls for one DATA datagram: on_data -> on_ack -> on_stream ->
+ * ACK scheduling.  Nothing here sends; conn_out.c picks up the flags.
+ */
+#include "conn_int.h"
+#include "err.h"
+#include "seq.h"
+#include "../wire/pkt.h"
+
+static void schedule_ack(struct rdt_conn *conn, rdt_tstamp now)
+{
+	conn->ack_eliciting_unacked++;
+	if (conn->ack_eliciting_unacked >= CONN_ACK_EVERY)
+		conn->ack_now = 1;
+	else if (conn->ack_deadline == RDT_TSTAMP_NEVER)
+		conn->ack_deadline = now + conn->cfg.max_ack_delay;
+}
+
+/* Record a received packet number; returns 0 if it is a duplicate. */
+static int note_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
+{
+	int64_t added;
+
+	if (conn->have_rcv_pn && rdt_ranges_contains(&conn->rcv_pns, pn, pn + 1))
+		return 0;
+	/* Below everything remembered: too old to tell, treat as seen. */
+	if (conn->rcv_pns.n == CONN_MAX_RCV_PN_RANGES &&
+	    pn < conn->rcv_pns.v[0].start)
+		return 0;
+	added = rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
+	if (added == RDT_ERR_NOBUF) {
+		rdt_ranges_drop_lowest(&conn->rcv_pns);
+		added = rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
+	}
+	(void)added;
+	if (!conn->have_rcv_pn || pn > conn->largest_rcv_pn) {
+		/* A jump means something before it is missing: tell the
+		 * sender at once so its loss detection starts early. */
+		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1)
+			conn->ack_now = 1;
+		conn->have_rcv_pn = 1;
+		conn->largest_rcv_pn = pn;
+		conn->largest_rcv_time = now;
+	} else {
+		conn->stats.pkts_reordered++;
+		conn->ack_now = 1;
+	}
+	return 1;
+}
+
+static void update_peer_edge(struct rdt_conn *conn, uint32_t wire_edge)
+{
+	uint64_t edge = rdt_seq32_expand(conn->snd_una,
+					 wire_edge - conn->local_isn);
+
+	/* The window only grows; an older, smaller edge is ignored, and one
+	 * absurdly far ahead is not trusted. */
+	if (edge > conn->peer_edge && edge <= conn->snd_una + CONN_MAX_BUF)
+		conn->peer_edge = edge;
+}
+
+static void on_packet_acked(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+			    rdt_tstamp now)
+{
+	if (rec->flags & RDT_SENT_LOST) {
+		/* It arrived after all: the loss was reordering.  Tolerate
+		 * as much reordering from now on (RFC 8985 7.2's spirit). */
+		uint64_t distance = conn->largest_acked - rec->pn + 1;
+
+		conn->stats.pkts_spurious_lost++;
+		if (distance > conn->pkt_threshold)
+			conn->pkt_threshold = distance > CONN_PKT_THRESHOLD_MAX ?
+						      CONN_PKT_THRESHOLD_MAX :
+						      (unsigned)distance;
+		if (conn->reo_shift < CONN_REO_SHIFT_MAX)
+			conn->reo_shift++;
+		if (conn->have_recovery_trigger &&
+		    rec->pn == conn->recovery_trigger_pn) {
+			conn->have_recovery_trigger = 0;
+			if (conn->cc.ops->on_spurious)
+				conn->cc.ops->on_spurious(&conn->cc, now);
+		}
+	} else if (rec->flags & RDT_SENT_IN_FLIGHT) {
+		conn->bytes_in_flight -= rec->size;
+		conn->cc.ops->on_ack(&conn->cc, rec->size, rec->sent_time,
+				     !!(rec->flags & RDT_SENT_APP_LIMITED),
+				     now);
+	}
+	rec->flags |= RDT_SENT_ACKED;
+	if (rec->len > 0 && rec->off + rec->len > conn->snd_una) {
+		uint64_t start = rec->off > conn->snd_una ? rec->off :
+							     conn->snd_una;
+
+		/* A full SACK table only costs needless resends. */
+		(void)rdt_ranges_add(&conn->sacked, start, rec->off + rec->len);
+		(void)rdt_ranges_remove(&conn->rtx, start, rec->off + rec->len);
+	}
+	if (rec->flags & RDT_SENT_FIN) {
+		conn->fin_acked = 1;
+		conn->fin_rtx = 0;
+	}
+}
+
+/* Drop records nobody will ask about again: acknowledged ones, and lost
+ * ones older than a few RTTs (a later ACK would only have told us about
+ * reordering that long). */
+static void trim_sent(struct rdt_conn *conn, rdt_tstamp now)
+{
+	rdt_tstamp horizon = 4 * (conn->rtt.srtt > conn->rtt.latest_rtt ?
+					  conn->rtt.srtt :
+					  conn->rtt.latest_rtt);
+
+	while (conn->sent.n > 0) {
+		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, 0);
+
+		if (!(rec->flags & RDT_SENT_ACKED) &&
+		    !((rec->flags & RDT_SENT_LOST) &&
+		      rec->sent_time + horizon < now))
+			break;
+		rdt_sent_pop_front(&conn->sent);
+	}
+}
+
+static void release_acked(struct rdt_conn *conn, uint64_t cum)
+{
+	uint64_t data_end = conn->snd_nxt;
+
+	if (cum > data_end) {
+		/* Past the last byte only the FIN can be acknowledged. */
+		conn->fin_acked = 1;
+		conn->fin_rtx = 0;
+		cum = data_end;
+	}
+	if (cum <= conn->snd_una)
+		return;
+	conn->stats.bytes_acked += cum - conn->snd_una;
+	conn->snd_una = cum;
+	rdt_ranges_remove_below(&conn->sacked, cum);
+	rdt_ranges_remove_below(&conn->rtx, cum);
+}
+
+static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
+		   rdt_tstamp now)
+{
+	rdt_pktnum largest, hi, lo;
+	uint64_t cum;
+	int newly_acked = 0, rtt_sample = 0;
+	rdt_tstamp largest_sent_time = 0;
+	unsigned i;
+
+	if (conn->next_pn == conn->first_pn)
+		goto invalid;
+	largest = rdt_seq32_expand(conn->next_pn - 1, ack->largest);
+	if (largest >= conn->next_pn || largest < conn->first_pn ||
+	    ack->first_len > largest - conn->first_pn)
+		goto invalid;
+	cum = rdt_seq32_expand(conn->snd_una, ack->cum - conn->local_isn);
+	if (cum < conn->snd_una ||
+	    cum > conn->snd_nxt + (conn->fin_sent ? 1 : 0)) {
+		/* An old cumulative point behind ours is fine (reordered
+		 * ACK); one beyond what we sent is not. */
+		if (cum > conn->snd_una)
+			goto invalid;
+		cum = conn->snd_una;
+	}
+
+	hi = largest;
+	lo = largest - ack->first_len;
+	for (i = 0;; i++) {
+		size_t k = rdt_sent_lower_bound(&conn->sent, lo);
+
+		for (; k < conn->sent.n; k++) {
+			struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
+
+			if (rec->pn > hi)
+				break;
+			if (rec->flags & RDT_SENT_ACKED)
+				continue;
+			if (rec->pn == largest &&
+			    (rec->flags & RDT_SENT_ACK_ELICITING)) {
+				rtt_sample = 1;
+				largest_sent_time = rec->sent_time;
+			}
+			on_packet_acked(conn, rec, now);
+			newly_acked = 1;
+		}
+		if (i == ack->nranges)
+			break;
+		if (lo < conn->first_pn + (uint64_t)ack->ranges[i].gap + 2)
+			break;
+		hi = lo - ack->ranges[i].gap - 2;
+		if (ack->ranges[i].len > hi - conn->first_pn)
+			break;
+		lo = hi - ack->ranges[i].len;
+	}
+
+	if (!conn->have_largest_acked || largest > conn->largest_acked) {
+		conn->have_largest_acked = 1;
+		conn->largest_acked = largest;
+	}
+	if (rtt_sample && now > largest_sent_time)
+		rdt_rtt_update(&conn->rtt, now - largest_sent_time,
+			       (rdt_tstamp)ack->ack_delay_us * RDT_US,
+			       conn->cfg.max_ack_delay);
+	if (cum > conn->snd_una || newly_acked) {
+		conn->last_progress = now;
+		conn->pto_count = 0;
+		conn->ping_outstanding = 0;
+	}
+	release_acked(conn, cum);
+	conn_detect_lost(conn, now);
+	trim_sent(conn, now);
+	return;
+invalid:
+	conn->stats.drop_invalid_ack++;
+}
+
+void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+		       int congestion, rdt_tstamp now)
+{
+	uint64_t before = conn->cc.congestion_events;
+
+	rec->flags |= RDT_SENT_LOST;
+	conn->stats.pkts_lost++;
+	if (rec->flags & RDT_SENT_IN_FLIGHT)
+		conn->bytes_in_flight -= rec->size;
+	if (rec->len > 0)
+		conn_queue_rtx(conn, rec->off, rec->len);
+	if ((rec->flags & RDT_SENT_FIN) && !conn->fin_acked)
+		conn->fin_rtx = 1;
+	if (congestion && (rec->flags & RDT_SENT_IN_FLIGHT)) {
+		conn->cc.ops->on_congestion(&conn->cc, rec->sent_time, now);
+		if (conn->cc.congestion_events != before) {
+			conn->have_recovery_trigger = 1;
+			conn->recovery_trigger_pn = rec->pn;
+		}
+	}
+}
+
+void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
+{
+	rdt_tstamp rtt, loss_delay;
+	size_t k;
+
+	conn->loss_time = RDT_TSTAMP_NEVER;
+	if (!conn->have_largest_acked)
+		return;
+	rtt = conn->rtt.srtt > conn->rtt.latest_rtt ? conn->rtt.srtt :
+						      conn->rtt.latest_rtt;
+	loss_delay = rtt + (rtt << conn->reo_shift) / 8;
+	if (loss_delay < RDT_RTT_GRANULARITY)
+		loss_delay = RDT_RTT_GRANULARITY;
+	for (k = 0; k < conn->sent.n; k++) {
+		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
+
+		if (rec->pn >= conn->largest_acked)
+			break;
+		if (rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST) ||
+		    !(rec->flags & RDT_SENT_IN_FLIGHT))
+			continue;
+		if (conn->largest_acked - rec->pn >= conn->pkt_threshold ||
+		    rec->sent_time + loss_delay <= now)
+			conn_declare_lost(conn, rec, 1, now);
+		else if (rec->sent_time + loss_delay < conn->loss_time)
+			conn->loss_time = rec->sent_time + loss_delay;
+	}
+}
+
+static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
+		      rdt_tstamp now)
+{
+	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
+					pkt->offset - conn->peer_isn);
+	uint64_t end = off + pkt->data_len;
+	uint64_t limit = conn_rcv_edge(conn);
+	uint64_t start;
+	int64_t added;
+	int fin = !!(pkt->flags & RDT_PKT_F_FIN);
+
+	if (fin) {
+		if ((conn->peer_fin_known && end != conn->peer_fin_off) ||
+		    (!conn->peer_fin_known && end < conn->rcv_nxt)) {
+			conn->stats.drop_malformed++;
+			return;
+		}
+		if (!conn->peer_fin_known &&
+		    !rdt_ranges_empty(&conn->ooo) &&
+		    conn->ooo.v[conn->ooo.n - 1].end > end) {
+			conn->stats.drop_malformed++;
+			return;
+		}
+		conn->peer_fin_known = 1;
+		conn->peer_fin_off = end;
+		conn->ack_now = 1;
+		if (conn->state == RDT_CONN_TIME_WAIT)
+			conn->close_deadline = now + CONN_TIME_WAIT_RTOS *
+							     conn_rto(conn, 0);
+	} else if (conn->peer_fin_known && end > conn->peer_fin_off) {
+		conn->stats.drop_malformed++;
+		return;
+	}
+	if (pkt->data_len > 0) {
+		if (off >= limit) {
+			conn->stats.drop_beyond_window++;
+			return;
+		}
+		if (end > limit) {
+			conn->stats.drop_beyond_window++;
+			end = limit;
+		}
+		start = off > conn->rcv_nxt ? off : conn->rcv_nxt;
+		if (end <= start) {
+			conn->stats.bytes_duplicate += pkt->data_len;
+			/* The sender resent what we have: our ACK was lost. */
+			conn->ack_now = 1;
+		} else {
+			added = rdt_ranges_add(&conn->ooo, start, end);
+			if (added < 0) {
+				conn->stats.drop_reassembly_full++;
+				return;
+			}
+			conn_rcvbuf_put(conn, start, pkt->data + (start - off),
+					(size_t)(end - start));
+			conn->stats.bytes_received += (uint64_t)added;
+			conn->stats.bytes_duplicate +=
+				pkt->data_len - (uint64_t)added;
+			if (start > conn->rcv_nxt)
+				conn->ack_now = 1;
+			if (conn->ooo.v[0].start == conn->rcv_nxt) {
+				conn->rcv_nxt = conn->ooo.v[0].end;
+				rdt_ranges_drop_lowest(&conn->ooo);
+				/* A filled hole: the sender wants to know. */
+				if (conn->ooo.n > 0)
+					conn->ack_now = 1;
+			}
+		}
+	}
+	if (conn->peer_fin_known && !conn->peer_fin_rcvd &&
+	    conn->rcv_nxt == conn->peer_fin_off) {
+		conn->rcv_nxt++;
+		conn->peer_fin_rcvd = 1;
+		conn->ack_now = 1;
+	}
+}
+
+static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
+		    rdt_tstamp now)
+{
+	rdt_pktnum pn = conn->have_rcv_pn ?
+				rdt_seq32_expand(conn->largest_rcv_pn, pkt->pn) :
+				pkt->pn;
+
+	if (!note_pn(conn, pn, now)) {
+		conn->stats.pkts_duplicate++;
+		/* A duplicate FIN or data may mean our ACK was lost. */
+		if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+			conn->ack_now = 1;
+		return;
+	}
+	if (conn->state == RDT_CONN_SYN_RCVD) {
+		conn->state = RDT_CONN_ESTABLISHED;
+		conn->hs_next = RDT_TSTAMP_NEVER;
+		conn->hs_due = 0;
+		conn->last_progress = now;
+	}
+	update_peer_edge(conn, pkt->window_edge);
+	if (pkt->flags & RDT_PKT_F_ACK)
+		on_ack(conn, &pkt->ack, now);
+	if (pkt->flags & RDT_PKT_F_STREAM)
+		on_stream(conn, pkt, now);
+	if (pkt->flags & RDT_PKT_F_PING)
+		conn->ack_now = 1;
+	if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+		schedule_ack(conn, now);
+}
+
+static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
+		      rdt_tstamp now)
+{
+	rdt_pktnum echo;
+	size_t k;
+
+	if (conn->state != RDT_CONN_SYN_SENT) {
+		/* Our answer to an earlier ACCEPT was lost: answer again. */
+		if (conn_established(conn) && pkt->scid == conn->peer_cid) {
+			(void)note_pn(conn, rdt_seq32_expand(
+					      conn->largest_rcv_pn, pkt->pn),
+				      now);
+			conn->ack_now = 1;
+		} else {
+			conn->stats.drop_state++;
+		}
+		return;
+	}
+	echo = rdt_seq32_expand(conn->next_pn - 1, pkt->echo_pn);
+	k = rdt_sent_lower_bound(&conn->sent, echo);
+	if (k == conn->sent.n || rdt_sent_at(&conn->sent, k)->pn != echo ||
+	    pkt->scid == 0) {
+		conn->stats.drop_invalid_ack++;
+		return;
+	}
+	/* The echo names the very INIT answered: an unambiguous sample. */
+	if (now > rdt_sent_at(&conn->sent, k)->sent_time)
+		rdt_rtt_update(&conn->rtt,
+			       now - rdt_sent_at(&conn->sent, k)->sent_time, 0,
+			       0);
+	while (conn->sent.n > 0)
+		rdt_sent_pop_front(&conn->sent);
+	conn->peer_cid = pkt->scid;
+	conn->peer_isn = pkt->isn;
+	conn->peer_edge = pkt->window;
+	if (pkt->max_dgram < conn->max_dgram)
+		conn->max_dgram = pkt->max_dgram;
+	conn->state = RDT_CONN_ESTABLISHED;
+	conn->hs_due = 0;
+	conn->hs_next = RDT_TSTAMP_NEVER;
+	conn->last_progress = now;
+	conn->have_rcv_pn = 1;
+	conn->largest_rcv_pn = pkt->pn;
+	conn->largest_rcv_time = now;
+	(void)rdt_ranges_add(&conn->rcv_pns, pkt->pn, (uint64_t)pkt->pn + 1);
+	conn->ack_now = 1;
+}
+
+static void on_init(struct rdt_conn *conn, const struct rdt_pkt *pkt)
+{
+	/* A retransmitted INIT: our ACCEPT was lost, send it again now. */
+	if (conn->is_server && conn->state == RDT_CONN_SYN_RCVD &&
+	    pkt->scid == conn->peer_cid) {
+		conn->peer_init_pn = pkt->pn;
+		conn->hs_due = 1;
+	} else {
+		conn->stats.drop_state++;
+	}
+}
+
+static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
+		     rdt_tstamp now)
+{
+	if (conn->state == RDT_CONN_TIME_WAIT) {
+		conn->state = RDT_CONN_CLOSED;
+		return;
+	}
+	if (conn->state == RDT_CONN_SYN_SENT &&
+	    pkt->reason == RDT_RESET_REFUSED)
+		conn_fail(conn, RDT_ERR_REFUSED, now);
+	else
+		conn_fail(conn, RDT_ERR_RESET, now);
+	/* Never answer a RESET with a RESET. */
+	conn->reset_pending = 0;
+}
+
+int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
+		      rdt_tstamp now)
+{
+	struct rdt_pkt pkt;
+	int rv;
+
+	if (conn == NULL || dg == NULL)
+		return RDT_ERR_INVALID;
+	rv = rdt_pkt_decode(&pkt, dg, len);
+	if (rv == RDT_ERR_CHECKSUM) {
+		conn->stats.drop_checksum++;
+		return 0;
+	}
+	if (rv == RDT_ERR_VERSION) {
+		conn->stats.drop_version++;
+		return 0;
+	}
+	if (rv != 0) {
+		conn->stats.drop_malformed++;
+		return 0;
+	}
+	if (conn->state == RDT_CONN_CLOSED) {
+		conn->stats.drop_state++;
+		return 0;
+	}
+	if (pkt.type == RDT_PKT_INIT ? pkt.dcid != 0 :
+				       pkt.dcid != conn->local_cid) {
+		conn->stats.drop_unknown_cid++;
+		return 0;
+	}
+	conn->stats.pkts_received++;
+	conn->last_recv = now;
+	switch (pkt.type) {
+	case RDT_PKT_INIT:
+		on_init(conn, &pkt);
+		break;
+	case RDT_PKT_ACCEPT:
+		on_accept(conn, &pkt, now);
+		break;
+	case RDT_PKT_DATA:
+		if (conn->state == RDT_CONN_SYN_SENT)
+			conn->stats.drop_state++;
+		else
+			on_data(conn, &pkt, now);
+		break;
+	case RDT_PKT_RESET:
+		on_reset(conn, &pkt, now);
+		break;
+	}
+	conn_after_event(conn, now);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/*
+ * conn_int.h: the inside of struct rdt_conn, shared by conn.c (life cycle
+ * and application side), conn_in.c (datagrams in), conn_out.c (datagrams
+ * out) and conn_timer.c (deadlines).  Nothing outside src/core includes it.
+ *
+ * Stream positions are 64-bit and relative: position 0 is the first byte
+ * of a direction's stream, and its FIN takes the position after the last
+ * byte, as in TCP.  On the wire a position p travels as (isn + p) mod 2^32.
+ */
+#ifndef RDT_CORE_CONN_INT_H
+#define RDT_CORE_CONN_INT_H
+
+#include "conn.h"
+#include "ranges.h"
+#include "rtt.h"
+#include "sent.h"
+
+/* RFC 9002 kPacketThreshold: the initial reordering tolerance. */
+#define CONN_PKT_THRESHOLD 3
+/* The most the packet threshold adapts up to on observed reordering. */
+#define CONN_PKT_THRESHOLD_MAX 1024
+/* The time threshold is (1 + 2^reo_shift / 8) RTTs: 9/8 at first (RFC
+ * 9002 kTimeThreshold), raised one step per spurious loss up to 3. */
+#define CONN_REO_SHIFT_MAX 4
+/* Most packet-number ranges remembered for ACK frames. */
+#define CONN_MAX_RCV_PN_RANGES 64
+/* Most out-of-order byte ranges the receive buffer holds. */
+#define CONN_MAX_OOO_RANGES 1024
+/* Most selectively acknowledged / to-be-resent byte ranges. */
+#define CONN_MAX_SACK_RANGES 4096
+#define CONN_MAX_RTX_RANGES 65536
+/* Most sent datagrams tracked at once; a full tracker blocks sending. */
+#define CONN_MAX_SENT 65536
+/* Acknowledge at least every this many ack-eliciting datagrams. */
+#define CONN_ACK_EVERY 2
+/* The receive buffer is kept below this so 32-bit offsets stay clear. */
+#define CONN_MAX_BUF ((size_t)1 << 29)
+/* The time-wait linger is this many RTOs (QUIC's draining is 3 PTO). */
+#define CONN_TIME_WAIT_RTOS 3
+
+struct rdt_conn {
+	struct rdt_conn_config cfg;
+	const struct rdt_mem *mem;
+	int is_server;
+	enum rdt_conn_state state;
+	int error;
+	uint64_t local_cid;
+	uint64_t peer_cid;
+	/* Largest datagram we send: ours and the peer's limit. */
+	size_t max_dgram;
+	rdt_tstamp created;
+
+	/* Packet numbers we send. */
+	rdt_pktnum first_pn;
+	rdt_pktnum next_pn;
+
+	/* Packet numbers we received, for ACK frames and duplicates. */
+	struct rdt_ranges rcv_pns;
+	int have_rcv_pn;
+	rdt_pktnum largest_rcv_pn;
+	rdt_tstamp largest_rcv_time;
+	unsigned ack_eliciting_unacked;
+	int ack_now;
+	rdt_tstamp ack_deadline;
+
+	/* Sending stream. */
+	uint32_t local_isn;
+	uint8_t *sndbuf;
+	size_t sndcap;
+	uint64_t snd_una;	/* everything below is acknowledged */
+	uint64_t snd_nxt;	/* first position never sent */
+	uint64_t snd_end;	/* first position not yet written by the app */
+	uint64_t peer_edge;	/* the peer accepts positions below this */
+	int fin_queued;		/* FIN follows snd_end */
+	int fin_sent;
+	int fin_acked;
+	int fin_rtx;		/* the FIN needs sending again */
+	struct rdt_ranges sacked;	/* acknowledged above snd_una */
+	struct rdt_ranges rtx;		/* to resend, above snd_una */
+
+	/* Receiving stream. */
+	uint32_t peer_isn;
+	uint8_t *rcvbuf;
+	size_t rcvcap;
+	uint64_t rcv_read;	/* next position the app reads */
+	uint64_t rcv_nxt;	/* every position below was received */
+	uint64_t adv_edge;	/* the window edge we last advertised */
+	struct rdt_ranges ooo;	/* received above rcv_nxt */
+	int peer_fin_known;
+	uint64_t peer_fin_off;
+	int peer_fin_rcvd;	/* rcv_nxt moved past the FIN */
+
+	/* Loss recovery and congestion control. */
+	struct rdt_sent sent;
+	struct rdt_rtt rtt;
+	struct rdt_cc cc;
+	uint64_t bytes_in_flight;
+	int have_largest_acked;
+	rdt_pktnum largest_acked;
+	rdt_tstamp last_in_flight_sent;
+	unsigned pto_count;
+	unsigned probes_pending;
+	rdt_tstamp loss_time;
+	unsigned pkt_threshold;
+	unsigned reo_shift;
+	int have_recovery_trigger;
+	rdt_pktnum recovery_trigger_pn;
+
+	/* Handshake retransmission. */
+	int hs_due;
+	unsigned hs_count;
+	rdt_tstamp hs_next;
+	rdt_pktnum peer_init_pn;	/* server: the INIT to echo */
+
+	/* Probes, keepalive and timeouts. */
+	int ping_pending;
+	int ping_outstanding;
+	rdt_tstamp persist_next;
+	unsigned persist_backoff;
+	rdt_tstamp last_progress;
+	rdt_tstamp last_recv;
+	rdt_tstamp close_deadline;
+	int reset_pending;
+	uint32_t reset_reason;
+
+	struct rdt_conn_stats stats;
+};
+
+/* conn.c */
+void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now);
+void conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
+int conn_outstanding(const struct rdt_conn *conn);
+int conn_established(const struct rdt_conn *conn);
+rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff);
+uint64_t conn_rcv_edge(const struct rdt_conn *conn);
+void conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
+		     size_t len);
+void conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
+		     size_t len);
+
+/* conn_in.c */
+void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now);
+void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+		       int congestion, rdt_tstamp now);
+
+/* conn_out.c */
+void conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * conn_out.c: building the next datagram a connection wants to send.
+ *
+ *   rdt_conn_write_pkt   one datagram per call, by priority:
+ *                        RESET after a failure; INIT / ACCEPT during the
+ *                        handshake; otherwise one DATA that carries what is
+ *                        due of: an ACK, resent bytes (lowest first), new
+ *                        bytes within min(cwnd, peer window), the FIN, a
+ *                        PING
+ *   conn_queue_rtx       queue lost bytes for resending, minus what the
+ *                        peer already acknowledged selectively
+ *
+ * Each call either returns a datagram and consumes what it carried, or
+ * returns 0; so a caller draining it until 0 always terminates.
+ */
+#include <string.h>
+
+#include "conn_int.h"
+#include "err.h"
+#include "seq.h"
+#include "../wire/pkt.h"
+
+void conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, gs, ge;
+
+	if (off < conn->snd_una)
+		off = conn->snd_una;
+	while (off < end &&
+	       rdt_ranges_first_gap(&conn->sacked, off, end, &gs, &ge)) {
+		if (rdt_ranges_add(&conn->rtx, gs, ge) < 0) {
+			/* The table is full; resend everything instead of
+			 * forgetting a hole (merging can only shrink it). */
+			(void)rdt_ranges_remove_below(&conn->rtx, 0);
+			rdt_ranges_free(&conn->rtx);
+			(void)rdt_ranges_add(&conn->rtx, conn->snd_una,
+					     conn->snd_nxt);
+			return;
+		}
+		off = ge;
+	}
+}
+
+static rdt_ssize write_handshake(struct rdt_conn *conn, uint8_t *dest,
+				 size_t cap, rdt_tstamp now)
+{
+	struct rdt_pkt pkt;
+	struct rdt_sent_pkt rec;
+	rdt_ssize n;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.pn = (uint32_t)conn->next_pn;
+	pkt.scid = conn->local_cid;
+	pkt.isn = conn->local_isn;
+	pkt.window = (uint32_t)conn->rcvcap;
+	pkt.max_dgram = (uint16_t)conn->cfg.max_dgram;
+	if (conn->is_server) {
+		pkt.type = RDT_PKT_ACCEPT;
+		pkt.dcid = conn->peer_cid;
+		pkt.echo_pn = (uint32_t)conn->peer_init_pn;
+	} else {
+		pkt.type = RDT_PKT_INIT;
+	}
+	n = rdt_pkt_encode(dest, cap, &pkt);
+	if (n < 0)
+		return n;
+	memset(&rec, 0, sizeof(rec));
+	rec.pn = conn->next_pn;
+	rec.sent_time = now;
+	rec.size = (uint16_t)n;
+	rec.flags = RDT_SENT_HANDSHAKE;
+	if (conn->is_server)
+		rec.flags |= RDT_SENT_ACK_ELICITING;
+	/* The tracker only serves RTT samples here; a full one is harmless. */
+	(void)rdt_sent_push(&conn->sent, &rec);
+	conn->next_pn++;
+	conn->hs_due = 0;
+	conn->hs_next = now + conn_rto(conn, conn->hs_count);
+	conn->hs_count++;
+	conn->stats.pkts_sent++;
+	if (conn->is_server)
+		conn->adv_edge = conn_rcv_edge(conn);
+	return n;
+}
+
+static rdt_ssize write_reset(struct rdt_conn *conn, uint8_t *dest, size_t cap)
+{
+	struct rdt_pkt pkt;
+	rdt_ssize n;
+
+	conn->reset_pending = 0;
+	if (conn->peer_cid == 0)
+		return 0;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.type = RDT_PKT_RESET;
+	pkt.dcid = conn->peer_cid;
+	pkt.pn = (uint32_t)conn->next_pn++;
+	pkt.reason = conn->reset_reason;
+	n = rdt_pkt_encode(dest, cap, &pkt);
+	if (n > 0)
+		conn->stats.pkts_sent++;
+	return n;
+}
+
+/* Fill the ACK section from the received packet numbers, newest first;
+ * returns how many extra ranges it holds. */
+static unsigned build_ack(struct rdt_conn *conn, struct rdt_pkt_ack *ack,
+			  unsigned max_ranges, rdt_tstamp now)
+{
+	const struct rdt_ranges *rs = &conn->rcv_pns;
+	size_t i = rs->n - 1;
+	uint64_t prev_start;
+
+	ack->cum = conn->peer_isn + (uint32_t)conn->rcv_nxt;
+	ack->largest = (uint32_t)(rs->v[i].end - 1);
+	ack->first_len = (uint32_t)(rs->v[i].end - 1 - rs->v[i].start);
+	ack->ack_delay_us = (uint32_t)((now - conn->largest_rcv_time) / RDT_US);
+	ack->nranges = 0;
+	prev_start = rs->v[i].start;
+	while (i-- > 0 && ack->nranges < max_ranges) {
+		uint64_t gap = prev_start - rs->v[i].end - 1;
+		uint64_t len = rs->v[i].end - 1 - rs->v[i].start;
+
+		if (gap > UINT32_MAX || len > UINT32_MAX)
+			break;
+		ack->ranges[ack->nranges].gap = (uint32_t)gap;
+		ack->ranges[ack->nranges].len = (uint32_t)len;
+		ack->nranges++;
+		prev_start = rs->v[i].start;
+	}
+	return ack->nranges;
+}
+
+static int have_new_data(const struct rdt_conn *conn)
+{
+	return conn->snd_end > conn->snd_nxt &&
+	       conn->snd_nxt < conn->peer_edge;
+}
+
+static int fin_due(const struct rdt_conn *conn)
+{
+	return conn->fin_queued && conn->snd_nxt == conn->snd_end &&
+	       (!conn->fin_sent || conn->fin_rtx);
+}
+
+static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
+			    rdt_tstamp now)
+{
+	struct rdt_pkt pkt;
+	struct rdt_sent_pkt rec;
+	int want_ack, cc_ok, is_rtx = 0, outstanding_before;
+	unsigned max_ranges;
+	size_t payload_cap;
+	uint64_t off = 0, len = 0, rs;
+	uint8_t flags = 0;
+	rdt_ssize n;
+
+	want_ack = conn->have_rcv_pn &&
+		   (conn->ack_now || conn->ack_deadline <= now ||
+		    conn->ack_eliciting_unacked > 0);
+	cc_ok = (conn->probes_pending > 0 ||
+		 conn->bytes_in_flight + cap <= conn->cc.cwnd) &&
+		!rdt_sent_full(&conn->sent);
+
+	if (cc_ok && (!rdt_ranges_empty(&conn->rtx) || conn->fin_rtx ||
+		      have_new_data(conn) || fin_due(conn))) {
+		flags |= RDT_PKT_F_STREAM;
+		/* Room left for payload with every ACK range we may send. */
+		max_ranges = want_ack ? 8 : 0;
+		payload_cap = cap - rdt_pkt_data_overhead(want_ack, max_ranges,
+							  1);
+		if (!rdt_ranges_empty(&conn->rtx)) {
+			off = conn->rtx.v[0].start;
+			len = conn->rtx.v[0].end - off;
+			is_rtx = 1;
+		} else if (have_new_data(conn)) {
+			off = conn->snd_nxt;
+			len = conn->snd_end - off;
+			if (len > conn->peer_edge - off)
+				len = conn->peer_edge - off;
+			/* Nagle (RFC 896): hold a small tail while data is
+			 * in flight; its ACK will let it go out fuller. */
+			if (len < payload_cap && !conn->cfg.nodelay &&
+			    !conn->fin_queued && conn->bytes_in_flight > 0 &&
+			    conn->probes_pending == 0) {
+				flags &= ~RDT_PKT_F_STREAM;
+				len = 0;
+			}
+		} else {
+			off = conn->snd_end;
+		}
+		if (len > payload_cap)
+			len = payload_cap;
+		/* Resent or not, the bytes come from the send ring: keep to
+		 * its contiguous part so they can be encoded in place. */
+		rs = conn->sndcap - (off % conn->sndcap);
+		if (len > rs)
+			len = rs;
+		if ((flags & RDT_PKT_F_STREAM) && conn->fin_queued &&
+		    off + len == conn->snd_end &&
+		    (is_rtx ? conn->fin_rtx || !conn->fin_sent :
+			      !conn->fin_sent || conn->fin_rtx))
+			flags |= RDT_PKT_F_FIN;
+		if ((flags & RDT_PKT_F_STREAM) && len == 0 &&
+		    !(flags & RDT_PKT_F_FIN))
+			flags &= ~RDT_PKT_F_STREAM;
+	}
+	if (conn->ping_pending && !(flags & RDT_PKT_F_STREAM))
+		flags |= RDT_PKT_F_PING;
+	if (!want_ack && !(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)))
+		return 0;
+	/* A pure ACK is only worth sending when one is due. */
+	if (!(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) &&
+	    !conn->ack_now && conn->ack_deadline > now)
+		return 0;
+
+	pkt.type = RDT_PKT_DATA;
+	pkt.dcid = conn->peer_cid;
+	pkt.pn = (uint32_t)conn->next_pn;
+	pkt.window_edge = conn->peer_isn + (uint32_t)conn_rcv_edge(conn);
+	pkt.ack.nranges = 0;
+	if (want_ack) {
+		flags |= RDT_PKT_F_ACK;
+		build_ack(conn, &pkt.ack,
+			  (flags & RDT_PKT_F_STREAM) ? 8 :
+						       RDT_PKT_MAX_ACK_RANGES,
+			  now);
+	}
+	pkt.flags = flags;
+	pkt.offset = conn->local_isn + (uint32_t)off;
+	pkt.data_len = (uint16_t)len;
+	pkt.data = len ? conn->sndbuf + (off % conn->sndcap) : NULL;
+	n = rdt_pkt_encode(dest, cap, &pkt);
+	if (n < 0)
+		return n;
+
+	outstanding_before = conn_outstanding(conn);
+	memset(&rec, 0, sizeof(rec));
+	rec.pn = conn->next_pn++;
+	rec.sent_time = now;
+	rec.size = (uint16_t)n;
+	if (flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+		rec.flags |= RDT_SENT_ACK_ELICITING;
+	if (flags & RDT_PKT_F_STREAM) {
+		rec.off = off;
+		rec.len = (uint32_t)len;
+		rec.flags |= RDT_SENT_IN_FLIGHT;
+		if (flags & RDT_PKT_F_FIN) {
+			rec.flags |= RDT_SENT_FIN;
+			conn->fin_sent = 1;
+			conn->fin_rtx = 0;
+		}
+		if (is_rtx) {
+			(void)rdt_ranges_remove(&conn->rtx, off, off + len);
+			conn->stats.bytes_retransmitted += len;
+			conn->stats.pkts_retransmitted++;
+		} else if (off + len > conn->snd_nxt) {
+			conn->snd_nxt = off + len;
+		}
+		conn->stats.bytes_sent += len;
+		if (!have_new_data(conn) && rdt_ranges_empty(&conn->rtx))
+			rec.flags |= RDT_SENT_APP_LIMITED;
+		conn->bytes_in_flight += rec.size;
+		conn->last_in_flight_sent = now;
+		if (conn->probes_pending > 0)
+			conn->probes_pending--;
+	}
+	if (rec.flags & RDT_SENT_ACK_ELICITING) {
+		/* Sending cannot fail past the encode; a full tracker was
+		 * ruled out by cc_ok, and NOMEM only loses bookkeeping
+		 * that the RTO recovers. */
+		(void)rdt_sent_push(&conn->sent, &rec);
+	}
+	if (flags & RDT_PKT_F_PING) {
+		conn->ping_pending = 0;
+		conn->ping_outstanding = 1;
+	}
+	if (flags & RDT_PKT_F_ACK) {
+		conn->ack_now = 0;
+		conn->ack_deadline = RDT_TSTAMP_NEVER;
+		conn->ack_eliciting_unacked = 0;
+		conn->adv_edge = conn_rcv_edge(conn);
+	}
+	if (!outstanding_before && conn_outstanding(conn))
+		conn->last_progress = now;
+	conn->stats.pkts_sent++;
+	return n;
+}
+
+rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
+			     size_t destlen, rdt_tstamp now)
+{
+	size_t cap;
+	rdt_ssize n;
+
+	if (conn == NULL || dest == NULL)
+		return RDT_ERR_INVALID;
+	if (destlen < RDT_PKT_MIN_DGRAM)
+		return RDT_ERR_NOBUF;
+	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
+	switch (conn->state) {
+	case RDT_CONN_CLOSED:
+		return conn->reset_pending ? write_reset(conn, dest, cap) : 0;
+	case RDT_CONN_SYN_SENT:
+	case RDT_CONN_SYN_RCVD:
+		if (!conn->hs_due)
+			return 0;
+		if (cap < RDT_PKT_INIT_MIN_SIZE)
+			return RDT_ERR_NOBUF;
+		return write_handshake(conn, dest, cap, now);
+	default:
+		n = write_data(conn, dest, cap, now);
+		if (n > 0)
+			conn_after_event(conn, now);
+		return n;
+	}
+}

@@ -1,0 +1,169 @@
+/*
+ * conn_timer.c: the connection's one deadline and what happens when it
+ * passes.
+ *
+ *   rdt_conn_deadline     the earliest of: handshake retransmission,
+ *                         time-wait end, idle timeout, user timeout,
+ *                         delayed ACK, loss time, probe timeout, persist
+ *                         and keepalive
+ *   rdt_conn_on_deadline  a flat list of "if expired, handle" steps
+ *   on_pto                RFC 9002 6.2 probe timeout: the first one is a
+ *                         tail-loss probe, every later one a full RTO
+ *                         (everything in flight is lost, the window
+ *                         collapses, RFC 6298 5.5 backoff continues)
+ */
+#include "conn_int.h"
+#include "err.h"
+
+static rdt_tstamp min_ts(rdt_tstamp a, rdt_tstamp b)
+{
+	return a < b ? a : b;
+}
+
+static rdt_tstamp pto_deadline(const struct rdt_conn *conn)
+{
+	if (conn->bytes_in_flight == 0)
+		return RDT_TSTAMP_NEVER;
+	return conn->last_in_flight_sent + conn_rto(conn, conn->pto_count);
+}
+
+static int keepalive_armed(const struct rdt_conn *conn)
+{
+	return conn->cfg.keepalive > 0 && !conn_outstanding(conn) &&
+	       !conn->ping_pending && conn->state != RDT_CONN_TIME_WAIT;
+}
+
+rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
+{
+	rdt_tstamp t = RDT_TSTAMP_NEVER;
+
+	switch (conn->state) {
+	case RDT_CONN_CLOSED:
+		return RDT_TSTAMP_NEVER;
+	case RDT_CONN_SYN_SENT:
+	case RDT_CONN_SYN_RCVD:
+		return min_ts(conn->hs_next,
+			      conn->created + conn->cfg.user_timeout);
+	case RDT_CONN_TIME_WAIT:
+		t = conn->close_deadline;
+		break;
+	default:
+		break;
+	}
+	if (conn->cfg.idle_timeout > 0)
+		t = min_ts(t, conn->last_recv + conn->cfg.idle_timeout);
+	if (conn_outstanding(conn))
+		t = min_ts(t, conn->last_progress + conn->cfg.user_timeout);
+	if (!conn->ack_now)
+		t = min_ts(t, conn->ack_deadline);
+	t = min_ts(t, conn->loss_time);
+	if (conn->loss_time == RDT_TSTAMP_NEVER)
+		t = min_ts(t, pto_deadline(conn));
+	t = min_ts(t, conn->persist_next);
+	if (keepalive_armed(conn))
+		t = min_ts(t, conn->last_recv + conn->cfg.keepalive);
+	return t;
+}
+
+static void on_pto(struct rdt_conn *conn, rdt_tstamp now)
+{
+	size_t k;
+
+	conn->pto_count++;
+	if (conn->pto_count == 1) {
+		/* Tail-loss probe (RFC 8985 7): one datagram beyond the
+		 * window, new bytes if there are any, else the newest ones
+		 * in flight, to draw an ACK that reveals the loss. */
+		conn->stats.tlp_count++;
+		conn->probes_pending = 1;
+		if (conn->snd_end > conn->snd_nxt &&
+		    conn->snd_nxt < conn->peer_edge)
+			return;
+		for (k = conn->sent.n; k-- > 0;) {
+			struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
+
+			if ((rec->flags & RDT_SENT_IN_FLIGHT) &&
+			    !(rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST))) {
+				if (rec->len > 0)
+					conn_queue_rtx(conn, rec->off,
+						       rec->len);
+				if (rec->flags & RDT_SENT_FIN)
+					conn->fin_rtx = 1;
+				break;
+			}
+		}
+		return;
+	}
+	/* A full retransmission timeout: nothing in flight made it. */
+	conn->stats.rto_count++;
+	for (k = 0; k < conn->sent.n; k++) {
+		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
+
+		if ((rec->flags & RDT_SENT_IN_FLIGHT) &&
+		    !(rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST)))
+			conn_declare_lost(conn, rec, 0, now);
+	}
+	conn->have_recovery_trigger = 0;
+	conn->cc.ops->on_rto(&conn->cc, now);
+	conn->probes_pending = 1;
+}
+
+void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn == NULL || conn->state == RDT_CONN_CLOSED)
+		return;
+	if (conn->state == RDT_CONN_SYN_SENT ||
+	    conn->state == RDT_CONN_SYN_RCVD) {
+		if (now >= conn->created + conn->cfg.user_timeout)
+			conn_fail(conn, RDT_ERR_TIMEOUT, now);
+		else if (now >= conn->hs_next) {
+			conn->hs_due = 1;
+			conn->hs_next = RDT_TSTAMP_NEVER;
+		}
+		return;
+	}
+	if (conn->state == RDT_CONN_TIME_WAIT && now >= conn->close_deadline) {
+		conn->state = RDT_CONN_CLOSED;
+		return;
+	}
+	if (conn->cfg.idle_timeout > 0 &&
+	    now >= conn->last_recv + conn->cfg.idle_timeout) {
+		conn_fail(conn, RDT_ERR_IDLE, now);
+		conn->reset_pending = 0;
+		return;
+	}
+	if (conn_outstanding(conn) &&
+	    now >= conn->last_progress + conn->cfg.user_timeout) {
+		/*
+		 * In LAST_ACK every byte we sent was acknowledged and the
+		 * peer's FIN received: only the ACK of our FIN is missing,
+		 * most likely because the peer already left time-wait.
+		 * Nothing was lost, so this ends cleanly.
+		 */
+		if (conn->state == RDT_CONN_LAST_ACK &&
+		    conn->snd_una == conn->snd_nxt)
+			conn->state = RDT_CONN_CLOSED;
+		else
+			conn_fail(conn, RDT_ERR_TIMEOUT, now);
+		return;
+	}
+	if (now >= conn->ack_deadline) {
+		conn->ack_now = 1;
+		conn->ack_deadline = RDT_TSTAMP_NEVER;
+	}
+	if (now >= conn->loss_time)
+		conn_detect_lost(conn, now);
+	else if (now >= pto_deadline(conn))
+		on_pto(conn, now);
+	if (now >= conn->persist_next) {
+		conn->persist_next = RDT_TSTAMP_NEVER;
+		conn->ping_pending = 1;
+		conn->stats.persist_probes++;
+		if (conn->persist_backoff < 16)
+			conn->persist_backoff++;
+	}
+	if (keepalive_armed(conn) &&
+	    now >= conn->last_recv + conn->cfg.keepalive)
+		conn->ping_pending = 1;
+	conn_after_event(conn, now);
+}
