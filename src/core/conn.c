@@ -26,7 +26,7 @@ void rdt_conn_config_default(struct rdt_conn_config *cfg)
 	cfg->rcvbuf = 4u << 20;
 	cfg->initial_rtt = 333 * RDT_MS;
 	cfg->min_rto = 200 * RDT_MS;
-	cfg->max_rto = 30 * RDT_S;
+	cfg->max_rto = 5 * RDT_S;
 	cfg->max_ack_delay = 25 * RDT_MS;
 	cfg->user_timeout = 60 * RDT_S;
 }
@@ -185,6 +185,13 @@ rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff)
 			   conn->cfg.min_rto, conn->cfg.max_rto, backoff);
 }
 
+void conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn->state == RDT_CONN_TIME_WAIT)
+		conn->close_deadline =
+			now + CONN_TIME_WAIT_MAX_RTOS * conn->cfg.max_rto;
+}
+
 void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now)
 {
 	(void)now;
@@ -229,8 +236,10 @@ static void update_state(struct rdt_conn *conn, rdt_tstamp now)
 		next = RDT_CONN_CLOSE_WAIT;
 	else
 		next = RDT_CONN_ESTABLISHED;
-	if (next == RDT_CONN_TIME_WAIT && conn->state != RDT_CONN_TIME_WAIT)
-		conn->close_deadline = now + CONN_TIME_WAIT_RTOS * conn_rto(conn, 0);
+	if (next == RDT_CONN_TIME_WAIT && conn->state != RDT_CONN_TIME_WAIT) {
+		conn->state = next;
+		conn_restart_time_wait(conn, now);
+	}
 	conn->state = next;
 }
 

@@ -64,7 +64,11 @@ struct rdt_conn_config {
 	size_t rcvbuf;
 	/* RTT assumed before the first sample (default 333 ms, RFC 9002). */
 	rdt_tstamp initial_rtt;
-	/* Bounds of the retransmission timeout (default 200 ms and 30 s). */
+	/* Bounds of the retransmission timeout (default 200 ms and 5 s).
+	 * The ceiling is below RFC 6298's 60 s on purpose: a transport over
+	 * UDP probes through an outage with one or two datagrams per
+	 * ceiling, and a low one lets it notice the path's return within
+	 * seconds and fit many probes into the user timeout. */
 	rdt_tstamp min_rto;
 	rdt_tstamp max_rto;
 	/* Longest we delay an acknowledgement (default 25 ms). */

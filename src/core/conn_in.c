@@ -245,6 +245,10 @@ void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		if (conn->cc.congestion_events != before) {
 			conn->have_recovery_trigger = 1;
 			conn->recovery_trigger_pn = rec->pn;
+			/* RFC 9002 7.3.2: one datagram may leave before the
+			 * reduction bites, so the hole is filled an RTT
+			 * sooner; it carries the lost bytes first. */
+			conn->probes_pending = 1;
 		}
 	}
 }
@@ -278,8 +282,7 @@ void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 	}
 }
 
-static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
-		      rdt_tstamp now)
+static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 {
 	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
 					pkt->offset - conn->peer_isn);
@@ -304,9 +307,6 @@ static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn->peer_fin_known = 1;
 		conn->peer_fin_off = end;
 		conn->ack_now = 1;
-		if (conn->state == RDT_CONN_TIME_WAIT)
-			conn->close_deadline = now + CONN_TIME_WAIT_RTOS *
-							     conn_rto(conn, 0);
 	} else if (conn->peer_fin_known && end > conn->peer_fin_off) {
 		conn->stats.drop_malformed++;
 		return;
@@ -367,6 +367,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		/* A duplicate FIN or data may mean our ACK was lost. */
 		if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
 			conn->ack_now = 1;
+		conn_restart_time_wait(conn, now);
 		return;
 	}
 	if (conn->state == RDT_CONN_SYN_RCVD) {
@@ -379,11 +380,14 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	if (pkt->flags & RDT_PKT_F_ACK)
 		on_ack(conn, &pkt->ack, now);
 	if (pkt->flags & RDT_PKT_F_STREAM)
-		on_stream(conn, pkt, now);
+		on_stream(conn, pkt);
 	if (pkt->flags & RDT_PKT_F_PING)
 		conn->ack_now = 1;
-	if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+	if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) {
 		schedule_ack(conn, now);
+		/* The peer still resends: it has not heard our last ACK. */
+		conn_restart_time_wait(conn, now);
+	}
 }
 
 static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,

@@ -155,6 +155,10 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	uint8_t flags = 0;
 	rdt_ssize n;
 
+	if (conn->probes_pending > 0 && rdt_ranges_empty(&conn->rtx) &&
+	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
+	    !conn_prepare_probe(conn))
+		conn->probes_pending = 0;
 	want_ack = conn->have_rcv_pn &&
 		   (conn->ack_now || conn->ack_deadline <= now ||
 		    conn->ack_eliciting_unacked > 0);

@@ -15,6 +15,31 @@
 #include "conn_int.h"
 #include "err.h"
 
+/*
+ * If a probe is due but nothing waits to be sent, resend the newest bytes
+ * in flight: a probe exists to draw an ACK, and old bytes do that as well
+ * as new ones.  Returns 0 if there is nothing at all to probe with.
+ */
+int conn_prepare_probe(struct rdt_conn *conn)
+{
+	size_t k;
+
+	for (k = conn->sent.n; k-- > 0;) {
+		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
+
+		if (!(rec->flags & RDT_SENT_IN_FLIGHT) ||
+		    (rec->flags & RDT_SENT_ACKED) ||
+		    rec->off + rec->len <= conn->snd_una)
+			continue;
+		if (rec->len > 0)
+			conn_queue_rtx(conn, rec->off, rec->len);
+		if ((rec->flags & RDT_SENT_FIN) && !conn->fin_acked)
+			conn->fin_rtx = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static rdt_tstamp min_ts(rdt_tstamp a, rdt_tstamp b)
 {
 	return a < b ? a : b;
@@ -76,36 +101,30 @@ static void on_pto(struct rdt_conn *conn, rdt_tstamp now)
 		 * in flight, to draw an ACK that reveals the loss. */
 		conn->stats.tlp_count++;
 		conn->probes_pending = 1;
-		if (conn->snd_end > conn->snd_nxt &&
-		    conn->snd_nxt < conn->peer_edge)
-			return;
-		for (k = conn->sent.n; k-- > 0;) {
-			struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
-
-			if ((rec->flags & RDT_SENT_IN_FLIGHT) &&
-			    !(rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST))) {
-				if (rec->len > 0)
-					conn_queue_rtx(conn, rec->off,
-						       rec->len);
-				if (rec->flags & RDT_SENT_FIN)
-					conn->fin_rtx = 1;
-				break;
-			}
-		}
 		return;
 	}
 	/* A full retransmission timeout: nothing in flight made it. */
 	conn->stats.rto_count++;
+	conn->have_recovery_trigger = 0;
 	for (k = 0; k < conn->sent.n; k++) {
 		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
 
-		if ((rec->flags & RDT_SENT_IN_FLIGHT) &&
-		    !(rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST)))
-			conn_declare_lost(conn, rec, 0, now);
+		if (!(rec->flags & RDT_SENT_IN_FLIGHT) ||
+		    (rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST)))
+			continue;
+		/* Should the oldest of these turn out to have arrived, the
+		 * timeout was spurious (lost ACKs, not data) and the
+		 * collapse is undone (F-RTO, RFC 5682; RFC 4015). */
+		if (!conn->have_recovery_trigger) {
+			conn->have_recovery_trigger = 1;
+			conn->recovery_trigger_pn = rec->pn;
+		}
+		conn_declare_lost(conn, rec, 0, now);
 	}
-	conn->have_recovery_trigger = 0;
 	conn->cc.ops->on_rto(&conn->cc, now);
-	conn->probes_pending = 1;
+	/* Two probes (RFC 9002 6.2.4): one lost datagram must not cost a
+	 * whole doubled timeout when the path drops many. */
+	conn->probes_pending = 2;
 }
 
 void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)

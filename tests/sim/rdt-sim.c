@@ -69,9 +69,9 @@ static const struct profile profiles[] = {
 	{ "loss30", "30% random loss both ways",
 	  { BASE_LINK, .loss = 0.30 }, { BASE_LINK, .loss = 0.30 },
 	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "burst", "Gilbert-Elliott bursts (7% loss, mean burst 4)",
-	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.25, .ge_loss_bad = 1.0 },
-	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.25, .ge_loss_bad = 1.0 },
+	{ "burst", "Gilbert-Elliott bursts (4.8% loss, mean burst 2.5)",
+	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.4, .ge_loss_bad = 1.0 },
+	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.4, .ge_loss_bad = 1.0 },
 	  1 * MIB, 8 * MIB, 0, 0, 0 },
 	{ "reorder20", "20% of datagrams delayed up to 10 ms extra",
 	  { BASE_LINK, .reorder = 0.2, .reorder_extra = 10 * RDT_MS },
@@ -563,6 +563,8 @@ static int cmd_efficiency(uint64_t seeds)
 		o.size = 8 * MIB;
 		run_transfer(clean, &o, &r);
 		g[s - 1] = mbit(r.size, r.duration);
+		if (getenv("RDT_SIM_VERBOSE"))
+			print_result(clean, s, &r, stdout);
 		if (!r.ok) {
 			failed = 1;
 			print_result(clean, s, &r, stderr);
