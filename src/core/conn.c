@@ -185,6 +185,13 @@ rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff)
 			   conn->cfg.min_rto, conn->cfg.max_rto, backoff);
 }
 
+void conn_sent_pop_front(struct rdt_conn *conn)
+{
+	rdt_sent_pop_front(&conn->sent);
+	if (conn->loss_scan_from > 0)
+		conn->loss_scan_from--;
+}
+
 void conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now)
 {
 	if (conn->state == RDT_CONN_TIME_WAIT)
@@ -226,7 +233,10 @@ static void update_state(struct rdt_conn *conn, rdt_tstamp now)
 
 	if (!conn_established(conn))
 		return;
-	if (conn->fin_acked && conn->peer_fin_rcvd)
+	/* The FIN's own ACK may overtake the ACK of a hole before it:
+	 * our direction is done only when every byte is acknowledged. */
+	if (conn->fin_acked && conn->snd_una == conn->snd_nxt &&
+	    conn->peer_fin_rcvd)
 		next = RDT_CONN_TIME_WAIT;
 	else if (conn->fin_queued && conn->peer_fin_rcvd)
 		next = RDT_CONN_LAST_ACK;
@@ -349,6 +359,9 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 
 	if (conn == NULL || (buf == NULL && len > 0))
 		return RDT_ERR_INVALID;
+	/* A reset discards unread data, as on TCP. */
+	if (conn->error == RDT_ERR_RESET)
+		return conn->error;
 	avail = rdt_conn_readable(conn);
 	if (avail == 0) {
 		if (conn->peer_fin_rcvd)
@@ -372,7 +385,7 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 	edge = conn_rcv_edge(conn);
 	if (conn_established(conn) && !conn->peer_fin_rcvd &&
 	    (edge - conn->adv_edge >= conn->rcvcap / 4 ||
-	     conn->adv_edge - conn->rcv_nxt < 2 * conn->max_dgram))
+	     conn->adv_edge < conn->rcv_nxt + 2 * conn->max_dgram))
 		conn->ack_now = 1;
 	conn_after_event(conn, now);
 	return (rdt_ssize)len;

@@ -28,23 +28,34 @@ static void schedule_ack(struct rdt_conn *conn, rdt_tstamp now)
 		conn->ack_deadline = now + conn->cfg.max_ack_delay;
 }
 
-/* Record a received packet number; returns 0 if it is a duplicate. */
-static int note_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
+/* Has |pn| been received already (or is it too old to tell)? */
+static int pn_seen(const struct rdt_conn *conn, rdt_pktnum pn)
 {
-	int64_t added;
+	if (!conn->have_rcv_pn)
+		return 0;
+	if (rdt_ranges_contains(&conn->rcv_pns, pn, pn + 1))
+		return 1;
+	return conn->rcv_pns.n == CONN_MAX_RCV_PN_RANGES &&
+	       pn < conn->rcv_pns.v[0].start;
+}
 
-	if (conn->have_rcv_pn && rdt_ranges_contains(&conn->rcv_pns, pn, pn + 1))
-		return 0;
-	/* Below everything remembered: too old to tell, treat as seen. */
-	if (conn->rcv_pns.n == CONN_MAX_RCV_PN_RANGES &&
-	    pn < conn->rcv_pns.v[0].start)
-		return 0;
-	added = rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
-	if (added == RDT_ERR_NOBUF) {
+/*
+ * Note a packet as received: it will be acknowledged.  Called only once
+ * everything it carried was taken, since acknowledging a packet tells the
+ * sender its bytes need no resending.
+ */
+static void record_pn(struct rdt_conn *conn, rdt_pktnum pn)
+{
+	if (rdt_ranges_add(&conn->rcv_pns, pn, pn + 1) == RDT_ERR_NOBUF) {
 		rdt_ranges_drop_lowest(&conn->rcv_pns);
-		added = rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
+		(void)rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
 	}
-	(void)added;
+}
+
+/* Reordering and gaps in packet numbers call for an immediate ACK. */
+static void track_largest(struct rdt_conn *conn, rdt_pktnum pn,
+			  rdt_tstamp now)
+{
 	if (!conn->have_rcv_pn || pn > conn->largest_rcv_pn) {
 		/* A jump means something before it is missing: tell the
 		 * sender at once so its loss detection starts early. */
@@ -57,7 +68,6 @@ static int note_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
 		conn->stats.pkts_reordered++;
 		conn->ack_now = 1;
 	}
-	return 1;
 }
 
 static void update_peer_edge(struct rdt_conn *conn, uint32_t wire_edge)
@@ -124,12 +134,15 @@ static void trim_sent(struct rdt_conn *conn, rdt_tstamp now)
 
 	while (conn->sent.n > 0) {
 		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, 0);
+		int old = rec->sent_time + horizon < now;
 
+		/* Lost or never in flight (a PING, an ACCEPT): once old, no
+		 * acknowledgement of it can matter any more. */
 		if (!(rec->flags & RDT_SENT_ACKED) &&
-		    !((rec->flags & RDT_SENT_LOST) &&
-		      rec->sent_time + horizon < now))
+		    !(old && (rec->flags & RDT_SENT_LOST ||
+			      !(rec->flags & RDT_SENT_IN_FLIGHT))))
 			break;
-		rdt_sent_pop_front(&conn->sent);
+		conn_sent_pop_front(conn);
 	}
 }
 
@@ -151,33 +164,20 @@ static void release_acked(struct rdt_conn *conn, uint64_t cum)
 	rdt_ranges_remove_below(&conn->rtx, cum);
 }
 
-static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
-		   rdt_tstamp now)
+/*
+ * Walk the ACK's packet-number ranges, newest first, and mark what they
+ * cover.  Returns 1 if anything was newly acknowledged; sets *prtt_from to
+ * the send time of |largest| if it was newly acknowledged and
+ * ack-eliciting (the only unambiguous RTT sample an ACK gives).
+ */
+static int ack_ranges(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
+		      rdt_pktnum largest, rdt_tstamp *prtt_from,
+		      rdt_tstamp now)
 {
-	rdt_pktnum largest, hi, lo;
-	uint64_t cum;
-	int newly_acked = 0, rtt_sample = 0;
-	rdt_tstamp largest_sent_time = 0;
+	rdt_pktnum hi = largest, lo = largest - ack->first_len;
+	int newly_acked = 0;
 	unsigned i;
 
-	if (conn->next_pn == conn->first_pn)
-		goto invalid;
-	largest = rdt_seq32_expand(conn->next_pn - 1, ack->largest);
-	if (largest >= conn->next_pn || largest < conn->first_pn ||
-	    ack->first_len > largest - conn->first_pn)
-		goto invalid;
-	cum = rdt_seq32_expand(conn->snd_una, ack->cum - conn->local_isn);
-	if (cum < conn->snd_una ||
-	    cum > conn->snd_nxt + (conn->fin_sent ? 1 : 0)) {
-		/* An old cumulative point behind ours is fine (reordered
-		 * ACK); one beyond what we sent is not. */
-		if (cum > conn->snd_una)
-			goto invalid;
-		cum = conn->snd_una;
-	}
-
-	hi = largest;
-	lo = largest - ack->first_len;
 	for (i = 0;; i++) {
 		size_t k = rdt_sent_lower_bound(&conn->sent, lo);
 
@@ -189,15 +189,15 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 			if (rec->flags & RDT_SENT_ACKED)
 				continue;
 			if (rec->pn == largest &&
-			    (rec->flags & RDT_SENT_ACK_ELICITING)) {
-				rtt_sample = 1;
-				largest_sent_time = rec->sent_time;
-			}
+			    (rec->flags & RDT_SENT_ACK_ELICITING))
+				*prtt_from = rec->sent_time;
 			on_packet_acked(conn, rec, now);
 			newly_acked = 1;
 		}
 		if (i == ack->nranges)
 			break;
+		/* Ranges that would reach below our first packet number are
+		 * bogus; the ones before them still count. */
 		if (lo < conn->first_pn + (uint64_t)ack->ranges[i].gap + 2)
 			break;
 		hi = lo - ack->ranges[i].gap - 2;
@@ -205,26 +205,58 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 			break;
 		lo = hi - ack->ranges[i].len;
 	}
+	return newly_acked;
+}
 
-	if (!conn->have_largest_acked || largest > conn->largest_acked) {
+static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
+		   rdt_tstamp now)
+{
+	rdt_pktnum largest = 0;
+	rdt_tstamp rtt_from = RDT_TSTAMP_NEVER;
+	uint64_t cum;
+	int newly_acked = 0, ranges_valid;
+
+	if (conn->next_pn > conn->first_pn)
+		largest = rdt_seq32_expand(conn->next_pn - 1, ack->largest);
+	ranges_valid = conn->next_pn > conn->first_pn &&
+		       largest < conn->next_pn && largest >= conn->first_pn &&
+		       ack->first_len <= largest - conn->first_pn;
+	cum = rdt_seq32_expand(conn->snd_una, ack->cum - conn->local_isn);
+	if (cum > conn->snd_nxt + (conn->fin_sent ? 1 : 0)) {
+		conn->stats.drop_invalid_ack++;
+		return;
+	}
+	/* An older cumulative point (a reordered ACK) teaches nothing. */
+	if (cum < conn->snd_una)
+		cum = conn->snd_una;
+	/*
+	 * Ranges naming packets we never sent are a broken or forged ACK:
+	 * ignore them, but keep the cumulative point, which was checked on
+	 * its own, so one bad packet number cannot stall the transfer.
+	 */
+	if (!ranges_valid)
+		conn->stats.drop_invalid_ack++;
+	else
+		newly_acked = ack_ranges(conn, ack, largest, &rtt_from, now);
+
+	if (ranges_valid && (!conn->have_largest_acked ||
+			     largest > conn->largest_acked)) {
 		conn->have_largest_acked = 1;
 		conn->largest_acked = largest;
 	}
-	if (rtt_sample && now > largest_sent_time)
-		rdt_rtt_update(&conn->rtt, now - largest_sent_time,
+	if (rtt_from != RDT_TSTAMP_NEVER && now > rtt_from)
+		rdt_rtt_update(&conn->rtt, now - rtt_from,
 			       (rdt_tstamp)ack->ack_delay_us * RDT_US,
 			       conn->cfg.max_ack_delay);
 	if (cum > conn->snd_una || newly_acked) {
 		conn->last_progress = now;
 		conn->pto_count = 0;
 		conn->ping_outstanding = 0;
+		conn->ping_backoff = 0;
 	}
 	release_acked(conn, cum);
 	conn_detect_lost(conn, now);
 	trim_sent(conn, now);
-	return;
-invalid:
-	conn->stats.drop_invalid_ack++;
 }
 
 void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
@@ -266,7 +298,13 @@ void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 	loss_delay = rtt + (rtt << conn->reo_shift) / 8;
 	if (loss_delay < RDT_RTT_GRANULARITY)
 		loss_delay = RDT_RTT_GRANULARITY;
-	for (k = 0; k < conn->sent.n; k++) {
+	/* Records before loss_scan_from are all acknowledged or lost for
+	 * good, so each ACK looks only at what can still change. */
+	while (conn->loss_scan_from < conn->sent.n &&
+	       rdt_sent_at(&conn->sent, conn->loss_scan_from)->flags &
+		       (RDT_SENT_ACKED | RDT_SENT_LOST))
+		conn->loss_scan_from++;
+	for (k = conn->loss_scan_from; k < conn->sent.n; k++) {
 		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
 
 		if (rec->pn >= conn->largest_acked)
@@ -282,7 +320,12 @@ void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 	}
 }
 
-static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
+/*
+ * Place a STREAM section's bytes.  Returns 1 if every byte was taken or
+ * was already held, 0 if any was refused (beyond the window, no room to
+ * track it, or a broken FIN): then the packet must not be acknowledged.
+ */
+static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 {
 	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
 					pkt->offset - conn->peer_isn);
@@ -290,35 +333,36 @@ static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	uint64_t limit = conn_rcv_edge(conn);
 	uint64_t start;
 	int64_t added;
-	int fin = !!(pkt->flags & RDT_PKT_F_FIN);
+	int fin = !!(pkt->flags & RDT_PKT_F_FIN), whole = 1;
 
 	if (fin) {
 		if ((conn->peer_fin_known && end != conn->peer_fin_off) ||
 		    (!conn->peer_fin_known && end < conn->rcv_nxt)) {
 			conn->stats.drop_malformed++;
-			return;
+			return 0;
 		}
 		if (!conn->peer_fin_known &&
 		    !rdt_ranges_empty(&conn->ooo) &&
 		    conn->ooo.v[conn->ooo.n - 1].end > end) {
 			conn->stats.drop_malformed++;
-			return;
+			return 0;
 		}
 		conn->peer_fin_known = 1;
 		conn->peer_fin_off = end;
 		conn->ack_now = 1;
 	} else if (conn->peer_fin_known && end > conn->peer_fin_off) {
 		conn->stats.drop_malformed++;
-		return;
+		return 0;
 	}
 	if (pkt->data_len > 0) {
 		if (off >= limit) {
 			conn->stats.drop_beyond_window++;
-			return;
+			return 0;
 		}
 		if (end > limit) {
 			conn->stats.drop_beyond_window++;
 			end = limit;
+			whole = 0;
 		}
 		start = off > conn->rcv_nxt ? off : conn->rcv_nxt;
 		if (end <= start) {
@@ -329,21 +373,23 @@ static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 			added = rdt_ranges_add(&conn->ooo, start, end);
 			if (added < 0) {
 				conn->stats.drop_reassembly_full++;
-				return;
+				return 0;
 			}
 			conn_rcvbuf_put(conn, start, pkt->data + (start - off),
 					(size_t)(end - start));
 			conn->stats.bytes_received += (uint64_t)added;
+			/* Bytes before rcv_nxt or already held. */
 			conn->stats.bytes_duplicate +=
-				pkt->data_len - (uint64_t)added;
+				(end - off) - (uint64_t)added;
 			if (start > conn->rcv_nxt)
 				conn->ack_now = 1;
 			if (conn->ooo.v[0].start == conn->rcv_nxt) {
+				/* A filled hole (more than these bytes moved
+				 * rcv_nxt): the sender wants to know at once. */
+				if (conn->ooo.v[0].end > end || conn->ooo.n > 1)
+					conn->ack_now = 1;
 				conn->rcv_nxt = conn->ooo.v[0].end;
 				rdt_ranges_drop_lowest(&conn->ooo);
-				/* A filled hole: the sender wants to know. */
-				if (conn->ooo.n > 0)
-					conn->ack_now = 1;
 			}
 		}
 	}
@@ -353,7 +399,12 @@ static void on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 		conn->peer_fin_rcvd = 1;
 		conn->ack_now = 1;
 	}
+	return whole;
 }
+
+/* Farther ahead than this a packet number is not believed: an honest
+ * peer cannot lose a million datagrams in a row and still be talking. */
+#define CONN_MAX_PN_JUMP ((uint64_t)1 << 20)
 
 static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		    rdt_tstamp now)
@@ -361,13 +412,19 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	rdt_pktnum pn = conn->have_rcv_pn ?
 				rdt_seq32_expand(conn->largest_rcv_pn, pkt->pn) :
 				pkt->pn;
+	int eliciting = !!(pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING));
+	int taken = 1;
 
-	if (!note_pn(conn, pn, now)) {
+	if (pn_seen(conn, pn)) {
 		conn->stats.pkts_duplicate++;
 		/* A duplicate FIN or data may mean our ACK was lost. */
-		if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+		if (eliciting)
 			conn->ack_now = 1;
 		conn_restart_time_wait(conn, now);
+		return;
+	}
+	if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + CONN_MAX_PN_JUMP) {
+		conn->stats.drop_malformed++;
 		return;
 	}
 	if (conn->state == RDT_CONN_SYN_RCVD) {
@@ -375,15 +432,25 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn->hs_next = RDT_TSTAMP_NEVER;
 		conn->hs_due = 0;
 		conn->last_progress = now;
+		/* The ACCEPT did its work whether or not it is acknowledged;
+		 * its record must not pin the tracker's front. */
+		while (conn->sent.n > 0 &&
+		       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
+			conn_sent_pop_front(conn);
 	}
 	update_peer_edge(conn, pkt->window_edge);
 	if (pkt->flags & RDT_PKT_F_ACK)
 		on_ack(conn, &pkt->ack, now);
 	if (pkt->flags & RDT_PKT_F_STREAM)
-		on_stream(conn, pkt);
+		taken = on_stream(conn, pkt);
+	track_largest(conn, pn, now);
+	if (taken)
+		record_pn(conn, pn);
+	else
+		conn->ack_now = 1;
 	if (pkt->flags & RDT_PKT_F_PING)
 		conn->ack_now = 1;
-	if (pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) {
+	if (eliciting) {
 		schedule_ack(conn, now);
 		/* The peer still resends: it has not heard our last ACK. */
 		conn_restart_time_wait(conn, now);
@@ -399,9 +466,13 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	if (conn->state != RDT_CONN_SYN_SENT) {
 		/* Our answer to an earlier ACCEPT was lost: answer again. */
 		if (conn_established(conn) && pkt->scid == conn->peer_cid) {
-			(void)note_pn(conn, rdt_seq32_expand(
-					      conn->largest_rcv_pn, pkt->pn),
-				      now);
+			rdt_pktnum pn = rdt_seq32_expand(conn->largest_rcv_pn,
+							 pkt->pn);
+
+			if (!pn_seen(conn, pn)) {
+				track_largest(conn, pn, now);
+				record_pn(conn, pn);
+			}
 			conn->ack_now = 1;
 		} else {
 			conn->stats.drop_state++;
@@ -421,7 +492,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			       now - rdt_sent_at(&conn->sent, k)->sent_time, 0,
 			       0);
 	while (conn->sent.n > 0)
-		rdt_sent_pop_front(&conn->sent);
+		conn_sent_pop_front(conn);
 	conn->peer_cid = pkt->scid;
 	conn->peer_isn = pkt->isn;
 	conn->peer_edge = pkt->window;
@@ -434,7 +505,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	conn->have_rcv_pn = 1;
 	conn->largest_rcv_pn = pkt->pn;
 	conn->largest_rcv_time = now;
-	(void)rdt_ranges_add(&conn->rcv_pns, pkt->pn, (uint64_t)pkt->pn + 1);
+	record_pn(conn, pkt->pn);
 	conn->ack_now = 1;
 }
 

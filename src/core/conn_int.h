@@ -31,14 +31,9 @@
 #define CONN_MAX_RTX_RANGES 65536
 /* Most sent datagrams tracked at once; a full tracker blocks sending. */
 #define CONN_MAX_SENT 65536
-/*
- * Acknowledge at least every this many ack-eliciting datagrams.  Every
- * one, for now: in the simulator, NewReno at 1% loss reaches the Mathis
- * estimate only with a full ACK clock (0.95 of it when acknowledging every
- * second datagram).  ACK decimation belongs with the batching work, and
- * must keep that floor.
- */
-#define CONN_ACK_EVERY 1
+/* Acknowledge at least every this many ack-eliciting datagrams (RFC 9000
+ * 13.2.2, RFC 5681 4.2); anything fewer waits up to max_ack_delay. */
+#define CONN_ACK_EVERY 2
 /* The receive buffer is kept below this so 32-bit offsets stay clear. */
 #define CONN_MAX_BUF ((size_t)1 << 29)
 /* Time-wait lingers this many maximum RTOs: long enough to answer
@@ -109,6 +104,7 @@ struct rdt_conn {
 	unsigned pto_count;
 	unsigned probes_pending;
 	rdt_tstamp loss_time;
+	size_t loss_scan_from;	/* sent records before it are final */
 	unsigned pkt_threshold;
 	unsigned reo_shift;
 	int have_recovery_trigger;
@@ -123,6 +119,8 @@ struct rdt_conn {
 	/* Probes, keepalive and timeouts. */
 	int ping_pending;
 	int ping_outstanding;
+	rdt_tstamp ping_sent;		/* when the outstanding PING left */
+	unsigned ping_backoff;		/* resends of an unanswered PING */
 	rdt_tstamp persist_next;
 	unsigned persist_backoff;
 	rdt_tstamp last_progress;
@@ -137,6 +135,7 @@ struct rdt_conn {
 /* conn.c */
 void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now);
 void conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now);
+void conn_sent_pop_front(struct rdt_conn *conn);
 void conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
 int conn_outstanding(const struct rdt_conn *conn);
 int conn_established(const struct rdt_conn *conn);

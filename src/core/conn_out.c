@@ -159,7 +159,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
 	    !conn_prepare_probe(conn))
 		conn->probes_pending = 0;
-	want_ack = conn->have_rcv_pn &&
+	want_ack = conn->rcv_pns.n > 0 &&
 		   (conn->ack_now || conn->ack_deadline <= now ||
 		    conn->ack_eliciting_unacked > 0);
 	cc_ok = (conn->probes_pending > 0 ||
@@ -211,6 +211,15 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	}
 	if (conn->ping_pending && !(flags & RDT_PKT_F_STREAM))
 		flags |= RDT_PKT_F_PING;
+	/*
+	 * The last datagram the window lets out asks for an immediate ACK:
+	 * its ACK is what lets the next ones go, and a delayed-ACK timer
+	 * holding it would stall the whole flight (the idea of QUIC's
+	 * ACK-frequency IMMEDIATE_ACK).
+	 */
+	if ((flags & RDT_PKT_F_STREAM) &&
+	    conn->bytes_in_flight + 2 * cap > conn->cc.cwnd)
+		flags |= RDT_PKT_F_PING;
 	if (!want_ack && !(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)))
 		return 0;
 	/* A pure ACK is only worth sending when one is due. */
@@ -224,16 +233,27 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	pkt.window_edge = conn->peer_isn + (uint32_t)conn_rcv_edge(conn);
 	pkt.ack.nranges = 0;
 	if (want_ack) {
+		/* As many ranges as fit: all the room a pure ACK has, the
+		 * eight payload_cap was sized for beside stream bytes. */
+		size_t fit = (cap - rdt_pkt_data_overhead(1, 0, 0)) /
+			     sizeof(struct rdt_pkt_ack_range);
+
+		if (flags & RDT_PKT_F_STREAM)
+			fit = 8;
+		if (fit > RDT_PKT_MAX_ACK_RANGES)
+			fit = RDT_PKT_MAX_ACK_RANGES;
 		flags |= RDT_PKT_F_ACK;
-		build_ack(conn, &pkt.ack,
-			  (flags & RDT_PKT_F_STREAM) ? 8 :
-						       RDT_PKT_MAX_ACK_RANGES,
-			  now);
+		build_ack(conn, &pkt.ack, (unsigned)fit, now);
 	}
 	pkt.flags = flags;
 	pkt.offset = conn->local_isn + (uint32_t)off;
 	pkt.data_len = (uint16_t)len;
 	pkt.data = len ? conn->sndbuf + (off % conn->sndcap) : NULL;
+	/* Track it or do not send it: an untracked datagram in flight
+	 * could never be declared lost. */
+	if ((flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) &&
+	    rdt_sent_reserve(&conn->sent) != 0)
+		return RDT_ERR_NOMEM;
 	n = rdt_pkt_encode(dest, cap, &pkt);
 	if (n < 0)
 		return n;
@@ -269,22 +289,19 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 		if (conn->probes_pending > 0)
 			conn->probes_pending--;
 	}
-	if (rec.flags & RDT_SENT_ACK_ELICITING) {
-		/* Sending cannot fail past the encode; a full tracker was
-		 * ruled out by cc_ok, and NOMEM only loses bookkeeping
-		 * that the RTO recovers. */
-		(void)rdt_sent_push(&conn->sent, &rec);
-	}
-	if (flags & RDT_PKT_F_PING) {
+	if (rec.flags & RDT_SENT_ACK_ELICITING)
+		(void)rdt_sent_push(&conn->sent, &rec);	/* reserved above */
+	if ((flags & RDT_PKT_F_PING) && !(flags & RDT_PKT_F_STREAM)) {
 		conn->ping_pending = 0;
 		conn->ping_outstanding = 1;
+		conn->ping_sent = now;
 	}
 	if (flags & RDT_PKT_F_ACK) {
 		conn->ack_now = 0;
 		conn->ack_deadline = RDT_TSTAMP_NEVER;
 		conn->ack_eliciting_unacked = 0;
-		conn->adv_edge = conn_rcv_edge(conn);
 	}
+	conn->adv_edge = conn_rcv_edge(conn);
 	if (!outstanding_before && conn_outstanding(conn))
 		conn->last_progress = now;
 	conn->stats.pkts_sent++;

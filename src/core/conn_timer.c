@@ -28,8 +28,12 @@ int conn_prepare_probe(struct rdt_conn *conn)
 		struct rdt_sent_pkt *rec = rdt_sent_at(&conn->sent, k);
 
 		if (!(rec->flags & RDT_SENT_IN_FLIGHT) ||
-		    (rec->flags & RDT_SENT_ACKED) ||
-		    rec->off + rec->len <= conn->snd_una)
+		    (rec->flags & RDT_SENT_ACKED))
+			continue;
+		/* Nothing left to resend in it: bytes acknowledged and no
+		 * FIN, or the FIN acknowledged too. */
+		if (rec->off + rec->len <= conn->snd_una &&
+		    (!(rec->flags & RDT_SENT_FIN) || conn->fin_acked))
 			continue;
 		if (rec->len > 0)
 			conn_queue_rtx(conn, rec->off, rec->len);
@@ -50,6 +54,13 @@ static rdt_tstamp pto_deadline(const struct rdt_conn *conn)
 	if (conn->bytes_in_flight == 0)
 		return RDT_TSTAMP_NEVER;
 	return conn->last_in_flight_sent + conn_rto(conn, conn->pto_count);
+}
+
+/* An unanswered PING (keepalive or zero-window probe) is sent again
+ * after an RTO, backing off: it is not in flight, so no PTO covers it. */
+static rdt_tstamp ping_deadline(const struct rdt_conn *conn)
+{
+	return conn->ping_sent + conn_rto(conn, conn->ping_backoff);
 }
 
 static int keepalive_armed(const struct rdt_conn *conn)
@@ -85,6 +96,8 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 	if (conn->loss_time == RDT_TSTAMP_NEVER)
 		t = min_ts(t, pto_deadline(conn));
 	t = min_ts(t, conn->persist_next);
+	if (conn->ping_outstanding)
+		t = min_ts(t, ping_deadline(conn));
 	if (keepalive_armed(conn))
 		t = min_ts(t, conn->last_recv + conn->cfg.keepalive);
 	return t;
@@ -180,6 +193,11 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 		conn->stats.persist_probes++;
 		if (conn->persist_backoff < 16)
 			conn->persist_backoff++;
+	}
+	if (conn->ping_outstanding && now >= ping_deadline(conn)) {
+		conn->ping_pending = 1;
+		if (conn->ping_backoff < 16)
+			conn->ping_backoff++;
 	}
 	if (keepalive_armed(conn) &&
 	    now >= conn->last_recv + conn->cfg.keepalive)

@@ -43,17 +43,19 @@ static int grow(struct rdt_sent *s)
 	return 0;
 }
 
-int rdt_sent_push(struct rdt_sent *s, const struct rdt_sent_pkt *rec)
+int rdt_sent_reserve(struct rdt_sent *s)
 {
-	int rv;
-
 	if (s->n >= s->max)
 		return RDT_ERR_NOBUF;
-	if (s->n == s->cap) {
-		rv = grow(s);
-		if (rv != 0)
-			return rv;
-	}
+	return s->n == s->cap ? grow(s) : 0;
+}
+
+int rdt_sent_push(struct rdt_sent *s, const struct rdt_sent_pkt *rec)
+{
+	int rv = rdt_sent_reserve(s);
+
+	if (rv != 0)
+		return rv;
 	s->v[(s->head + s->n) & (s->cap - 1)] = *rec;
 	s->n++;
 	return 0;

@@ -62,6 +62,11 @@ void rdt_sent_free(struct rdt_sent *s);
  * RDT_ERR_NOBUF when |max| records are held, or RDT_ERR_NOMEM. */
 int rdt_sent_push(struct rdt_sent *s, const struct rdt_sent_pkt *rec);
 
+/* rdt_sent_reserve makes room for one more record without pushing it, so
+ * a caller can check before it commits to sending.  Returns 0,
+ * RDT_ERR_NOBUF when |max| records are held, or RDT_ERR_NOMEM. */
+int rdt_sent_reserve(struct rdt_sent *s);
+
 /* The |i|-th oldest record, 0 <= i < n. */
 static inline struct rdt_sent_pkt *rdt_sent_at(const struct rdt_sent *s,
 					       size_t i)
