@@ -354,9 +354,21 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 					fail(r, "survivor ended with %s",
 					     rdt_strerror(rdt_conn_error(
 						     survivor)));
-				else if (t - vanish_at > ccfg.user_timeout +
-								 ccfg.keepalive +
-								 ccfg.max_rto)
+				else if (t - vanish_at >
+					 ccfg.user_timeout +
+						 (vanished == VANISH_SENDER ?
+							  ccfg.keepalive :
+							  0) +
+						 p->fwd.delay + p->rev.delay +
+						 ccfg.max_ack_delay)
+					/*
+					 * The user timeout runs from the last
+					 * datagram the survivor heard, up to
+					 * one round trip and an ACK delay
+					 * after the vanish; a receiver with
+					 * nothing outstanding first needs its
+					 * keepalive to have a question out.
+					 */
 					fail(r, "%s", "timeout came too late");
 				break;
 			}
