@@ -27,6 +27,7 @@
 
 #include "core/conn.h"
 #include "core/err.h"
+#include "helpers/fail_mem.h"
 #include "helpers/prng.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
@@ -1970,73 +1971,6 @@ static void test_conn_forged_pn_jump_ignored(void **state)
 
 /* --- 8. Allocation torture ------------------------------------------- */
 
-struct counting_mem {
-	struct rdt_mem mem;
-	unsigned long calls;	/* allocations attempted */
-	unsigned long fail_at;	/* fail exactly this one; 0: never */
-	long live;		/* blocks not yet freed */
-	int failed;
-};
-
-static int cm_fail(struct counting_mem *cm)
-{
-	cm->calls++;
-	if (cm->calls == cm->fail_at) {
-		cm->failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static void *cm_malloc(size_t size, void *ud)
-{
-	struct counting_mem *cm = ud;
-	void *p;
-
-	if (cm_fail(cm))
-		return NULL;
-	p = malloc(size);
-	if (p)
-		cm->live++;
-	return p;
-}
-
-static void *cm_calloc(size_t nmemb, size_t size, void *ud)
-{
-	struct counting_mem *cm = ud;
-	void *p;
-
-	if (cm_fail(cm))
-		return NULL;
-	p = calloc(nmemb, size);
-	if (p)
-		cm->live++;
-	return p;
-}
-
-static void *cm_realloc(void *ptr, size_t size, void *ud)
-{
-	struct counting_mem *cm = ud;
-	void *p;
-
-	if (cm_fail(cm))
-		return NULL;
-	p = realloc(ptr, size);
-	if (p && !ptr)
-		cm->live++;
-	return p;
-}
-
-static void cm_free(void *ptr, void *ud)
-{
-	struct counting_mem *cm = ud;
-
-	if (ptr) {
-		cm->live--;
-		free(ptr);
-	}
-}
-
 static int srv_got_100k(struct fixture *f)
 {
 	return f->sink_len[SRV] == 100000 ||
@@ -2045,10 +1979,10 @@ static int srv_got_100k(struct fixture *f)
 }
 
 /*
- * One handshake and 100 KB transfer through |cm|.  Returns 1 if it all
+ * One handshake and 100 KB transfer through |fm|.  Returns 1 if it all
  * worked, 0 if it stopped on a clean RDT_ERR_NOMEM.
  */
-static int torture_once(struct fixture *f, struct counting_mem *cm,
+static int torture_once(struct fixture *f, struct fail_mem *fm,
 			const uint8_t *data)
 {
 	uint8_t dg[DG_MAX];
@@ -2056,7 +1990,7 @@ static int torture_once(struct fixture *f, struct counting_mem *cm,
 	size_t sent = 0;
 	int rv;
 
-	rv = rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], &cm->mem, f->t);
+	rv = rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], &fm->mem, f->t);
 	if (rv == RDT_ERR_NOMEM) {
 		assert_null(f->c[CLI]);
 		return 0;
@@ -2066,7 +2000,7 @@ static int torture_once(struct fixture *f, struct counting_mem *cm,
 			       f->t);
 	assert_true(n > 0);
 	decode_ok(&f->init, f->init_buf, (size_t)n);
-	rv = rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], &cm->mem, &f->init,
+	rv = rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], &fm->mem, &f->init,
 				 f->t);
 	if (rv == RDT_ERR_NOMEM) {
 		assert_null(f->c[SRV]);
@@ -2109,27 +2043,21 @@ enum {
 static char torture_run(struct fixture *f, unsigned long n,
 			const uint8_t *data)
 {
-	struct counting_mem cm;
+	struct fail_mem fm;
 	int ok;
 
-	memset(&cm, 0, sizeof(cm));
-	cm.mem.user_data = &cm;
-	cm.mem.malloc = cm_malloc;
-	cm.mem.calloc = cm_calloc;
-	cm.mem.realloc = cm_realloc;
-	cm.mem.free = cm_free;
-	cm.fail_at = n;
+	fail_mem_init(&fm, n);
 	prng_seed(&f->rng, SEED + n);
 	f->t = RDT_S;
 	f->sink_len[SRV] = 0;
 	f->eof[SRV] = 0;
-	ok = torture_once(f, &cm, data);
+	ok = torture_once(f, &fm, data);
 	rdt_conn_del(f->c[CLI]);
 	rdt_conn_del(f->c[SRV]);
 	f->c[CLI] = f->c[SRV] = NULL;
-	if (cm.live != 0)
+	if (fm.live != 0)
 		return TORTURE_LEAK;
-	if (!cm.failed)
+	if (!fm.failed)
 		return ok ? TORTURE_DONE : TORTURE_BROKEN;
 	return ok ? TORTURE_COMPLETED : TORTURE_STOPPED;
 }

@@ -23,91 +23,11 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/ranges.h"
+#include "helpers/fail_mem.h"
 #include "helpers/prng.h"
 
-/*
- * An allocator that counts live blocks and can fail the Nth allocation
- * (counting malloc, calloc and realloc calls from 1).  fail_at == 0 never
- * fails.
- */
-struct test_mem {
-	struct rdt_mem mem;
-	long calls;
-	long fail_at;
-	long live;
-	long failed;
-};
-
-static int tm_should_fail(struct test_mem *tm)
-{
-	tm->calls++;
-	if (tm->fail_at != 0 && tm->calls == tm->fail_at) {
-		tm->failed++;
-		return 1;
-	}
-	return 0;
-}
-
-static void *tm_malloc(size_t size, void *user_data)
-{
-	struct test_mem *tm = user_data;
-	void *p;
-
-	if (tm_should_fail(tm))
-		return NULL;
-	p = malloc(size);
-	if (p)
-		tm->live++;
-	return p;
-}
-
-static void tm_free(void *ptr, void *user_data)
-{
-	struct test_mem *tm = user_data;
-
-	if (ptr)
-		tm->live--;
-	free(ptr);
-}
-
-static void *tm_calloc(size_t n, size_t size, void *user_data)
-{
-	struct test_mem *tm = user_data;
-	void *p;
-
-	if (tm_should_fail(tm))
-		return NULL;
-	p = calloc(n, size);
-	if (p)
-		tm->live++;
-	return p;
-}
-
-static void *tm_realloc(void *ptr, size_t size, void *user_data)
-{
-	struct test_mem *tm = user_data;
-	void *p;
-
-	if (tm_should_fail(tm))
-		return NULL;
-	p = realloc(ptr, size);
-	if (p && !ptr)
-		tm->live++;
-	return p;
-}
-
-static void test_mem_init(struct test_mem *tm)
-{
-	memset(tm, 0, sizeof(*tm));
-	tm->mem.user_data = tm;
-	tm->mem.malloc = tm_malloc;
-	tm->mem.free = tm_free;
-	tm->mem.calloc = tm_calloc;
-	tm->mem.realloc = tm_realloc;
-}
-
 struct fixture {
-	struct test_mem tm;
+	struct fail_mem fm;
 	struct rdt_ranges rs;
 };
 
@@ -120,8 +40,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	test_mem_init(&f->tm);
-	if (rdt_ranges_init(&f->rs, FIXTURE_MAX, &f->tm.mem) != 0) {
+	fail_mem_init(&f->fm, 0);
+	if (rdt_ranges_init(&f->rs, FIXTURE_MAX, &f->fm.mem) != 0) {
 		free(f);
 		return -1;
 	}
@@ -135,7 +55,7 @@ static int teardown(void **state)
 	long live;
 
 	rdt_ranges_free(&f->rs);
-	live = f->tm.live;
+	live = f->fm.live;
 	free(f);
 	/* Everything the set allocated must be back. */
 	return live == 0 ? 0 : -1;
@@ -145,7 +65,7 @@ static int teardown(void **state)
 static struct rdt_ranges *reinit(struct fixture *f, size_t max)
 {
 	rdt_ranges_free(&f->rs);
-	assert_int_equal(rdt_ranges_init(&f->rs, max, &f->tm.mem), 0);
+	assert_int_equal(rdt_ranges_init(&f->rs, max, &f->fm.mem), 0);
 	return &f->rs;
 }
 
@@ -215,14 +135,14 @@ static void test_ranges_init_empty(void **state)
 	uint64_t s, e;
 
 	assert_true(rdt_ranges_empty(&f->rs));
-	assert_int_equal(f->tm.calls, 0);
+	assert_int_equal(f->fm.calls, 0);
 	assert_false(rdt_ranges_contains(&f->rs, 0, 1));
 	assert_int_equal(rdt_ranges_count_in(&f->rs, 0, UINT64_MAX), 0);
 	assert_int_equal(rdt_ranges_first_gap(&f->rs, 3, 9, &s, &e), 1);
 	assert_int_equal(s, 3);
 	assert_int_equal(e, 9);
 	/* A set with no room at all is a caller bug. */
-	assert_int_equal(rdt_ranges_init(&rs, 0, &f->tm.mem),
+	assert_int_equal(rdt_ranges_init(&rs, 0, &f->fm.mem),
 			 RDT_ERR_INVALID);
 	assert_int_equal(rdt_ranges_init(&rs, 4, NULL), RDT_ERR_INVALID);
 }
@@ -302,7 +222,7 @@ static void test_ranges_add_in_order_is_one_range(void **state)
 	struct fixture *f = *state;
 	struct rdt_ranges *rs = &f->rs;
 	uint64_t pn;
-	long calls;
+	unsigned long calls;
 
 	/* The receive path: packet numbers arriving one by one. */
 	for (pn = 0; pn < 10000; pn++)
@@ -310,12 +230,12 @@ static void test_ranges_add_in_order_is_one_range(void **state)
 	EXPECT(rs, 0, 10000);
 	/* With a gap below, in-order arrivals extend the highest range. */
 	assert_int_equal(rdt_ranges_add(rs, 10001, 10002), 1);
-	calls = f->tm.calls;
+	calls = f->fm.calls;
 	for (pn = 10002; pn < 20000; pn++)
 		assert_int_equal(rdt_ranges_add(rs, pn, pn + 1), 1);
 	EXPECT(rs, 0, 10000, 10001, 20000);
 	/* Extending never allocates. */
-	assert_int_equal(f->tm.calls, calls);
+	assert_int_equal(f->fm.calls, calls);
 }
 
 static void test_ranges_max_nobuf_unchanged(void **state)
@@ -535,7 +455,7 @@ static void test_ranges_free_and_reuse(void **state)
 	assert_int_equal(rdt_ranges_add(rs, 1, 2), 1);
 	rdt_ranges_free(rs);
 	assert_true(rdt_ranges_empty(rs));
-	assert_int_equal(f->tm.live, 0);
+	assert_int_equal(f->fm.live, 0);
 	/* Freeing twice is harmless, and the set works again after. */
 	rdt_ranges_free(rs);
 	assert_int_equal(rdt_ranges_add(rs, 5, 9), 4);
@@ -547,7 +467,7 @@ static void test_ranges_growth_is_geometric(void **state)
 	struct fixture *f = *state;
 	struct rdt_ranges *rs = reinit(f, 1000);
 	uint64_t k;
-	long calls = f->tm.calls;
+	unsigned long calls = f->fm.calls;
 
 	/* 1000 disjoint ranges: a doubling array needs about log2 blocks. */
 	for (k = 0; k < 1000; k++)
@@ -555,7 +475,7 @@ static void test_ranges_growth_is_geometric(void **state)
 	check_invariants(rs);
 	assert_int_equal(rs->n, 1000);
 	assert_int_equal(rs->cap, 1000);
-	assert_true(f->tm.calls - calls <= 10);
+	assert_true(f->fm.calls - calls <= 10);
 	assert_int_equal(rdt_ranges_add(rs, 5000, 5001), RDT_ERR_NOBUF);
 }
 
@@ -584,14 +504,14 @@ static void test_ranges_alloc_failure_every_n(void **state)
 {
 	struct fixture *f = *state;
 	struct rdt_ranges ref, *rs;
-	struct test_mem ref_mem;
+	struct fail_mem ref_mem;
 	struct snapshot snap, want;
-	long n;
+	unsigned long n;
 	int step;
 	int64_t rv;
 
 	/* The result without failures. */
-	test_mem_init(&ref_mem);
+	fail_mem_init(&ref_mem, 0);
 	assert_int_equal(rdt_ranges_init(&ref, 256, &ref_mem.mem), 0);
 	for (step = 0; step < TORTURE_STEPS; step++)
 		assert_true(torture_op(&ref, step) >= 0);
@@ -602,9 +522,9 @@ static void test_ranges_alloc_failure_every_n(void **state)
 
 	for (n = 1;; n++) {
 		rs = reinit(f, 256);
-		f->tm.calls = 0;
-		f->tm.failed = 0;
-		f->tm.fail_at = n;
+		f->fm.calls = 0;
+		f->fm.failed = 0;
+		f->fm.fail_at = n;
 		for (step = 0; step < TORTURE_STEPS; step++) {
 			take(&snap, rs);
 			rv = torture_op(rs, step);
@@ -614,20 +534,20 @@ static void test_ranges_alloc_failure_every_n(void **state)
 				rv = torture_op(rs, step);
 			}
 			if (rv < 0)
-				print_message("fail_at %ld step %d rv %lld\n",
+				print_message("fail_at %lu step %d rv %lld\n",
 					      n, step, (long long)rv);
 			assert_true(rv >= 0);
 			check_invariants(rs);
 		}
 		expect_same(&want, rs);
 		rdt_ranges_free(rs);
-		assert_int_equal(f->tm.live, 0);
+		assert_int_equal(f->fm.live, 0);
 		/* Stop after the first run in which nothing failed. */
-		if (f->tm.failed == 0)
+		if (f->fm.failed == 0)
 			break;
-		assert_int_equal(f->tm.failed, 1);
+		assert_int_equal(f->fm.failed, 1);
 	}
-	f->tm.fail_at = 0;
+	f->fm.fail_at = 0;
 	assert_true(n > 3);
 }
 
