@@ -1350,6 +1350,43 @@ static void test_conn_close_user_timeout(void **state)
 			 RDT_ERR_TIMEOUT);
 }
 
+static void test_conn_close_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t dg[2048];
+	rdt_tstamp quiet_since;
+	int steps = 0;
+
+	/* Nothing outstanding, so no user timeout runs: only the idle
+	 * timeout can notice that the peer went silent. */
+	f->cfg[CLI].idle_timeout = 7 * RDT_S;
+	handshake(f);
+	quiet_since = f->t;
+	while (rdt_conn_state(f->c[CLI]) != RDT_CONN_CLOSED) {
+		rdt_tstamp d;
+
+		discard(f, CLI);
+		d = rdt_conn_deadline(f->c[CLI]);
+		assert_true(d != RDT_TSTAMP_NEVER);
+		assert_true(d >= f->t);
+		f->t = d;
+		rdt_conn_on_deadline(f->c[CLI], f->t);
+		assert_true(++steps < 100);
+	}
+	assert_int_equal(rdt_conn_error(f->c[CLI]), RDT_ERR_IDLE);
+	assert_true(f->t >= quiet_since + f->cfg[CLI].idle_timeout);
+	assert_true(f->t <= quiet_since + f->cfg[CLI].idle_timeout +
+				    f->cfg[CLI].max_ack_delay);
+	/* Silently: an idle connection sends no RESET. */
+	assert_int_equal(rdt_conn_write_pkt(f->c[CLI], dg, sizeof(dg), f->t),
+			 0);
+	/* Without an idle timeout the same silence is harmless. */
+	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_ESTABLISHED);
+	assert_int_equal(rdt_conn_deadline(f->c[SRV]) == RDT_TSTAMP_NEVER ||
+				 rdt_conn_deadline(f->c[SRV]) > f->t,
+			 1);
+}
+
 static void test_conn_close_send_after_shutdown(void **state)
 {
 	struct fixture *f = *state;
@@ -2183,6 +2220,7 @@ int main(void)
 		T(test_conn_close_abort_resets_peer),
 		T(test_conn_close_refused),
 		T(test_conn_close_user_timeout),
+		T(test_conn_close_idle_timeout),
 		T(test_conn_close_send_after_shutdown),
 		T(test_conn_rtt_fixed_delay),
 		T(test_conn_dropped_bytes_not_acked),
