@@ -53,6 +53,9 @@ struct profile {
 	enum vanish vanish;
 	/* Fixed initial numbers just below the 32-bit wrap. */
 	int near_wrap;
+	/* The receiver's buffer, if not the default: small enough that a
+	 * stalled reader really closes the window. */
+	size_t rcvbuf;
 };
 
 /* The path every profile starts from: 100 Mbit/s, 40 ms RTT and a
@@ -60,53 +63,51 @@ struct profile {
 #define BASE_LINK .delay = 20 * RDT_MS, .rate_bps = 100000000, \
 		  .queue_bytes = 500000
 
+/* Both directions of a profile alike; every transfer is 1-8 MiB. */
+#define BOTH(...) .fwd = { BASE_LINK, __VA_ARGS__ }, \
+		  .rev = { BASE_LINK, __VA_ARGS__ }, \
+		  .min_size = 1 * MIB, .max_size = 8 * MIB
+
+/* The 20 s blackout starts 300 ms into the transfer. */
+#define BLACKOUT_20S .nblackouts = 1, \
+	.blackout = { { T0 + 300 * RDT_MS, T0 + 20300 * RDT_MS } }
+
 static const struct profile profiles[] = {
-	{ "clean", "no impairment",
-	  { BASE_LINK }, { BASE_LINK }, 1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "loss10", "10% random loss both ways",
-	  { BASE_LINK, .loss = 0.10 }, { BASE_LINK, .loss = 0.10 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "loss30", "30% random loss both ways",
-	  { BASE_LINK, .loss = 0.30 }, { BASE_LINK, .loss = 0.30 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "burst", "Gilbert-Elliott bursts (4.8% loss, mean burst 2.5)",
-	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.4, .ge_loss_bad = 1.0 },
-	  { BASE_LINK, .ge_p = 0.02, .ge_r = 0.4, .ge_loss_bad = 1.0 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "reorder20", "20% of datagrams delayed up to 10 ms extra",
-	  { BASE_LINK, .reorder = 0.2, .reorder_extra = 10 * RDT_MS },
-	  { BASE_LINK, .reorder = 0.2, .reorder_extra = 10 * RDT_MS },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "dup5", "5% duplication both ways",
-	  { BASE_LINK, .dup = 0.05 }, { BASE_LINK, .dup = 0.05 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "corrupt2", "2% corruption anywhere in the datagram",
-	  { BASE_LINK, .corrupt = 0.02 }, { BASE_LINK, .corrupt = 0.02 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "longdelay", "250 ms one-way delay and 1% loss",
-	  { .delay = 250 * RDT_MS, .rate_bps = 100000000,
-	    .queue_bytes = 6250000, .loss = 0.01 },
-	  { .delay = 250 * RDT_MS, .rate_bps = 100000000,
-	    .queue_bytes = 6250000, .loss = 0.01 },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "blackout20", "100% loss for 20 s mid-transfer, then clean",
-	  { BASE_LINK, .nblackouts = 1,
-	    .blackout = { { T0 + 300 * RDT_MS, T0 + 20300 * RDT_MS } } },
-	  { BASE_LINK, .nblackouts = 1,
-	    .blackout = { { T0 + 300 * RDT_MS, T0 + 20300 * RDT_MS } } },
-	  1 * MIB, 8 * MIB, 0, 0, 0 },
-	{ "vanish", "one peer disappears mid-transfer",
-	  { BASE_LINK }, { BASE_LINK }, 1 * MIB, 8 * MIB, 0, VANISH_EITHER,
-	  0 },
-	{ "stall60", "the receiver stops reading for 60 s, then resumes",
-	  { BASE_LINK }, { BASE_LINK }, 1 * MIB, 8 * MIB, 60 * RDT_S, 0, 0 },
-	{ "wrap", "initial numbers just below the 32-bit wrap, reordering "
+	{ .name = "clean", .what = "no impairment",
+	  BOTH(.loss = 0) },
+	{ .name = "loss10", .what = "10% random loss both ways",
+	  BOTH(.loss = 0.10) },
+	{ .name = "loss30", .what = "30% random loss both ways",
+	  BOTH(.loss = 0.30) },
+	{ .name = "burst",
+	  .what = "Gilbert-Elliott bursts (4.8% loss, mean burst 2.5)",
+	  BOTH(.ge_p = 0.02, .ge_r = 0.4, .ge_loss_bad = 1.0) },
+	{ .name = "reorder20",
+	  .what = "20% of datagrams delayed up to 10 ms extra",
+	  BOTH(.reorder = 0.2, .reorder_extra = 10 * RDT_MS) },
+	{ .name = "dup5", .what = "5% duplication both ways",
+	  BOTH(.dup = 0.05) },
+	{ .name = "corrupt2", .what = "2% corruption anywhere in the datagram",
+	  BOTH(.corrupt = 0.02) },
+	{ .name = "longdelay", .what = "250 ms one-way delay and 1% loss",
+	  .fwd = { .delay = 250 * RDT_MS, .rate_bps = 100000000,
+		   .queue_bytes = 6250000, .loss = 0.01 },
+	  .rev = { .delay = 250 * RDT_MS, .rate_bps = 100000000,
+		   .queue_bytes = 6250000, .loss = 0.01 },
+	  .min_size = 1 * MIB, .max_size = 8 * MIB },
+	{ .name = "blackout20",
+	  .what = "100% loss for 20 s mid-transfer, then clean",
+	  BOTH(BLACKOUT_20S) },
+	{ .name = "vanish", .what = "one peer disappears mid-transfer",
+	  BOTH(.loss = 0), .vanish = VANISH_EITHER },
+	{ .name = "stall60",
+	  .what = "the receiver stops reading for 60 s, then resumes",
+	  BOTH(.loss = 0), .stall = 60 * RDT_S, .rcvbuf = 256 * 1024 },
+	{ .name = "wrap",
+	  .what = "initial numbers just below the 32-bit wrap, reordering "
 		  "and duplicates",
-	  { BASE_LINK, .reorder = 0.2, .reorder_extra = 5 * RDT_MS,
-	    .dup = 0.05 },
-	  { BASE_LINK, .reorder = 0.2, .reorder_extra = 5 * RDT_MS,
-	    .dup = 0.05 },
-	  1 * MIB, 8 * MIB, 0, 0, 1 },
+	  BOTH(.reorder = 0.2, .reorder_extra = 5 * RDT_MS, .dup = 0.05),
+	  .near_wrap = 1 },
 };
 
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
@@ -208,6 +209,8 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 								   65536);
 		scfg.initial_isn = 0xFFFFFFFFu - (uint32_t)prng_below(&rng, 16);
 	}
+	if (p->rcvbuf)
+		scfg.rcvbuf = p->rcvbuf;
 	if (p->vanish != VANISH_NONE) {
 		vanished = VANISH_NONE;
 		/* A survivor with nothing to send learns of the loss only
@@ -381,6 +384,16 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 							  rdt_conn_error(server)));
 			else if (received != size)
 				fail(r, "%s", "closed before all bytes arrived");
+			else if (p->stall) {
+				struct rdt_conn_info ci;
+
+				/* The stall must have closed the window and
+				 * been bridged by zero-window probes. */
+				rdt_conn_get_info(client, &ci);
+				if (ci.stats.persist_probes == 0)
+					fail(r, "%s", "stall sent no persist "
+						      "probe");
+			}
 			break;
 		}
 
