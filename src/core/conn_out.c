@@ -202,8 +202,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 			len = rs;
 		if ((flags & RDT_PKT_F_STREAM) && conn->fin_queued &&
 		    off + len == conn->snd_end &&
-		    (is_rtx ? conn->fin_rtx || !conn->fin_sent :
-			      !conn->fin_sent || conn->fin_rtx))
+		    (!conn->fin_sent || conn->fin_rtx))
 			flags |= RDT_PKT_F_FIN;
 		if ((flags & RDT_PKT_F_STREAM) && len == 0 &&
 		    !(flags & RDT_PKT_F_FIN))
@@ -291,8 +290,9 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	}
 	if (rec.flags & RDT_SENT_ACK_ELICITING)
 		(void)rdt_sent_push(&conn->sent, &rec);	/* reserved above */
+	/* Stream bytes draw an ACK as well as a PING would. */
+	conn->ping_pending = 0;
 	if ((flags & RDT_PKT_F_PING) && !(flags & RDT_PKT_F_STREAM)) {
-		conn->ping_pending = 0;
 		conn->ping_outstanding = 1;
 		conn->ping_sent = now;
 	}
