@@ -29,9 +29,8 @@ void conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len)
 	while (off < end &&
 	       rdt_ranges_first_gap(&conn->sacked, off, end, &gs, &ge)) {
 		if (rdt_ranges_add(&conn->rtx, gs, ge) < 0) {
-			/* The table is full; resend everything instead of
-			 * forgetting a hole (merging can only shrink it). */
-			(void)rdt_ranges_remove_below(&conn->rtx, 0);
+			/* The table is full: resend everything outstanding
+			 * rather than forget a hole. */
 			rdt_ranges_free(&conn->rtx);
 			(void)rdt_ranges_add(&conn->rtx, conn->snd_una,
 					     conn->snd_nxt);
