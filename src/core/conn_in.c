@@ -44,17 +44,21 @@ static int pn_seen(const struct rdt_conn *conn, rdt_pktnum pn)
  * everything it carried was taken, since acknowledging a packet tells the
  * sender its bytes need no resending.
  */
-static void record_pn(struct rdt_conn *conn, rdt_pktnum pn)
+static void record_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
 {
 	if (rdt_ranges_add(&conn->rcv_pns, pn, pn + 1) == RDT_ERR_NOBUF) {
 		rdt_ranges_drop_lowest(&conn->rcv_pns);
 		(void)rdt_ranges_add(&conn->rcv_pns, pn, pn + 1);
 	}
+	/* The ACK delay is measured from the arrival of the largest number
+	 * the ACK names, so only a recorded packet may move it. */
+	if (conn->rcv_pns.n > 0 &&
+	    conn->rcv_pns.v[conn->rcv_pns.n - 1].end == pn + 1)
+		conn->largest_rcv_time = now;
 }
 
 /* Reordering and gaps in packet numbers call for an immediate ACK. */
-static void track_largest(struct rdt_conn *conn, rdt_pktnum pn,
-			  rdt_tstamp now)
+static void track_largest(struct rdt_conn *conn, rdt_pktnum pn)
 {
 	if (!conn->have_rcv_pn || pn > conn->largest_rcv_pn) {
 		/* A jump means something before it is missing: tell the
@@ -63,7 +67,6 @@ static void track_largest(struct rdt_conn *conn, rdt_pktnum pn,
 			conn->ack_now = 1;
 		conn->have_rcv_pn = 1;
 		conn->largest_rcv_pn = pn;
-		conn->largest_rcv_time = now;
 	} else {
 		conn->stats.pkts_reordered++;
 		conn->ack_now = 1;
@@ -432,20 +435,21 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn->hs_next = RDT_TSTAMP_NEVER;
 		conn->hs_due = 0;
 		conn->last_progress = now;
-		/* The ACCEPT did its work whether or not it is acknowledged;
-		 * its record must not pin the tracker's front. */
-		while (conn->sent.n > 0 &&
-		       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
-			conn_sent_pop_front(conn);
 	}
 	update_peer_edge(conn, pkt->window_edge);
 	if (pkt->flags & RDT_PKT_F_ACK)
 		on_ack(conn, &pkt->ack, now);
+	/* The ACCEPT did its work whether or not it was acknowledged (its
+	 * ACK, just processed, gave the server's first RTT sample); its
+	 * record must not pin the tracker's front. */
+	while (conn->sent.n > 0 &&
+	       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
+		conn_sent_pop_front(conn);
 	if (pkt->flags & RDT_PKT_F_STREAM)
 		taken = on_stream(conn, pkt);
-	track_largest(conn, pn, now);
+	track_largest(conn, pn);
 	if (taken)
-		record_pn(conn, pn);
+		record_pn(conn, pn, now);
 	else
 		conn->ack_now = 1;
 	if (pkt->flags & RDT_PKT_F_PING)
@@ -470,8 +474,8 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 							 pkt->pn);
 
 			if (!pn_seen(conn, pn)) {
-				track_largest(conn, pn, now);
-				record_pn(conn, pn);
+				track_largest(conn, pn);
+				record_pn(conn, pn, now);
 			}
 			conn->ack_now = 1;
 		} else {
@@ -505,7 +509,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	conn->have_rcv_pn = 1;
 	conn->largest_rcv_pn = pkt->pn;
 	conn->largest_rcv_time = now;
-	record_pn(conn, pkt->pn);
+	record_pn(conn, pkt->pn, now);
 	conn->ack_now = 1;
 }
 

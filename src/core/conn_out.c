@@ -248,10 +248,20 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	pkt.data_len = (uint16_t)len;
 	pkt.data = len ? conn->sndbuf + (off % conn->sndcap) : NULL;
 	/* Track it or do not send it: an untracked datagram in flight
-	 * could never be declared lost. */
-	if ((flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) &&
-	    rdt_sent_reserve(&conn->sent) != 0)
-		return RDT_ERR_NOMEM;
+	 * could never be declared lost.  A PING can wait; an ACK that is
+	 * due still goes out without it. */
+	if (flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) {
+		int rv = rdt_sent_reserve(&conn->sent);
+
+		if (rv != 0 && (flags & RDT_PKT_F_STREAM))
+			return rv;
+		if (rv != 0) {
+			flags &= ~RDT_PKT_F_PING;
+			if (!(flags & RDT_PKT_F_ACK))
+				return rv == RDT_ERR_NOBUF ? 0 : rv;
+			pkt.flags = flags;
+		}
+	}
 	n = rdt_pkt_encode(dest, cap, &pkt);
 	if (n < 0)
 		return n;

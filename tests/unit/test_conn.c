@@ -1426,6 +1426,47 @@ static size_t deliver_delayed(struct fixture *f, int from, rdt_tstamp delay)
 	return n;
 }
 
+/*
+ * The server's first RTT sample comes from the client's ACK of the
+ * ACCEPT; it must be taken before the handshake records are dropped, or
+ * the server guesses 333 ms until its own data is acknowledged.
+ */
+static void test_conn_rtt_server_handshake_sample(void **state)
+{
+	struct fixture *f = *state;
+	const rdt_tstamp D = 50 * RDT_MS;
+	struct rdt_conn_info info;
+	uint8_t ack[2048];
+	rdt_ssize n;
+
+	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
+					     f->t),
+			 0);
+	n = rdt_conn_write_pkt(f->c[CLI], f->init_buf, sizeof(f->init_buf),
+			       f->t);
+	assert_true(n > 0);
+	decode_ok(&f->init, f->init_buf, (size_t)n);
+	f->t += D;
+	assert_int_equal(rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], f->mem,
+					     &f->init, f->t),
+			 0);
+	n = rdt_conn_write_pkt(f->c[SRV], f->accept_buf, sizeof(f->accept_buf),
+			       f->t);
+	assert_true(n > 0);
+	f->t += D;
+	assert_int_equal(rdt_conn_recv_pkt(f->c[CLI], f->accept_buf, (size_t)n,
+					   f->t),
+			 0);
+	n = rdt_conn_write_pkt(f->c[CLI], ack, sizeof(ack), f->t);
+	assert_true(n > 0);
+	f->t += D;
+	assert_int_equal(rdt_conn_recv_pkt(f->c[SRV], ack, (size_t)n, f->t), 0);
+	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_ESTABLISHED);
+	info = info_of(f->c[SRV]);
+	assert_int_equal(info.srtt, 2 * D);
+	assert_int_equal(info.min_rtt, 2 * D);
+}
+
 static void test_conn_rtt_fixed_delay(void **state)
 {
 	struct fixture *f = *state;
@@ -2222,6 +2263,7 @@ int main(void)
 		T(test_conn_close_user_timeout),
 		T(test_conn_close_idle_timeout),
 		T(test_conn_close_send_after_shutdown),
+		T(test_conn_rtt_server_handshake_sample),
 		T(test_conn_rtt_fixed_delay),
 		T(test_conn_dropped_bytes_not_acked),
 		T(test_conn_lost_accept_does_not_pin_tracker),
