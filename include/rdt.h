@@ -4,11 +4,17 @@
  *
  * This is the only header a program using librdt includes.  Every function
  * declared here is marked RDT_EXTERN; nothing else is exported from the
- * shared library.  The socket calls (rdt_socket, rdt_connect, ...) are not
- * here yet.
+ * shared library.
  */
 #ifndef RDT_H
 #define RDT_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +71,311 @@ extern "C" {
  * The call cannot fail, takes no locks and is safe from any thread.
  */
 RDT_EXTERN const char *rdt_version(void);
+
+
+/* ---------------------------------------------------------------------
+ * The socket API
+ *
+ * Every call below behaves like the BSD call without the rdt_ prefix on a
+ * TCP socket: same arguments, same partial reads and writes, same errno
+ * values, -1 and errno on failure.  Where rdt differs, the comment says
+ * so.
+ *
+ * Descriptors.  An rdt socket is a real kernel file descriptor (one end of
+ * an AF_UNIX socket pair whose readiness the library keeps equal to the
+ * connection's), so poll(), select() and epoll, level- or edge-triggered,
+ * report it as they would report a TCP socket:
+ *   readable  in-order data, end of stream, an error, or (listener) a
+ *             connection waiting in rdt_accept;
+ *   writable  connected and room in the send buffer;
+ *   POLLRDHUP the peer finished sending;
+ *   POLLHUP   both directions are finished, or the connection failed;
+ *   POLLERR   the connection failed (rdt_getsockopt SO_ERROR says why).
+ * Use the descriptor only with rdt_* calls and with poll/select/epoll:
+ * reading, writing or closing it with the plain system calls breaks the
+ * mirror.  Each rdt socket holds two kernel descriptors (the one returned
+ * and the library's end of the pair), so plan RLIMIT_NOFILE for twice
+ * the number of sockets; when the limit is reached calls fail with
+ * EMFILE.
+ *
+ * Threads.  Any call may be made from any thread.  On one socket, one
+ * thread may read while another writes.  The library runs one background
+ * thread (started by the first rdt_socket) that receives datagrams and
+ * runs timers; an idle connection costs it no CPU.
+ *
+ * Transport.  Connections run over UDP.  A listener and all connections
+ * it accepts share its UDP port; each client socket has a UDP socket of
+ * its own (an ephemeral port unless rdt_bind chose one).  IPv4 and IPv6
+ * are supported; an AF_INET6 socket bound to :: also accepts IPv4 peers
+ * as IPv4-mapped addresses unless IPV6_V6ONLY is set on the system.
+ *
+ * Environment.  RDT_PCAP=FILE makes the library write every datagram it
+ * sends and receives to FILE in pcap format (see rdt-pcap(1)).
+ * --------------------------------------------------------------------- */
+
+/*
+ * rdt_socket - create an rdt endpoint
+ *
+ * |domain| is AF_INET or AF_INET6; |type| is SOCK_STREAM, optionally or'ed
+ * with SOCK_NONBLOCK and SOCK_CLOEXEC; |protocol| is 0.  Returns the new
+ * descriptor, or -1 with errno EAFNOSUPPORT (other domain), EINVAL
+ * (other type or flags), EPROTONOSUPPORT (protocol not 0), EMFILE/ENFILE
+ * (descriptor limit) or ENOMEM.
+ */
+RDT_EXTERN int rdt_socket(int domain, int type, int protocol);
+
+/*
+ * rdt_bind - give the socket a local address (UDP address and port)
+ *
+ * Port 0 picks an ephemeral port.  Errors: EBADF, ENOTSOCK (not an rdt
+ * descriptor), EINVAL (already bound, or a bad |addrlen|), EAFNOSUPPORT
+ * (wrong family), EADDRINUSE (the UDP port is taken; SO_REUSEADDR lets a
+ * listener take over a port whose earlier rdt connections in this process
+ * are still closing), EADDRNOTAVAIL, EACCES.
+ */
+RDT_EXTERN int rdt_bind(int fd, const struct sockaddr *addr,
+			socklen_t addrlen);
+
+/*
+ * rdt_listen - accept connections on the bound port
+ *
+ * An unbound socket is bound to an ephemeral port first.  At most
+ * |backlog| connections (at least 1, at most 65535; <= 0 means 128) wait
+ * for rdt_accept; further handshakes are ignored, and their clients retry
+ * as TCP clients do.  A client connecting to a port where no rdt socket
+ * listens is refused (ECONNREFUSED).  Calling it again changes the
+ * backlog.  Errors: EBADF, ENOTSOCK, EINVAL (connected or connecting),
+ * EADDRINUSE.
+ */
+RDT_EXTERN int rdt_listen(int fd, int backlog);
+
+/*
+ * rdt_accept, rdt_accept4 - take the next established connection
+ *
+ * Blocks until a connection is established unless the listener is
+ * non-blocking (then EAGAIN) or SO_RCVTIMEO expires (EAGAIN).  If |addr|
+ * is not NULL the peer's address is stored as by rdt_getpeername.
+ * rdt_accept4 takes SOCK_NONBLOCK and SOCK_CLOEXEC in |flags|.  The new
+ * socket inherits the listener's options (buffers, timeouts, no-delay,
+ * congestion control, keepalive, linger).  Errors: EBADF, ENOTSOCK,
+ * EINVAL (not listening, bad flags), EAGAIN, EINTR, EMFILE/ENFILE (the
+ * connection stays queued), ENOMEM.
+ */
+RDT_EXTERN int rdt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+RDT_EXTERN int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
+			   int flags);
+
+/*
+ * rdt_connect - open a connection to |addr|
+ *
+ * Blocking: returns 0 once the handshake completes, or -1 with
+ * ECONNREFUSED (nothing listens there), ETIMEDOUT (no answer within the
+ * user timeout, or SO_SNDTIMEO), EINTR, ENETUNREACH/EHOSTUNREACH.
+ * Non-blocking: returns -1 with EINPROGRESS; the socket becomes writable
+ * when the handshake completes or fails, and rdt_getsockopt SO_ERROR then
+ * gives 0 or the error.  Further calls give EALREADY while in progress
+ * and EISCONN once connected.  Other errors: EBADF, ENOTSOCK, EINVAL,
+ * EAFNOSUPPORT, EISCONN (listening), EADDRINUSE, EMFILE.
+ */
+RDT_EXTERN int rdt_connect(int fd, const struct sockaddr *addr,
+			   socklen_t addrlen);
+
+/*
+ * rdt_send, rdt_write, rdt_writev - queue bytes for the peer
+ *
+ * Copies as much as the send buffer takes and returns the count; blocks
+ * while the buffer is full unless the socket is non-blocking or |flags|
+ * has MSG_DONTWAIT (then a partial count, or EAGAIN if nothing fit).  A
+ * blocking call returns only once every byte is queued, or early with the
+ * count so far if SO_SNDTIMEO expires or a signal arrives (EAGAIN/EINTR
+ * if nothing was queued).  Queued bytes are delivered in order after any
+ * return, including after rdt_close.  |flags| may hold MSG_DONTWAIT and
+ * MSG_NOSIGNAL.  Errors: EPIPE after rdt_shutdown(SHUT_WR) or once the
+ * connection has failed and its error was reported (SIGPIPE is raised too
+ * unless MSG_NOSIGNAL: rdt_write and rdt_writev always raise it, as
+ * write(2) on a TCP socket does), ECONNRESET, ETIMEDOUT, ECONNREFUSED
+ * (reported once, as SO_ERROR would), ENOTCONN, EAGAIN, EINTR, EBADF,
+ * ENOTSOCK, EINVAL, EOPNOTSUPP (unknown flags).
+ */
+RDT_EXTERN ssize_t rdt_send(int fd, const void *buf, size_t len, int flags);
+RDT_EXTERN ssize_t rdt_write(int fd, const void *buf, size_t len);
+RDT_EXTERN ssize_t rdt_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/*
+ * rdt_recv, rdt_read, rdt_readv - take in-order bytes from the peer
+ *
+ * Returns how many bytes were copied, 0 at end of stream (the peer shut
+ * down its sending side and every byte was read) or -1.  Blocks until at
+ * least one byte is ready unless the socket is non-blocking or |flags| has
+ * MSG_DONTWAIT (then EAGAIN).  MSG_WAITALL blocks until |len| bytes,
+ * end of stream, an error, SO_RCVTIMEO or a signal; MSG_PEEK leaves the
+ * bytes queued.  Errors: ECONNRESET, ETIMEDOUT, ECONNREFUSED, ENOTCONN,
+ * EAGAIN (also when SO_RCVTIMEO expires), EINTR, EBADF, ENOTSOCK, EINVAL,
+ * EOPNOTSUPP (unknown flags).  After rdt_shutdown(SHUT_RD) reads return
+ * 0 at once.
+ */
+RDT_EXTERN ssize_t rdt_recv(int fd, void *buf, size_t len, int flags);
+RDT_EXTERN ssize_t rdt_read(int fd, void *buf, size_t len);
+RDT_EXTERN ssize_t rdt_readv(int fd, const struct iovec *iov, int iovcnt);
+
+/*
+ * rdt_shutdown - end one or both directions
+ *
+ * SHUT_WR sends end-of-stream after the queued bytes (the peer reads 0);
+ * SHUT_RD makes further reads return 0 and discards what arrives; SHUT_RDWR
+ * does both.  Errors: EBADF, ENOTSOCK, EINVAL (bad |how|), ENOTCONN.
+ */
+RDT_EXTERN int rdt_shutdown(int fd, int how);
+
+/*
+ * rdt_close - release the descriptor
+ *
+ * As on TCP the close is graceful: bytes already queued are still
+ * delivered and end-of-stream follows them, in the background, while the
+ * descriptor is gone at once.  The connection gives up after the user
+ * timeout if the peer stops answering.  If unread bytes are waiting, or
+ * bytes arrive after the close, the connection is reset instead (the peer
+ * sees ECONNRESET), as TCP does.  SO_LINGER with l_onoff set and
+ * l_linger 0 resets at once; with l_linger > 0 the call blocks until the
+ * queued bytes are acknowledged or l_linger seconds pass.  Closing a
+ * listener resets the connections still waiting in its queue.  Returns 0,
+ * or -1 with EBADF/ENOTSOCK.
+ */
+RDT_EXTERN int rdt_close(int fd);
+
+/*
+ * rdt_getsockname, rdt_getpeername - local and peer UDP address
+ *
+ * The address is truncated to *|addrlen| bytes and *|addrlen| set to its
+ * full length.  Errors: EBADF, ENOTSOCK, EINVAL, ENOTCONN (getpeername
+ * before a connection exists).
+ */
+RDT_EXTERN int rdt_getsockname(int fd, struct sockaddr *addr,
+			       socklen_t *addrlen);
+RDT_EXTERN int rdt_getpeername(int fd, struct sockaddr *addr,
+			       socklen_t *addrlen);
+
+/*
+ * rdt_fcntl - descriptor flags
+ *
+ * F_GETFL returns O_RDWR plus O_NONBLOCK if set; F_SETFL takes O_NONBLOCK
+ * (other flags are ignored, as fcntl(2) ignores flags it cannot change);
+ * F_GETFD and F_SETFD handle FD_CLOEXEC.  Other commands fail with
+ * EINVAL.
+ */
+RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
+
+/* rdt_setsockopt/rdt_getsockopt level for the rdt-specific options. */
+#define RDT_SOL 0x7264
+
+/* int, 0 or 1: send small writes at once instead of coalescing them. */
+#define RDT_NODELAY 1
+/* string: congestion control by name ("newreno"); getsockopt returns the
+ * name, NUL-terminated if it fits.  ENOENT for an unknown name. */
+#define RDT_CONGESTION 2
+/* unsigned int, milliseconds: fail with ETIMEDOUT when data, a probe or
+ * the handshake stays unacknowledged this long.  0 restores the default,
+ * 60000 (60 s).  As TCP_USER_TIMEOUT. */
+#define RDT_USER_TIMEOUT 3
+/* struct rdt_info, getsockopt only. */
+#define RDT_INFO 4
+/* unsigned int, milliseconds: with SO_KEEPALIVE on, probe the peer after
+ * this long without traffic (default 7200000, as TCP's keepalive time). */
+#define RDT_KEEPIDLE 5
+/* unsigned int, milliseconds: fail with ETIMEDOUT after this long without
+ * hearing from the peer; 0 (the default) disables. */
+#define RDT_IDLE_TIMEOUT 6
+/* int, bytes: largest datagram rdt sends (1200..65507, default 1400);
+ * takes effect at the next rdt_connect or rdt_listen. */
+#define RDT_MAXDGRAM 7
+
+/* Connection states, as in struct rdt_info. */
+enum rdt_state {
+	RDT_STATE_CLOSED = 0,
+	RDT_STATE_LISTEN,
+	RDT_STATE_SYN_SENT,
+	RDT_STATE_SYN_RCVD,
+	RDT_STATE_ESTABLISHED,
+	RDT_STATE_FIN_WAIT,
+	RDT_STATE_CLOSE_WAIT,
+	RDT_STATE_LAST_ACK,
+	RDT_STATE_TIME_WAIT,
+};
+
+/*
+ * struct rdt_info - a connection's state and counters (RDT_INFO)
+ *
+ * Times are microseconds; byte counts are stream bytes unless the name
+ * says datagrams.  The port_* counters belong to the UDP port the socket
+ * uses, shared by a listener and every connection it accepted: datagrams
+ * that could not be given to any connection are dropped and counted
+ * there.  Fields are only ever added at the end; rdt_getsockopt copies
+ * min(*optlen, sizeof(struct rdt_info)) bytes.
+ */
+struct rdt_info {
+	uint32_t state;			/* enum rdt_state */
+	uint32_t error;			/* errno the connection failed with */
+	uint32_t srtt_us, rttvar_us, min_rtt_us, latest_rtt_us, rto_us;
+	uint32_t max_dgram;		/* bytes per datagram we send */
+	uint64_t cwnd, ssthresh;	/* bytes */
+	uint64_t bytes_in_flight;
+	uint64_t peer_window;		/* bytes the peer still accepts */
+	uint32_t reordering;		/* current reordering tolerance, pkts */
+	uint32_t reserved0;
+	uint64_t bytes_sent;		/* including retransmissions */
+	uint64_t bytes_retransmitted;
+	uint64_t bytes_acked;
+	uint64_t bytes_received;	/* unique bytes from the peer */
+	uint64_t bytes_delivered;	/* read by the application */
+	uint64_t bytes_duplicate;	/* received again */
+	uint64_t pkts_sent, pkts_received;
+	uint64_t pkts_retransmitted;
+	uint64_t pkts_lost;		/* declared lost */
+	uint64_t pkts_spurious_lost;	/* declared lost, then acknowledged */
+	uint64_t pkts_reordered;
+	uint64_t pkts_duplicate;
+	uint64_t tlp_count, rto_count, persist_probes;
+	/* Datagrams this connection dropped, by reason. */
+	uint64_t drop_checksum, drop_malformed, drop_version;
+	uint64_t drop_beyond_window, drop_invalid_ack, drop_state;
+	uint64_t drop_other;
+	/* The UDP port: every datagram received, those dropped because
+	 * they failed the checksum or did not parse, named no connection
+	 * of this port, or came for a port with no listener, and those the
+	 * kernel refused to send. */
+	uint64_t port_dgrams_received, port_dgrams_sent;
+	uint64_t port_drop_checksum, port_drop_malformed;
+	uint64_t port_drop_unknown_cid, port_drop_no_listener;
+	uint64_t port_drop_backlog, port_send_errors;
+};
+
+/*
+ * rdt_setsockopt, rdt_getsockopt - socket options
+ *
+ * SOL_SOCKET: SO_RCVBUF, SO_SNDBUF (int bytes, 4096..1 GiB; take effect at
+ * the next rdt_connect or rdt_listen and are not doubled as Linux does for
+ * TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
+ * reading clears it), SO_KEEPALIVE (int), SO_LINGER (struct linger),
+ * SO_REUSEADDR (int), SO_TYPE, SO_DOMAIN (get only).
+ * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
+ * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, described above.
+ * Errors: EBADF, ENOTSOCK, ENOPROTOOPT (unknown level or option), EINVAL
+ * (bad length or value), EFAULT (NULL pointers), ENOENT (unknown
+ * congestion control).
+ */
+RDT_EXTERN int rdt_setsockopt(int fd, int level, int optname,
+			      const void *optval, socklen_t optlen);
+RDT_EXTERN int rdt_getsockopt(int fd, int level, int optname, void *optval,
+			      socklen_t *optlen);
+
+/*
+ * rdt_poll - wait for events on descriptors
+ *
+ * Exactly poll(2): rdt sockets are kernel descriptors and may be mixed
+ * freely with any others.  Provided so that code ported from TCP can keep
+ * every call prefixed.
+ */
+RDT_EXTERN int rdt_poll(struct pollfd *fds, nfds_t nfds, int timeout);
 
 #ifdef __cplusplus
 }
