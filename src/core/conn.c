@@ -408,6 +408,12 @@ void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now)
 		conn_fail(conn, RDT_ERR_ABORTED, now);
 }
 
+void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn != NULL && conn->state == RDT_CONN_SYN_SENT)
+		conn_fail(conn, RDT_ERR_REFUSED, now);
+}
+
 enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn)
 {
 	return conn->state;

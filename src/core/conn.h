@@ -225,6 +225,16 @@ int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now);
  */
 void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now);
 
+/*
+ * rdt_conn_refused tells a client still in its handshake that nothing
+ * listens at the peer's address (the runtime saw an ICMP port
+ * unreachable): the connection fails with RDT_ERR_REFUSED, as a RESET
+ * with reason REFUSED would make it.  Later, such news is ignored, as TCP
+ * ignores it on an established connection: it may be forged or stale,
+ * and the user timeout decides.
+ */
+void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now);
+
 enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn);
 
 /* 0 while healthy or closed cleanly, else the fatal RDT_ERR_* code. */
