@@ -196,6 +196,13 @@ static void session_fail(struct session *s, int err, const char *fmt, ...)
 			 strerror(err));
 }
 
+/* SIGINT or SIGTERM ended the session; |when| adds context. */
+static void fail_stopped(struct session *s, const char *when)
+{
+	session_fail(s, 0, "stopped by %s%s",
+		     stop_signal == SIGINT ? "SIGINT" : "SIGTERM", when);
+}
+
 /* "ADDR:PORT", or "[ADDR]:PORT" for IPv6, numeric. */
 static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 			size_t size)
@@ -606,8 +613,7 @@ static bool transfer(int sock, struct session *s, const struct options *o,
 
 		now = now_s();
 		if (stop_signal) {
-			session_fail(s, EINTR, "stopped by signal %d",
-				     (int)stop_signal);
+			fail_stopped(s, "");
 			break;
 		}
 		if (now >= quit_at) {
@@ -754,9 +760,11 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * drain - wait until the peer has acknowledged everything we sent
  *
  * The library lives in this process: exiting before the peer has
- * acknowledged the tail of the stream would lose it.  No descriptor
- * event marks that moment, so RDT_INFO is read again after each
- * wake-up: on a hangup or error report, else at most every
+ * acknowledged the tail of the stream would lose it.  The socket reports
+ * POLLHUP once the connection is over, so after a normal end that is
+ * what wakes us.  Whether our bytes are all acknowledged (after -q) has
+ * no descriptor event, nor has a hangup that comes before the end, so
+ * RDT_INFO is also read again every tick, from 1 ms doubling up to
  * DRAIN_TICK_MAX_MS.  Bounded by the user timeout, after which the
  * library fails the connection.
  */
@@ -767,14 +775,14 @@ static bool drain(int sock, struct session *s, const struct options *o)
 	/* One extra second lets the library's own timeout fire first, so
 	 * the error we report is its own. */
 	double give_up = now_s() + limit_ms / 1000.0 + 1;
+	struct pollfd pfd = { sock, 0, 0 };
 	sigset_t no_signals;
 	int tick = 1;
 
 	sigemptyset(&no_signals);
 	for (;;) {
-		struct pollfd pfd = { sock, 0, 0 };
-		double now;
 		struct timespec ts;
+		double now;
 		int ms;
 
 		fetch_info(sock, s);
@@ -790,8 +798,7 @@ static bool drain(int sock, struct session *s, const struct options *o)
 			return true;
 		now = now_s();
 		if (stop_signal) {
-			session_fail(s, EINTR, "stopped by signal %d",
-				     (int)stop_signal);
+			fail_stopped(s, "");
 			return false;
 		}
 		if (now >= give_up) {
@@ -804,16 +811,17 @@ static bool drain(int sock, struct session *s, const struct options *o)
 			ms = tick;
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000L;
-		if (ppoll(&pfd, 1, &ts, &no_signals) > 0 &&
-		    pfd.revents & POLLERR) {
-			session_fail(s, socket_error(sock, EPIPE),
-				     "connection");
-			return false;
+		if (ppoll(&pfd, 1, &ts, &no_signals) > 0) {
+			if (pfd.revents & POLLERR) {
+				session_fail(s, socket_error(sock, EPIPE),
+					     "connection");
+				return false;
+			}
+			/* A hangup stays reported: from now on only the
+			 * tick wakes us, or we would spin. */
+			if (pfd.revents & POLLHUP)
+				pfd.fd = -1;
 		}
-		/* A hangup is reported level-triggered; sleep the tick
-		 * rather than spin on it. */
-		if (pfd.revents & POLLHUP)
-			nanosleep(&ts, NULL);
 		if (tick < DRAIN_TICK_MAX_MS)
 			tick *= 2;
 	}
@@ -963,14 +971,14 @@ static bool serve(int sock, struct session *s, const struct options *o,
 		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
-	/* A clean end closes gracefully (with -q the peer may still be
-	 * sending: the library then resets, as TCP does); a failure
-	 * resets at once so the peer stops waiting. */
-	if (ok) {
+	/* Only a connection that is over may close gracefully.  After a
+	 * failure, or when -q gave up on the peer, we reset: the library
+	 * ends with this process, so the peer would otherwise wait for
+	 * acknowledgements until its user timeout. */
+	if (ok && !s->quit_early)
 		rdt_close(sock);
-	} else {
+	else
 		close_abort(sock);
-	}
 	return ok;
 }
 
@@ -1036,6 +1044,11 @@ static int connect_any(const struct addrinfo *ai, const struct options *o,
 		if (!err)
 			return fd;
 		format_local(fd, s->local, sizeof(s->local));
+		if (stop_signal) {
+			fail_stopped(s, " while connecting");
+			close_abort(fd);
+			break;
+		}
 		session_fail(s, err, "connect to %s", s->peer);
 		if (o->verbose && ai->ai_next)
 			fprintf(stderr, "%s: %s\n", PROG, s->error);
@@ -1250,9 +1263,7 @@ static int run_server(const struct options *o)
 
 		if (fd < 0) {
 			if (!served && stop_signal)
-				session_fail(&s, EINTR, "stopped by signal %d "
-					     "before any connection",
-					     (int)stop_signal);
+				fail_stopped(&s, " before any connection");
 			/* A signal between connections is how -k ends;
 			 * the last connection's report stands. */
 			if (!served || !stop_signal)
