@@ -152,6 +152,9 @@ static int ms_until(double deadline, double now)
 }
 
 static void usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,6 +169,9 @@ static void usage_error(const char *fmt, ...)
 /* Record why the session failed, keeping the first reason: later errors
  * are usually consequences of it.  |err| is an errno value, or 0 when
  * |fmt| says everything. */
+static void session_fail(struct session *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void session_fail(struct session *s, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -376,6 +382,13 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Whether getopt's last argument was a long option (getopt_long leaves
+ * optind past it), for messages that name it. */
+static bool is_long_option(const char *arg)
+{
+	return strncmp(arg, "--", 2) == 0;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	/* The bounds rdt.h gives for SO_SNDBUF and SO_RCVBUF. */
@@ -385,7 +398,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->family = AF_UNSPEC;
 	o->quit_s = -1;
-	while ((c = getopt_long(argc, argv, "lkw:q:d46vhV", long_options,
+	/* The leading ':' makes a missing value ':' instead of '?'. */
+	while ((c = getopt_long(argc, argv, ":lkw:q:d46vhV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = true; break;
@@ -421,11 +435,18 @@ static void parse_options(int argc, char **argv, struct options *o)
 			printf("%s (rdt) %s, librdt %s\n", PROG,
 			       RDT_VERSION_STRING, rdt_version());
 			exit(EXIT_CLEAN);
+		case ':':
+			if (is_long_option(argv[optind - 1]))
+				usage_error("%s needs a value",
+					    argv[optind - 1]);
+			usage_error("-%c needs a value", optopt);
 		default:
-			/* getopt_long has said what was wrong. */
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", PROG);
-			exit(EXIT_USAGE);
+			/* Our own words rather than getopt's, which name
+			 * the program by its path. */
+			if (is_long_option(argv[optind - 1]))
+				usage_error("invalid option '%s'",
+					    argv[optind - 1]);
+			usage_error("unknown option -%c", optopt);
 		}
 	}
 	nargs = argc - optind;
@@ -435,7 +456,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		o->host = argv[optind];
 		o->port = argv[optind + 1];
 	} else {
-		usage_error(o->listen ? "expected [HOST] PORT after -l" :
+		usage_error("%s", o->listen ? "expected [HOST] PORT after -l" :
 			    "expected HOST PORT");
 	}
 	if (o->keep_open && !o->listen)
