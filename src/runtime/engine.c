@@ -810,6 +810,30 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	pthread_mutex_unlock(&eng.lock);
 }
 
+/* Everything we sent, FIN included, is acknowledged. */
+static int all_acked(const struct rt_sock *s)
+{
+	struct rdt_conn_info info;
+
+	rdt_conn_get_info(s->conn, &info);
+	return info.state == RDT_CONN_FIN_WAIT && info.bytes_in_flight == 0 &&
+	       rdt_conn_writable(s->conn) >= s->opt.sndbuf;
+}
+
+/*
+ * An orphan whose bytes are all delivered waits for the peer's FIN at
+ * most ORPHAN_FIN_TIMEOUT, as Linux bounds FIN_WAIT2; one still
+ * delivering is bounded by the user timeout instead.
+ */
+static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
+{
+	if (s->orphan_deadline == RDT_TSTAMP_NEVER && all_acked(s))
+		s->orphan_deadline = now + ORPHAN_FIN_TIMEOUT;
+	if (now >= s->orphan_deadline &&
+	    rdt_conn_state(s->conn) != RDT_CONN_CLOSED)
+		rdt_conn_abort(s->conn, now);
+}
+
 void rt_service(struct rt_sock *s, rdt_tstamp now)
 {
 	struct rdt_conn *c = s->conn;
@@ -833,9 +857,8 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 					     now) > 0)
 				;
 	}
-	if (s->orphan && now >= s->orphan_deadline &&
-	    rdt_conn_state(c) != RDT_CONN_CLOSED)
-		rdt_conn_abort(c, now);
+	if (s->orphan)
+		orphan_timeout(s, now);
 	maybe_enqueue(s, now);
 	flush(s, now);
 	pthread_mutex_lock(&eng.lock);
@@ -1025,7 +1048,7 @@ void rt_close(struct rt_sock *s)
 			next = q->q_next;
 			pthread_mutex_lock(&q->lock);
 			q->orphan = 1;
-			q->orphan_deadline = now;
+			q->orphan_deadline = RDT_TSTAMP_NEVER;
 			rdt_conn_abort(q->conn, now);
 			rt_service(q, now);
 			pthread_mutex_unlock(&q->lock);
@@ -1066,8 +1089,8 @@ void rt_close(struct rt_sock *s)
 			s->lingering = 0;
 		}
 		s->orphan = 1;
-		s->orphan_deadline = rt_now() + ORPHAN_FIN_TIMEOUT;
-		timer_update(s);
+		s->orphan_deadline = RDT_TSTAMP_NEVER;
+		rt_service(s, rt_now());
 	}
 	if (s->has_fd) {
 		rdt_notify_close(&s->notify);
