@@ -352,9 +352,9 @@ struct rdt_info {
 /*
  * rdt_setsockopt, rdt_getsockopt - socket options
  *
- * SOL_SOCKET: SO_RCVBUF, SO_SNDBUF (int bytes, 4096..1 GiB; take effect at
- * the next rdt_connect or rdt_listen and are not doubled as Linux does for
- * TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
+ * SOL_SOCKET: SO_RCVBUF, SO_SNDBUF (int bytes, clamped into 4096..256 MiB;
+ * they take effect at the next rdt_connect or rdt_listen and are not
+ * doubled as Linux does for TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
  * reading clears it), SO_KEEPALIVE (int), SO_LINGER (struct linger),
  * SO_REUSEADDR (int), SO_TYPE, SO_DOMAIN (get only).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,

@@ -958,10 +958,16 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	if (s->ep->refs == 1 && !s->ep->connected) {
 		/* Our own port: connect it, so the kernel filters strangers
 		 * and reports ICMP errors (ECONNREFUSED) to us. */
-		if (connect(s->ep->fd, addr, len) == 0)
+		if (connect(s->ep->fd, addr, len) == 0) {
 			s->ep->connected = 1;
-		else
+			/* connect(2) bound the ephemeral port and picked the
+			 * source address: rdt_getsockname reports them. */
+			s->ep->local_len = sizeof(s->ep->local);
+			getsockname(s->ep->fd, (struct sockaddr *)&s->ep->local,
+				    &s->ep->local_len);
+		} else {
 			err = -errno;
+		}
 	}
 	pthread_mutex_unlock(&eng.lock);
 	if (err)
