@@ -110,7 +110,12 @@ RDT_EXTERN const char *rdt_version(void);
  * as IPv4-mapped addresses unless IPV6_V6ONLY is set on the system.
  *
  * Environment.  RDT_PCAP=FILE makes the library write every datagram it
- * sends and receives to FILE in pcap format (see rdt-pcap(1)).
+ * sends and receives to FILE in pcap format (raw IP with synthesized
+ * IP/UDP headers; tcpdump, tshark, Wireshark and rdt-pcap(1) read it),
+ * with no privileges needed.  FILE is truncated when the first rdt
+ * socket is created; if it cannot be opened, one line on stderr says
+ * why and the program runs on without it.  A program holding both ends
+ * of a connection records each datagram twice, as sent and as received.
  * --------------------------------------------------------------------- */
 
 /*

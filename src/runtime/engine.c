@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "pcaplog.h"
 #include "rt.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
@@ -50,6 +52,8 @@ static struct engine {
 	size_t nbuckets, nconns;
 	struct rt_endpoint *endpoints;
 	struct rt_endpoint *graveyard;
+	/* RDT_PCAP: every datagram sent and received, or NULL. */
+	struct rdt_pcaplog *pcap;
 	/* The engine thread's receive buffers. */
 	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
 } eng = {
@@ -85,6 +89,18 @@ static uint64_t rt_rand64(void *ctx)
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
 		v = rt_now() * 0x9e3779b97f4a7c15ULL;
 	return v;
+}
+
+/* Records one datagram in the RDT_PCAP file, if there is one. */
+static void pcap_record(const void *src, const void *dst, const uint8_t *dg,
+			size_t len)
+{
+	struct timespec ts;
+
+	if (eng.pcap == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rdt_pcaplog_write(eng.pcap, &ts, src, dst, dg, len);
 }
 
 static void stat_add(uint64_t *counter, uint64_t n)
@@ -133,6 +149,7 @@ static void engine_start_once(void)
 	struct epoll_event ev;
 	pthread_attr_t attr;
 	sigset_t all, old;
+	const char *path;
 	int rc;
 
 	eng.rxbuf = malloc(BATCH * sizeof(*eng.rxbuf));
@@ -144,6 +161,15 @@ static void engine_start_once(void)
 		return;
 	}
 	rdt_timerheap_init(&eng.heap);
+	path = getenv("RDT_PCAP");
+	if (path && *path) {
+		eng.pcap = rdt_pcaplog_open(path);
+		/* A debugging aid must not stop the program, but its absence
+		 * must not go unnoticed either. */
+		if (eng.pcap == NULL)
+			fprintf(stderr, "librdt: RDT_PCAP=%s: %s\n", path,
+				strerror(errno));
+	}
 	eng.epfd = epoll_create1(EPOLL_CLOEXEC);
 	eng.timerfd = timerfd_create(CLOCK_MONOTONIC,
 				     TFD_NONBLOCK | TFD_CLOEXEC);
@@ -628,6 +654,16 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		done++;
 	}
 	stat_add(&ep->stats.sent, n);
+	if (eng.pcap) {
+		unsigned i;
+
+		for (i = 0; i < n; i++)
+			pcap_record(&ep->local,
+				    ep->connected ? (void *)&s->peer :
+						    msgs[i].msg_hdr.msg_name,
+				    msgs[i].msg_hdr.msg_iov->iov_base,
+				    msgs[i].msg_hdr.msg_iov->iov_len);
+	}
 	return 0;
 }
 
@@ -693,9 +729,10 @@ static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
 	if (len > 0 && sendto(ep->fd, buf, (size_t)len, 0,
 			      ep->connected ? NULL : (const void *)to,
-			      ep->connected ? 0 : tolen) == len)
+			      ep->connected ? 0 : tolen) == len) {
 		stat_add(&ep->stats.sent, 1);
-	else
+		pcap_record(&ep->local, to, buf, (size_t)len);
+	} else
 		stat_add(&ep->stats.send_errors, 1);
 }
 
@@ -1330,6 +1367,7 @@ static void read_endpoint(struct rt_endpoint *ep)
 				stat_add(&ep->stats.drop_malformed, 1);
 				continue;
 			}
+			pcap_record(&from[i], &ep->local, eng.rxbuf[i], len);
 			on_datagram(ep, eng.rxbuf[i], len, &from[i],
 				    msgs[i].msg_hdr.msg_namelen, now, &d);
 		}
