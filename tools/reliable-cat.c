@@ -70,6 +70,10 @@
 /* Longest pause between RDT_INFO checks while drain() waits for the
  * final acknowledgement, seconds. */
 #define DRAIN_TICK_MAX 0.02
+/* time_wait() ends after this many of our retransmission timeouts
+ * without a datagram from the peer, or after TIME_WAIT_MAX seconds. */
+#define TIME_WAIT_RTOS 2
+#define TIME_WAIT_MAX 10.0
 /* How long drain() waits when the user did not set --user-timeout: the
  * library's default user timeout, after which it gives up anyway. */
 #define DEFAULT_USER_TIMEOUT_MS 60000u
@@ -109,6 +113,7 @@ struct session {
 	enum result result;
 	char error[256];		/* one line; empty when result is ok */
 	bool quit_early;		/* -q expired before the peer closed */
+	bool owes_last_ack;		/* see time_wait() */
 	uint64_t bytes_sent, bytes_received;
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;
@@ -886,6 +891,7 @@ static bool drain(int sock, struct session *s, const struct options *o)
 	double give_up = now_s() + limit_ms / 1000.0 + 1;
 	struct pollfd pfd = { sock, 0, 0 };
 	double tick = 0.001;
+	bool first = true;
 
 	for (;;) {
 		double now;
@@ -895,6 +901,12 @@ static bool drain(int sock, struct session *s, const struct options *o)
 			session_fail(s, errno, "RDT_INFO");
 			return false;
 		}
+		/* Over before we waited: our FIN was acknowledged before the
+		 * peer's arrived, so our ACK of the peer's FIN ends it. */
+		if (first && !s->quit_early)
+			s->owes_last_ack =
+				s->info.state == RDT_STATE_TIME_WAIT;
+		first = false;
 		if (s->info.state == RDT_STATE_CLOSED && s->info.error) {
 			session_fail(s, (int)s->info.error, "connection");
 			return false;
@@ -924,6 +936,42 @@ static bool drain(int sock, struct session *s, const struct options *o)
 				pfd.fd = -1;
 		}
 		tick = fmin(tick * 2, DRAIN_TICK_MAX);
+	}
+}
+
+/*
+ * time_wait - stay to acknowledge the peer's FIN again if it needs it
+ *
+ * Whoever receives the last FIN sends the connection's last datagram,
+ * an ACK, and cannot know that it arrived.  If it is lost the peer sends
+ * its FIN again and, with nobody left to answer, fails after its user
+ * timeout.  TCP's TIME_WAIT outlives the process in the kernel; rdt's
+ * lives in this process, so we stay while the peer may still
+ * retransmit: until no datagram has come for TIME_WAIT_RTOS of our
+ * retransmission timeouts (the same path, so about the peer's), at most
+ * TIME_WAIT_MAX seconds in all.  The library acknowledges meanwhile.
+ */
+static void time_wait(int sock, const struct rdt_info *at_end)
+{
+	double quiet = TIME_WAIT_RTOS * at_end->rto_us / 1e6;
+	double start = now_s(), until = start + quiet;
+	uint64_t seen = at_end->pkts_received;
+
+	while (!stop_signal && now_s() < start + TIME_WAIT_MAX) {
+		struct rdt_info info;
+		socklen_t len = sizeof(info);
+
+		/* Nothing to poll: the socket reports POLLHUP all along. */
+		wait_for(NULL, 0, fmin(until, start + TIME_WAIT_MAX));
+		if (rdt_getsockopt(sock, RDT_SOL, RDT_INFO, &info, &len) < 0 ||
+		    info.state != RDT_STATE_TIME_WAIT)
+			return;
+		if (info.pkts_received != seen) {
+			seen = info.pkts_received;
+			until = now_s() + quiet;
+		} else if (now_s() >= until) {
+			return;
+		}
 	}
 }
 
@@ -1069,6 +1117,8 @@ static bool serve(int sock, struct session *s, const struct options *o,
 		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
+	if (ok && s->owes_last_ack && s->have_info)
+		time_wait(sock, &s->info);
 	/* Only a connection that is over may close gracefully.  After a
 	 * failure, or when -q gave up on the peer, we reset: the library
 	 * ends with this process, so the peer would otherwise wait for
