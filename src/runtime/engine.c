@@ -51,7 +51,8 @@ static struct engine {
 	struct rt_sock **cids, **inits;
 	size_t nbuckets, nconns;
 	struct rt_endpoint *endpoints;
-	struct rt_endpoint *graveyard;
+	/* Endpoints whose last reference is gone, to be closed. */
+	struct rt_endpoint *dying;
 	/* RDT_PCAP: every datagram sent and received, or NULL. */
 	struct rdt_pcaplog *pcap;
 	/* The engine thread's receive buffers. */
@@ -367,44 +368,37 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 	return ep;
 }
 
-/* Engine lock held.  Closes the UDP socket; the engine thread only. */
-static void ep_reap(struct rt_endpoint *ep)
-{
-	struct rt_endpoint **pp;
-
-	epoll_ctl(eng.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
-	close(ep->fd);
-	for (pp = &eng.endpoints; *pp; pp = &(*pp)->next)
-		if (*pp == ep) {
-			*pp = ep->next;
-			break;
-		}
-	ep->closed = 1;
-}
-
 /*
  * The last reference gone, the UDP socket must close, but the engine
- * thread may be reading it right now: only the engine closes it, between
- * two epoll waits.  Another thread waits for that, so the port is free
- * when rdt_close returns, as a TCP port would be.
+ * thread may be in the middle of a batch read from it (and may still send
+ * through it in that batch): only the engine closes it, after the batch,
+ * so the descriptor number cannot be reused under its feet.  Another
+ * thread waits for that, so the port is free when rdt_close returns, as
+ * a TCP port would be.
  */
 static void ep_put(struct rt_endpoint *ep)
 {
+	struct rt_endpoint **pp;
+
 	pthread_mutex_lock(&eng.lock);
 	if (--ep->refs > 0) {
 		pthread_mutex_unlock(&eng.lock);
 		return;
 	}
-	ep->dead = 1;
+	__atomic_store_n(&ep->dead, 1, __ATOMIC_RELEASE);
+	for (pp = &eng.endpoints; *pp; pp = &(*pp)->next)
+		if (*pp == ep) {
+			*pp = ep->next;
+			break;
+		}
+	ep->next = eng.dying;
+	eng.dying = ep;
 	if (in_engine) {
-		ep_reap(ep);
-		/* Freed after the current batch: see engine_main. */
-		ep->next = eng.graveyard;
-		eng.graveyard = ep;
+		/* Freed by reap_dying_endpoints after the batch. */
 		pthread_mutex_unlock(&eng.lock);
 		return;
 	}
-	/* The engine finds it dead in its list. */
+	ep->waited = 1;
 	engine_wake();
 	while (!ep->closed)
 		pthread_cond_wait(&eng.reaped, &eng.lock);
@@ -412,21 +406,30 @@ static void ep_put(struct rt_endpoint *ep)
 	free(ep);
 }
 
-/* Engine thread, engine lock held: close dead endpoints others wait on. */
-static void reap_dead_endpoints(void)
+/* Engine thread, between batches: close the UDP sockets of dead
+ * endpoints; free those nobody waits for. */
+static void reap_dying_endpoints(void)
 {
 	struct rt_endpoint *ep, *next;
-	int any = 0;
 
-	for (ep = eng.endpoints; ep; ep = next) {
+	pthread_mutex_lock(&eng.lock);
+	ep = eng.dying;
+	eng.dying = NULL;
+	for (; ep; ep = next) {
 		next = ep->next;
-		if (ep->dead && !ep->closed) {
-			ep_reap(ep);
-			any = 1;
-		}
+		epoll_ctl(eng.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
+		close(ep->fd);
+		ep->closed = 1;
+		if (!ep->waited)
+			free(ep);
 	}
-	if (any)
-		pthread_cond_broadcast(&eng.reaped);
+	pthread_cond_broadcast(&eng.reaped);
+	pthread_mutex_unlock(&eng.lock);
+}
+
+static int ep_dead(const struct rt_endpoint *ep)
+{
+	return __atomic_load_n(&ep->dead, __ATOMIC_ACQUIRE);
 }
 
 void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out)
@@ -847,16 +850,6 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	pthread_mutex_unlock(&eng.lock);
 }
 
-/* Everything we sent, FIN included, is acknowledged. */
-static int all_acked(const struct rt_sock *s)
-{
-	struct rdt_conn_info info;
-
-	rdt_conn_get_info(s->conn, &info);
-	return info.state == RDT_CONN_FIN_WAIT && info.bytes_in_flight == 0 &&
-	       rdt_conn_writable(s->conn) >= s->opt.sndbuf;
-}
-
 /*
  * An orphan whose bytes are all delivered waits for the peer's FIN at
  * most ORPHAN_FIN_TIMEOUT, as Linux bounds FIN_WAIT2; one still
@@ -864,7 +857,8 @@ static int all_acked(const struct rt_sock *s)
  */
 static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
 {
-	if (s->orphan_deadline == RDT_TSTAMP_NEVER && all_acked(s))
+	if (s->orphan_deadline == RDT_TSTAMP_NEVER &&
+	    rdt_conn_send_done(s->conn))
 		s->orphan_deadline = now + ORPHAN_FIN_TIMEOUT;
 	if (now >= s->orphan_deadline &&
 	    rdt_conn_state(s->conn) != RDT_CONN_CLOSED)
@@ -930,7 +924,7 @@ int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 		 * this process, unless something listens there. */
 		pthread_mutex_lock(&eng.lock);
 		for (ep = eng.endpoints; ep; ep = ep->next)
-			if (!ep->dead && !ep->connected &&
+			if (!ep->connected &&
 			    ep->listener == NULL && ep->client == NULL &&
 			    ep->family == s->family && ep->local_len == len &&
 			    memcmp(&ep->local, addr, len) == 0)
@@ -1111,18 +1105,12 @@ void rt_close(struct rt_sock *s)
 		if (s->opt.linger_on && s->opt.linger_s > 0) {
 			struct timespec until;
 			rdt_tstamp end = now + (rdt_tstamp)s->opt.linger_s * RDT_S;
-			struct rdt_conn_info info;
 
 			s->lingering = 1;
 			until.tv_sec = (time_t)(end / RDT_S);
 			until.tv_nsec = (long)(end % RDT_S);
-			for (;;) {
-				rdt_conn_get_info(c, &info);
-				if (info.state == RDT_CONN_CLOSED ||
-				    info.state == RDT_CONN_TIME_WAIT ||
-				    (info.bytes_in_flight == 0 &&
-				     rdt_conn_writable(c) >= s->opt.sndbuf))
-					break;
+			while (rdt_conn_state(c) != RDT_CONN_CLOSED &&
+			       !rdt_conn_send_done(c)) {
 				if (pthread_cond_timedwait(&s->changed,
 							   &s->lock,
 							   &until) ==
@@ -1275,6 +1263,9 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	uint64_t dcid;
 
 	stat_add(&ep->stats.received, 1);
+	/* The port closed during this batch: nobody is left to answer. */
+	if (ep_dead(ep))
+		return;
 	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) {
 		stat_add(&ep->stats.drop_malformed, 1);
 		return;
@@ -1337,7 +1328,7 @@ static void read_endpoint(struct rt_endpoint *ep)
 	struct dirty_list d = { NULL };
 	int round, i;
 
-	for (round = 0; round < READ_ROUNDS && !ep->dead; round++) {
+	for (round = 0; round < READ_ROUNDS && !ep_dead(ep); round++) {
 		rdt_tstamp now;
 		int n;
 
@@ -1421,8 +1412,6 @@ static void *engine_main(void *arg)
 	in_engine = 1;
 	for (;;) {
 		int n = epoll_wait(eng.epfd, evs, 64, -1), i;
-		struct rt_endpoint *ep, *next;
-
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -1436,15 +1425,7 @@ static void *engine_main(void *arg)
 				read_endpoint(p);
 			}
 		}
-		pthread_mutex_lock(&eng.lock);
-		reap_dead_endpoints();
-		ep = eng.graveyard;
-		eng.graveyard = NULL;
-		pthread_mutex_unlock(&eng.lock);
-		for (; ep; ep = next) {
-			next = ep->next;
-			free(ep);
-		}
+		reap_dying_endpoints();
 	}
 	return NULL;
 }

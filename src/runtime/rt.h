@@ -56,7 +56,8 @@ struct rt_endpoint {
 	unsigned refs;
 	struct rt_sock *listener;
 	struct rt_sock *client;
-	int dead;
+	int dead;			/* atomic; no references left */
+	int waited;			/* a thread waits for closed */
 	int closed;
 	struct rt_endpoint *next;
 	struct rt_port_stats stats;
