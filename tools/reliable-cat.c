@@ -1117,7 +1117,9 @@ static bool serve(int sock, struct session *s, const struct options *o,
 		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
-	if (ok && s->owes_last_ack && s->have_info)
+	/* With -k the process lives on, and the library keeps answering
+	 * for a closed socket in TIME_WAIT meanwhile: no need to wait. */
+	if (ok && s->owes_last_ack && s->have_info && !o->keep_open)
 		time_wait(sock, &s->info);
 	/* Only a connection that is over may close gracefully.  After a
 	 * failure, or when -q gave up on the peer, we reset: the library
