@@ -20,6 +20,8 @@
  *                   --progress
  *   drain           after both ends of the stream are seen, wait until
  *                   the peer has acknowledged everything we sent
+ *   time_wait       before exiting, stay while the peer may need our
+ *                   last acknowledgement again
  *   report_verbose, write_stats   -v and --stats
  *
  * Design.  One thread; the rdt socket is non-blocking and a real
@@ -74,8 +76,8 @@
  * without a datagram from the peer, or after TIME_WAIT_MAX seconds. */
 #define TIME_WAIT_RTOS 2
 #define TIME_WAIT_MAX 10.0
-/* How long drain() waits when the user did not set --user-timeout: the
- * library's default user timeout, after which it gives up anyway. */
+/* The library's default user timeout (rdt.h), for drain() should the
+ * socket not tell its own. */
 #define DEFAULT_USER_TIMEOUT_MS 60000u
 /* Connections that may wait for rdt_accept; only -k ever takes more than
  * the first, one at a time. */
@@ -882,16 +884,20 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
  * library fails the connection.
  */
-static bool drain(int sock, struct session *s, const struct options *o)
+static bool drain(int sock, struct session *s)
 {
-	unsigned int limit_ms = o->user_timeout_ms ? o->user_timeout_ms :
-				DEFAULT_USER_TIMEOUT_MS;
+	unsigned int limit_ms = 0;
+	socklen_t len = sizeof(limit_ms);
+	struct pollfd pfd = { sock, 0, 0 };
+	double give_up, tick = 0.001;
+	bool first = true;
+
+	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
+			   &len) < 0 || limit_ms == 0)
+		limit_ms = DEFAULT_USER_TIMEOUT_MS;
 	/* One extra second lets the library's own timeout fire first, so
 	 * the error we report is its own. */
-	double give_up = now_s() + limit_ms / 1000.0 + 1;
-	struct pollfd pfd = { sock, 0, 0 };
-	double tick = 0.001;
-	bool first = true;
+	give_up = now_s() + limit_ms / 1000.0 + 1;
 
 	for (;;) {
 		double now;
@@ -1114,7 +1120,7 @@ static bool serve(int sock, struct session *s, const struct options *o,
 	s->t_start = now_s();
 	ok = transfer(sock, s, o, stdin_open, ring_space[0], ring_space[1]);
 	if (ok)
-		ok = drain(sock, s, o);
+		ok = drain(sock, s);
 	s->t_end = now_s();
 	fetch_info(sock, s);
 	/* With -k the process lives on, and the library keeps answering
