@@ -74,7 +74,7 @@
 #define DRAIN_TICK_MAX 0.02
 /* time_wait() ends after this many of our retransmission timeouts
  * without a datagram from the peer, or after TIME_WAIT_MAX seconds. */
-#define TIME_WAIT_RTOS 2
+#define TIME_WAIT_RTOS 4
 #define TIME_WAIT_MAX 10.0
 /* The library's default user timeout (rdt.h), for drain() should the
  * socket not tell its own. */
@@ -115,7 +115,6 @@ struct session {
 	enum result result;
 	char error[256];		/* one line; empty when result is ok */
 	bool quit_early;		/* -q expired before the peer closed */
-	bool owes_last_ack;		/* see time_wait() */
 	uint64_t bytes_sent, bytes_received;
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;
@@ -890,7 +889,6 @@ static bool drain(int sock, struct session *s)
 	socklen_t len = sizeof(limit_ms);
 	struct pollfd pfd = { sock, 0, 0 };
 	double give_up, tick = 0.001;
-	bool first = true;
 
 	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
 			   &len) < 0 || limit_ms == 0)
@@ -907,12 +905,6 @@ static bool drain(int sock, struct session *s)
 			session_fail(s, errno, "RDT_INFO");
 			return false;
 		}
-		/* Over before we waited: our FIN was acknowledged before the
-		 * peer's arrived, so our ACK of the peer's FIN ends it. */
-		if (first && !s->quit_early)
-			s->owes_last_ack =
-				s->info.state == RDT_STATE_TIME_WAIT;
-		first = false;
 		if (s->info.state == RDT_STATE_CLOSED && s->info.error) {
 			session_fail(s, (int)s->info.error, "connection");
 			return false;
@@ -948,14 +940,21 @@ static bool drain(int sock, struct session *s)
 /*
  * time_wait - stay to acknowledge the peer's FIN again if it needs it
  *
- * Whoever receives the last FIN sends the connection's last datagram,
- * an ACK, and cannot know that it arrived.  If it is lost the peer sends
- * its FIN again and, with nobody left to answer, fails after its user
- * timeout.  TCP's TIME_WAIT outlives the process in the kernel; rdt's
- * lives in this process, so we stay while the peer may still
- * retransmit: until no datagram has come for TIME_WAIT_RTOS of our
- * retransmission timeouts (the same path, so about the peer's), at most
- * TIME_WAIT_MAX seconds in all.  The library acknowledges meanwhile.
+ * Our acknowledgement of the peer's FIN may be the connection's last
+ * datagram, and nothing tells us that it arrived (the ACKs of our own
+ * FIN may well have come before it was sent).  If it is lost the peer
+ * sends again and, with nobody left to answer, fails after its user
+ * timeout although everything was delivered.  TCP's TIME_WAIT outlives
+ * the process in the kernel; rdt's lives in this process, so we stay
+ * while the peer may still be retransmitting (the library answers
+ * meanwhile).  Either side may be the one the peer waits for.
+ *
+ * The peer retransmits after its retransmission timeout, doubling it
+ * each time, and on the same path its RTO is about ours.  So we wait
+ * TIME_WAIT_RTOS of our RTOs, long enough for the peer's first two
+ * retransmissions (after 1 and 3 RTOs); each datagram that does arrive
+ * shows an acknowledgement was lost, and the next one would come twice
+ * as late, so the quiet period doubles.  At most TIME_WAIT_MAX seconds.
  */
 static void time_wait(int sock, const struct rdt_info *at_end)
 {
@@ -974,6 +973,7 @@ static void time_wait(int sock, const struct rdt_info *at_end)
 			return;
 		if (info.pkts_received != seen) {
 			seen = info.pkts_received;
+			quiet *= 2;
 			until = now_s() + quiet;
 		} else if (now_s() >= until) {
 			return;
@@ -1125,7 +1125,8 @@ static bool serve(int sock, struct session *s, const struct options *o,
 	fetch_info(sock, s);
 	/* With -k the process lives on, and the library keeps answering
 	 * for a closed socket in TIME_WAIT meanwhile: no need to wait. */
-	if (ok && s->owes_last_ack && s->have_info && !o->keep_open)
+	if (ok && !s->quit_early && !o->keep_open && s->have_info &&
+	    s->info.state == RDT_STATE_TIME_WAIT)
 		time_wait(sock, &s->info);
 	/* Only a connection that is over may close gracefully.  After a
 	 * failure, or when -q gave up on the peer, we reset: the library
