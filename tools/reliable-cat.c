@@ -620,6 +620,7 @@ struct xfer {
 	bool wr_shut;		/* we half-closed */
 	bool peer_eof;		/* the peer half-closed, we read its end */
 	bool sock_quiet;	/* a hangup without error was seen */
+	bool moved;		/* a byte moved in this round */
 	double last_activity;	/* when a byte last moved, for -w */
 	double quit_at;		/* -q deadline, INFINITY until set */
 	bool show_progress;
@@ -639,7 +640,7 @@ static bool pump_stdin(struct xfer *x)
 
 	if (r > 0) {
 		x->to_peer.tail += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r == 0) {
 		*x->stdin_open = false;
 	} else if (!io_would_block()) {
@@ -657,7 +658,7 @@ static bool pump_stdout(struct xfer *x)
 
 	if (r > 0) {
 		x->to_out.head += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r < 0 && !io_would_block()) {
 		/* EPIPE too: SIGPIPE is ignored so that we can say so. */
 		session_fail(x->s, errno, "write to stdout");
@@ -675,7 +676,7 @@ static bool pump_send(struct xfer *x)
 	if (r > 0) {
 		x->to_peer.head += (size_t)r;
 		x->s->bytes_sent += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r < 0 && !io_would_block()) {
 		session_fail(x->s, errno, "send");
 		return false;
@@ -692,7 +693,7 @@ static bool pump_recv(struct xfer *x)
 	if (r > 0) {
 		x->to_out.tail += (size_t)r;
 		x->s->bytes_received += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r == 0) {
 		x->peer_eof = true;
 	} else if (!io_would_block()) {
@@ -843,12 +844,15 @@ static bool transfer(int sock, struct session *s, const struct options *o,
 			session_fail(s, errno, "poll");
 			break;
 		}
+		x.moved = false;
 		if (pfd[0].revents && !pump_stdin(&x))
 			break;
 		if (pfd[1].revents && !pump_stdout(&x))
 			break;
 		if (pfd[2].revents && !service_socket(&x, sev, pfd[2].revents))
 			break;
+		if (x.moved)
+			x.last_activity = now_s();
 	}
 	if (x.show_progress) {
 		progress_draw(&x.prog, s, o, now_s());
