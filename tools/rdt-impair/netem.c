@@ -67,8 +67,10 @@ static double parse_scaled(const char *s, const struct unit *units)
 	char *end;
 	double v;
 
-	/* strtod would also take "inf", "nan", hex and leading blanks. */
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+	/* strtod would also take "inf", "nan", hex and leading blanks;
+	 * no unit has an x in it. */
+	if ((!isdigit((unsigned char)s[0]) && s[0] != '.') ||
+	    strpbrk(s, "xX"))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
