@@ -267,9 +267,13 @@ static int write_stats(const char *path, struct impair *dir[DIR_COUNT],
 	}
 	fprintf(f, "\"relay\":{\"flows\":%" PRIu64 ",\"flows_peak\":%" PRIu64
 		",\"dropped_flow_limit\":%" PRIu64 ",\"dropped_no_flow\":%"
-		PRIu64 ",\"send_errors\":%" PRIu64 "}}\n",
+		PRIu64 ",\"send_errors\":%" PRIu64 ",\"late_mean_us\":%.3f"
+		",\"late_max_us\":%.3f}}\n",
 		rs->flows, rs->flows_peak, rs->dropped_flow_limit,
-		rs->dropped_no_flow, rs->send_errors);
+		rs->dropped_no_flow, rs->send_errors,
+		rs->late_count ? (double)rs->late_sum_ns / 1e3 /
+				 (double)rs->late_count : 0.0,
+		(double)rs->late_max_ns / 1e3);
 	if (path && fclose(f) != 0) {
 		fprintf(stderr, "rdt-impair: %s: %s\n", path, strerror(errno));
 		return -1;

@@ -44,6 +44,11 @@ struct relay_stats {
 	uint64_t dropped_flow_limit;	/* datagrams of clients beyond max */
 	uint64_t dropped_no_flow;	/* due after their flow was closed */
 	uint64_t send_errors;	/* datagrams the kernel refused */
+	/* Departures after their due time, e.g. when the relay waited for
+	 * a CPU: the sum, the worst, and how many departures. */
+	uint64_t late_sum_ns;
+	uint64_t late_max_ns;
+	uint64_t late_count;
 };
 
 /*
