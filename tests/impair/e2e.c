@@ -508,3 +508,45 @@ void e2e_traffic_run(const struct e2e_traffic *t)
 	}
 	free(bufs);
 }
+
+/* The receive queue of the socket bound to port |port| in |table|, or -1
+ * if there is none. */
+static long rx_queue(const char *table, unsigned port)
+{
+	FILE *f = fopen(table, "r");
+	char line[512], local[64];
+	unsigned long tx, rx;
+	unsigned p;
+	long found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* "sl local_address rem_address st tx_queue:rx_queue ..." */
+		if (sscanf(line, " %*s %63s %*s %*s %lx:%lx", local, &tx,
+			   &rx) != 3)
+			continue;
+		if (sscanf(strchr(local, ':') ? strchr(local, ':') + 1 : "",
+			   "%x", &p) == 1 && p == port)
+			found = (long)rx;
+	}
+	fclose(f);
+	return found;
+}
+
+void e2e_wait_read(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	unsigned port = ntohs(ss->ss_family == AF_INET6 ? sin6->sin6_port :
+					     sin->sin_port);
+	const char *table = ss->ss_family == AF_INET6 ? "/proc/net/udp6" :
+				"/proc/net/udp";
+	uint64_t end = e2e_now() + 10000000000ull;
+
+	while (rx_queue(table, port) != 0) {
+		if (e2e_now() > end)
+			e2e_fail("the relay did not read its socket in 10 s");
+		sleep_ms(2);
+	}
+}

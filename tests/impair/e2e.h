@@ -65,6 +65,13 @@ void e2e_read_file(const char *path, char *buf, size_t cap);
 uint64_t e2e_stat(const char *json, const char *obj, const char *key);
 double e2e_stat_f(const char *json, const char *obj, const char *key);
 
+/*
+ * e2e_wait_read waits (at most 10 s) until the UDP socket bound to |ss|
+ * on this host has an empty receive queue (/proc/net/udp, udp6): the
+ * relay listening there has read everything sent to it so far.
+ */
+void e2e_wait_read(const struct sockaddr_storage *ss);
+
 /* A fresh path in the temporary directory for |what|. */
 const char *e2e_temp_path(const char *what);
 

@@ -807,6 +807,7 @@ int relay_run(const struct relay_opts *o, struct impair *dir[DIR_COUNT],
 		return -1;
 	}
 
+	rs->started = 1;
 	start = now_ns();
 	end = o->duration ? start + o->duration : UINT64_MAX;
 	next_reap = start + o->flow_timeout / 2;
