@@ -91,7 +91,8 @@ b2a rate 10mbit limit 100
 EOF
 expect 0 "" $ok --profile "$tmp/good.profile" --duration 0.1
 printf 'a2b delay 1ms\nb2a loss 1%% loss 2%%\n' >"$tmp/bad.profile"
-expect 2 "bad.profile:2: b2a: loss: given twice" $ok --profile "$tmp/bad.profile"
+expect 2 "bad.profile:2: b2a: loss: given twice" \
+	$ok --profile "$tmp/bad.profile"
 printf 'down\n' >"$tmp/down.profile"
 expect 2 "down.profile:1: up and down are control commands" \
 	$ok --profile "$tmp/down.profile"

@@ -163,9 +163,11 @@ static void grow(int fd)
 	int size = SOCK_BUF;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+				 sizeof(size));
 }
 
 /* A numeric address with port |port| into |ss|. */
@@ -243,10 +245,9 @@ static void wait_listening(pid_t pid, const char *errpath, const char *addr,
 	while (e2e_now() < end) {
 		e2e_read_file(errpath, text, sizeof(text));
 		p = strstr(text, "listening on ");
-		if (p && (p = strchr(p, '\n'))) {
+		if (p && strchr(p, '\n')) {
 			/* The port is after the last ':' before ", ". */
-			const char *comma = strstr(strstr(text, "listening on "),
-						   ", forwarding");
+			const char *comma = strstr(p, ", forwarding");
 			const char *colon = comma;
 
 			while (colon && *colon != ':')
@@ -501,7 +502,8 @@ void e2e_traffic_run(const struct e2e_traffic *t)
 			wake = deadline;
 		ts.tv_sec = (time_t)((wake - now) / 1000000000u);
 		ts.tv_nsec = (long)((wake - now) % 1000000000u);
-		if (ppoll(pfd, 2, &ts, NULL) > 0 && (pfd[0].revents & POLLIN)) {
+		if (ppoll(pfd, 2, &ts, NULL) > 0 &&
+		    (pfd[0].revents & POLLIN)) {
 			recv_some(t, bufs);
 			last_rx = e2e_now();
 		}

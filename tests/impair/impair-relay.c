@@ -108,7 +108,8 @@ static void wait_log(const char *path, const char *needle)
 		if (strstr(text, needle))
 			return;
 		if (e2e_now() > end)
-			e2e_fail("relay never logged \"%s\": %s", needle, text);
+			e2e_fail("relay never logged \"%s\": %s", needle,
+				 text);
 		poll(&none, 0, 10);
 	}
 }

@@ -63,8 +63,8 @@ static const char usage_text[] =
 "                            line (default: standard error)\n"
 "  -d, --duration SECS       stop after SECS seconds (default: on SIGINT or\n"
 "                            SIGTERM only)\n"
-"      --max-flows N         clients served at once (default 1024); datagrams\n"
-"                            of more are dropped and counted\n"
+"      --max-flows N         clients served at once (default 1024);\n"
+"                            datagrams of more are dropped and counted\n"
 "      --flow-timeout SECS   close a flow idle this long (default 60)\n"
 "  -v, --verbose             say what is listening and each control command\n"
 "                            applied, on standard error\n"
@@ -353,8 +353,8 @@ int main(int argc, char **argv)
 			o.duration = parse_secs("--duration", optarg);
 			break;
 		case 'M':
-			o.max_flows = (unsigned)parse_u64("--max-flows", optarg,
-							  1u << 20);
+			o.max_flows = (unsigned)parse_u64("--max-flows",
+							  optarg, 1u << 20);
 			if (o.max_flows == 0)
 				usage_error("--max-flows: must be at least %s",
 					    "1");

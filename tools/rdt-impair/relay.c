@@ -120,9 +120,11 @@ static void tune_socket(int fd)
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+				 sizeof(size));
 }
 
 /* The bytes of an address that identify a client: port and address. */
@@ -438,6 +440,18 @@ static uint64_t arrival(struct relay *r, int d, struct msghdr *mh,
 	return at;
 }
 
+/* The flow of the i-th datagram read from the listening socket, opened
+ * if its sender is new; NULL if it cannot be (counted). */
+static struct flow *flow_of(struct relay *r, int i, uint64_t now)
+{
+	struct flow *f = flow_find(r, &r->rx_addr[i]);
+
+	if (!f)
+		f = flow_open(r, &r->rx_addr[i],
+			      r->rx_msg[i].msg_hdr.msg_namelen, now);
+	return f;
+}
+
 /*
  * receive reads up to RX_ROUNDS batches from |fd| into direction |d|;
  * |flow| is the flow the socket belongs to, NULL for the listening socket
@@ -473,16 +487,9 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 			return;
 		}
 		for (i = 0; i < got; i++) {
-			f = flow;
-			if (!f) {
-				f = flow_find(r, &r->rx_addr[i]);
-				if (!f)
-					f = flow_open(r, &r->rx_addr[i],
-						r->rx_msg[i].msg_hdr.msg_namelen,
-						now);
-				if (!f)
-					continue;
-			}
+			f = flow ? flow : flow_of(r, i, now);
+			if (!f)
+				continue;
 			f->last_active = now;
 			at = arrival(r, d, &r->rx_msg[i].msg_hdr,
 				     clock_offset, now);
