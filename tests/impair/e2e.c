@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -395,6 +396,42 @@ int e2e_dgram_check(const uint8_t *buf, size_t len, uint64_t *pseq,
 
 #define TX_BATCH 64
 
+/* Sends the |n| datagrams in |iov| as one UDP_SEGMENT message. */
+static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
+			 unsigned n, struct iovec *iov)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh;
+	struct cmsghdr *c;
+	uint16_t seg = (uint16_t)t->size;
+
+	if (n > 65000 / t->size)
+		n = (unsigned)(65000 / t->size);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = (void *)t->dst;
+	mh.msg_namelen = t->dstlen;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = n;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	if (sendmsg(t->tx, &mh, 0) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ENOBUFS)
+			return 0;
+		e2e_fail("sendmsg with UDP_SEGMENT: %s", strerror(errno));
+	}
+	*next += n;
+	return n;
+}
+
 /* Sends up to |n| datagrams from |*next|; returns how many went. */
 static unsigned send_some(const struct e2e_traffic *t, uint64_t *next,
 			  unsigned n, uint8_t (*bufs)[65536])
@@ -422,6 +459,8 @@ static unsigned send_some(const struct e2e_traffic *t, uint64_t *next,
 			msg[i].msg_hdr.msg_namelen = t->dstlen;
 		}
 	}
+	if (t->gso && n > 1)
+		return send_gso(t, next, n, iov);
 	sent = sendmmsg(t->tx, msg, n, 0);
 	if (sent < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK ||

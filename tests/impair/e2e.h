@@ -89,7 +89,8 @@ int e2e_dgram_check(const uint8_t *buf, size_t len, uint64_t *pseq,
 /*
  * e2e_traffic sends |count| test datagrams of |size| bytes from |tx| to
  * |dst| (odd sequence numbers to |dst2| instead, if set) at |pps| per
- * second (0: as fast as the socket takes them) and
+ * second (0: as fast as the socket takes them; in GSO messages of up to
+ * 64 if |gso|, which |dst2| must then not be) and
  * hands every datagram arriving at |rx| to |on_recv| with its arrival
  * time.  It returns when all are sent and nothing has arrived for
  * |quiet_ms|, and fails the test if that takes over |max_s| seconds.
@@ -104,6 +105,7 @@ struct e2e_traffic {
 	size_t size;
 	uint64_t count;
 	double pps;
+	int gso;		/* send batches as UDP_SEGMENT messages */
 	unsigned quiet_ms;
 	unsigned max_s;
 	void (*on_recv)(void *ctx, const uint8_t *buf, size_t len,
