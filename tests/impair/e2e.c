@@ -396,9 +396,9 @@ int e2e_dgram_check(const uint8_t *buf, size_t len, uint64_t *pseq,
 
 #define TX_BATCH 64
 
-/* Sends the |n| datagrams in |iov| as one UDP_SEGMENT message. */
-static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
-			 unsigned n, struct iovec *iov)
+ssize_t e2e_send_gso(int fd, const struct sockaddr_storage *dst,
+		     socklen_t dstlen, struct iovec *iov, size_t niov,
+		     uint16_t seg)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
@@ -406,15 +406,12 @@ static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
 	} ctl;
 	struct msghdr mh;
 	struct cmsghdr *c;
-	uint16_t seg = (uint16_t)t->size;
 
-	if (n > 65000 / t->size)
-		n = (unsigned)(65000 / t->size);
 	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = (void *)t->dst;
-	mh.msg_namelen = t->dstlen;
+	mh.msg_name = (void *)dst;
+	mh.msg_namelen = dstlen;
 	mh.msg_iov = iov;
-	mh.msg_iovlen = n;
+	mh.msg_iovlen = niov;
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
 	c = CMSG_FIRSTHDR(&mh);
@@ -422,7 +419,17 @@ static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
 	c->cmsg_type = UDP_SEGMENT;
 	c->cmsg_len = CMSG_LEN(sizeof(seg));
 	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-	if (sendmsg(t->tx, &mh, 0) < 0) {
+	return sendmsg(fd, &mh, 0);
+}
+
+/* Sends the |n| datagrams in |iov| as one UDP_SEGMENT message. */
+static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
+			 unsigned n, struct iovec *iov)
+{
+	if (n > 65000 / t->size)
+		n = (unsigned)(65000 / t->size);
+	if (e2e_send_gso(t->tx, t->dst, t->dstlen, iov, n,
+			 (uint16_t)t->size) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR || errno == ENOBUFS)
 			return 0;

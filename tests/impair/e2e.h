@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Monotonic time in ns. */
 uint64_t e2e_now(void);
@@ -71,6 +72,15 @@ double e2e_stat_f(const char *json, const char *obj, const char *key);
  * relay listening there has read everything sent to it so far.
  */
 void e2e_wait_read(const struct sockaddr_storage *ss);
+
+/*
+ * e2e_send_gso sends |niov| buffers as one message to |dst|, which the
+ * kernel cuts into datagrams of |seg| bytes (UDP_SEGMENT).  Returns what
+ * sendmsg does.
+ */
+ssize_t e2e_send_gso(int fd, const struct sockaddr_storage *dst,
+		     socklen_t dstlen, struct iovec *iov, size_t niov,
+		     uint16_t seg);
 
 /* A fresh path in the temporary directory for |what|. */
 const char *e2e_temp_path(const char *what);
