@@ -6,11 +6,12 @@
  *
  * A blaster sends COUNT datagrams (default 1,000,000) of SIZE bytes
  * (default 1400) as fast as the socket takes them (in UDP_SEGMENT
- * messages of up to 64 with "gso", as a sender using GSO would), once straight to a
- * sink and once through a relay with no impairment (limit 100000), and
- * prints the goodput the sink (a thread of its own) saw each time and
- * their ratio.  The blaster, the sink and the relay share the machine's
- * cores, so the ratio says more than the absolute numbers.
+ * messages of up to 64 with "gso", as a sender using GSO would, and then
+ * the sink takes them with UDP_GRO), once straight to a sink and once
+ * through a relay with no impairment (limit 100000), and prints the
+ * goodput the sink (a thread of its own) saw each time and their ratio.
+ * The blaster, the sink and the relay share the machine's cores, so the
+ * ratio says more than the absolute numbers.
  */
 #define _GNU_SOURCE
 #include <poll.h>

@@ -454,7 +454,8 @@ static void test_gso(void)
 		out[i] = (uint8_t)i;
 	pid = start("127.0.0.1", &srv, stats_path, extra, &relay, &rl, NULL);
 	if (e2e_send_gso(client, &relay, rl, &iov, 1, 100) < 0) {
-		printf("skip gso: no UDP_SEGMENT here (%s)\n", strerror(errno));
+		printf("skip gso: no UDP_SEGMENT here (%s)\n",
+		       strerror(errno));
 		e2e_relay_stop(pid);
 		close(server);
 		close(client);

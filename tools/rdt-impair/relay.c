@@ -50,6 +50,9 @@
 /* r->armed after the timer fired: matches no deadline arm() is given
  * (those are clock readings or UINT64_MAX). */
 #define TIMER_FIRED (UINT64_MAX - 1)
+/* 64-bit words for a read's control messages: a timestamp, a GRO size. */
+#define RX_CTL_WORDS ((CMSG_SPACE(sizeof(struct timespec)) + \
+		       CMSG_SPACE(sizeof(int))) / sizeof(uint64_t) + 1)
 /* Longest control line. */
 #define CONTROL_LINE 4096
 
@@ -97,9 +100,8 @@ struct relay {
 	struct sockaddr_storage rx_addr[BATCH];
 	struct iovec rx_iov[BATCH];
 	struct mmsghdr rx_msg[BATCH];
-	/* Room for the SO_TIMESTAMPNS control message of each. */
-	uint64_t rx_ctl[BATCH][(CMSG_SPACE(sizeof(struct timespec)) +
-				CMSG_SPACE(sizeof(int))) / sizeof(uint64_t) + 1];
+	/* Room for the SO_TIMESTAMPNS and UDP_GRO control messages. */
+	uint64_t rx_ctl[BATCH][RX_CTL_WORDS];
 	uint64_t last_arrival[DIR_COUNT];
 };
 
