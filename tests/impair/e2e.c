@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +306,9 @@ pid_t e2e_relay_start(const char *listen_addr, const char *const *args,
 	if (pid < 0)
 		e2e_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* Even if this test dies without cleaning up, the relay
+		 * goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fd, 2);
 		execv(relay, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", relay, strerror(errno));
