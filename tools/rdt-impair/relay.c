@@ -15,9 +15,10 @@
  *   relay_run()       setup, then the loop: release, arm the timer, wait,
  *                     dispatch
  *
- * Each turn of the loop reads the clock once.  A readable socket is read
- * for at most RX_ROUNDS batches before the loop turns again, so datagrams
- * falling due are not held up behind a flood.
+ * Each wakeup reads the clock once and every decision it makes uses that
+ * time.  A readable socket is read for at most RX_ROUNDS batches before
+ * the loop turns again, and what is due is sent after every batch, so
+ * datagrams falling due are not held up behind a flood.
  */
 #define _GNU_SOURCE
 #include "relay.h"
