@@ -70,8 +70,12 @@ static void not_ours(int fd)
 	errno = fd >= 0 && fcntl(fd, F_GETFD) >= 0 ? ENOTSOCK : EBADF;
 }
 
-/* The socket behind |fd| with a reference, or NULL with errno set. */
-static struct rt_sock *sock_get(int fd)
+/*
+ * The socket behind |fd|, referenced and locked, or NULL with errno set.
+ * A call that raced with rdt_close on the same descriptor finds it
+ * closed and fails with EBADF, as it would on a closed kernel socket.
+ */
+static struct rt_sock *sock_lock(int fd)
 {
 	struct rt_sock *s = NULL;
 
@@ -81,8 +85,17 @@ static struct rt_sock *sock_get(int fd)
 		rt_sock_get(s);
 	}
 	pthread_rwlock_unlock(&table_lock);
-	if (s == NULL)
+	if (s == NULL) {
 		not_ours(fd);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->closed) {
+		pthread_mutex_unlock(&s->lock);
+		rt_sock_put(s);
+		errno = EBADF;
+		return NULL;
+	}
 	return s;
 }
 
@@ -174,7 +187,26 @@ static int take_error(struct rt_sock *s)
 	if (e == 0 || s->error_reported)
 		return 0;
 	s->error_reported = 1;
+	if (s->has_fd) {
+		int pending;
+		socklen_t len = sizeof(pending);
+
+		/* Reading the descriptor's own error clears POLLERR, as
+		 * reporting sk_err does on TCP. */
+		getsockopt(s->notify.app_fd, SOL_SOCKET, SO_ERROR, &pending,
+			   &len);
+	}
 	return rdt_errno_from(e);
+}
+
+/* Has a peer, as getpeername(2) sees it on TCP: not while the handshake
+ * runs, and not once the connection is closed. */
+static int connected(const struct rt_sock *s)
+{
+	enum rdt_conn_state st = rdt_conn_state(s->conn);
+
+	return st != RDT_CONN_SYN_SENT && st != RDT_CONN_SYN_RCVD &&
+	       st != RDT_CONN_CLOSED;
 }
 
 /* --- addresses -------------------------------------------------------------- */
@@ -248,12 +280,11 @@ int rdt_socket(int domain, int type, int protocol)
 
 int rdt_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	err = check_addr(s, addr, addrlen);
 	if (err == 0)
 		err = rt_bind(s, addr, addr_len(s->family));
@@ -262,23 +293,21 @@ int rdt_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 int rdt_listen(int fd, int backlog)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	return finish(s, rt_listen(s, backlog), 0);
 }
 
 int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
-	struct rt_sock *s = sock_get(fd), *c = NULL;
+	struct rt_sock *s = sock_lock(fd), *c = NULL;
 	rdt_tstamp deadline;
 	int err = 0, newfd;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC) ||
 	    s->role != RT_LISTENING)
 		return finish(s, -EINVAL, 0);
@@ -324,13 +353,12 @@ int rdt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	rdt_tstamp deadline;
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role == RT_LISTENING)
 		return finish(s, -EISCONN, 0);
 	if (s->role == RT_CONNECTION) {
@@ -386,10 +414,9 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_get(fd);
+	s = sock_lock(fd);
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role != RT_CONNECTION)
 		return finish_ssize(s, -ENOTCONN, 0);
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
@@ -432,9 +459,12 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 	}
 	if (total > 0)
 		return finish_ssize(s, 0, (ssize_t)total);
+	finish_ssize(s, 0, 0);
+	/* After unlocking: a handler may block or never return. */
 	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE);
-	return finish_ssize(s, err, 0);
+	errno = -err;
+	return -1;
 }
 
 ssize_t rdt_send(int fd, const void *buf, size_t len, int flags)
@@ -472,10 +502,9 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_get(fd);
+	s = sock_lock(fd);
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role != RT_CONNECTION)
 		return finish_ssize(s, -ENOTCONN, 0);
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
@@ -550,14 +579,14 @@ ssize_t rdt_readv(int fd, const struct iovec *iov, int iovcnt)
 
 int rdt_shutdown(int fd, int how)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return finish(s, -EINVAL, 0);
-	if (s->role != RT_CONNECTION)
+	if (s->role != RT_CONNECTION ||
+	    rdt_conn_state(s->conn) == RDT_CONN_CLOSED)
 		return finish(s, -ENOTCONN, 0);
 	if (how != SHUT_RD) {
 		rdt_conn_shutdown(s->conn, rt_now());
@@ -586,12 +615,11 @@ int rdt_close(int fd)
 
 int rdt_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	struct sockaddr_storage any;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->ep)
 		return finish(s, copy_addr(addr, addrlen, &s->ep->local,
 					   s->ep->local_len),
@@ -604,19 +632,18 @@ int rdt_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int rdt_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
-	if (s->role != RT_CONNECTION)
+	if (s->role != RT_CONNECTION || !connected(s))
 		return finish(s, -ENOTCONN, 0);
 	return finish(s, copy_addr(addr, addrlen, &s->peer, s->peer_len), 0);
 }
 
 int rdt_fcntl(int fd, int cmd, ...)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	va_list ap;
 	int arg = 0, rc;
 
@@ -627,7 +654,6 @@ int rdt_fcntl(int fd, int cmd, ...)
 		arg = va_arg(ap, int);
 		va_end(ap);
 	}
-	pthread_mutex_lock(&s->lock);
 	switch (cmd) {
 	case F_GETFL:
 		return finish(s, 0, O_RDWR | (s->nonblock ? O_NONBLOCK : 0));
@@ -802,12 +828,11 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 int rdt_setsockopt(int fd, int level, int optname, const void *optval,
 		   socklen_t optlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (level == SOL_SOCKET)
 		err = set_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
@@ -1006,12 +1031,11 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 int rdt_getsockopt(int fd, int level, int optname, void *optval,
 		   socklen_t *optlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (level == SOL_SOCKET)
 		err = get_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)

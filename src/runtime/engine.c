@@ -506,12 +506,17 @@ static void maybe_grow(void)
 	eng.nbuckets = n;
 }
 
-/* Adds |s| (with a core connection) to the tables; takes a reference.
- * Engine lock held. */
-static void registry_add(struct rt_sock *s, int server)
+/*
+ * Adds |s| (with a core connection) to the tables and takes a reference.
+ * Room for its timer is made now, so that timers never fail later.
+ * Returns 0 or -ENOMEM.  Engine lock held.
+ */
+static int registry_add(struct rt_sock *s, int server)
 {
 	size_t b;
 
+	if (rdt_timerheap_reserve(&eng.heap, eng.nconns + 1) != 0)
+		return -ENOMEM;
 	maybe_grow();
 	s->cid = rdt_conn_local_cid(s->conn);
 	b = bucket(s->cid);
@@ -526,6 +531,7 @@ static void registry_add(struct rt_sock *s, int server)
 	s->registered = 1;
 	eng.nconns++;
 	rt_sock_get(s);
+	return 0;
 }
 
 static void unlink_from(struct rt_sock **head, struct rt_sock *s,
@@ -749,13 +755,8 @@ static void timer_update(struct rt_sock *s)
 		when = s->orphan_deadline;
 	pthread_mutex_lock(&eng.lock);
 	if (s->registered) {
-		if (rdt_timerheap_set(&eng.heap, &s->timer, when) != 0) {
-			/* No memory for the heap: wake soon and retry rather
-			 * than lose the timer. */
-			if (s->timer.index != RDT_TIMER_IDLE)
-				rdt_timerheap_set(&eng.heap, &s->timer,
-						  rt_now() + 10 * RDT_MS);
-		}
+		/* Cannot fail: registry_add reserved the room. */
+		rdt_timerheap_set(&eng.heap, &s->timer, when);
 		if (when < eng.armed)
 			timer_rearm();
 	}
@@ -1012,10 +1013,16 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	s->role = RT_CONNECTION;
 	s->wake_room = s->opt.sndbuf / 4;
 	pthread_mutex_lock(&eng.lock);
-	registry_add(s, 0);
-	if (s->ep->connected)
+	err = registry_add(s, 0);
+	if (err == 0 && s->ep->connected)
 		s->ep->client = s;
 	pthread_mutex_unlock(&eng.lock);
+	if (err) {
+		rdt_conn_del(s->conn);
+		s->conn = NULL;
+		s->role = RT_FRESH;
+		return err;
+	}
 	rt_service(s, now);
 	return 0;
 }
@@ -1068,6 +1075,7 @@ void rt_close(struct rt_sock *s)
 {
 	rdt_tstamp now = rt_now();
 
+	s->closed = 1;
 	if (s->role == RT_LISTENING) {
 		struct rt_sock *q, *next;
 
@@ -1249,8 +1257,12 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	pthread_mutex_lock(&eng.lock);
 	s->ep = ep;
 	ep->refs++;
+	if (registry_add(s, 1) != 0) {
+		pthread_mutex_unlock(&eng.lock);
+		rt_sock_put(s);	/* drops the parent and endpoint too */
+		return;
+	}
 	l->embryos++;
-	registry_add(s, 1);
 	pthread_mutex_unlock(&eng.lock);
 	mark_dirty(d, s);
 }

@@ -100,6 +100,8 @@ struct rt_sock {
 	int shut_rd, shut_wr;
 	/* The application closed it; the connection finishes alone. */
 	int orphan;
+	/* rdt_close ran: calls that raced with it fail with EBADF. */
+	int closed;
 	rdt_tstamp orphan_deadline;
 	int lingering;
 	/* Readiness hysteresis: the send buffer must drain to this much
