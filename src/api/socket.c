@@ -136,6 +136,78 @@ static ssize_t finish_ssize(struct rt_sock *s, int err, ssize_t rc)
 	return rc;
 }
 
+/* --- process lifetime ------------------------------------------------------- */
+
+/* How long exit waits for closed connections to deliver, by default. */
+#define EXIT_LINGER_S 10
+
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void table_atfork_prepare(void)
+{
+	pthread_rwlock_wrlock(&table_lock);
+}
+
+static void table_atfork_parent(void)
+{
+	pthread_rwlock_unlock(&table_lock);
+}
+
+/*
+ * A forked child inherits the parent's rdt descriptors but not their
+ * connections (the engine thread did not follow): it forgets them, so
+ * rdt calls on them fail with ENOTSOCK, and closes its copies of the
+ * library's ends (the parent's stay open).  close(2) releases them.
+ */
+static void table_atfork_child(void)
+{
+	size_t i;
+
+	for (i = 0; i < table_len; i++) {
+		struct rt_sock *s = table[i];
+
+		if (s && s->has_fd && s->notify.lib_fd >= 0)
+			close(s->notify.lib_fd);
+		table[i] = NULL;
+	}
+	pthread_rwlock_init(&table_lock, NULL);
+}
+
+/*
+ * At exit, as the kernel does for TCP, every descriptor still open is
+ * closed gracefully, and bytes already queued get up to RDT_EXIT_LINGER
+ * seconds (default EXIT_LINGER_S) to reach their peers before the
+ * remaining connections are reset: unlike the kernel, the library dies
+ * with the process.
+ */
+static void close_all_at_exit(void)
+{
+	const char *env = getenv("RDT_EXIT_LINGER");
+	long linger = env && *env ? strtol(env, NULL, 10) : EXIT_LINGER_S;
+	size_t i;
+
+	for (i = 0; i < table_len; i++) {
+		struct rt_sock *s = table_take((int)i);
+
+		if (s == NULL)
+			continue;
+		/* A socket another thread is using is left alone. */
+		if (pthread_mutex_trylock(&s->lock) == 0) {
+			rt_close(s);
+			pthread_mutex_unlock(&s->lock);
+		}
+		rt_sock_put(s);
+	}
+	rt_exit_drain(linger > 0 ? (rdt_tstamp)linger * RDT_S : 0);
+}
+
+static void process_hooks(void)
+{
+	pthread_atfork(table_atfork_prepare, table_atfork_parent,
+		       table_atfork_child);
+	atexit(close_all_at_exit);
+}
+
 /* --- waiting ---------------------------------------------------------------- */
 
 static rdt_tstamp deadline_after(rdt_tstamp timeo)
@@ -265,6 +337,7 @@ int rdt_socket(int domain, int type, int protocol)
 		errno = EPROTONOSUPPORT;
 		return -1;
 	}
+	pthread_once(&process_once, process_hooks);
 	s = rt_sock_new(domain, flags & SOCK_CLOEXEC);
 	if (s == NULL)
 		return -1;

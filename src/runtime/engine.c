@@ -35,13 +35,23 @@
 /* How long an orphaned connection may wait for its peer's FIN, as
  * Linux's tcp_fin_timeout. */
 #define ORPHAN_FIN_TIMEOUT (60 * RDT_S)
+/* RESET UNKNOWN answers per second, and their burst. */
+#define RESET_RATE 100
 /* Most expired timers serviced per engine lock acquisition. */
 #define TIMER_SLICE 128
 
 static struct engine {
 	pthread_mutex_t lock;
 	pthread_cond_t reaped;
+	pthread_cond_t drained;
 	pthread_once_t once;
+	/* This process is a fork of one that used rdt. */
+	int forked;
+	/* Orphans still delivering their bytes (rt_exit_drain waits). */
+	unsigned draining;
+	/* Token bucket for RESET UNKNOWN answers: tokens and last refill. */
+	double reset_tokens;
+	rdt_tstamp reset_refill;
 	int start_errno;
 	pthread_t thread;
 	int epfd, timerfd, wakefd;
@@ -60,6 +70,7 @@ static struct engine {
 } eng = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reaped = PTHREAD_COND_INITIALIZER,
+	.drained = PTHREAD_COND_INITIALIZER,
 	.once = PTHREAD_ONCE_INIT,
 	.epfd = -1,
 	.timerfd = -1,
@@ -145,6 +156,52 @@ void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
 
 static void *engine_main(void *arg);
 
+static void engine_atfork_prepare(void)
+{
+	pthread_mutex_lock(&eng.lock);
+}
+
+static void engine_atfork_parent(void)
+{
+	pthread_mutex_unlock(&eng.lock);
+}
+
+/*
+ * In a forked child only the forking thread exists: the engine thread and
+ * every connection belong to the parent.  The child closes its copies of
+ * the library's own descriptors (the parent's keep working), forgets the
+ * parent's state without freeing it (it may have been mid-update in
+ * another thread), and starts a new engine on its first rdt_socket.
+ */
+static void engine_atfork_child(void)
+{
+	struct rt_endpoint *ep;
+
+	for (ep = eng.endpoints; ep; ep = ep->next)
+		close(ep->fd);
+	for (ep = eng.dying; ep; ep = ep->next)
+		close(ep->fd);
+	close(eng.epfd);
+	close(eng.timerfd);
+	close(eng.wakefd);
+	eng.epfd = eng.timerfd = eng.wakefd = -1;
+	eng.endpoints = eng.dying = NULL;
+	eng.cids = eng.inits = NULL;
+	eng.nconns = 0;
+	eng.draining = 0;
+	/* The parent's log: a second writer would interleave records. */
+	eng.pcap = NULL;
+	eng.rxbuf = NULL;
+	eng.armed = RDT_TSTAMP_NEVER;
+	rdt_timerheap_init(&eng.heap);
+	pthread_mutex_init(&eng.lock, NULL);
+	pthread_cond_init(&eng.reaped, NULL);
+	pthread_cond_init(&eng.drained, NULL);
+	eng.start_errno = 0;
+	eng.once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	eng.forked = 1;
+}
+
 static void engine_start_once(void)
 {
 	struct epoll_event ev;
@@ -153,6 +210,12 @@ static void engine_start_once(void)
 	const char *path;
 	int rc;
 
+	if (!eng.forked &&
+	    pthread_atfork(engine_atfork_prepare, engine_atfork_parent,
+			   engine_atfork_child) != 0) {
+		eng.start_errno = ENOMEM;
+		return;
+	}
 	eng.rxbuf = malloc(BATCH * sizeof(*eng.rxbuf));
 	eng.nbuckets = 256;
 	eng.cids = calloc(eng.nbuckets, sizeof(*eng.cids));
@@ -163,7 +226,7 @@ static void engine_start_once(void)
 	}
 	rdt_timerheap_init(&eng.heap);
 	path = getenv("RDT_PCAP");
-	if (path && *path) {
+	if (path && *path && !eng.forked) {
 		eng.pcap = rdt_pcaplog_open(path);
 		/* A debugging aid must not stop the program, but its absence
 		 * must not go unnoticed either. */
@@ -891,6 +954,14 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 	}
 	if (s->orphan)
 		orphan_timeout(s, now);
+	if (s->draining && (rdt_conn_send_done(c) ||
+			    rdt_conn_state(c) == RDT_CONN_CLOSED)) {
+		s->draining = 0;
+		pthread_mutex_lock(&eng.lock);
+		if (--eng.draining == 0)
+			pthread_cond_broadcast(&eng.drained);
+		pthread_mutex_unlock(&eng.lock);
+	}
 	maybe_enqueue(s, now);
 	flush(s, now);
 	pthread_mutex_lock(&eng.lock);
@@ -1129,12 +1200,68 @@ void rt_close(struct rt_sock *s)
 		}
 		s->orphan = 1;
 		s->orphan_deadline = RDT_TSTAMP_NEVER;
+		if (rdt_conn_state(c) != RDT_CONN_CLOSED &&
+		    !rdt_conn_send_done(c)) {
+			s->draining = 1;
+			pthread_mutex_lock(&eng.lock);
+			eng.draining++;
+			pthread_mutex_unlock(&eng.lock);
+		}
 		rt_service(s, rt_now());
 	}
 	if (s->has_fd) {
 		rdt_notify_close(&s->notify);
 		s->has_fd = 0;
 	}
+}
+
+void rt_exit_drain(rdt_tstamp wait)
+{
+	struct rt_sock **live;
+	struct timespec until;
+	size_t n = 0, i, b;
+
+	if (eng.epfd < 0)
+		return;	/* rdt was never used in this process */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(wait / RDT_S);
+	until.tv_nsec += (long)(wait % RDT_S);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&eng.lock);
+	while (eng.draining > 0 &&
+	       pthread_cond_timedwait(&eng.drained, &eng.lock, &until) == 0)
+		;
+	live = malloc((eng.nconns + 1) * sizeof(*live));
+	for (b = 0; live && b < eng.nbuckets; b++) {
+		struct rt_sock *s;
+
+		for (s = eng.cids[b]; s; s = s->cid_next) {
+			rt_sock_get(s);
+			live[n++] = s;
+		}
+	}
+	pthread_mutex_unlock(&eng.lock);
+	/* What could not be delivered in time is reset, so that peers
+	 * learn it now rather than at their user timeout.  A socket busy
+	 * in another thread at exit is left alone. */
+	for (i = 0; i < n; i++) {
+		struct rt_sock *s = live[i];
+
+		if (pthread_mutex_trylock(&s->lock) == 0) {
+			enum rdt_conn_state st = rdt_conn_state(s->conn);
+
+			if (st != RDT_CONN_CLOSED && st != RDT_CONN_TIME_WAIT) {
+				rdt_conn_abort(s->conn, rt_now());
+				rt_service(s, rt_now());
+			}
+			pthread_mutex_unlock(&s->lock);
+		}
+		rt_sock_put(s);
+	}
+	free(live);
 }
 
 /* --- the engine thread ---------------------------------------------------- */
@@ -1183,18 +1310,88 @@ static uint64_t be64(const uint8_t *p)
 }
 
 /* A datagram no connection claimed: count why. */
-static void count_unclaimed(struct rt_endpoint *ep, const uint8_t *dg,
-			    size_t len)
+/*
+ * May we answer one more datagram with RESET UNKNOWN?  A token bucket
+ * (RESET_RATE per second, as many in a burst) keeps the answers from
+ * becoming a flood; they are smaller than what they answer, so they
+ * amplify nothing.  Engine thread only.
+ */
+static int reset_allowed(rdt_tstamp now)
+{
+	eng.reset_tokens += (double)(now - eng.reset_refill) / RDT_S *
+			    RESET_RATE;
+	if (eng.reset_tokens > RESET_RATE)
+		eng.reset_tokens = RESET_RATE;
+	eng.reset_refill = now;
+	if (eng.reset_tokens < 1)
+		return 0;
+	eng.reset_tokens -= 1;
+	return 1;
+}
+
+/*
+ * The peer of the client connected on |ep| says it no longer has the
+ * connection named |dcid| (it restarted, or gave up): the connection
+ * fails at once with ECONNRESET instead of at its user timeout.  The
+ * core hears it as the RESET it would have received had the peer known
+ * our connection ID.
+ */
+static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
+			     rdt_tstamp now, struct dirty_list *d)
+{
+	struct rdt_pkt reset;
+	struct rt_sock *s;
+	uint8_t buf[64];
+	rdt_ssize len;
+
+	pthread_mutex_lock(&eng.lock);
+	s = ep->client;
+	if (s)
+		rt_sock_get(s);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (rdt_conn_peer_cid(s->conn) == dcid) {
+		memset(&reset, 0, sizeof(reset));
+		reset.type = RDT_PKT_RESET;
+		reset.dcid = rdt_conn_local_cid(s->conn);
+		reset.reason = RDT_RESET_UNKNOWN;
+		len = rdt_pkt_encode(buf, sizeof(buf), &reset);
+		if (len > 0)
+			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
+	}
+	pthread_mutex_unlock(&s->lock);
+	mark_dirty(d, s);
+}
+
+/* A datagram no connection claimed: count why, and answer a well-formed
+ * one so that a peer which lost its state learns it. */
+static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			 const struct sockaddr_storage *from,
+			 socklen_t fromlen, rdt_tstamp now,
+			 struct dirty_list *d)
 {
 	struct rdt_pkt pkt;
 	int rc = rdt_pkt_decode(&pkt, dg, len);
 
-	if (rc == RDT_ERR_CHECKSUM)
+	if (rc == RDT_ERR_CHECKSUM) {
 		stat_add(&ep->stats.drop_checksum, 1);
-	else if (rc != 0)
+		return;
+	}
+	if (rc != 0) {
 		stat_add(&ep->stats.drop_malformed, 1);
-	else
-		stat_add(&ep->stats.drop_unknown_cid, 1);
+		return;
+	}
+	stat_add(&ep->stats.drop_unknown_cid, 1);
+	if (pkt.type == RDT_PKT_RESET) {
+		/* Never answer a RESET with a RESET. */
+		if (pkt.reason == RDT_RESET_UNKNOWN && pkt.dcid != 0)
+			on_reset_unknown(ep, pkt.dcid, now, d);
+		return;
+	}
+	if (pkt.dcid != 0 && reset_allowed(now))
+		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, from, fromlen);
 }
 
 /* An INIT for |ep|: hand it to its connection, or make one. */
@@ -1288,7 +1485,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 
 		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
 		    pkt.type != RDT_PKT_INIT) {
-			count_unclaimed(ep, dg, len);
+			on_unclaimed(ep, dg, len, from, fromlen, now, d);
 			return;
 		}
 		on_init(ep, &pkt, dg, len, from, fromlen, now, d);
@@ -1298,7 +1495,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	s = lookup_cid(dcid, ep);
 	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL) {
-		count_unclaimed(ep, dg, len);
+		on_unclaimed(ep, dg, len, from, fromlen, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);

@@ -102,6 +102,8 @@ struct rt_sock {
 	int orphan;
 	/* rdt_close ran: calls that raced with it fail with EBADF. */
 	int closed;
+	/* An orphan still delivering its bytes (counted in the engine). */
+	int draining;
 	rdt_tstamp orphan_deadline;
 	int lingering;
 	/* Readiness hysteresis: the send buffer must drain to this much
@@ -170,6 +172,13 @@ void rt_service(struct rt_sock *s, rdt_tstamp now);
 /* rt_close releases the application's hold on |s| (locked): listeners
  * stop and reset their queue, connections finish in the background. */
 void rt_close(struct rt_sock *s);
+
+/*
+ * rt_exit_drain, at process exit after every descriptor was closed,
+ * waits up to |wait| for orphans to deliver their bytes, then resets
+ * every connection still open so peers learn of it at once.
+ */
+void rt_exit_drain(rdt_tstamp wait);
 
 /* rt_port_stats copies the counters of |s|'s port (zeros if none). */
 void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out);
