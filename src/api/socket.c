@@ -159,6 +159,11 @@ static void table_atfork_parent(void)
  * rdt calls on them fail with ENOTSOCK, and closes its copies of the
  * library's ends (the parent's stay open).  close(2) releases them.
  */
+/* A forked child's inherited table: not freed, as another thread of the
+ * parent may have been using its sockets; kept reachable (and so not
+ * optimised away) for leak checkers. */
+static __attribute__((used)) struct rt_sock **inherited_table;
+
 static void table_atfork_child(void)
 {
 	size_t i;
@@ -168,8 +173,10 @@ static void table_atfork_child(void)
 
 		if (s && s->has_fd && s->notify.lib_fd >= 0)
 			close(s->notify.lib_fd);
-		table[i] = NULL;
 	}
+	inherited_table = table;
+	table = NULL;
+	table_len = 0;
 	pthread_rwlock_init(&table_lock, NULL);
 }
 
