@@ -700,6 +700,10 @@ int rdt_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 	if (s == NULL)
 		return -1;
+	if (s->local_len)
+		return finish(s, copy_addr(addr, addrlen, &s->local,
+					   s->local_len),
+			      0);
 	if (s->ep)
 		return finish(s, copy_addr(addr, addrlen, &s->ep->local,
 					   s->ep->local_len),

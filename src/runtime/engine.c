@@ -396,6 +396,15 @@ static void set_buffer(int fd, int force_opt, int opt)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
+static int is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 /*
  * Opens a UDP socket of |family| bound to |addr| (or to an ephemeral port
  * when NULL).  Returns the endpoint with one reference, or NULL with
@@ -431,6 +440,15 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 	ep->refs = 1;
 	ep->local_len = sizeof(ep->local);
 	getsockname(fd, (struct sockaddr *)&ep->local, &ep->local_len);
+	if (is_wildcard(&ep->local)) {
+		int one = 1;
+
+		ep->pktinfo = family == AF_INET ?
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+				   sizeof(one)) == 0 :
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				   sizeof(one)) == 0;
+	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = ep;
 	if (epoll_ctl(eng.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -745,7 +763,7 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		unsigned i;
 
 		for (i = 0; i < n; i++)
-			pcap_record(&ep->local,
+			pcap_record(s->local_len ? &s->local : &ep->local,
 				    ep->connected ? (void *)&s->peer :
 						    msgs[i].msg_hdr.msg_name,
 				    msgs[i].msg_hdr.msg_iov->iov_base,
@@ -787,6 +805,10 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
 			if (!s->ep->connected) {
 				mh->msg_name = &s->peer;
 				mh->msg_namelen = s->peer_len;
+				if (s->pktinfo_len) {
+					mh->msg_control = s->pktinfo;
+					mh->msg_controllen = s->pktinfo_len;
+				}
 			}
 			n++;
 		}
@@ -801,12 +823,95 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
 	}
 }
 
-/* Sends a bare RESET to |to| for a connection ID we do not hold. */
-static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
-		       const struct sockaddr_storage *to, socklen_t tolen)
+/*
+ * Source-address control message for a datagram sent from a port bound to
+ * a wildcard address: the reply must leave from the address the peer
+ * sent to, or a peer that reached us through another of our addresses
+ * (and whose UDP socket is connected) drops it.  Writes into |buf|
+ * (RT_PKTINFO_SPACE bytes) and returns the length, 0 if not needed.
+ */
+static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 {
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(buf, 0, RT_PKTINFO_SPACE);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_control = buf;
+	mh.msg_controllen = RT_PKTINFO_SPACE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (src->ss_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (src->ss_family == AF_INET6) {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		/* A v4-mapped address works too: Linux sends IPv4 from it. */
+		pi.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+/* Where a received datagram came from, and the local address (with the
+ * port's number) it was sent to. */
+struct dgram_addr {
+	struct sockaddr_storage from, to;
+	socklen_t fromlen, tolen;
+};
+
+/* Fills |da|->to from the PKTINFO control message of a received datagram,
+ * or with the port's own address. */
+static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
+			  struct dgram_addr *da)
+{
+	struct cmsghdr *cm;
+
+	memcpy(&da->to, &ep->local, ep->local_len);
+	da->tolen = ep->local_len;
+	if (!ep->pktinfo)
+		return;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    da->to.ss_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in *)&da->to)->sin_addr = pi.ipi_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO &&
+			   da->to.ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in6 *)&da->to)->sin6_addr =
+				pi.ipi6_addr;
+		}
+	}
+}
+
+/* Sends a bare RESET back to the sender of |da| for a connection ID we
+ * do not hold. */
+static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
+		       const struct dgram_addr *da)
+{
+	uint8_t buf[64], ctrl[RT_PKTINFO_SPACE];
 	struct rdt_pkt pkt;
-	uint8_t buf[64];
+	struct msghdr mh;
+	struct iovec iov;
 	rdt_ssize len;
 
 	memset(&pkt, 0, sizeof(pkt));
@@ -814,13 +919,27 @@ static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 	pkt.dcid = dcid;
 	pkt.reason = reason;
 	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
-	if (len > 0 && sendto(ep->fd, buf, (size_t)len, 0,
-			      ep->connected ? NULL : (const void *)to,
-			      ep->connected ? 0 : tolen) == len) {
+	if (len <= 0)
+		return;
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (!ep->connected) {
+		mh.msg_name = (void *)&da->from;
+		mh.msg_namelen = da->fromlen;
+		if (ep->pktinfo) {
+			mh.msg_control = ctrl;
+			mh.msg_controllen = pktinfo_cmsg(ctrl, &da->to);
+		}
+	}
+	if (sendmsg(ep->fd, &mh, 0) == len) {
 		stat_add(&ep->stats.sent, 1);
-		pcap_record(&ep->local, to, buf, (size_t)len);
-	} else
+		pcap_record(&da->to, &da->from, buf, (size_t)len);
+	} else {
 		stat_add(&ep->stats.send_errors, 1);
+	}
 }
 
 /* --- servicing a connection --------------------------------------------- */
@@ -1383,8 +1502,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 /* A datagram no connection claimed: count why, and answer a well-formed
  * one so that a peer which lost its state learns it. */
 static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			 const struct sockaddr_storage *from,
-			 socklen_t fromlen, rdt_tstamp now,
+			 const struct dgram_addr *da, rdt_tstamp now,
 			 struct dirty_list *d)
 {
 	struct rdt_pkt pkt;
@@ -1406,13 +1524,12 @@ static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		return;
 	}
 	if (pkt.dcid != 0 && reset_allowed(now))
-		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, from, fromlen);
+		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, da);
 }
 
 /* An INIT for |ep|: hand it to its connection, or make one. */
 static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-		    const uint8_t *dg, size_t len,
-		    const struct sockaddr_storage *from, socklen_t fromlen,
+		    const uint8_t *dg, size_t len, const struct dgram_addr *da,
 		    rdt_tstamp now, struct dirty_list *d)
 {
 	struct rdt_conn_config cfg;
@@ -1421,7 +1538,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	int ok;
 
 	pthread_mutex_lock(&eng.lock);
-	s = lookup_init(pkt->scid, ep, from, fromlen);
+	s = lookup_init(pkt->scid, ep, &da->from, da->fromlen);
 	l = ep->listener;
 	if (s == NULL && l)
 		rt_sock_get(l);
@@ -1436,7 +1553,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	}
 	if (l == NULL) {
 		stat_add(&ep->stats.drop_no_listener, 1);
-		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, from, fromlen);
+		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, da);
 		return;
 	}
 	pthread_mutex_lock(&l->lock);
@@ -1463,8 +1580,13 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	s->role = RT_CONNECTION;
 	s->server = 1;
 	s->wake_room = opt.sndbuf / 4;
-	memcpy(&s->peer, from, fromlen);
-	s->peer_len = fromlen;
+	memcpy(&s->peer, &da->from, da->fromlen);
+	s->peer_len = da->fromlen;
+	if (ep->pktinfo) {
+		memcpy(&s->local, &da->to, da->tolen);
+		s->local_len = da->tolen;
+		s->pktinfo_len = pktinfo_cmsg(s->pktinfo, &da->to);
+	}
 	s->parent = l;	/* the reference taken above */
 	pthread_mutex_lock(&eng.lock);
 	s->ep = ep;
@@ -1480,8 +1602,8 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 }
 
 static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			const struct sockaddr_storage *from, socklen_t fromlen,
-			rdt_tstamp now, struct dirty_list *d)
+			const struct dgram_addr *da, rdt_tstamp now,
+			struct dirty_list *d)
 {
 	struct rt_sock *s;
 	uint64_t dcid;
@@ -1500,17 +1622,17 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 
 		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
 		    pkt.type != RDT_PKT_INIT) {
-			on_unclaimed(ep, dg, len, from, fromlen, now, d);
+			on_unclaimed(ep, dg, len, da, now, d);
 			return;
 		}
-		on_init(ep, &pkt, dg, len, from, fromlen, now, d);
+		on_init(ep, &pkt, dg, len, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&eng.lock);
 	s = lookup_cid(dcid, ep);
 	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL) {
-		on_unclaimed(ep, dg, len, from, fromlen, now, d);
+		on_unclaimed(ep, dg, len, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -1548,7 +1670,8 @@ static void read_endpoint(struct rt_endpoint *ep)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH];
-	static struct sockaddr_storage from[BATCH];
+	static struct dgram_addr da[BATCH];
+	static uint8_t ctrl[BATCH][RT_PKTINFO_SPACE * 2];
 	struct dirty_list d = { NULL };
 	int round, i;
 
@@ -1562,8 +1685,13 @@ static void read_endpoint(struct rt_endpoint *ep)
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_name = &da[i].from;
+			msgs[i].msg_hdr.msg_namelen = sizeof(da[i].from);
+			if (ep->pktinfo) {
+				msgs[i].msg_hdr.msg_control = ctrl[i];
+				msgs[i].msg_hdr.msg_controllen =
+					sizeof(ctrl[i]);
+			}
 		}
 		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		now = rt_now();
@@ -1582,9 +1710,10 @@ static void read_endpoint(struct rt_endpoint *ep)
 				stat_add(&ep->stats.drop_malformed, 1);
 				continue;
 			}
-			pcap_record(&from[i], &ep->local, eng.rxbuf[i], len);
-			on_datagram(ep, eng.rxbuf[i], len, &from[i],
-				    msgs[i].msg_hdr.msg_namelen, now, &d);
+			da[i].fromlen = msgs[i].msg_hdr.msg_namelen;
+			local_address(ep, &msgs[i].msg_hdr, &da[i]);
+			pcap_record(&da[i].from, &da[i].to, eng.rxbuf[i], len);
+			on_datagram(ep, eng.rxbuf[i], len, &da[i], now, &d);
 		}
 		service_dirty(&d, now);
 		if (n < BATCH)

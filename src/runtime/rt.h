@@ -33,6 +33,9 @@
 #include "notify.h"
 #include "timerheap.h"
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+#define RT_PKTINFO_SPACE 64
+
 /* Counters of one UDP port (struct rdt_info's port_* fields). */
 struct rt_port_stats {
 	uint64_t received, sent;
@@ -52,6 +55,10 @@ struct rt_endpoint {
 	/* The UDP socket is connect()ed to a client's one peer, so ICMP
 	 * errors reach it. */
 	int connected;
+	/* Bound to a wildcard address: received datagrams say which local
+	 * address they were sent to (IP_PKTINFO), and replies leave from
+	 * it. */
+	int pktinfo;
 	/* Engine lock: */
 	unsigned refs;
 	struct rt_sock *listener;
@@ -93,6 +100,12 @@ struct rt_sock {
 	struct rdt_conn *conn;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	/* Accepted on a wildcard-bound port: the address the client
+	 * reached, and the control message that sends from it. */
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	uint8_t pktinfo[RT_PKTINFO_SPACE];
+	size_t pktinfo_len;
 	struct rt_opts opt;
 	int nonblock;
 	/* The connection's error was returned once (SO_ERROR, a call). */
