@@ -665,6 +665,13 @@ int rdt_shutdown(int fd, int how)
 		return -1;
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return finish(s, -EINVAL, 0);
+	if (s->role == RT_LISTENING) {
+		/* As on Linux: shutting down a listener's reading side stops
+		 * it and wakes rdt_accept, which then fails with EINVAL. */
+		if (how != SHUT_WR)
+			rt_unlisten(s);
+		return finish(s, 0, 0);
+	}
 	if (s->role != RT_CONNECTION ||
 	    rdt_conn_state(s->conn) == RDT_CONN_CLOSED)
 		return finish(s, -ENOTCONN, 0);

@@ -643,6 +643,39 @@ static void unlink_from(struct rt_sock **head, struct rt_sock *s,
 		}
 }
 
+/* A listener's connections still shaking hands, oldest first, so that a
+ * full handshake queue can make room.  Engine lock held. */
+static void embryo_link(struct rt_sock *l, struct rt_sock *s)
+{
+	s->emb_prev = l->emb_tail;
+	s->emb_next = NULL;
+	if (l->emb_tail)
+		l->emb_tail->emb_next = s;
+	else
+		l->emb_head = s;
+	l->emb_tail = s;
+	l->embryos++;
+	s->embryo = 1;
+}
+
+static void embryo_unlink(struct rt_sock *s)
+{
+	struct rt_sock *l = s->parent;
+
+	if (!s->embryo)
+		return;
+	if (s->emb_prev)
+		s->emb_prev->emb_next = s->emb_next;
+	else
+		l->emb_head = s->emb_next;
+	if (s->emb_next)
+		s->emb_next->emb_prev = s->emb_prev;
+	else
+		l->emb_tail = s->emb_prev;
+	l->embryos--;
+	s->embryo = 0;
+}
+
 /* Removes |s| from the tables and the timer heap; the caller drops the
  * registry's reference after unlocking.  Engine lock held. */
 static void registry_remove(struct rt_sock *s)
@@ -653,8 +686,7 @@ static void registry_remove(struct rt_sock *s)
 		unlink_from(&eng.inits[bucket(s->init_scid)], s,
 			    offsetof(struct rt_sock, init_next));
 	rdt_timerheap_remove(&eng.heap, &s->timer);
-	if (s->parent && !s->queued)
-		s->parent->embryos--;
+	embryo_unlink(s);
 	if (s->ep && s->ep->client == s)
 		s->ep->client = NULL;
 	s->registered = 0;
@@ -1025,10 +1057,15 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	if (s->parent == NULL || st == RDT_CONN_SYN_RCVD)
 		return;
 	pthread_mutex_lock(&eng.lock);
+	if (!s->registered) {
+		/* Evicted from a full handshake queue meanwhile. */
+		pthread_mutex_unlock(&eng.lock);
+		return;
+	}
 	if (!s->queued && s->parent->role == RT_LISTENING &&
 	    st != RDT_CONN_CLOSED) {
 		s->queued = 1;
-		s->parent->embryos--;
+		embryo_unlink(s);
 		s->q_next = NULL;
 		if (s->parent->q_tail)
 			s->parent->q_tail->q_next = s;
@@ -1276,35 +1313,46 @@ void rt_accept_adopt(struct rt_sock *c)
 	rt_sock_put(parent);
 }
 
+void rt_unlisten(struct rt_sock *s)
+{
+	rdt_tstamp now = rt_now();
+	struct rt_sock *q, *next;
+
+	if (s->role != RT_LISTENING)
+		return;
+	pthread_mutex_lock(&eng.lock);
+	if (s->ep->listener == s)
+		s->ep->listener = NULL;
+	s->role = RT_CLOSED_LISTENER;
+	q = s->q_head;
+	s->q_head = s->q_tail = NULL;
+	s->q_len = 0;
+	pthread_mutex_unlock(&eng.lock);
+	/* Threads blocked in rdt_accept wake up and find it closed. */
+	if (s->has_fd)
+		rdt_notify_set_readable(&s->notify, 1, 1);
+	/* Queued connections were never accepted: reset them. */
+	pthread_mutex_unlock(&s->lock);
+	for (; q; q = next) {
+		next = q->q_next;
+		pthread_mutex_lock(&q->lock);
+		q->orphan = 1;
+		q->orphan_deadline = RDT_TSTAMP_NEVER;
+		rdt_conn_abort(q->conn, now);
+		rt_service(q, now);
+		pthread_mutex_unlock(&q->lock);
+		rt_sock_put(q);
+	}
+	pthread_mutex_lock(&s->lock);
+}
+
 void rt_close(struct rt_sock *s)
 {
 	rdt_tstamp now = rt_now();
 
 	s->closed = 1;
 	if (s->role == RT_LISTENING) {
-		struct rt_sock *q, *next;
-
-		pthread_mutex_lock(&eng.lock);
-		if (s->ep->listener == s)
-			s->ep->listener = NULL;
-		s->role = RT_CLOSED_LISTENER;
-		q = s->q_head;
-		s->q_head = s->q_tail = NULL;
-		s->q_len = 0;
-		pthread_mutex_unlock(&eng.lock);
-		/* Queued connections were never accepted: reset them. */
-		pthread_mutex_unlock(&s->lock);
-		for (; q; q = next) {
-			next = q->q_next;
-			pthread_mutex_lock(&q->lock);
-			q->orphan = 1;
-			q->orphan_deadline = RDT_TSTAMP_NEVER;
-			rdt_conn_abort(q->conn, now);
-			rt_service(q, now);
-			pthread_mutex_unlock(&q->lock);
-			rt_sock_put(q);
-		}
-		pthread_mutex_lock(&s->lock);
+		rt_unlisten(s);
 	} else if (s->conn) {
 		struct rdt_conn *c = s->conn;
 
@@ -1533,7 +1581,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 		    rdt_tstamp now, struct dirty_list *d)
 {
 	struct rdt_conn_config cfg;
-	struct rt_sock *s, *l;
+	struct rt_sock *s, *l, *victim = NULL;
 	struct rt_opts opt;
 	int ok;
 
@@ -1559,11 +1607,26 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	pthread_mutex_lock(&l->lock);
 	opt = l->opt;
 	pthread_mutex_lock(&eng.lock);
-	ok = l->role == RT_LISTENING && l->q_len + l->embryos < l->backlog;
+	ok = l->role == RT_LISTENING && l->q_len < l->backlog;
+	if (ok && l->embryos >= l->backlog) {
+		/*
+		 * The handshake queue is full: drop its oldest entry
+		 * silently (that client's INIT is retransmitted) rather than
+		 * the newcomer, so that replayed or spoofed INITs, which
+		 * never complete, cannot lock real clients out.
+		 */
+		victim = l->emb_head;
+		registry_remove(victim);
+	}
 	pthread_mutex_unlock(&eng.lock);
 	pthread_mutex_unlock(&l->lock);
+	if (victim) {
+		stat_add(&ep->stats.drop_backlog, 1);
+		rt_sock_put(victim);	/* the registry's reference */
+	}
 	if (!ok) {
-		/* As a full SYN queue: silence; the client retries. */
+		/* The accept queue is full, as TCP's: silence; the client
+		 * retries. */
 		stat_add(&ep->stats.drop_backlog, 1);
 		rt_sock_put(l);
 		return;
@@ -1596,7 +1659,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 		rt_sock_put(s);	/* drops the parent and endpoint too */
 		return;
 	}
-	l->embryos++;
+	embryo_link(l, s);
 	pthread_mutex_unlock(&eng.lock);
 	mark_dirty(d, s);
 }

@@ -134,9 +134,12 @@ struct rt_sock {
 	uint64_t init_scid;		/* server: the INIT's scid */
 	struct rt_sock *init_next;
 	struct rt_sock *parent;		/* listener, until accepted */
+	int embryo;			/* in parent's handshake queue */
+	struct rt_sock *emb_prev, *emb_next;
 	int queued;			/* in parent's accept queue */
 	struct rt_sock *q_next;
-	/* Listener: */
+	/* Listener: its handshake queue (oldest first) and accept queue. */
+	struct rt_sock *emb_head, *emb_tail;
 	struct rt_sock *q_head, *q_tail;
 	unsigned q_len, embryos, backlog;
 
@@ -181,6 +184,10 @@ void rt_accept_adopt(struct rt_sock *child);
  * with |s| locked after every change to the connection.
  */
 void rt_service(struct rt_sock *s, rdt_tstamp now);
+
+/* rt_unlisten stops listener |s| (locked, but unlocked for a while):
+ * queued connections are reset, blocked accepts wake. */
+void rt_unlisten(struct rt_sock *s);
 
 /* rt_close releases the application's hold on |s| (locked): listeners
  * stop and reset their queue, connections finish in the background. */
