@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -37,6 +38,8 @@
 #define ORPHAN_FIN_TIMEOUT (60 * RDT_S)
 /* RESET UNKNOWN answers per second, and their burst. */
 #define RESET_RATE 100
+/* See flush. */
+#define APP_FLUSH_BATCHES 4
 /* Most expired timers serviced per engine lock acquisition. */
 #define TIMER_SLICE 128
 
@@ -804,10 +807,17 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 	return 0;
 }
 
-/* Sends every datagram the connection wants to send now. */
+/*
+ * Sends what the connection wants to send now.  An application thread
+ * sends at most APP_FLUSH_BATCHES batches per call while holding the
+ * socket's lock, so the engine is not kept from the ACKs that socket
+ * needs; the rest follows from the engine as those ACKs arrive (after a
+ * full batch, something is always in flight to bring them).
+ */
 static void flush(struct rt_sock *s, rdt_tstamp now)
 {
 	size_t cap = s->opt.max_dgram;
+	unsigned batches = in_engine ? UINT_MAX : APP_FLUSH_BATCHES;
 	struct txbuf *tx;
 
 	if (cap < RDT_PKT_MIN_DGRAM)
@@ -850,7 +860,7 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
 			rdt_conn_refused(s->conn, now);
 			return;
 		}
-		if (n < BATCH)
+		if (n < BATCH || --batches == 0)
 			return;
 	}
 }
