@@ -6,7 +6,8 @@
 # recorded as delivered (bad CRCs, reordered and duplicated datagrams);
 # and rdt-fields' crafted capture (every type, flag combination, RESET
 # reason, tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
-# foreign-version datagrams, and a UDP flow that is not rdt).
+# foreign-version datagrams, and a UDP flow that is not rdt); and its
+# garbage capture, rdt-like datagrams of random content.
 #
 # For every capture:
 #   - tcpdump reads it and a port filter selects every rdt datagram;
@@ -19,7 +20,8 @@
 #     must not be claimed by the heuristic;
 #   - Decode As (-d udp.port==5000,rdtp) and the rdtp.ports preference
 #     give exactly what the heuristic gave;
-#   - tshark -V shows no Lua error and no malformed-packet exception.
+#   - tshark -V shows no Lua error and no malformed-packet exception,
+#     not even on the garbage.
 # For the simulated ones, the datagram counts per direction must equal
 # what rdt-sim reports having recorded.  For the crafted one, every
 # field must occur, and -V must show the decoded details (ranges,
@@ -244,6 +246,33 @@ else
 		grep -qF -- "$want" "$tmp/crafted.V" ||
 			err "crafted: tshark -V does not show '$want'"
 	done
+fi
+
+# Garbage forced through the dissector (Decode As) and offered to the
+# heuristic: decoded or declined, never a Lua error or an exception.
+# Other heuristic dissectors may claim some of it and choke (TAPA does):
+# not ours to judge, so only exceptions inside RDTP count.
+if ! "$FIELDS_PROG" garbage "$tmp/garbage.pcap" >/dev/null; then
+	err "rdt-fields garbage failed"
+else
+	bad='Lua: Error|Lua Error|Malformed Packet: RDTP|Dissector bug'
+	for args in "-d udp.port==5000,rdtp" "-2"; do
+		# shellcheck disable=SC2086
+		tshark_lua -r "$tmp/garbage.pcap" $args -V >"$tmp/garbage.V"
+		if grep -Eq "$bad" "$tmp/garbage.V" "$tmp/tshark.err"; then
+			err "garbage ($args): tshark reports dissector errors:"
+			grep -Eh "$bad" "$tmp/garbage.V" "$tmp/tshark.err" |
+				sort | uniq -c | head
+		fi
+	done
+	# UDP hands every non-empty payload on; Decode As must take them all.
+	n=$(tshark_lua -r "$tmp/garbage.pcap" -d udp.port==5000,rdtp \
+		-Y rdtp -T fields -e frame.number | wc -l)
+	want=$(tshark_lua -r "$tmp/garbage.pcap" -Y 'udp.length > 8' \
+		-T fields -e frame.number | wc -l)
+	[ "$n" = "$want" ] && [ "$n" -gt 0 ] ||
+		err "garbage: Decode As decoded $n of $want datagrams"
+	echo "garbage: $n datagrams survived"
 fi
 
 if [ $fail != 0 ]; then

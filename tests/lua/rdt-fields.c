@@ -5,6 +5,8 @@
  *   rdt-fields fields FILE   decode FILE with src/wire's codec and print
  *                            one line per record, as the test's tshark
  *                            command prints the dissector's fields
+ *   rdt-fields garbage FILE  write a pcap of 600 rdt-like datagrams of
+ *                            random content to port 5000
  *
  * craft covers what a simulated transfer never sends: every type, every
  * DATA flag combination, tokens, longer INIT padding, 32 ACK ranges that
@@ -289,6 +291,54 @@ static int cmd_craft(const char *path)
 	return 0;
 }
 
+/*
+ * Garbage for the dissector to survive: datagrams of every short length
+ * and some long ones, mostly looking like rdt (version 1, a type near
+ * 1-4, reserved 0), with random flags and bodies, half of them sealed
+ * with a correct CRC so that the dissector parses them all the way.
+ */
+static int cmd_garbage(const char *path)
+{
+	static uint8_t dg[2000];
+	struct crafter c;
+	uint64_t x = 0x5EED;
+	unsigned i;
+	size_t len, k;
+
+	memset(&c, 0, sizeof(c));
+	c.log = rdt_pcaplog_open(path);
+	if (c.log == NULL) {
+		fprintf(stderr, "rdt-fields: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	c.ts.tv_sec = 1767225600;
+	set_addr(&c.client, "10.0.0.1", 40000);
+	set_addr(&c.server, "10.0.0.2", RDT_PORT);
+	for (i = 0; i < 600; i++) {
+		len = i < 100 ? i : 24 + (size_t)(i * 37 % 1900);
+		for (k = 0; k < len; k++) {
+			/* xorshift64: any fixed sequence will do. */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			dg[k] = (uint8_t)x;
+		}
+		if (len >= 4 && i % 5 != 0) {
+			dg[0] = 1;
+			dg[1] = (uint8_t)(i % 6);
+			dg[3] = 0;
+			if (i % 3 == 0)
+				dg[2] &= 0x0F;
+		}
+		if (len >= 4 && i % 2 == 0)
+			reseal(dg, len);
+		emit(&c, i % 2, dg, len);
+	}
+	rdt_pcaplog_close(c.log);
+	printf("%u\n", c.count);
+	return 0;
+}
+
 /* --- fields --------------------------------------------------------- */
 
 /* Where the UDP payload of a raw IP record starts; 0 if not UDP. */
@@ -467,6 +517,8 @@ int main(int argc, char **argv)
 		return cmd_craft(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fields") == 0)
 		return cmd_fields(argv[2]);
-	fprintf(stderr, "usage: rdt-fields craft|fields FILE\n");
+	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
+		return cmd_garbage(argv[2]);
+	fprintf(stderr, "usage: rdt-fields craft|fields|garbage FILE\n");
 	return 2;
 }
