@@ -96,7 +96,10 @@ RDT_EXTERN const char *rdt_version(void);
  * mirror.  Each rdt socket holds two kernel descriptors (the one returned
  * and the library's end of the pair) and a client socket a third, its
  * UDP socket, so plan RLIMIT_NOFILE for two to three times the number
- * of sockets; when the limit is reached calls fail with EMFILE.
+ * of sockets; when the limit is reached calls fail with EMFILE.  A
+ * closed client connection keeps its UDP socket while it lingers in
+ * time-wait (up to 20 s) to re-acknowledge a lost FIN, where TCP's
+ * time-wait holds no descriptor.
  *
  * Threads.  Any call may be made from any thread.  On one socket, one
  * thread may read while another writes.  The library runs one background

@@ -514,6 +514,18 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 			err = -EPIPE;
 			break;
 		}
+		if (rdt_conn_state(s->conn) == RDT_CONN_SYN_SENT) {
+			/* As TCP: nothing is queued before the handshake
+			 * completes, which is also when poll says writable. */
+			if (nonblock) {
+				err = -EAGAIN;
+				break;
+			}
+			err = wait_ready(s, POLLOUT, deadline);
+			if (err)
+				break;
+			continue;
+		}
 		n = rdt_conn_send(s->conn, (const uint8_t *)iov[i].iov_base +
 					  off, iov[i].iov_len - off, rt_now());
 		if (n > 0) {
