@@ -210,6 +210,10 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 /* How many in-order bytes rdt_conn_recv can return now. */
 size_t rdt_conn_readable(const struct rdt_conn *conn);
 
+/* Non-zero once our direction is finished and the peer acknowledged
+ * every byte and the FIN: nothing we sent can be lost any more. */
+int rdt_conn_send_done(const struct rdt_conn *conn);
+
 /* How many bytes rdt_conn_send can take now. */
 size_t rdt_conn_writable(const struct rdt_conn *conn);
 
@@ -224,6 +228,27 @@ int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now);
  * and queues a RESET for the peer (returned by the next write_pkt).
  */
 void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now);
+
+/*
+ * rdt_conn_refused tells a client still in its handshake that nothing
+ * listens at the peer's address (the runtime saw an ICMP port
+ * unreachable): the connection fails with RDT_ERR_REFUSED, as a RESET
+ * with reason REFUSED would make it.  Later, such news is ignored, as TCP
+ * ignores it on an established connection: it may be forged or stale,
+ * and the user timeout decides.
+ */
+void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now);
+
+/*
+ * rdt_conn_tune changes what may change on a live connection, as
+ * setsockopt does on a TCP socket: no-delay, the user timeout (0 keeps
+ * the current one), the idle timeout and the keepalive interval (0
+ * disables either).  Buffers, datagram size and congestion control are
+ * fixed when the connection is made.  The next deadline may move: call
+ * rdt_conn_deadline again.
+ */
+void rdt_conn_tune(struct rdt_conn *conn, int nodelay, rdt_tstamp user_timeout,
+		   rdt_tstamp idle_timeout, rdt_tstamp keepalive);
 
 enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn);
 
