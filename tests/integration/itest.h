@@ -190,7 +190,9 @@ ptrdiff_t itest_pattern_find_error(const uint8_t *buf, size_t len,
  * non-blocking descriptor: it sends |send_total| bytes of stream |send_id|
  * then shuts down its sending side (never, with ITEST_FOREVER), and
  * expects exactly |recv_total| bytes of stream |recv_id| then end of
- * stream.  Any byte that differs fails the case, naming the offset.
+ * stream.  With |keep_open| set it neither shuts down nor waits for end
+ * of stream: it is finished when the counts are reached.  Any byte that
+ * differs fails the case, naming the offset.
  */
 #define ITEST_FOREVER UINT64_MAX
 
@@ -199,6 +201,7 @@ struct itest_stream {
 	uint64_t send_id, recv_id;
 	uint64_t send_total, recv_total;
 	uint64_t sent, received;
+	bool keep_open;		/* no SHUT_WR, no end of stream expected */
 	bool shut;		/* our SHUT_WR is done */
 	bool eof;		/* the peer's end of stream was read */
 	int error;		/* errno of the call that failed, or 0 */
