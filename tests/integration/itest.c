@@ -176,12 +176,15 @@ void itest_log(const char *fmt, ...)
 
 const char *itest_errname(int err)
 {
-	static __thread char buf[96];
+	/* A few at once: one message may name two errors. */
+	static __thread char buf[4][96];
+	static __thread unsigned int next;
 	const char *name = strerrorname_np(err);
+	char *out = buf[next++ % 4];
 
-	snprintf(buf, sizeof(buf), "%s (%s)", name ? name : "?",
+	snprintf(out, sizeof(buf[0]), "%s (%s)", name ? name : "?",
 		 strerror(err));
-	return buf;
+	return out;
 }
 
 /* --- environment -------------------------------------------------------- */

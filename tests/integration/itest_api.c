@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,9 +262,18 @@ static void test_shutdown_rd(void)
 	itest_pair_close(&p);
 }
 
+static void *drain_run(void *arg)
+{
+	struct itest_stream *s = arg;
+
+	itest_stream_run(s, 1, 30000);
+	return NULL;
+}
+
 /*
  * Everything queued before a close is delivered, end of stream after
- * it, although the close returns at once.
+ * it, although the close returns at once.  The server reads in a thread
+ * of its own from the start, as a peer would.
  */
 static void test_graceful_close_delivers(void)
 {
@@ -274,8 +282,13 @@ static void test_graceful_close_delivers(void)
 	struct itest_pair p;
 	uint64_t off;
 	int64_t start, took;
+	pthread_t t;
 
 	itest_pair_open(&p, AF_INET);
+	itest_set_nonblock(p.sfd, true);
+	itest_stream_init(&s, p.sfd, "server", 12, 0, 11, CLOSE_BYTES);
+	CHECK(pthread_create(&t, NULL, drain_run, &s) == 0,
+	      "pthread_create failed");
 	for (off = 0; off < CLOSE_BYTES; off += sizeof(buf)) {
 		itest_pattern_fill(buf, sizeof(buf), 11, off);
 		send_all(p.cfd, buf, sizeof(buf));
@@ -285,9 +298,7 @@ static void test_graceful_close_delivers(void)
 	took = itest_now_ms() - start;
 	CHECK(took < 500, "rdt_close with data queued: expected to return at "
 	      "once, it took %" PRId64 " ms", took);
-	itest_set_nonblock(p.sfd, true);
-	itest_stream_init(&s, p.sfd, "server", 12, 0, 11, CLOSE_BYTES);
-	itest_stream_run(&s, 1, 30000);
+	pthread_join(t, NULL);
 	CHECK_OK(rdt_close(p.sfd));
 	CHECK_OK(rdt_close(p.lfd));
 }
