@@ -272,6 +272,16 @@ uint16_t itest_recv_port(int fd)
 	return port;
 }
 
+void itest_wait_eof(int fd)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(fd, &c, 1)) != 0)
+		CHECK(n >= 0 || errno == EINTR, "read from pipe: %s",
+		      itest_errname(errno));
+}
+
 long itest_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

@@ -122,6 +122,14 @@ void itest_wait_ok(pid_t pid, const char *what);
 void itest_send_port(int fd, uint16_t port);
 uint16_t itest_recv_port(int fd);
 
+/*
+ * Block until every write end of the pipe |fd| reads from is closed: a
+ * helper process that closed its rdt sockets waits so for its peer to
+ * confirm that everything arrived, since exiting would end the library's
+ * thread and with it the delivery of what is still queued.
+ */
+void itest_wait_eof(int fd);
+
 /* Open descriptors of this process, from /proc/self/fd. */
 long itest_count_fds(void);
 

@@ -204,7 +204,7 @@ static void check_counter(const char *name, uint64_t before, uint64_t after,
 	      "datagrams of its kinds sprayed", name, rose, sent);
 }
 
-static void run_client(uint16_t port, uint64_t bytes)
+static void run_client(uint16_t port, uint64_t bytes, int done_fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = itest_loopback(&ss, AF_INET, port);
@@ -215,6 +215,7 @@ static void run_client(uint16_t port, uint64_t bytes)
 	itest_stream_init(&s, fd, "client", 41, bytes, 42, BACK_BYTES);
 	itest_stream_run(&s, 1, 120000);
 	CHECK_OK(rdt_close(fd));
+	itest_wait_eof(done_fd);
 }
 
 static void test_garbage(void)
@@ -227,16 +228,19 @@ static void test_garbage(void)
 	socklen_t len;
 	unsigned long total = 0;
 	int64_t deadline;
-	int pfd[2], lfd, fd, k;
+	int pfd[2], done_pipe[2], lfd, fd, k;
 	pthread_t t;
 	pid_t pid;
 
 	CHECK_OK(pipe(pfd));
+	CHECK_OK(pipe(done_pipe));
 	pid = CHECK_OK(itest_fork());
 	if (pid == 0) {
-		run_client(itest_recv_port(pfd[0]), bytes);
+		close(done_pipe[1]);
+		run_client(itest_recv_port(pfd[0]), bytes, done_pipe[0]);
 		_exit(0);
 	}
+	close(done_pipe[0]);
 	lfd = itest_listen(AF_INET, 4, 0, &ss, &len);
 	itest_send_port(pfd[1], itest_port(&ss));
 	fd = CHECK_OK(rdt_accept(lfd, NULL, NULL));
@@ -252,6 +256,7 @@ static void test_garbage(void)
 	itest_set_nonblock(fd, true);
 	itest_stream_init(&s, fd, "server", 42, BACK_BYTES, 41, bytes);
 	itest_stream_run(&s, 1, 120000);
+	close(done_pipe[1]);
 	atomic_store(&sp.stop, true);
 	pthread_join(t, NULL);
 	for (k = 0; k < NKINDS; k++)

@@ -207,7 +207,7 @@ static void test_many(void)
 	unsigned int accepted = 0, done = 0;
 	int64_t start, took, deadline;
 	long limit;
-	int pfd[2], ep, lfd;
+	int pfd[2], done_pipe[2], ep, lfd;
 	double mbit;
 	pid_t pid;
 
@@ -220,11 +220,15 @@ static void test_many(void)
 			   nconns * FDS_PER_CONN + 64, nconns);
 
 	CHECK_OK(pipe(pfd));
+	CHECK_OK(pipe(done_pipe));
 	pid = CHECK_OK(itest_fork());
 	if (pid == 0) {
+		close(done_pipe[1]);
 		run_clients(itest_recv_port(pfd[0]));
+		itest_wait_eof(done_pipe[0]);
 		_exit(0);
 	}
+	close(done_pipe[0]);
 	conns = calloc(nconns, sizeof(*conns));
 	CHECK(conns != NULL, "out of memory");
 	lfd = itest_listen(AF_INET, (int)nconns, SOCK_NONBLOCK, &ss, &len);
@@ -251,6 +255,7 @@ static void test_many(void)
 		}
 	}
 	took = itest_now_ms() - start;
+	close(done_pipe[1]);
 	itest_wait_ok(pid, "clients");
 	mbit = 2.0 * nconns * nbytes * 8 / 1e6 / ((double)took / 1000);
 	itest_log("%u connections x %" PRIu64 " bytes each way, byte-exact, "
