@@ -303,6 +303,41 @@ static void test_graceful_close_delivers(void)
 	CHECK_OK(rdt_close(p.lfd));
 }
 
+/*
+ * SO_LINGER {1, N}: rdt_close blocks until the queued bytes are
+ * acknowledged, so when it returns the peer holds every byte.
+ */
+static void test_linger_waits_for_ack(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 20 };
+	static uint8_t buf[1 << 20];
+	struct itest_stream s;
+	struct itest_pair p;
+	struct rdt_info info;
+	uint64_t off;
+	pthread_t t;
+
+	itest_pair_open(&p, AF_INET);
+	itest_set_nonblock(p.sfd, true);
+	itest_stream_init(&s, p.sfd, "server", 14, 0, 13, CLOSE_BYTES);
+	CHECK(pthread_create(&t, NULL, drain_run, &s) == 0,
+	      "pthread_create failed");
+	for (off = 0; off < CLOSE_BYTES; off += sizeof(buf)) {
+		itest_pattern_fill(buf, sizeof(buf), 13, off);
+		send_all(p.cfd, buf, sizeof(buf));
+	}
+	CHECK_OK(rdt_setsockopt(p.cfd, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	CHECK_OK(rdt_close(p.cfd));
+	itest_info(p.sfd, &info);
+	CHECK(info.bytes_received == CLOSE_BYTES, "rdt_close with SO_LINGER "
+	      "{1, 20} returned when the peer had %" PRIu64 " of %u bytes",
+	      info.bytes_received, CLOSE_BYTES);
+	pthread_join(t, NULL);
+	CHECK_OK(rdt_close(p.sfd));
+	CHECK_OK(rdt_close(p.lfd));
+}
+
 /* The peer of a reset sees POLLHUP|POLLERR and ECONNRESET. */
 static void expect_reset(int fd)
 {
@@ -950,6 +985,7 @@ static const struct itest_case cases[] = {
 	{ "shutdown_rd", test_shutdown_rd, 10 },
 	{ "graceful_close_delivers", test_graceful_close_delivers, 60 },
 	{ "linger_zero_resets", test_linger_zero_resets, 10 },
+	{ "linger_waits_for_ack", test_linger_waits_for_ack, 60 },
 	{ "close_unread_resets", test_close_unread_resets, 10 },
 	{ "poll_after_reset", test_poll_after_reset, 10 },
 	{ "listener_close_keeps_accepted",
