@@ -48,14 +48,6 @@
 /* Fixed malloc thresholds: see the top of the file. */
 #define MALLOC_THRESHOLD (256 * 1024)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 struct server {
 	int lfd;
 	unsigned long cycles;
@@ -189,10 +181,14 @@ static void test_cycles(void)
 	itest_log("heap in use %ld KiB before, %ld after round 1, %ld after "
 		  "round 2; RSS %ld KiB before, %ld after", heap0, heap1, heap2,
 		  rss0, rss);
-#ifdef UNDER_ASAN
-	itest_log("AddressSanitizer build: its quarantine keeps freed memory, "
-		  "so growth is only shown; LeakSanitizer checks at exit");
-#else
+	if (heap0 == 0) {
+		/* mallinfo2 knows nothing of a replaced malloc. */
+		itest_log("malloc is not glibc's (AddressSanitizer or valgrind?):"
+			  " memory growth not checked here, the tool checks "
+			  "for leaks at exit");
+		CHECK_OK(rdt_close(sv.lfd));
+		return;
+	}
 	CHECK(heap2 - heap1 <= HEAP_GROWTH_KIB, "heap in use grew by %ld KiB "
 	      "in the second round of %lu cycles, more than %d KiB: a leak "
 	      "of about %ld bytes a connection", heap2 - heap1,
@@ -200,7 +196,6 @@ static void test_cycles(void)
 	      (heap2 - heap1) * 1024 / (long)(cycles - cycles / 2));
 	CHECK(rss - rss0 <= RSS_GROWTH_KIB, "RSS grew by %ld KiB over %lu "
 	      "cycles, more than %d KiB", rss - rss0, cycles, RSS_GROWTH_KIB);
-#endif
 	CHECK_OK(rdt_close(sv.lfd));
 }
 

@@ -18,6 +18,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 top_builddir=${top_builddir:-.}
+srcdir=${srcdir:-$(dirname "$0")/../..}
 libtool="$top_builddir/libtool"
 log_dir=${VALGRIND_LOG_DIR:-valgrind-logs}
 mkdir -p "$log_dir" || exit 2
@@ -41,6 +42,7 @@ for prog in "$@"; do
 	if ! "$libtool" --mode=execute valgrind -q \
 		--error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,possible \
+		--suppressions="$srcdir/tests/integration/valgrind.supp" \
 		--log-file="$log_dir/$name.%p.log" "$prog"; then
 		echo "valgrind.sh: $prog FAILED; logs in $log_dir/$name.*.log" >&2
 		status=1
