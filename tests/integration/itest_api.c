@@ -338,6 +338,44 @@ static void test_linger_waits_for_ack(void)
 	CHECK_OK(rdt_close(p.lfd));
 }
 
+/*
+ * A process that closes and exits at once still delivers what it
+ * queued, as it would over TCP: the library finishes the job at exit.
+ */
+static void test_exit_delivers(void)
+{
+	struct sockaddr_storage ss;
+	struct itest_stream s;
+	socklen_t len;
+	int pfd[2], lfd, fd;
+	pid_t pid;
+
+	CHECK_OK(pipe(pfd));
+	pid = CHECK_OK(itest_fork());
+	if (pid == 0) {
+		static uint8_t buf[1 << 20];
+		uint64_t off;
+
+		len = itest_loopback(&ss, AF_INET, itest_recv_port(pfd[0]));
+		fd = itest_connect(&ss, len);
+		for (off = 0; off < CLOSE_BYTES; off += sizeof(buf)) {
+			itest_pattern_fill(buf, sizeof(buf), 15, off);
+			send_all(fd, buf, sizeof(buf));
+		}
+		CHECK_OK(rdt_close(fd));
+		exit(0);
+	}
+	lfd = itest_listen(AF_INET, 1, 0, &ss, &len);
+	itest_send_port(pfd[1], itest_port(&ss));
+	fd = CHECK_OK(rdt_accept(lfd, NULL, NULL));
+	itest_set_nonblock(fd, true);
+	itest_stream_init(&s, fd, "server", 16, 0, 15, CLOSE_BYTES);
+	itest_stream_run(&s, 1, 30000);
+	itest_wait_ok(pid, "the writer");
+	CHECK_OK(rdt_close(fd));
+	CHECK_OK(rdt_close(lfd));
+}
+
 /* The peer of a reset sees POLLHUP|POLLERR and ECONNRESET. */
 static void expect_reset(int fd)
 {
@@ -986,6 +1024,7 @@ static const struct itest_case cases[] = {
 	{ "graceful_close_delivers", test_graceful_close_delivers, 60 },
 	{ "linger_zero_resets", test_linger_zero_resets, 10 },
 	{ "linger_waits_for_ack", test_linger_waits_for_ack, 60 },
+	{ "exit_delivers", test_exit_delivers, 60 },
 	{ "close_unread_resets", test_close_unread_resets, 10 },
 	{ "poll_after_reset", test_poll_after_reset, 10 },
 	{ "listener_close_keeps_accepted",

@@ -411,6 +411,8 @@ static void test_ealready(void)
 	CHECK_ERR(rdt_connect(fd, (struct sockaddr *)&ss, len), EALREADY);
 	CHECK(poll(&p, 1, 200) == 0, "a connecting socket must be neither "
 	      "readable nor writable, got revents 0x%x", p.revents);
+	/* As TCP: nothing is queued before the handshake completes. */
+	CHECK_ERR(rdt_send(fd, "x", 1, MSG_NOSIGNAL), EAGAIN);
 	CHECK_ERR(rdt_listen(fd, 1), EINVAL);
 	CHECK_OK(rdt_close(fd));
 	close(sink);
