@@ -200,6 +200,8 @@ static void survive_kill(int fd, pid_t peer)
 /* The server is killed; the client must notice. */
 static void test_killed_server(void)
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int pfd[2];
 	pid_t pid;
 	int fd;
@@ -207,16 +209,12 @@ static void test_killed_server(void)
 	CHECK_OK(pipe(pfd));
 	pid = CHECK_OK(itest_fork());
 	if (pid == 0) {
-		struct sockaddr_storage ss;
-		socklen_t len;
 		int lfd = itest_listen(AF_INET, 1, 0, &ss, &len);
 
 		itest_send_port(pfd[1], itest_port(&ss));
 		pump_until_killed(CHECK_OK(rdt_accept(lfd, NULL, NULL)));
 	}
-	struct sockaddr_storage ss;
-	socklen_t len = itest_loopback(&ss, AF_INET, itest_recv_port(pfd[0]));
-
+	len = itest_loopback(&ss, AF_INET, itest_recv_port(pfd[0]));
 	fd = CHECK_OK(rdt_socket(AF_INET, SOCK_STREAM, 0));
 	itest_setopt_int(fd, RDT_SOL, RDT_USER_TIMEOUT, KILL_USER_TIMEOUT_MS);
 	CHECK_OK(rdt_connect(fd, (struct sockaddr *)&ss, len));
