@@ -885,14 +885,16 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * no descriptor event, nor has a hangup that comes before the end, so
  * RDT_INFO is also read again every tick, from 1 ms doubling up to
  * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
- * library fails the connection.
+ * library fails the connection, and by -w: no byte acknowledged for
+ * that long is an idle connection too.
  */
-static bool drain(int sock, struct session *s)
+static bool drain(int sock, struct session *s, const struct options *o)
 {
 	unsigned int limit_ms = 0;
 	socklen_t len = sizeof(limit_ms);
 	struct pollfd pfd = { sock, 0, 0 };
-	double give_up, tick = 0.001;
+	double give_up, idle_at = INFINITY, tick = 0.001;
+	uint64_t acked = 0;
 
 	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
 			   &len) < 0 || limit_ms == 0)
@@ -925,8 +927,19 @@ static bool drain(int sock, struct session *s)
 				     "acknowledgement");
 			return false;
 		}
+		if (o->wait_s > 0 && (isinf(idle_at) ||
+				      s->info.bytes_acked != acked)) {
+			acked = s->info.bytes_acked;
+			idle_at = now + o->wait_s;
+		}
+		if (now >= idle_at) {
+			session_fail(s, ETIMEDOUT, "nothing acknowledged for "
+				     "%g s", o->wait_s);
+			return false;
+		}
 		pfd.revents = 0;
-		if (wait_for(&pfd, 1, fmin(now + tick, give_up)) > 0) {
+		if (wait_for(&pfd, 1, fmin(fmin(now + tick, give_up),
+					  idle_at)) > 0) {
 			if (pfd.revents & POLLERR) {
 				session_fail(s, socket_error(sock, EPIPE),
 					     "connection");
@@ -1124,7 +1137,7 @@ static bool serve(int sock, struct session *s, const struct options *o,
 	s->t_start = now_s();
 	ok = transfer(sock, s, o, stdin_open, ring_space[0], ring_space[1]);
 	if (ok)
-		ok = drain(sock, s);
+		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
 	/* With -k the process lives on, and the library keeps answering
