@@ -6,7 +6,9 @@
 # arrive byte-exact and both ends must exit 0; the counters must show
 # that the impairments were met: the relay lost and corrupted datagrams,
 # the senders retransmitted, the receivers dropped corrupted datagrams by
-# their checksum.
+# their checksum.  Then a blackout after the last byte: with -w, the
+# sender must give up waiting for the acknowledgement of its end of
+# stream ("timed out") instead of waiting for the user timeout.
 
 . "${srcdir:-.}/tests/integration/rcat-lib.sh"
 
@@ -80,4 +82,51 @@ for way, sender, receiver, sname, rname in (
 PY
 	fail "the counters do not show the impairments handled"
 sed 's/^/  /' "$work/cli.err"
+
+# --- a blackout at the end ---------------------------------------------
+start_listener dark -d 127.0.0.1 0
+mkfifo "$work/ctl" "$work/dark.fifo" || fail "mkfifo"
+run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
+	--control "$work/ctl" --stats /dev/null 2> "$work/dark-impair.err"
+relay_pid=$bg_pid
+i=0
+until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+	"$work/dark-impair.err") && [ -n "$relay" ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
+	sleep 0.05
+done
+# The client's stdin is a FIFO this shell opens only after starting it,
+# so that closing our end is the client's end of input.
+{
+	timeout 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \
+		> /dev/null 2> "$work/dark-cli.err"
+	echo $? > "$work/dark.rc"
+} &
+client=$!
+rcat_pids="$rcat_pids $client"
+exec 5> "$work/dark.fifo"
+echo hello >&5
+i=0
+until [ "$(wc -c < "$work/dark.out")" = 6 ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "the first bytes did not arrive in 10 s"
+	sleep 0.05
+done
+echo down > "$work/ctl"
+i=0
+until grep -q 'applied: down' "$work/dark-impair.err"; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "rdt-impair did not apply 'down' in 10 s"
+	sleep 0.05
+done
+exec 5>&-
+wait "$client"
+expect_status "-w 1, blackout before the last ACK" 1 \
+	"$(cat "$work/dark.rc")" "$work/dark-cli.err"
+grep -q 'nothing acknowledged.*timed out' "$work/dark-cli.err" || {
+	cat "$work/dark-cli.err" >&2
+	fail "blackout: not ended by -w while waiting for the last ACK"
+}
+echo "ok: blackout at the end: $(cat "$work/dark-cli.err")"
 exit 0
