@@ -127,12 +127,8 @@ while [ ! -s "$work/kill.port" ]; do
 done
 # The client sends without end, so it is always waiting for
 # acknowledgements when the victim dies.
-{
-	timeout 30 "$RCAT" --user-timeout 2000 127.0.0.1 \
-		"$(cat "$work/kill.port")" < /dev/zero > /dev/null \
-		2> "$work/vanish.err"
-	echo $? > "$work/vanish.rc"
-} &
+timeout 30 "$RCAT" --user-timeout 2000 127.0.0.1 "$(cat "$work/kill.port")" \
+	< /dev/zero > /dev/null 2> "$work/vanish.err" &
 client=$!
 rcat_pids="$rcat_pids $client"
 i=0
@@ -142,8 +138,8 @@ until grep -q connected "$work/kill.err"; do
 	sleep 0.05
 done
 kill -KILL "$victim"
-wait "$client"
-expect_status "peer killed" 1 "$(cat "$work/vanish.rc")" "$work/vanish.err"
+reap "$client"
+expect_status "peer killed" 1 "$reaped" "$work/vanish.err"
 one_line "peer killed" "$work/vanish.err" "timed out"
 
 # --- -q with a peer that never closes ----------------------------------------

@@ -98,11 +98,8 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 done
 # The client's stdin is a FIFO this shell opens only after starting it,
 # so that closing our end is the client's end of input.
-{
-	timeout 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \
-		> /dev/null 2> "$work/dark-cli.err"
-	echo $? > "$work/dark.rc"
-} &
+timeout 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \
+	> /dev/null 2> "$work/dark-cli.err" &
 client=$!
 rcat_pids="$rcat_pids $client"
 exec 5> "$work/dark.fifo"
@@ -121,9 +118,9 @@ until grep -q 'applied: down' "$work/dark-impair.err"; do
 	sleep 0.05
 done
 exec 5>&-
-wait "$client"
-expect_status "-w 1, blackout before the last ACK" 1 \
-	"$(cat "$work/dark.rc")" "$work/dark-cli.err"
+reap "$client"
+expect_status "-w 1, blackout before the last ACK" 1 "$reaped" \
+	"$work/dark-cli.err"
 grep -q 'nothing acknowledged.*timed out' "$work/dark-cli.err" || {
 	cat "$work/dark-cli.err" >&2
 	fail "blackout: not ended by -w while waiting for the last ACK"
