@@ -409,12 +409,32 @@ static int is_wildcard(const struct sockaddr_storage *ss)
 }
 
 /*
+ * Connects |ep|'s UDP socket to a client's one peer, so the kernel
+ * filters strangers and reports ICMP errors (ECONNREFUSED) to us.
+ * Returns 0 or -errno.
+ */
+static int ep_connect(struct rt_endpoint *ep, const struct sockaddr *peer,
+		      socklen_t len)
+{
+	if (connect(ep->fd, peer, len) != 0)
+		return -errno;
+	ep->connected = 1;
+	/* connect(2) bound the ephemeral port and picked the source
+	 * address: rdt_getsockname reports them. */
+	ep->local_len = sizeof(ep->local);
+	getsockname(ep->fd, (struct sockaddr *)&ep->local, &ep->local_len);
+	return 0;
+}
+
+/*
  * Opens a UDP socket of |family| bound to |addr| (or to an ephemeral port
- * when NULL).  Returns the endpoint with one reference, or NULL with
- * *|err| = -errno.
+ * when NULL) and, if |peer| is not NULL, connected to it before the
+ * engine starts reading it.  Returns the endpoint with one reference, or
+ * NULL with *|err| = -errno.
  */
 static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
-				   socklen_t len, int *err)
+				   socklen_t len, const struct sockaddr *peer,
+				   socklen_t peerlen, int *err)
 {
 	struct rt_endpoint *ep;
 	struct epoll_event ev;
@@ -443,6 +463,14 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 	ep->refs = 1;
 	ep->local_len = sizeof(ep->local);
 	getsockname(fd, (struct sockaddr *)&ep->local, &ep->local_len);
+	if (peer != NULL) {
+		*err = ep_connect(ep, peer, peerlen);
+		if (*err) {
+			close(fd);
+			free(ep);
+			return NULL;
+		}
+	}
 	if (is_wildcard(&ep->local)) {
 		int one = 1;
 
@@ -1190,7 +1218,7 @@ int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 			return 0;
 		}
 	}
-	ep = ep_open(s->family, addr, len, &err);
+	ep = ep_open(s->family, addr, len, NULL, 0, &err);
 	if (ep == NULL)
 		return err;
 	s->ep = ep;
@@ -1204,7 +1232,7 @@ int rt_listen(struct rt_sock *s, int backlog)
 	if (s->role == RT_CONNECTION)
 		return -EINVAL;
 	if (s->ep == NULL) {
-		s->ep = ep_open(s->family, NULL, 0, &err);
+		s->ep = ep_open(s->family, NULL, 0, NULL, 0, &err);
 		if (s->ep == NULL)
 			return err;
 	}
@@ -1234,25 +1262,14 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	int err = 0, rc;
 
 	if (s->ep == NULL) {
-		s->ep = ep_open(s->family, NULL, 0, &err);
+		s->ep = ep_open(s->family, NULL, 0, addr, len, &err);
 		if (s->ep == NULL)
 			return err;
 	}
 	pthread_mutex_lock(&eng.lock);
-	if (s->ep->refs == 1 && !s->ep->connected) {
-		/* Our own port: connect it, so the kernel filters strangers
-		 * and reports ICMP errors (ECONNREFUSED) to us. */
-		if (connect(s->ep->fd, addr, len) == 0) {
-			s->ep->connected = 1;
-			/* connect(2) bound the ephemeral port and picked the
-			 * source address: rdt_getsockname reports them. */
-			s->ep->local_len = sizeof(s->ep->local);
-			getsockname(s->ep->fd, (struct sockaddr *)&s->ep->local,
-				    &s->ep->local_len);
-		} else {
-			err = -errno;
-		}
-	}
+	/* A port of our own (rdt_bind'ed): connect it too. */
+	if (s->ep->refs == 1 && !s->ep->connected)
+		err = ep_connect(s->ep, addr, len);
 	pthread_mutex_unlock(&eng.lock);
 	if (err)
 		return err;
