@@ -408,6 +408,22 @@ void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now)
 		conn_fail(conn, RDT_ERR_ABORTED, now);
 }
 
+void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn != NULL && conn->state == RDT_CONN_SYN_SENT)
+		conn_fail(conn, RDT_ERR_REFUSED, now);
+}
+
+void rdt_conn_tune(struct rdt_conn *conn, int nodelay, rdt_tstamp user_timeout,
+		   rdt_tstamp idle_timeout, rdt_tstamp keepalive)
+{
+	conn->cfg.nodelay = nodelay;
+	if (user_timeout > 0)
+		conn->cfg.user_timeout = user_timeout;
+	conn->cfg.idle_timeout = idle_timeout;
+	conn->cfg.keepalive = keepalive;
+}
+
 enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn)
 {
 	return conn->state;

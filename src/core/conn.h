@@ -225,6 +225,27 @@ int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now);
  */
 void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now);
 
+/*
+ * rdt_conn_refused tells a client still in its handshake that nothing
+ * listens at the peer's address (the runtime saw an ICMP port
+ * unreachable): the connection fails with RDT_ERR_REFUSED, as a RESET
+ * with reason REFUSED would make it.  Later, such news is ignored, as TCP
+ * ignores it on an established connection: it may be forged or stale,
+ * and the user timeout decides.
+ */
+void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now);
+
+/*
+ * rdt_conn_tune changes what may change on a live connection, as
+ * setsockopt does on a TCP socket: no-delay, the user timeout (0 keeps
+ * the current one), the idle timeout and the keepalive interval (0
+ * disables either).  Buffers, datagram size and congestion control are
+ * fixed when the connection is made.  The next deadline may move: call
+ * rdt_conn_deadline again.
+ */
+void rdt_conn_tune(struct rdt_conn *conn, int nodelay, rdt_tstamp user_timeout,
+		   rdt_tstamp idle_timeout, rdt_tstamp keepalive);
+
 enum rdt_conn_state rdt_conn_state(const struct rdt_conn *conn);
 
 /* 0 while healthy or closed cleanly, else the fatal RDT_ERR_* code. */

@@ -404,6 +404,27 @@ static void test_conn_handshake_establishes(void **state)
 	assert_int_equal(rdt_conn_error(f->c[SRV]), 0);
 }
 
+/* ICMP news of no listener ends a handshake, but not an established
+ * connection: there it may be forged or stale. */
+static void test_conn_refused_only_in_handshake(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
+					     f->t),
+			 0);
+	rdt_conn_refused(f->c[CLI], f->t);
+	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_CLOSED);
+	assert_int_equal(rdt_conn_error(f->c[CLI]), RDT_ERR_REFUSED);
+	rdt_conn_del(f->c[CLI]);
+	f->c[CLI] = NULL;
+
+	handshake(f);
+	rdt_conn_refused(f->c[CLI], f->t);
+	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_ESTABLISHED);
+	assert_int_equal(rdt_conn_error(f->c[CLI]), 0);
+}
+
 static void test_conn_handshake_init_size(void **state)
 {
 	struct fixture *f = *state;
@@ -2235,6 +2256,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_conn_handshake_establishes),
 		T(test_conn_handshake_init_size),
+		T(test_conn_refused_only_in_handshake),
 		T(test_conn_handshake_init_lost_backoff),
 		T(test_conn_handshake_accept_lost),
 		T(test_conn_reasm_in_order),

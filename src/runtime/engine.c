@@ -1,0 +1,1383 @@
+/*
+ * engine.c: the I/O thread, UDP endpoints, connection lookup and timers.
+ * See rt.h for the threading model and lock order.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "rt.h"
+#include "wire/crc32c.h"
+#include "wire/pkt.h"
+
+/* Datagrams per recvmmsg/sendmmsg call. */
+#define BATCH 64
+/* Batches read from one UDP socket per wakeup, so that one busy port
+ * cannot starve the others or the timers. */
+#define READ_ROUNDS 8
+/* Socket buffer we ask the kernel for on every UDP socket: a burst of a
+ * full window must not overflow it on loopback. */
+#define UDP_BUFFER (8 << 20)
+/* How long an orphaned connection may wait for its peer's FIN, as
+ * Linux's tcp_fin_timeout. */
+#define ORPHAN_FIN_TIMEOUT (60 * RDT_S)
+/* Most expired timers serviced per engine lock acquisition. */
+#define TIMER_SLICE 128
+
+static struct engine {
+	pthread_mutex_t lock;
+	pthread_cond_t reaped;
+	pthread_once_t once;
+	int start_errno;
+	pthread_t thread;
+	int epfd, timerfd, wakefd;
+	rdt_tstamp armed;
+	struct rdt_timerheap heap;
+	/* Connection ID -> socket, and INIT scid -> server socket. */
+	struct rt_sock **cids, **inits;
+	size_t nbuckets, nconns;
+	struct rt_endpoint *endpoints;
+	struct rt_endpoint *graveyard;
+	/* The engine thread's receive buffers. */
+	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
+} eng = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.reaped = PTHREAD_COND_INITIALIZER,
+	.once = PTHREAD_ONCE_INIT,
+	.epfd = -1,
+	.timerfd = -1,
+	.wakefd = -1,
+	.armed = RDT_TSTAMP_NEVER,
+};
+
+/* Distinguishes the timerfd and eventfd from endpoints in epoll data. */
+static int timer_tag, wake_tag;
+
+static __thread int in_engine;
+
+rdt_tstamp rt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (rdt_tstamp)ts.tv_sec * RDT_S + (rdt_tstamp)ts.tv_nsec;
+}
+
+static uint64_t rt_rand64(void *ctx)
+{
+	uint64_t v = 0;
+
+	(void)ctx;
+	/* getrandom on a booted system never blocks for 8 bytes; if it
+	 * failed anyway, fall back to the clock rather than to zero. */
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = rt_now() * 0x9e3779b97f4a7c15ULL;
+	return v;
+}
+
+static void stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+/* --- options ------------------------------------------------------------ */
+
+void rt_opts_default(struct rt_opts *opt)
+{
+	struct rdt_conn_config cfg;
+
+	rdt_conn_config_default(&cfg);
+	memset(opt, 0, sizeof(*opt));
+	opt->sndbuf = cfg.sndbuf;
+	opt->rcvbuf = cfg.rcvbuf;
+	opt->max_dgram = cfg.max_dgram;
+	opt->user_timeout = cfg.user_timeout;
+	opt->idle_timeout = cfg.idle_timeout;
+	opt->keepidle = 7200 * RDT_S;
+	opt->cc = rdt_cc_default();
+}
+
+void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
+{
+	rdt_conn_config_default(cfg);
+	cfg->sndbuf = opt->sndbuf;
+	cfg->rcvbuf = opt->rcvbuf;
+	cfg->max_dgram = opt->max_dgram;
+	cfg->user_timeout = opt->user_timeout;
+	cfg->idle_timeout = opt->idle_timeout;
+	cfg->keepalive = opt->keepalive ? opt->keepidle : 0;
+	cfg->nodelay = opt->nodelay;
+	cfg->cc = opt->cc;
+	cfg->rand64 = rt_rand64;
+	cfg->rand_ctx = NULL;
+}
+
+/* --- engine start ------------------------------------------------------- */
+
+static void *engine_main(void *arg);
+
+static void engine_start_once(void)
+{
+	struct epoll_event ev;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int rc;
+
+	eng.rxbuf = malloc(BATCH * sizeof(*eng.rxbuf));
+	eng.nbuckets = 256;
+	eng.cids = calloc(eng.nbuckets, sizeof(*eng.cids));
+	eng.inits = calloc(eng.nbuckets, sizeof(*eng.inits));
+	if (!eng.rxbuf || !eng.cids || !eng.inits) {
+		eng.start_errno = ENOMEM;
+		return;
+	}
+	rdt_timerheap_init(&eng.heap);
+	eng.epfd = epoll_create1(EPOLL_CLOEXEC);
+	eng.timerfd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	eng.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (eng.epfd < 0 || eng.timerfd < 0 || eng.wakefd < 0) {
+		eng.start_errno = errno;
+		return;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = &timer_tag;
+	epoll_ctl(eng.epfd, EPOLL_CTL_ADD, eng.timerfd, &ev);
+	ev.data.ptr = &wake_tag;
+	epoll_ctl(eng.epfd, EPOLL_CTL_ADD, eng.wakefd, &ev);
+
+	/* The engine takes no signals: they belong to the application's
+	 * threads (EINTR in a blocking call, SIGPIPE on the sender). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&eng.thread, &attr, engine_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		eng.start_errno = rc;
+}
+
+int rt_start(void)
+{
+	pthread_once(&eng.once, engine_start_once);
+	if (eng.start_errno) {
+		errno = eng.start_errno;
+		return -1;
+	}
+	return 0;
+}
+
+static void engine_wake(void)
+{
+	uint64_t one = 1;
+
+	(void)!write(eng.wakefd, &one, sizeof(one));
+}
+
+/* Arm the timerfd to the heap's earliest deadline.  Engine lock held. */
+static void timer_rearm(void)
+{
+	struct rdt_timer *min = rdt_timerheap_min(&eng.heap);
+	rdt_tstamp when = min ? min->when : RDT_TSTAMP_NEVER;
+	struct itimerspec its;
+
+	if (when == eng.armed)
+		return;
+	memset(&its, 0, sizeof(its));
+	if (when != RDT_TSTAMP_NEVER) {
+		/* 0 would disarm the timer. */
+		if (when == 0)
+			when = 1;
+		its.it_value.tv_sec = (time_t)(when / RDT_S);
+		its.it_value.tv_nsec = (long)(when % RDT_S);
+	}
+	timerfd_settime(eng.timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+	eng.armed = when;
+}
+
+/* --- sockets ------------------------------------------------------------ */
+
+/* A socket with one reference and no descriptor yet. */
+static struct rt_sock *sock_alloc(int family, const struct rt_opts *opt)
+{
+	struct rt_sock *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	s->refs = 1;
+	s->family = family;
+	s->role = RT_FRESH;
+	s->opt = *opt;
+	s->notify.app_fd = -1;
+	s->notify.lib_fd = -1;
+	rdt_timer_init(&s->timer);
+	return s;
+}
+
+struct rt_sock *rt_sock_new(int family, int cloexec)
+{
+	struct rt_opts opt;
+	struct rt_sock *s;
+
+	if (rt_start() != 0)
+		return NULL;
+	rt_opts_default(&opt);
+	s = sock_alloc(family, &opt);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (rdt_notify_open(&s->notify, cloexec) != 0) {
+		int saved = errno;
+
+		rt_sock_put(s);
+		errno = saved;
+		return NULL;
+	}
+	s->has_fd = 1;
+	return s;
+}
+
+void rt_sock_get(struct rt_sock *s)
+{
+	__atomic_fetch_add(&s->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void ep_put(struct rt_endpoint *ep);
+
+void rt_sock_put(struct rt_sock *s)
+{
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	rdt_conn_del(s->conn);
+	if (s->has_fd)
+		rdt_notify_close(&s->notify);
+	if (s->ep)
+		ep_put(s->ep);
+	rt_sock_put(s->parent);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* --- endpoints ---------------------------------------------------------- */
+
+static void set_buffer(int fd, int force_opt, int opt)
+{
+	int size = UDP_BUFFER;
+
+	/* The FORCE variants pass net.core.[rw]mem_max for root. */
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
+/*
+ * Opens a UDP socket of |family| bound to |addr| (or to an ephemeral port
+ * when NULL).  Returns the endpoint with one reference, or NULL with
+ * *|err| = -errno.
+ */
+static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
+				   socklen_t len, int *err)
+{
+	struct rt_endpoint *ep;
+	struct epoll_event ev;
+	int fd;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	if (addr != NULL && bind(fd, addr, len) != 0) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (ep == NULL) {
+		*err = -ENOMEM;
+		close(fd);
+		return NULL;
+	}
+	ep->fd = fd;
+	ep->family = family;
+	ep->refs = 1;
+	ep->local_len = sizeof(ep->local);
+	getsockname(fd, (struct sockaddr *)&ep->local, &ep->local_len);
+	ev.events = EPOLLIN;
+	ev.data.ptr = ep;
+	if (epoll_ctl(eng.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		*err = -errno;
+		close(fd);
+		free(ep);
+		return NULL;
+	}
+	pthread_mutex_lock(&eng.lock);
+	ep->next = eng.endpoints;
+	eng.endpoints = ep;
+	pthread_mutex_unlock(&eng.lock);
+	return ep;
+}
+
+/* Engine lock held.  Closes the UDP socket; the engine thread only. */
+static void ep_reap(struct rt_endpoint *ep)
+{
+	struct rt_endpoint **pp;
+
+	epoll_ctl(eng.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
+	close(ep->fd);
+	for (pp = &eng.endpoints; *pp; pp = &(*pp)->next)
+		if (*pp == ep) {
+			*pp = ep->next;
+			break;
+		}
+	ep->closed = 1;
+}
+
+/*
+ * The last reference gone, the UDP socket must close, but the engine
+ * thread may be reading it right now: only the engine closes it, between
+ * two epoll waits.  Another thread waits for that, so the port is free
+ * when rdt_close returns, as a TCP port would be.
+ */
+static void ep_put(struct rt_endpoint *ep)
+{
+	pthread_mutex_lock(&eng.lock);
+	if (--ep->refs > 0) {
+		pthread_mutex_unlock(&eng.lock);
+		return;
+	}
+	ep->dead = 1;
+	if (in_engine) {
+		ep_reap(ep);
+		/* Freed after the current batch: see engine_main. */
+		ep->next = eng.graveyard;
+		eng.graveyard = ep;
+		pthread_mutex_unlock(&eng.lock);
+		return;
+	}
+	/* The engine finds it dead in its list. */
+	engine_wake();
+	while (!ep->closed)
+		pthread_cond_wait(&eng.reaped, &eng.lock);
+	pthread_mutex_unlock(&eng.lock);
+	free(ep);
+}
+
+/* Engine thread, engine lock held: close dead endpoints others wait on. */
+static void reap_dead_endpoints(void)
+{
+	struct rt_endpoint *ep, *next;
+	int any = 0;
+
+	for (ep = eng.endpoints; ep; ep = next) {
+		next = ep->next;
+		if (ep->dead && !ep->closed) {
+			ep_reap(ep);
+			any = 1;
+		}
+	}
+	if (any)
+		pthread_cond_broadcast(&eng.reaped);
+}
+
+void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out)
+{
+	const struct rt_port_stats *in;
+
+	memset(out, 0, sizeof(*out));
+	if (s->ep == NULL)
+		return;
+	in = &s->ep->stats;
+#define COPY(f) out->f = __atomic_load_n(&in->f, __ATOMIC_RELAXED)
+	COPY(received);
+	COPY(sent);
+	COPY(drop_checksum);
+	COPY(drop_malformed);
+	COPY(drop_unknown_cid);
+	COPY(drop_no_listener);
+	COPY(drop_backlog);
+	COPY(send_errors);
+#undef COPY
+}
+
+/* --- registry: connection IDs ------------------------------------------- */
+
+static size_t bucket(uint64_t key)
+{
+	/* IDs are random; the multiply only guards against a peer that
+	 * picks structured scids. */
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) &
+	       (eng.nbuckets - 1);
+}
+
+/* Engine lock held.  Doubles the tables when they get crowded. */
+static void maybe_grow(void)
+{
+	size_t n = eng.nbuckets * 2, i;
+	struct rt_sock **cids, **inits;
+
+	if (eng.nconns < eng.nbuckets)
+		return;
+	cids = calloc(n, sizeof(*cids));
+	inits = calloc(n, sizeof(*inits));
+	if (!cids || !inits) {
+		/* Longer chains, still correct. */
+		free(cids);
+		free(inits);
+		return;
+	}
+	for (i = 0; i < eng.nbuckets; i++) {
+		struct rt_sock *s, *next;
+
+		for (s = eng.cids[i]; s; s = next) {
+			size_t b = (size_t)((s->cid * 0x9e3779b97f4a7c15ULL) >>
+					    32) & (n - 1);
+
+			next = s->cid_next;
+			s->cid_next = cids[b];
+			cids[b] = s;
+		}
+		for (s = eng.inits[i]; s; s = next) {
+			size_t b = (size_t)((s->init_scid *
+					     0x9e3779b97f4a7c15ULL) >> 32) &
+				   (n - 1);
+
+			next = s->init_next;
+			s->init_next = inits[b];
+			inits[b] = s;
+		}
+	}
+	free(eng.cids);
+	free(eng.inits);
+	eng.cids = cids;
+	eng.inits = inits;
+	eng.nbuckets = n;
+}
+
+/* Adds |s| (with a core connection) to the tables; takes a reference.
+ * Engine lock held. */
+static void registry_add(struct rt_sock *s, int server)
+{
+	size_t b;
+
+	maybe_grow();
+	s->cid = rdt_conn_local_cid(s->conn);
+	b = bucket(s->cid);
+	s->cid_next = eng.cids[b];
+	eng.cids[b] = s;
+	if (server) {
+		s->init_scid = rdt_conn_peer_cid(s->conn);
+		b = bucket(s->init_scid);
+		s->init_next = eng.inits[b];
+		eng.inits[b] = s;
+	}
+	s->registered = 1;
+	eng.nconns++;
+	rt_sock_get(s);
+}
+
+static void unlink_from(struct rt_sock **head, struct rt_sock *s,
+			size_t next_offset)
+{
+	struct rt_sock **pp;
+
+	for (pp = head; *pp;
+	     pp = (struct rt_sock **)((char *)*pp + next_offset))
+		if (*pp == s) {
+			*pp = *(struct rt_sock **)((char *)s + next_offset);
+			return;
+		}
+}
+
+/* Removes |s| from the tables and the timer heap; the caller drops the
+ * registry's reference after unlocking.  Engine lock held. */
+static void registry_remove(struct rt_sock *s)
+{
+	unlink_from(&eng.cids[bucket(s->cid)], s,
+		    offsetof(struct rt_sock, cid_next));
+	if (s->server)
+		unlink_from(&eng.inits[bucket(s->init_scid)], s,
+			    offsetof(struct rt_sock, init_next));
+	rdt_timerheap_remove(&eng.heap, &s->timer);
+	if (s->parent && !s->queued)
+		s->parent->embryos--;
+	if (s->ep && s->ep->client == s)
+		s->ep->client = NULL;
+	s->registered = 0;
+	eng.nconns--;
+}
+
+/* Engine lock held; returns the socket with a reference, or NULL. */
+static struct rt_sock *lookup_cid(uint64_t cid, const struct rt_endpoint *ep)
+{
+	struct rt_sock *s;
+
+	for (s = eng.cids[bucket(cid)]; s; s = s->cid_next)
+		if (s->cid == cid && s->ep == ep) {
+			rt_sock_get(s);
+			return s;
+		}
+	return NULL;
+}
+
+static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		     const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* Engine lock held; the server connection an INIT from |from| with
+ * |scid| already made, with a reference, or NULL. */
+static struct rt_sock *lookup_init(uint64_t scid, const struct rt_endpoint *ep,
+				   const struct sockaddr_storage *from,
+				   socklen_t fromlen)
+{
+	struct rt_sock *s;
+
+	for (s = eng.inits[bucket(scid)]; s; s = s->init_next)
+		if (s->init_scid == scid && s->ep == ep &&
+		    same_addr(&s->peer, s->peer_len, from, fromlen)) {
+			rt_sock_get(s);
+			return s;
+		}
+	return NULL;
+}
+
+/* --- transmission ------------------------------------------------------- */
+
+struct txbuf {
+	size_t dgram_cap;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t data[];
+};
+
+static pthread_key_t tx_key;
+static pthread_once_t tx_key_once = PTHREAD_ONCE_INIT;
+
+static void tx_key_make(void)
+{
+	pthread_key_create(&tx_key, free);
+}
+
+/* This thread's transmit buffers, large enough for |dgram| bytes each. */
+static struct txbuf *txbuf_get(size_t dgram)
+{
+	struct txbuf *tx;
+
+	pthread_once(&tx_key_once, tx_key_make);
+	tx = pthread_getspecific(tx_key);
+	if (tx && tx->dgram_cap >= dgram)
+		return tx;
+	free(tx);
+	tx = malloc(sizeof(*tx) + BATCH * dgram);
+	if (tx)
+		tx->dgram_cap = dgram;
+	pthread_setspecific(tx_key, tx);
+	return tx;
+}
+
+/* Sends |n| prepared messages of |s|; returns -1 if the path is
+ * refused (ICMP port unreachable on a connected socket). */
+static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
+{
+	struct rt_endpoint *ep = s->ep;
+	unsigned done = 0;
+
+	while (done < n) {
+		int rc = sendmmsg(ep->fd, msgs + done, n - done, 0);
+
+		if (rc > 0) {
+			done += (unsigned)rc;
+			continue;
+		}
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0 && errno == ECONNREFUSED) {
+			/* The error belongs to an earlier datagram; this one
+			 * was not sent, and counts as lost. */
+			stat_add(&ep->stats.send_errors, n - done);
+			return -1;
+		}
+		/* A full socket buffer or a transient routing error: the
+		 * datagram is lost, and the protocol recovers it. */
+		stat_add(&ep->stats.send_errors, 1);
+		done++;
+	}
+	stat_add(&ep->stats.sent, n);
+	return 0;
+}
+
+/* Sends every datagram the connection wants to send now. */
+static void flush(struct rt_sock *s, rdt_tstamp now)
+{
+	size_t cap = s->opt.max_dgram;
+	struct txbuf *tx;
+
+	if (cap < RDT_PKT_MIN_DGRAM)
+		cap = RDT_PKT_MIN_DGRAM;
+	/* An INIT is padded to its minimum size whatever max_dgram says. */
+	if (cap < RDT_PKT_INIT_MIN_SIZE)
+		cap = RDT_PKT_INIT_MIN_SIZE;
+	tx = txbuf_get(cap);
+	if (tx == NULL)
+		return;	/* Retried at the next event; the core keeps it. */
+	for (;;) {
+		unsigned n = 0;
+
+		while (n < BATCH) {
+			uint8_t *buf = tx->data + n * cap;
+			rdt_ssize len = rdt_conn_write_pkt(s->conn, buf, cap,
+							   now);
+			struct msghdr *mh = &tx->msgs[n].msg_hdr;
+
+			if (len <= 0)
+				break;
+			tx->iov[n].iov_base = buf;
+			tx->iov[n].iov_len = (size_t)len;
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_iov = &tx->iov[n];
+			mh->msg_iovlen = 1;
+			if (!s->ep->connected) {
+				mh->msg_name = &s->peer;
+				mh->msg_namelen = s->peer_len;
+			}
+			n++;
+		}
+		if (n == 0)
+			return;
+		if (send_batch(s, tx->msgs, n) != 0) {
+			rdt_conn_refused(s->conn, now);
+			return;
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+/* Sends a bare RESET to |to| for a connection ID we do not hold. */
+static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
+		       const struct sockaddr_storage *to, socklen_t tolen)
+{
+	struct rdt_pkt pkt;
+	uint8_t buf[64];
+	rdt_ssize len;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.type = RDT_PKT_RESET;
+	pkt.dcid = dcid;
+	pkt.reason = reason;
+	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
+	if (len > 0 && sendto(ep->fd, buf, (size_t)len, 0,
+			      ep->connected ? NULL : (const void *)to,
+			      ep->connected ? 0 : tolen) == len)
+		stat_add(&ep->stats.sent, 1);
+	else
+		stat_add(&ep->stats.send_errors, 1);
+}
+
+/* --- servicing a connection --------------------------------------------- */
+
+static void timer_update(struct rt_sock *s)
+{
+	rdt_tstamp when = rdt_conn_deadline(s->conn);
+
+	if (s->orphan && s->orphan_deadline < when)
+		when = s->orphan_deadline;
+	pthread_mutex_lock(&eng.lock);
+	if (s->registered) {
+		if (rdt_timerheap_set(&eng.heap, &s->timer, when) != 0) {
+			/* No memory for the heap: wake soon and retry rather
+			 * than lose the timer. */
+			if (s->timer.index != RDT_TIMER_IDLE)
+				rdt_timerheap_set(&eng.heap, &s->timer,
+						  rt_now() + 10 * RDT_MS);
+		}
+		if (when < eng.armed)
+			timer_rearm();
+	}
+	pthread_mutex_unlock(&eng.lock);
+}
+
+/*
+ * A listener's readiness follows its accept queue, which changes under
+ * the engine lock, so it is updated under that lock too: the engine
+ * thread queues connections while holding a connection's lock and may
+ * not take the listener's.  Closing a listener changes its role under the
+ * engine lock before closing its descriptor.  Engine lock held.
+ */
+static void listener_signal(struct rt_sock *l)
+{
+	if (l->role == RT_LISTENING && l->has_fd)
+		rdt_notify_set_readable(&l->notify, l->q_len > 0, 1);
+}
+
+/* The descriptor's readiness from the connection's state.  |s| locked. */
+static void sync_readiness(struct rt_sock *s)
+{
+	struct rdt_notify *n = &s->notify;
+	enum rdt_conn_state st;
+	size_t room;
+	int writable;
+
+	if (!s->has_fd)
+		return;
+	if (s->role == RT_LISTENING) {
+		pthread_mutex_lock(&eng.lock);
+		listener_signal(s);
+		pthread_mutex_unlock(&eng.lock);
+		return;
+	}
+	if (s->conn == NULL)
+		return;
+	st = rdt_conn_state(s->conn);
+	if (st == RDT_CONN_CLOSED || st == RDT_CONN_TIME_WAIT) {
+		if (rdt_conn_peer_finished(s->conn))
+			rdt_notify_set_rdhup(n);
+		rdt_notify_finish(n, rdt_conn_error(s->conn) != 0);
+		return;
+	}
+	if (st == RDT_CONN_SYN_SENT || st == RDT_CONN_SYN_RCVD)
+		return;
+	rdt_notify_set_readable(n, rdt_conn_readable(s->conn) > 0 ||
+					  rdt_conn_peer_finished(s->conn) ||
+					  s->shut_rd,
+				s->new_data);
+	s->new_data = 0;
+	if (rdt_conn_peer_finished(s->conn))
+		rdt_notify_set_rdhup(n);
+	room = rdt_conn_writable(s->conn);
+	if (s->shut_wr)
+		writable = 1;
+	else if (n->unwritable)
+		writable = room >= s->wake_room;
+	else
+		writable = room > 0;
+	rdt_notify_set_writable(n, writable);
+}
+
+/* Queue |s| on its listener once its handshake completed.  |s| locked. */
+static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
+{
+	enum rdt_conn_state st = rdt_conn_state(s->conn);
+
+	if (s->parent == NULL || st == RDT_CONN_SYN_RCVD)
+		return;
+	pthread_mutex_lock(&eng.lock);
+	if (!s->queued && s->parent->role == RT_LISTENING &&
+	    st != RDT_CONN_CLOSED) {
+		s->queued = 1;
+		s->parent->embryos--;
+		s->q_next = NULL;
+		if (s->parent->q_tail)
+			s->parent->q_tail->q_next = s;
+		else
+			s->parent->q_head = s;
+		s->parent->q_tail = s;
+		s->parent->q_len++;
+		rt_sock_get(s);
+		listener_signal(s->parent);
+	} else if (!s->queued && s->parent->role != RT_LISTENING &&
+		   st != RDT_CONN_CLOSED) {
+		/* The listener was closed while we shook hands. */
+		pthread_mutex_unlock(&eng.lock);
+		rdt_conn_abort(s->conn, now);
+		return;
+	}
+	pthread_mutex_unlock(&eng.lock);
+}
+
+void rt_service(struct rt_sock *s, rdt_tstamp now)
+{
+	struct rdt_conn *c = s->conn;
+	int registered;
+
+	if (c == NULL) {
+		sync_readiness(s);
+		return;
+	}
+	if (rdt_conn_deadline(c) <= now)
+		rdt_conn_on_deadline(c, now);
+	if (s->shut_rd || s->orphan) {
+		uint8_t scratch[4096];
+
+		/* Bytes arriving after close mean the peer's data is lost:
+		 * reset it, as TCP does.  After SHUT_RD they are dropped. */
+		if (s->orphan && rdt_conn_readable(c) > 0)
+			rdt_conn_abort(c, now);
+		else
+			while (rdt_conn_recv(c, scratch, sizeof(scratch), 0,
+					     now) > 0)
+				;
+	}
+	if (s->orphan && now >= s->orphan_deadline &&
+	    rdt_conn_state(c) != RDT_CONN_CLOSED)
+		rdt_conn_abort(c, now);
+	maybe_enqueue(s, now);
+	flush(s, now);
+	pthread_mutex_lock(&eng.lock);
+	registered = s->registered;
+	if (registered && rdt_conn_state(c) == RDT_CONN_CLOSED)
+		registry_remove(s);
+	else
+		registered = 0;
+	pthread_mutex_unlock(&eng.lock);
+	if (registered)
+		/* The caller holds a reference, so this is not the last. */
+		rt_sock_put(s);
+	else
+		timer_update(s);
+	sync_readiness(s);
+	if (s->lingering)
+		pthread_cond_broadcast(&s->changed);
+}
+
+
+/* --- connect, bind, listen, accept, close -------------------------------- */
+
+int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
+{
+	struct rt_endpoint *ep;
+	int err = 0;
+
+	if (s->ep != NULL || s->role != RT_FRESH)
+		return -EINVAL;
+	if (s->opt.reuseaddr) {
+		/* Take over a port whose connections are still closing in
+		 * this process, unless something listens there. */
+		pthread_mutex_lock(&eng.lock);
+		for (ep = eng.endpoints; ep; ep = ep->next)
+			if (!ep->dead && !ep->connected &&
+			    ep->listener == NULL && ep->client == NULL &&
+			    ep->family == s->family && ep->local_len == len &&
+			    memcmp(&ep->local, addr, len) == 0)
+				break;
+		if (ep)
+			ep->refs++;
+		pthread_mutex_unlock(&eng.lock);
+		if (ep) {
+			s->ep = ep;
+			return 0;
+		}
+	}
+	ep = ep_open(s->family, addr, len, &err);
+	if (ep == NULL)
+		return err;
+	s->ep = ep;
+	return 0;
+}
+
+int rt_listen(struct rt_sock *s, int backlog)
+{
+	int err = 0;
+
+	if (s->role == RT_CONNECTION)
+		return -EINVAL;
+	if (s->ep == NULL) {
+		s->ep = ep_open(s->family, NULL, 0, &err);
+		if (s->ep == NULL)
+			return err;
+	}
+	pthread_mutex_lock(&eng.lock);
+	if (s->ep->listener && s->ep->listener != s) {
+		pthread_mutex_unlock(&eng.lock);
+		return -EADDRINUSE;
+	}
+	s->ep->listener = s;
+	s->backlog = backlog <= 0 ? 128 : backlog > 65535 ? 65535 :
+							     (unsigned)backlog;
+	s->role = RT_LISTENING;
+	listener_signal(s);
+	pthread_mutex_unlock(&eng.lock);
+	return 0;
+}
+
+static int core_err(int rc)
+{
+	return rc == RDT_ERR_NOMEM ? -ENOMEM : -EINVAL;
+}
+
+int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
+{
+	struct rdt_conn_config cfg;
+	rdt_tstamp now = rt_now();
+	int err = 0, rc;
+
+	if (s->ep == NULL) {
+		s->ep = ep_open(s->family, NULL, 0, &err);
+		if (s->ep == NULL)
+			return err;
+	}
+	pthread_mutex_lock(&eng.lock);
+	if (s->ep->refs == 1 && !s->ep->connected) {
+		/* Our own port: connect it, so the kernel filters strangers
+		 * and reports ICMP errors (ECONNREFUSED) to us. */
+		if (connect(s->ep->fd, addr, len) == 0)
+			s->ep->connected = 1;
+		else
+			err = -errno;
+	}
+	pthread_mutex_unlock(&eng.lock);
+	if (err)
+		return err;
+	rt_conn_config(&s->opt, &cfg);
+	rc = rdt_conn_client_new(&s->conn, &cfg, rdt_mem_default(), now);
+	if (rc != 0)
+		return core_err(rc);
+	memcpy(&s->peer, addr, len);
+	s->peer_len = len;
+	s->role = RT_CONNECTION;
+	s->wake_room = s->opt.sndbuf / 4;
+	pthread_mutex_lock(&eng.lock);
+	registry_add(s, 0);
+	if (s->ep->connected)
+		s->ep->client = s;
+	pthread_mutex_unlock(&eng.lock);
+	rt_service(s, now);
+	return 0;
+}
+
+struct rt_sock *rt_accept_pop(struct rt_sock *s)
+{
+	struct rt_sock *c;
+
+	pthread_mutex_lock(&eng.lock);
+	c = s->q_head;
+	if (c) {
+		s->q_head = c->q_next;
+		if (s->q_head == NULL)
+			s->q_tail = NULL;
+		s->q_len--;
+		c->q_next = NULL;
+	}
+	listener_signal(s);
+	pthread_mutex_unlock(&eng.lock);
+	return c;
+}
+
+void rt_accept_unpop(struct rt_sock *s, struct rt_sock *c)
+{
+	pthread_mutex_lock(&eng.lock);
+	c->q_next = s->q_head;
+	s->q_head = c;
+	if (s->q_tail == NULL)
+		s->q_tail = c;
+	s->q_len++;
+	listener_signal(s);
+	pthread_mutex_unlock(&eng.lock);
+}
+
+void rt_accept_adopt(struct rt_sock *c)
+{
+	struct rt_sock *parent;
+
+	pthread_mutex_lock(&eng.lock);
+	parent = c->parent;
+	c->parent = NULL;
+	c->queued = 0;
+	pthread_mutex_unlock(&eng.lock);
+	c->has_fd = 1;
+	sync_readiness(c);
+	rt_sock_put(parent);
+}
+
+void rt_close(struct rt_sock *s)
+{
+	rdt_tstamp now = rt_now();
+
+	if (s->role == RT_LISTENING) {
+		struct rt_sock *q, *next;
+
+		pthread_mutex_lock(&eng.lock);
+		if (s->ep->listener == s)
+			s->ep->listener = NULL;
+		s->role = RT_CLOSED_LISTENER;
+		q = s->q_head;
+		s->q_head = s->q_tail = NULL;
+		s->q_len = 0;
+		pthread_mutex_unlock(&eng.lock);
+		/* Queued connections were never accepted: reset them. */
+		pthread_mutex_unlock(&s->lock);
+		for (; q; q = next) {
+			next = q->q_next;
+			pthread_mutex_lock(&q->lock);
+			q->orphan = 1;
+			q->orphan_deadline = now;
+			rdt_conn_abort(q->conn, now);
+			rt_service(q, now);
+			pthread_mutex_unlock(&q->lock);
+			rt_sock_put(q);
+		}
+		pthread_mutex_lock(&s->lock);
+	} else if (s->conn) {
+		struct rdt_conn *c = s->conn;
+
+		if ((s->opt.linger_on && s->opt.linger_s == 0) ||
+		    rdt_conn_readable(c) > 0 ||
+		    rdt_conn_state(c) == RDT_CONN_SYN_SENT)
+			rdt_conn_abort(c, now);
+		else
+			rdt_conn_shutdown(c, now);
+		rt_service(s, now);
+		if (s->opt.linger_on && s->opt.linger_s > 0) {
+			struct timespec until;
+			rdt_tstamp end = now + (rdt_tstamp)s->opt.linger_s * RDT_S;
+			struct rdt_conn_info info;
+
+			s->lingering = 1;
+			until.tv_sec = (time_t)(end / RDT_S);
+			until.tv_nsec = (long)(end % RDT_S);
+			for (;;) {
+				rdt_conn_get_info(c, &info);
+				if (info.state == RDT_CONN_CLOSED ||
+				    info.state == RDT_CONN_TIME_WAIT ||
+				    (info.bytes_in_flight == 0 &&
+				     rdt_conn_writable(c) >= s->opt.sndbuf))
+					break;
+				if (pthread_cond_timedwait(&s->changed,
+							   &s->lock,
+							   &until) ==
+				    ETIMEDOUT)
+					break;
+			}
+			s->lingering = 0;
+		}
+		s->orphan = 1;
+		s->orphan_deadline = rt_now() + ORPHAN_FIN_TIMEOUT;
+		timer_update(s);
+	}
+	if (s->has_fd) {
+		rdt_notify_close(&s->notify);
+		s->has_fd = 0;
+	}
+}
+
+/* --- the engine thread ---------------------------------------------------- */
+
+struct dirty_list {
+	struct rt_sock *head;
+};
+
+/* Remember |s| (its reference moves to the list) for servicing after the
+ * batch; a second datagram for it in the same batch drops its extra
+ * reference. */
+static void mark_dirty(struct dirty_list *d, struct rt_sock *s)
+{
+	if (s->dirty) {
+		rt_sock_put(s);
+		return;
+	}
+	s->dirty = 1;
+	s->dirty_next = d->head;
+	d->head = s;
+}
+
+static void service_dirty(struct dirty_list *d, rdt_tstamp now)
+{
+	struct rt_sock *s, *next;
+
+	for (s = d->head; s; s = next) {
+		next = s->dirty_next;
+		pthread_mutex_lock(&s->lock);
+		s->dirty = 0;
+		rt_service(s, now);
+		pthread_mutex_unlock(&s->lock);
+		rt_sock_put(s);
+	}
+	d->head = NULL;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A datagram no connection claimed: count why. */
+static void count_unclaimed(struct rt_endpoint *ep, const uint8_t *dg,
+			    size_t len)
+{
+	struct rdt_pkt pkt;
+	int rc = rdt_pkt_decode(&pkt, dg, len);
+
+	if (rc == RDT_ERR_CHECKSUM)
+		stat_add(&ep->stats.drop_checksum, 1);
+	else if (rc != 0)
+		stat_add(&ep->stats.drop_malformed, 1);
+	else
+		stat_add(&ep->stats.drop_unknown_cid, 1);
+}
+
+/* An INIT for |ep|: hand it to its connection, or make one. */
+static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
+		    const uint8_t *dg, size_t len,
+		    const struct sockaddr_storage *from, socklen_t fromlen,
+		    rdt_tstamp now, struct dirty_list *d)
+{
+	struct rdt_conn_config cfg;
+	struct rt_sock *s, *l;
+	struct rt_opts opt;
+	int ok;
+
+	pthread_mutex_lock(&eng.lock);
+	s = lookup_init(pkt->scid, ep, from, fromlen);
+	l = ep->listener;
+	if (s == NULL && l)
+		rt_sock_get(l);
+	pthread_mutex_unlock(&eng.lock);
+	if (s) {
+		/* A retransmitted INIT: the connection answers it again. */
+		pthread_mutex_lock(&s->lock);
+		rdt_conn_recv_pkt(s->conn, dg, len, now);
+		pthread_mutex_unlock(&s->lock);
+		mark_dirty(d, s);
+		return;
+	}
+	if (l == NULL) {
+		stat_add(&ep->stats.drop_no_listener, 1);
+		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, from, fromlen);
+		return;
+	}
+	pthread_mutex_lock(&l->lock);
+	opt = l->opt;
+	pthread_mutex_lock(&eng.lock);
+	ok = l->role == RT_LISTENING && l->q_len + l->embryos < l->backlog;
+	pthread_mutex_unlock(&eng.lock);
+	pthread_mutex_unlock(&l->lock);
+	if (!ok) {
+		/* As a full SYN queue: silence; the client retries. */
+		stat_add(&ep->stats.drop_backlog, 1);
+		rt_sock_put(l);
+		return;
+	}
+	s = sock_alloc(l->family, &opt);
+	rt_conn_config(&opt, &cfg);
+	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
+					     pkt, now) != 0) {
+		/* Out of memory: the client's INIT is retransmitted. */
+		rt_sock_put(s);
+		rt_sock_put(l);
+		return;
+	}
+	s->role = RT_CONNECTION;
+	s->server = 1;
+	s->wake_room = opt.sndbuf / 4;
+	memcpy(&s->peer, from, fromlen);
+	s->peer_len = fromlen;
+	s->parent = l;	/* the reference taken above */
+	pthread_mutex_lock(&eng.lock);
+	s->ep = ep;
+	ep->refs++;
+	l->embryos++;
+	registry_add(s, 1);
+	pthread_mutex_unlock(&eng.lock);
+	mark_dirty(d, s);
+}
+
+static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			const struct sockaddr_storage *from, socklen_t fromlen,
+			rdt_tstamp now, struct dirty_list *d)
+{
+	struct rt_sock *s;
+	uint64_t dcid;
+
+	stat_add(&ep->stats.received, 1);
+	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) {
+		stat_add(&ep->stats.drop_malformed, 1);
+		return;
+	}
+	dcid = be64(dg + 4);
+	if (dcid == 0) {
+		struct rdt_pkt pkt;
+
+		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
+		    pkt.type != RDT_PKT_INIT) {
+			count_unclaimed(ep, dg, len);
+			return;
+		}
+		on_init(ep, &pkt, dg, len, from, fromlen, now, d);
+		return;
+	}
+	pthread_mutex_lock(&eng.lock);
+	s = lookup_cid(dcid, ep);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL) {
+		count_unclaimed(ep, dg, len);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	{
+		size_t before = rdt_conn_readable(s->conn);
+
+		rdt_conn_recv_pkt(s->conn, dg, len, now);
+		if (rdt_conn_readable(s->conn) > before)
+			s->new_data = 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	mark_dirty(d, s);
+}
+
+/* The client connected on |ep| learns that nothing listens there. */
+static void on_icmp_refused(struct rt_endpoint *ep, rdt_tstamp now)
+{
+	struct rt_sock *s;
+
+	pthread_mutex_lock(&eng.lock);
+	s = ep->client;
+	if (s)
+		rt_sock_get(s);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	rdt_conn_refused(s->conn, now);
+	rt_service(s, now);
+	pthread_mutex_unlock(&s->lock);
+	rt_sock_put(s);
+}
+
+static void read_endpoint(struct rt_endpoint *ep)
+{
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov[BATCH];
+	static struct sockaddr_storage from[BATCH];
+	struct dirty_list d = { NULL };
+	int round, i;
+
+	for (round = 0; round < READ_ROUNDS && !ep->dead; round++) {
+		rdt_tstamp now;
+		int n;
+
+		for (i = 0; i < BATCH; i++) {
+			iov[i].iov_base = eng.rxbuf[i];
+			iov[i].iov_len = sizeof(eng.rxbuf[i]);
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		now = rt_now();
+		if (n < 0) {
+			if (errno == ECONNREFUSED) {
+				on_icmp_refused(ep, now);
+				continue;
+			}
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			size_t len = msgs[i].msg_len;
+
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				stat_add(&ep->stats.received, 1);
+				stat_add(&ep->stats.drop_malformed, 1);
+				continue;
+			}
+			on_datagram(ep, eng.rxbuf[i], len, &from[i],
+				    msgs[i].msg_hdr.msg_namelen, now, &d);
+		}
+		service_dirty(&d, now);
+		if (n < BATCH)
+			break;
+	}
+}
+
+static void run_timers(void)
+{
+	struct rt_sock *due[TIMER_SLICE];
+	uint64_t expirations;
+	size_t n, i;
+
+	(void)!read(eng.timerfd, &expirations, sizeof(expirations));
+	do {
+		rdt_tstamp now = rt_now();
+		struct rdt_timer *t;
+
+		n = 0;
+		pthread_mutex_lock(&eng.lock);
+		eng.armed = RDT_TSTAMP_NEVER;
+		while (n < TIMER_SLICE && (t = rdt_timerheap_min(&eng.heap)) &&
+		       t->when <= now) {
+			struct rt_sock *s = (struct rt_sock *)((char *)t -
+				offsetof(struct rt_sock, timer));
+
+			rdt_timerheap_remove(&eng.heap, t);
+			rt_sock_get(s);
+			due[n++] = s;
+		}
+		pthread_mutex_unlock(&eng.lock);
+		for (i = 0; i < n; i++) {
+			pthread_mutex_lock(&due[i]->lock);
+			rt_service(due[i], now);
+			pthread_mutex_unlock(&due[i]->lock);
+			rt_sock_put(due[i]);
+		}
+	} while (n == TIMER_SLICE);
+	pthread_mutex_lock(&eng.lock);
+	timer_rearm();
+	pthread_mutex_unlock(&eng.lock);
+}
+
+static void *engine_main(void *arg)
+{
+	struct epoll_event evs[64];
+
+	(void)arg;
+	in_engine = 1;
+	for (;;) {
+		int n = epoll_wait(eng.epfd, evs, 64, -1), i;
+		struct rt_endpoint *ep, *next;
+
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &timer_tag) {
+				run_timers();
+			} else if (p == &wake_tag) {
+				uint64_t v;
+
+				(void)!read(eng.wakefd, &v, sizeof(v));
+			} else {
+				read_endpoint(p);
+			}
+		}
+		pthread_mutex_lock(&eng.lock);
+		reap_dead_endpoints();
+		ep = eng.graveyard;
+		eng.graveyard = NULL;
+		pthread_mutex_unlock(&eng.lock);
+		for (; ep; ep = next) {
+			next = ep->next;
+			free(ep);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,180 @@
+/*
+ * rt.h: the runtime: UDP endpoints, the I/O thread, timers, and the
+ * socket objects the api layer hands out.
+ *
+ * One background thread (the engine) waits in epoll on every UDP socket,
+ * a timerfd armed to the earliest connection deadline, and an eventfd for
+ * its own housekeeping.  It reads datagrams in batches (recvmmsg), hands
+ * each to the connection its destination connection ID names, and sends
+ * what the connections want to send (sendmmsg).  Application threads do
+ * the same work for their own calls (a send queues bytes and transmits at
+ * once), so a byte never waits for a thread switch.
+ *
+ * Locks, always taken in this order:
+ *   1. a socket's |lock| (one socket at a time, except a listener's lock
+ *      may be held while the engine lock is taken);
+ *   2. the engine lock, a leaf: the connection ID tables, the timer heap,
+ *      accept queues and endpoint reference counts.  Nothing else is
+ *      locked while it is held.
+ *
+ * Lifetime: sockets are reference-counted.  The api's descriptor table
+ * holds one reference, the engine's registry (connection ID table, timer
+ * heap, accept queue) another while the connection lives, and every
+ * thread working on a socket holds one for the duration.
+ */
+#ifndef RDT_RUNTIME_RT_H
+#define RDT_RUNTIME_RT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/conn.h"
+#include "notify.h"
+#include "timerheap.h"
+
+/* Counters of one UDP port (struct rdt_info's port_* fields). */
+struct rt_port_stats {
+	uint64_t received, sent;
+	uint64_t drop_checksum, drop_malformed;
+	uint64_t drop_unknown_cid, drop_no_listener, drop_backlog;
+	uint64_t send_errors;
+};
+
+struct rt_sock;
+
+/* A UDP socket and everything that shares its port. */
+struct rt_endpoint {
+	int fd;
+	int family;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	/* The UDP socket is connect()ed to a client's one peer, so ICMP
+	 * errors reach it. */
+	int connected;
+	/* Engine lock: */
+	unsigned refs;
+	struct rt_sock *listener;
+	struct rt_sock *client;
+	int dead;
+	int closed;
+	struct rt_endpoint *next;
+	struct rt_port_stats stats;
+};
+
+/* Options a socket carries into the connections it makes or accepts. */
+struct rt_opts {
+	size_t sndbuf, rcvbuf, max_dgram;
+	rdt_tstamp rcvtimeo, sndtimeo;	/* 0: wait forever */
+	rdt_tstamp user_timeout, idle_timeout, keepidle;
+	int keepalive, nodelay, reuseaddr;
+	int linger_on, linger_s;
+	const struct rdt_cc_ops *cc;
+};
+
+enum rt_role {
+	RT_FRESH,	/* created or bound */
+	RT_LISTENING,
+	RT_CONNECTION,	/* has a core connection (maybe failed or done) */
+	RT_CLOSED_LISTENER,
+};
+
+struct rt_sock {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;		/* broadcast when lingering */
+	int refs;			/* atomic */
+
+	struct rdt_notify notify;
+	int has_fd;			/* notify is open */
+	int family;
+	enum rt_role role;
+	struct rt_endpoint *ep;
+	struct rdt_conn *conn;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct rt_opts opt;
+	int nonblock;
+	/* The connection's error was returned once (SO_ERROR, a call). */
+	int error_reported;
+	int shut_rd, shut_wr;
+	/* The application closed it; the connection finishes alone. */
+	int orphan;
+	rdt_tstamp orphan_deadline;
+	int lingering;
+	/* Readiness hysteresis: the send buffer must drain to this much
+	 * room before an unwritable socket turns writable again. */
+	size_t wake_room;
+	/* New bytes became readable since the last readiness update. */
+	int new_data;
+
+	/* Engine lock: */
+	int registered;
+	struct rdt_timer timer;
+	uint64_t cid;
+	struct rt_sock *cid_next;
+	int server;			/* made by a listener */
+	uint64_t init_scid;		/* server: the INIT's scid */
+	struct rt_sock *init_next;
+	struct rt_sock *parent;		/* listener, until accepted */
+	int queued;			/* in parent's accept queue */
+	struct rt_sock *q_next;
+	/* Listener: */
+	struct rt_sock *q_head, *q_tail;
+	unsigned q_len, embryos, backlog;
+
+	/* Engine thread only: */
+	struct rt_sock *dirty_next;
+	int dirty;
+};
+
+/* rt_now reads the monotonic clock the core's timestamps use. */
+rdt_tstamp rt_now(void);
+
+/* rt_start starts the engine once; returns 0 or -1 with errno. */
+int rt_start(void);
+
+/*
+ * rt_sock_new makes a socket of |family| with a descriptor (notify pair).
+ * Returns NULL with errno set.  The caller owns the one reference.
+ */
+struct rt_sock *rt_sock_new(int family, int cloexec);
+void rt_sock_get(struct rt_sock *s);
+void rt_sock_put(struct rt_sock *s);
+
+/* The calls below take |s| locked and return 0 or -errno. */
+int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
+int rt_listen(struct rt_sock *s, int backlog);
+int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
+
+/*
+ * rt_accept_pop takes the first established connection of listener |s|
+ * (locked) and returns it with the queue's reference, or NULL.  Give it
+ * back with rt_accept_unpop if it cannot be handed out.
+ */
+struct rt_sock *rt_accept_pop(struct rt_sock *s);
+void rt_accept_unpop(struct rt_sock *s, struct rt_sock *child);
+/* rt_accept_adopt gives an accepted connection (locked) its descriptor,
+ * already opened in |child|->notify; drops the listener reference. */
+void rt_accept_adopt(struct rt_sock *child);
+
+/*
+ * rt_service runs the connection's due timers, transmits what it wants
+ * to send and brings its descriptor's readiness up to date.  Call it
+ * with |s| locked after every change to the connection.
+ */
+void rt_service(struct rt_sock *s, rdt_tstamp now);
+
+/* rt_close releases the application's hold on |s| (locked): listeners
+ * stop and reset their queue, connections finish in the background. */
+void rt_close(struct rt_sock *s);
+
+/* rt_port_stats copies the counters of |s|'s port (zeros if none). */
+void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out);
+
+/* rt_conn_config builds the core configuration from |opt|. */
+void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg);
+
+/* rt_opts_default fills the defaults documented in rdt.h. */
+void rt_opts_default(struct rt_opts *opt);
+
+#endif

@@ -1,0 +1,139 @@
+#!/bin/sh
+# rcat-errors.sh: reliable-cat's exit statuses and one-line reasons, -k,
+# -v and --stats:
+#   - usage errors exit 2, --help and --version exit 0;
+#   - a port with no listener: exit 1, "refused", quickly;
+#   - -w toward a UDP port that swallows datagrams: exit 1, "timed out";
+#   - -w on an established connection where nothing moves: exit 1;
+#   - a reader that goes away (EPIPE on stdout): exit 1, and the peer
+#     sees the connection reset;
+#   - -k serves two consecutive clients, and ends cleanly on SIGTERM;
+#   - -v writes its summary on stderr only; --stats writes one JSON object.
+
+. "${srcdir:-.}/tests/integration/rcat-lib.sh"
+
+rcat_setup errors
+
+# one_line WHAT FILE PATTERN: FILE is one line matching PATTERN (-i).
+one_line() {
+	n=$(wc -l < "$2")
+	[ "$n" -eq 1 ] || { cat "$2" >&2; fail "$1: $n lines on stderr"; }
+	grep -qi "$3" "$2" || { cat "$2" >&2; fail "$1: no '$3' in reason"; }
+	grep -q '^reliable-cat: ' "$2" || fail "$1: reason lacks the name"
+	echo "ok: $1: $(cat "$2")"
+}
+
+# --- usage -------------------------------------------------------------
+for args in "" "--bogus 127.0.0.1 1" "-w abc 127.0.0.1 1" "-w 0 h 1" \
+	    "-k 127.0.0.1 1" "--sndbuf 12 h 1" "--size -5 h 1" "onlyhost" \
+	    "-l 1 2 3"; do
+	# shellcheck disable=SC2086 # the arguments are meant to split
+	"$RCAT" $args < /dev/null > "$work/u.out" 2> "$work/u.err"
+	expect_status "usage '$args'" 2 $? "$work/u.err"
+	[ -s "$work/u.out" ] && fail "usage '$args': wrote to stdout"
+	[ -s "$work/u.err" ] || fail "usage '$args': no message"
+done
+echo "ok: usage errors exit 2 with a message"
+"$RCAT" --help > "$work/help" 2>&1
+expect_status "--help" 0 $?
+grep -q '^Usage: reliable-cat' "$work/help" || fail "--help: no usage line"
+grep -q 'Exit status' "$work/help" || fail "--help: no exit statuses"
+"$RCAT" -V > "$work/version" 2>&1
+expect_status "-V" 0 $?
+grep -q '^reliable-cat (rdt) [0-9]' "$work/version" || fail "-V: no version"
+
+# --- refused -------------------------------------------------------------
+# A port that was just ours and is free now: start a listener, stop it.
+start_listener gone 127.0.0.1 0
+kill "$listener_pid"
+wait "$listener_pid"
+timeout 10 "$RCAT" -d --stats "$work/refused.json" 127.0.0.1 "$port" \
+	> "$work/refused.out" 2> "$work/refused.err"
+expect_status "refused" 1 $? "$work/refused.err"
+one_line "refused" "$work/refused.err" "refused"
+json_check "$work/refused.json" \
+	"s['result'] == 'refused' and s['peer'] == '127.0.0.1:$port' and
+	 'refused' in s['error']"
+
+# --- connect timeout -----------------------------------------------------
+if $have_python; then
+	run_bg python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(600)' > "$work/sink.port"
+	i=0
+	while [ ! -s "$work/sink.port" ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "the UDP sink did not start in 10 s"
+		sleep 0.05
+	done
+	sink=$(cat "$work/sink.port")
+	timeout 20 "$RCAT" -w 1 -d --stats "$work/wait.json" 127.0.0.1 \
+		"$sink" > "$work/wait.out" 2> "$work/wait.err"
+	expect_status "-w 1 toward a silent port" 1 $? "$work/wait.err"
+	one_line "connect timeout" "$work/wait.err" "timed out"
+	json_check "$work/wait.json" "s['result'] == 'timeout'"
+else
+	echo "note: python3 missing, connect timeout not tested"
+fi
+
+# --- idle timeout ----------------------------------------------------------
+# The client's stdin is a FIFO this shell holds open without writing, and
+# the server sends nothing (-d): after the handshake nothing moves.
+mkfifo "$work/idle.fifo" || fail "mkfifo"
+exec 3<> "$work/idle.fifo"
+start_listener idle -d 127.0.0.1 0
+timeout 20 "$RCAT" -w 1 127.0.0.1 "$port" < "$work/idle.fifo" \
+	> "$work/idlecli.out" 2> "$work/idlecli.err"
+expect_status "-w 1 on an idle connection" 1 $? "$work/idlecli.err"
+one_line "idle timeout" "$work/idlecli.err" "timed out"
+exec 3>&-
+wait "$listener_pid"
+
+# --- the reader goes away ----------------------------------------------------
+gen_data "$work/pipe.in" "$(rcat_size 64 8)"
+start_listener pipe --stats "$work/pipe.json" 127.0.0.1 0
+{
+	timeout 60 "$RCAT" -d 127.0.0.1 "$port" 2> "$work/epipe.err"
+	echo $? > "$work/epipe.rc"
+} | head -c 1000 > /dev/null
+expect_status "stdout closed early" 1 "$(cat "$work/epipe.rc")" \
+	"$work/epipe.err"
+one_line "stdout closed early" "$work/epipe.err" "stdout.*broken pipe"
+reap "$listener_pid"
+expect_status "sender to a vanished reader" 1 "$reaped" \
+	"$work/pipe.err"
+one_line "peer reset" "$work/pipe.err" "reset"
+json_check "$work/pipe.json" "s['result'] == 'reset'"
+
+# --- -k: two clients, one after the other; -v and --stats ------------------
+gen_data "$work/one" 100000
+gen_data "$work/two" 200000
+start_listener keep -k -v --stats "$work/keep.json" 127.0.0.1 0
+for c in one two; do
+	timeout 60 "$RCAT" -v --stats "$work/$c.json" 127.0.0.1 "$port" \
+		< "$work/$c" > "$work/$c.out" 2> "$work/$c.err"
+	expect_status "-k client $c" 0 $? "$work/$c.err"
+	[ -s "$work/$c.out" ] && fail "-v: client $c wrote to stdout"
+	grep -q 'goodput' "$work/$c.err" || fail "-v: client $c: no summary"
+	json_check "$work/$c.json" \
+		"s['result'] == 'ok' and s['role'] == 'client' and
+		 s['bytes_sent'] == $(wc -c < "$work/$c") and
+		 s['bytes_received'] == 0 and s['error'] == '' and
+		 s['pkts_sent'] > 0 and s['duration_s'] > 0"
+done
+kill "$listener_pid"
+reap "$listener_pid"
+expect_status "-k listener after SIGTERM" 0 "$reaped" \
+	"$work/keep.err"
+cat "$work/one" "$work/two" > "$work/both"
+same_bytes "-k: two clients in turn" "$work/both" "$work/keep.out"
+n=$(grep -c 'goodput' "$work/keep.err")
+[ "$n" -eq 2 ] || fail "-k -v: $n summaries for 2 connections"
+json_check "$work/keep.json" \
+	"s['result'] == 'ok' and s['role'] == 'server' and
+	 s['bytes_received'] == 200000"
+echo "ok: -k served two clients; -v on stderr only; --stats parses"
+exit 0

@@ -1,0 +1,102 @@
+#!/bin/sh
+# The hand-crafted captures of tests/data/: gen-pcaps must rebuild them
+# byte for byte (so they are what its source says), and rdt-pcap check
+# must pass the good ones and reject each bad one with its one message.
+. "${srcdir:-.}/tests/pcap/lib.sh"
+
+mkdir "$tmp/gen"
+"$GEN" "$tmp/gen" || fail "gen-pcaps failed"
+n=0
+for f in "$tmp"/gen/*.pcap; do
+	cmp "$f" "$DATA/${f##*/}" ||
+		fail "tests/data/${f##*/} differs from what gen-pcaps builds"
+	n=$((n + 1))
+done
+[ "$n" -eq "$(ls "$DATA"/*.pcap | wc -l)" ] ||
+	fail "tests/data has captures gen-pcaps does not build"
+
+# check_one FILE STATUS VIOLATIONS TEXT [OPTION...]
+check_one() {
+	file=$1 status=$2 count=$3 text=$4
+	shift 4
+	"$PCAP" check "$@" "$DATA/$file" >"$tmp/out" 2>&1
+	rc=$?
+	[ "$rc" -eq "$status" ] || {
+		cat "$tmp/out" >&2
+		fail "check $* $file: exit $rc, expected $status"
+	}
+	expect_in "$tmp/out" "$text"
+	expect_in "$tmp/out" "$count violation"
+	[ "$(grep -c '^VIOLATION' "$tmp/out")" -eq "$count" ] ||
+		fail "check $file: expected $count VIOLATION lines"
+	echo "ok: $file $*"
+}
+
+for good in good.pcap good-sll-ip6.pcap good-sll2.pcap good-raw-ip6.pcap; do
+	check_one "$good" 0 0 "handshake seen; closed"
+done
+check_one midstream.pcap 0 0 "capture began mid-connection"
+check_one reused-pn.pcap 1 1 \
+	"VIOLATION packet #12 conn 1 c2s pn 104: packet number 104 reused: first sent in packet #6 with other content"
+check_one retx-differs.pcap 1 1 \
+	"VIOLATION packet #10 conn 1 c2s pn 105: retransmitted stream bytes 400..600 differ from their first transmission at position 523"
+check_one ack-unsent-pn.pcap 1 1 \
+	"VIOLATION packet #9 conn 1 s2c pn 5002: acknowledges c2s packet number 109, never sent (the largest sent is 104)"
+check_one ack-unsent-data.pcap 1 1 \
+	"VIOLATION packet #8 conn 1 s2c pn 5001: acknowledges c2s stream bytes up to position 1000, but only 800 were sent"
+check_one beyond-window.pcap 1 1 \
+	"VIOLATION packet #6 conn 1 c2s pn 104: stream bytes 600..800 reach beyond the receiver's window edge 700 (advertised in packet #2)"
+check_one bad-checksum.pcap 1 1 \
+	"VIOLATION packet #4 conn 1: CRC32C mismatch"
+check_one bad-checksum.pcap 0 0 "1 corrupted (allowed)" --allow-corrupt
+
+# The statistics of the good capture, as JSON.
+"$PCAP" check --json "$DATA/good.pcap" >"$tmp/good.json" ||
+	fail "check --json good.pcap failed"
+for kv in retransmitted_packets:2 retransmitted_bytes:400 \
+	  spurious_packets:1 spurious_bytes:200 duplicates:1 \
+	  stream_bytes:800 acked_bytes:800 violation_count:0; do
+	[ "$(json_num "$tmp/good.json" "${kv%%:*}")" = "${kv#*:}" ] ||
+		fail "good.pcap: expected ${kv%%:*} ${kv#*:} in $(cat "$tmp/good.json")"
+done
+expect_in "$tmp/good.json" '"close":"closed"'
+expect_in "$tmp/good.json" '"handshake":true'
+
+# Port selection, and standard input.
+"$PCAP" check --json -p 7000 "$DATA/good.pcap" >"$tmp/p.json" ||
+	fail "check -p 7000 failed"
+[ "$(json_num "$tmp/p.json" rdt_datagrams)" = 14 ] || fail "-p 7000"
+"$PCAP" check --json -p 9 "$DATA/good.pcap" >"$tmp/p.json" ||
+	fail "check -p 9 failed"
+[ "$(json_num "$tmp/p.json" other_udp)" = 14 ] || fail "-p 9"
+"$PCAP" check - <"$DATA/good.pcap" >"$tmp/out" || fail "check - failed"
+expect_in "$tmp/out" "0 violations"
+
+# Usage and I/O errors exit 2 with one line on stderr.
+for args in "" "check" "check --bogus x" "check -p 0 x" "bogus" \
+	    "check $tmp/missing.pcap" "check $srcdir/tests/pcap/lib.sh"; do
+	# shellcheck disable=SC2086 # the words are meant to split
+	"$PCAP" $args >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "rdt-pcap $args: exit $rc, expected 2"
+	expect_in "$tmp/err" "rdt-pcap"
+done
+head -c 3000 "$DATA/good.pcap" >"$tmp/cut.pcap"
+"$PCAP" check "$tmp/cut.pcap" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "a truncated capture must exit 2"
+expect_in "$tmp/err" "truncated"
+
+# Damaged frames anywhere: an answer (0 or 1), never a crash.
+size=$(wc -c <"$DATA/good.pcap")
+i=0
+while [ $i -lt 40 ]; do
+	off=$((24 + (i * 787) % (size - 24)))
+	cp "$DATA/good.pcap" "$tmp/hit.pcap"
+	printf '\377' | dd of="$tmp/hit.pcap" bs=1 seek=$off conv=notrunc \
+		2>/dev/null
+	"$PCAP" check "$tmp/hit.pcap" >/dev/null 2>&1
+	rc=$?
+	[ $rc -le 2 ] || fail "byte $off damaged: exit $rc"
+	i=$((i + 1))
+done
+echo "ok: 40 damaged captures"

@@ -1,0 +1,303 @@
+/*
+ * check.c: "rdt-pcap check", the invariant checker and its report.
+ *
+ * Map: cmd_check parses options, runs reader_run into the tracker
+ * (track.c does the checking), then prints the report as text
+ * (print_text) or one JSON object (print_json), and turns the violation
+ * count into the exit status.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "track.h"
+#include "util.h"
+
+const char check_usage[] =
+"Usage: rdt-pcap check [--json] [--allow-corrupt] [-p PORT]... FILE\n"
+"\n"
+"Decode every rdt datagram in the capture FILE (\"-\" reads standard\n"
+"input) and check, per connection, the invariants of docs/PROTOCOL.md:\n"
+"valid datagrams (CRC32C, lengths), the handshake before data, packet\n"
+"numbers never reused, retransmitted bytes equal to the first\n"
+"transmission, nothing acknowledged that was not sent, no data beyond\n"
+"the advertised window, one FIN position.  Then print per-connection\n"
+"statistics.  Link types: Ethernet, Linux cooked (SLL, SLL2), raw IP,\n"
+"BSD loopback; IPv4 and IPv6.\n"
+"\n"
+"  -p, --port PORT     every UDP datagram to or from PORT is rdt (may be\n"
+"                      repeated); without it, rdt flows are recognised by\n"
+"                      datagrams with a valid CRC32C\n"
+"      --allow-corrupt count datagrams failing CRC32C as corrupted in\n"
+"                      flight (an impaired link) instead of violations\n"
+"  -j, --json          print one JSON object instead of text\n"
+"  -h, --help          print this help and exit\n"
+"\n"
+"Exit status: 0 no violation, 1 violations (each printed with its\n"
+"connection, packet (frame) number and packet number), 2 usage or I/O\n"
+"error.\n";
+
+static double ms(double ns)
+{
+	return ns / 1e6;
+}
+
+static double duration_s(const struct track_conn *c)
+{
+	return (double)(c->t_last - c->t_first) / 1e9;
+}
+
+static double goodput_mbps(const struct track_conn *c, int dir)
+{
+	double s = duration_s(c);
+
+	return s > 0 ? (double)c->d[dir].st.acked_bytes * 8 / s / 1e6 : 0;
+}
+
+static double rtt_avg_ns(const struct track_dir_stats *st)
+{
+	return st->rtt_samples ? st->rtt_sum_ns / (double)st->rtt_samples : 0;
+}
+
+static const char *handshake_text(const struct track_conn *c)
+{
+	if (c->midstream)
+		return "capture began mid-connection";
+	if (c->init_seen && c->accept_seen)
+		return "handshake seen";
+	return c->init_seen ? "INIT seen, no ACCEPT" :
+			      "ACCEPT seen, capture missed the INIT";
+}
+
+static void print_dir_text(FILE *f, const struct track_conn *c, int dir)
+{
+	const struct track_dir_stats *st = &c->d[dir].st;
+
+	fprintf(f, "  %s: %" PRIu64 " packets (%" PRIu64 " with data), %"
+		PRIu64 " stream bytes, %" PRIu64 " acked%s\n",
+		track_dir_name(dir), st->packets, st->data_packets,
+		st->stream_bytes, st->acked_bytes,
+		st->fin_acked ? ", FIN acked" : st->fin ? ", FIN" : "");
+	fprintf(f, "       retransmitted %" PRIu64 " packets / %" PRIu64
+		" bytes (spurious %" PRIu64 " / %" PRIu64 "), duplicates %"
+		PRIu64 ", reordered %" PRIu64 ", holes %" PRIu64 "\n",
+		st->retx_packets, st->retx_bytes, st->spurious_packets,
+		st->spurious_bytes, st->duplicates, st->reordered, st->holes);
+	if (st->rtt_samples)
+		fprintf(f, "       rtt %" PRIu64 " samples: min %.3f ms, avg "
+			"%.3f ms, max %.3f ms; ", st->rtt_samples,
+			ms((double)st->rtt_min_ns), ms(rtt_avg_ns(st)),
+			ms((double)st->rtt_max_ns));
+	else
+		fprintf(f, "       rtt no samples; ");
+	fprintf(f, "goodput %.3f Mbit/s\n", goodput_mbps(c, dir));
+}
+
+static void print_violation_text(FILE *f, const struct track_violation *v)
+{
+	fprintf(f, "VIOLATION packet #%" PRIu64, v->frame);
+	if (v->conn)
+		fprintf(f, " conn %u", v->conn);
+	if (v->dir >= 0)
+		fprintf(f, " %s", track_dir_name(v->dir));
+	if (v->has_pn)
+		fprintf(f, " pn %" PRIu32, v->pn);
+	fprintf(f, ": %s [%s]\n", v->msg, v->kind);
+}
+
+static void print_text(FILE *f, const char *path, const struct track *t,
+		       const struct reader_stats *rs)
+{
+	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
+	size_t i;
+
+	fprintf(f, "%s: %" PRIu64 " frames, %" PRIu64 " rdt datagrams, %zu "
+		"connection%s\n", path, rs->frames, rs->rdt, t->nconns,
+		t->nconns == 1 ? "" : "s");
+	for (i = 0; i < t->nconns; i++) {
+		const struct track_conn *c = t->conns[i];
+
+		fprintf(f, "conn %u: client %s cid 0x%016" PRIx64 ", server %s"
+			" cid 0x%016" PRIx64 "\n", c->id,
+			frame_endpoint_str(&c->ep[DIR_C2S], a),
+			c->cid[DIR_S2C],
+			frame_endpoint_str(&c->ep[DIR_S2C], b),
+			c->cid[DIR_C2S]);
+		fprintf(f, "  %s; %s", handshake_text(c),
+			track_close_name(c->close));
+		if (c->reset_seen)
+			fprintf(f, " (RESET reason %" PRIu32 " from %s)",
+				c->reset_reason,
+				c->reset_dir == DIR_C2S ? "client" : "server");
+		fprintf(f, "; packets #%" PRIu64 "..#%" PRIu64 ", %.6f s",
+			c->frame_first, c->frame_last, duration_s(c));
+		if (c->corrupted)
+			fprintf(f, "; %" PRIu64 " corrupted", c->corrupted);
+		fputc('\n', f);
+		print_dir_text(f, c, DIR_C2S);
+		print_dir_text(f, c, DIR_S2C);
+	}
+	fprintf(f, "other: %" PRIu64 " corrupted%s, %" PRIu64 " malformed, %"
+		PRIu64 " other version, %" PRIu64 " stray, %" PRIu64
+		" untracked, %" PRIu64 " non-rdt UDP, %" PRIu64 " not UDP, %"
+		PRIu64 " truncated, %" PRIu64 " fragments\n", t->corrupted,
+		t->allow_corrupt ? " (allowed)" : "", t->malformed,
+		t->foreign, t->stray, t->untracked, rs->other_udp,
+		rs->not_udp, rs->truncated, rs->fragments);
+	for (i = 0; i < t->nviol; i++)
+		print_violation_text(f, &t->viol[i]);
+	if (t->violations > t->nviol)
+		fprintf(f, "(%" PRIu64 " more violations not shown)\n",
+			t->violations - t->nviol);
+	fprintf(f, "%" PRIu64 " violation%s\n", t->violations,
+		t->violations == 1 ? "" : "s");
+}
+
+static void print_dir_json(FILE *f, const struct track_conn *c, int dir)
+{
+	const struct track_dir_stats *st = &c->d[dir].st;
+
+	fprintf(f, "{\"packets\":%" PRIu64 ",\"wire_bytes\":%" PRIu64
+		",\"data_packets\":%" PRIu64 ",\"stream_bytes\":%" PRIu64
+		",\"acked_bytes\":%" PRIu64 ",\"retransmitted_packets\":%"
+		PRIu64 ",\"retransmitted_bytes\":%" PRIu64
+		",\"spurious_packets\":%" PRIu64 ",\"spurious_bytes\":%" PRIu64
+		",\"unverified_bytes\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		",\"reordered\":%" PRIu64 ",\"holes\":%" PRIu64
+		",\"rtt_samples\":%" PRIu64 ",\"rtt_min_ms\":%.3f"
+		",\"rtt_avg_ms\":%.3f,\"rtt_max_ms\":%.3f"
+		",\"goodput_mbps\":%.3f,\"fin\":%s,\"fin_acked\":%s}",
+		st->packets, st->wire_bytes, st->data_packets,
+		st->stream_bytes, st->acked_bytes, st->retx_packets,
+		st->retx_bytes, st->spurious_packets, st->spurious_bytes,
+		st->unverified_bytes, st->duplicates, st->reordered,
+		st->holes, st->rtt_samples, ms((double)st->rtt_min_ns),
+		ms(rtt_avg_ns(st)), ms((double)st->rtt_max_ns),
+		goodput_mbps(c, dir), st->fin ? "true" : "false",
+		st->fin_acked ? "true" : "false");
+}
+
+static void print_conn_json(FILE *f, const struct track_conn *c)
+{
+	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
+
+	fprintf(f, "{\"id\":%u,\"client\":\"%s\",\"server\":\"%s\","
+		"\"client_cid\":\"0x%016" PRIx64 "\",\"server_cid\":\"0x%016"
+		PRIx64 "\",\"handshake\":%s,\"midstream\":%s,\"close\":\"%s\","
+		"\"reset_reason\":%" PRIu32 ",\"first_packet\":%" PRIu64
+		",\"last_packet\":%" PRIu64 ",\"duration_s\":%.6f,"
+		"\"corrupted\":%" PRIu64 ",\"c2s\":", c->id,
+		frame_endpoint_str(&c->ep[DIR_C2S], a),
+		frame_endpoint_str(&c->ep[DIR_S2C], b), c->cid[DIR_S2C],
+		c->cid[DIR_C2S],
+		c->init_seen && c->accept_seen ? "true" : "false",
+		c->midstream ? "true" : "false", track_close_name(c->close),
+		c->reset_seen ? c->reset_reason : 0, c->frame_first,
+		c->frame_last, duration_s(c), c->corrupted);
+	print_dir_json(f, c, DIR_C2S);
+	fputs(",\"s2c\":", f);
+	print_dir_json(f, c, DIR_S2C);
+	fputc('}', f);
+}
+
+static void print_json(FILE *f, const char *path, const struct track *t,
+		       const struct reader_stats *rs)
+{
+	size_t i;
+
+	fputs("{\"file\":", f);
+	json_str(f, path);
+	fprintf(f, ",\"frames\":%" PRIu64 ",\"rdt_datagrams\":%" PRIu64
+		",\"other_udp\":%" PRIu64 ",\"not_udp\":%" PRIu64
+		",\"truncated\":%" PRIu64 ",\"fragments\":%" PRIu64
+		",\"corrupted\":%" PRIu64 ",\"malformed\":%" PRIu64
+		",\"other_version\":%" PRIu64 ",\"stray\":%" PRIu64
+		",\"untracked\":%" PRIu64 ",\"connections\":[", rs->frames,
+		rs->rdt, rs->other_udp, rs->not_udp, rs->truncated,
+		rs->fragments, t->corrupted, t->malformed, t->foreign,
+		t->stray, t->untracked);
+	for (i = 0; i < t->nconns; i++) {
+		if (i)
+			fputc(',', f);
+		print_conn_json(f, t->conns[i]);
+	}
+	fprintf(f, "],\"violation_count\":%" PRIu64 ",\"violations\":[",
+		t->violations);
+	for (i = 0; i < t->nviol; i++) {
+		const struct track_violation *v = &t->viol[i];
+
+		fprintf(f, "%s{\"packet\":%" PRIu64 ",\"conn\":%u,\"dir\":\"%s\","
+			, i ? "," : "", v->frame, v->conn,
+			track_dir_name(v->dir));
+		if (v->has_pn)
+			fprintf(f, "\"pn\":%" PRIu32 ",", v->pn);
+		fprintf(f, "\"kind\":\"%s\",\"message\":", v->kind);
+		json_str(f, v->msg);
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "allow-corrupt", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint16_t ports[MAX_PORTS];
+	size_t nports = 0;
+	int json = 0, allow_corrupt = 0, ch, status;
+	struct reader_stats rs;
+	struct track t;
+	char err[512];
+
+	while ((ch = getopt_long(argc, argv, "+p:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (add_port(ports, &nports, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'C':
+			allow_corrupt = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			fputs(check_usage, stdout);
+			return 0;
+		default:
+			fputs("Try 'rdt-pcap check --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		warnx_("check: expected one capture FILE");
+		fputs("Try 'rdt-pcap check --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	track_init(&t, allow_corrupt, NULL);
+	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
+		       err, sizeof(err)) < 0) {
+		warnx_("%s", err);
+		track_free(&t);
+		return EXIT_USAGE;
+	}
+	track_finish(&t);
+	if (json)
+		print_json(stdout, argv[optind], &t, &rs);
+	else
+		print_text(stdout, argv[optind], &t, &rs);
+	status = t.violations ? EXIT_VIOLATIONS : 0;
+	track_free(&t);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warnx_("writing the report: %m");
+		return EXIT_USAGE;
+	}
+	return status;
+}

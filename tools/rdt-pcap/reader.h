@@ -1,0 +1,65 @@
+/*
+ * reader.h: read a capture file and hand over every rdt datagram in it,
+ * decoded by the project's codec (src/wire/pkt.h).
+ *
+ * Which UDP datagrams are rdt: with ports given, every datagram to or from
+ * one of them.  Without, a first pass over the file learns the UDP flows
+ * (address and port pairs) that carry at least one datagram passing the
+ * heuristic of docs/PROTOCOL.md, section 9 (a valid CRC32C); every
+ * datagram of those flows, valid or not, is then rdt, so a corrupted
+ * datagram is reported as corrupt rather than silently ignored.  A capture
+ * read from a pipe ("-") cannot be read twice: there flows are learned as
+ * the datagrams go by.
+ */
+#ifndef RDT_PCAP_READER_H
+#define RDT_PCAP_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "wire/pkt.h"
+
+/* The most distinct UDP flows the first pass remembers. */
+#define READER_MAX_FLOWS 65536
+
+struct rdt_dgram {
+	/* 1-based position of the frame in the capture file. */
+	uint64_t frame;
+	/* Capture time, nanoseconds since the epoch. */
+	int64_t t_ns;
+	struct pcap_endpoint src;
+	struct pcap_endpoint dst;
+	/* The UDP payload; borrowed, valid during the callback only. */
+	const uint8_t *bytes;
+	size_t len;
+	/* 0, RDT_ERR_CHECKSUM, RDT_ERR_MALFORMED or RDT_ERR_VERSION. */
+	int status;
+	/* Meaningful only when |status| is 0. */
+	struct rdt_pkt pkt;
+};
+
+struct reader_stats {
+	uint64_t frames;
+	uint64_t rdt;		/* handed to the callback */
+	uint64_t other_udp;	/* UDP that is not rdt */
+	uint64_t not_udp;	/* IP but not UDP, or not IP at all */
+	uint64_t fragments;	/* IP fragments, not reassembled */
+	uint64_t truncated;	/* cut by the snapshot length, or garbled */
+};
+
+typedef void (*reader_fn)(void *arg, const struct rdt_dgram *d);
+
+/*
+ * reader_run reads the capture at |path| ("-" for standard input) and
+ * calls |fn| with |arg| for each rdt datagram, in file order.  |ports|
+ * (|nports| of them, may be 0) select rdt traffic as described above.
+ * Returns 0, or -1 with a one-line reason in |err| (|errlen| bytes) when
+ * the file cannot be opened or read; datagrams before a read error have
+ * been handed over.
+ */
+int reader_run(const char *path, const uint16_t *ports, size_t nports,
+	       reader_fn fn, void *arg, struct reader_stats *st, char *err,
+	       size_t errlen);
+
+#endif

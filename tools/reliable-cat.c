@@ -1,0 +1,1363 @@
+/*
+ * reliable-cat.c: netcat for rdt.
+ *
+ *	reliable-cat [options] HOST PORT        connect
+ *	reliable-cat -l [options] [HOST] PORT   listen
+ *
+ * Bytes read from stdin go to the peer and bytes from the peer go to
+ * stdout, both at once; at stdin's end we half-close and keep reading
+ * until the peer closes.  Only the public API of librdt (rdt.h) is used,
+ * as any other program would.
+ *
+ * Map, in calling order:
+ *   main            options (parse_options), signals, then run_client()
+ *                   or run_server(); the exit status
+ *   run_client      resolve HOST PORT, connect_any(): try each address
+ *   run_server      open_listener(), then accept one connection at a time
+ *   serve           one connection: transfer(), drain(), the reports
+ *   transfer        the one poll loop: stdin -> ring -> rdt socket and
+ *                   rdt socket -> ring -> stdout, half-close, -w, -q,
+ *                   --progress
+ *   drain           after both ends of the stream are seen, wait until
+ *                   the peer has acknowledged everything we sent
+ *   report_verbose, write_stats   -v and --stats
+ *
+ * Design.  One thread; the rdt socket is non-blocking and a real
+ * descriptor, so one ppoll() waits for stdin, stdout, the socket, the
+ * deadlines and SIGINT/SIGTERM together.  Each direction has a bounded
+ * ring; we read from a source only while its ring has room, so a slow
+ * sink stops the source (backpressure) instead of growing memory.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rdt.h"
+
+#define PROG "reliable-cat"
+
+/* Exit statuses, as documented in --help and reliable-cat(1). */
+#define EXIT_CLEAN 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+/* Bytes buffered per direction; a power of two so that ring positions
+ * can be free-running counters reduced with a mask. */
+#define RING_SIZE (1u << 20)
+/* Largest single read or write, so that one busy direction cannot keep
+ * the loop from serving the other for long. */
+#define IO_CHUNK (256u * 1024)
+/* How often --progress redraws its line, seconds. */
+#define PROGRESS_PERIOD 0.5
+/* Longest pause between RDT_INFO checks while drain() waits for the
+ * final acknowledgement, milliseconds. */
+#define DRAIN_TICK_MAX_MS 20
+/* How long drain() waits when the user did not set --user-timeout: the
+ * library's default user timeout, after which it gives up anyway. */
+#define DEFAULT_USER_TIMEOUT_MS 60000u
+/* Connections that may wait for rdt_accept; only -k ever takes more than
+ * the first, one at a time. */
+#define LISTEN_BACKLOG 16
+
+struct options {
+	bool listen;
+	bool keep_open;		/* -k: accept again after each connection */
+	bool no_stdin;		/* -d */
+	bool verbose;
+	bool progress;
+	int family;		/* AF_UNSPEC, AF_INET or AF_INET6 */
+	double wait_s;		/* -w; 0: no connect or idle timeout */
+	double quit_s;		/* -q; negative: wait for the peer forever */
+	uint64_t size;		/* --size; 0: unknown */
+	const char *stats_path;
+	const char *port_file;
+	unsigned int user_timeout_ms;	/* 0: the library's default */
+	int sndbuf, rcvbuf;	/* 0: the library's default */
+	const char *host;	/* NULL: any address (listen only) */
+	const char *port;
+};
+
+/* Values of "result" in --stats, in the order of enum result. */
+enum result { RES_OK, RES_REFUSED, RES_TIMEOUT, RES_RESET, RES_ERROR };
+static const char *const result_names[] = {
+	"ok", "refused", "timeout", "reset", "error",
+};
+
+/* What one connection (or one failed attempt) did; fed to -v and
+ * --stats. */
+struct session {
+	const char *role;		/* "client" or "server" */
+	char local[80], peer[80];	/* "ADDR:PORT", "[ADDR]:PORT" */
+	enum result result;
+	char error[256];		/* one line; empty when result is ok */
+	bool quit_early;		/* -q expired before the peer closed */
+	uint64_t bytes_sent, bytes_received;
+	double t_start, t_end;		/* monotonic seconds */
+	bool have_info;
+	struct rdt_info info;
+};
+
+/* A byte ring: data lives in [head, tail); both count bytes ever moved
+ * and wrap only modulo 2^64. */
+struct ring {
+	char *data;
+	uint64_t head, tail;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds from now until |deadline| for poll(), rounded up so that
+ * we never wake just before it; -1 when there is no deadline. */
+static int ms_until(double deadline, double now)
+{
+	double ms;
+
+	if (isinf(deadline))
+		return -1;
+	ms = ceil((deadline - now) * 1000.0);
+	if (ms <= 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", PROG);
+	exit(EXIT_USAGE);
+}
+
+/* Record why the session failed, keeping the first reason: later errors
+ * are usually consequences of it.  |err| is an errno value, or 0 when
+ * |fmt| says everything. */
+static void session_fail(struct session *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (s->result != RES_OK)
+		return;
+	switch (err) {
+	case ECONNREFUSED:
+		s->result = RES_REFUSED;
+		break;
+	case ETIMEDOUT:
+		s->result = RES_TIMEOUT;
+		break;
+	case ECONNRESET:
+		s->result = RES_RESET;
+		break;
+	default:
+		s->result = RES_ERROR;
+		break;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	n = strlen(s->error);
+	if (err)
+		snprintf(s->error + n, sizeof(s->error) - n, ": %s",
+			 strerror(err));
+}
+
+/* "ADDR:PORT", or "[ADDR]:PORT" for IPv6, numeric. */
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
+			size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	snprintf(buf, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+		 host, serv);
+}
+
+static void format_local(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (rdt_getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		format_addr((struct sockaddr *)&ss, len, buf, size);
+}
+
+/* ----- options ------------------------------------------------------- */
+
+static void print_help(void)
+{
+	printf(
+"Usage: " PROG " [options] HOST PORT\n"
+"       " PROG " -l [options] [HOST] PORT\n"
+"\n"
+"netcat for rdt: copy stdin to an rdt connection and the connection to\n"
+"stdout, both directions at once.  When stdin ends, " PROG " half-closes\n"
+"the connection (the peer reads end of stream) and keeps copying until\n"
+"the peer closes its side too.  rdt is a reliable byte stream over UDP;\n"
+"PORT is a UDP port.  Only data goes to stdout; messages go to stderr.\n"
+"\n"
+"The first form connects to HOST PORT (a name or a numeric IPv4 or IPv6\n"
+"address; each address HOST has is tried in turn).  With -l, " PROG "\n"
+"listens on PORT (0: an ephemeral port, see --port-file) at HOST, by\n"
+"default any address (::, which also takes IPv4 peers, or 0.0.0.0), and\n"
+"serves one connection, or with -k one connection after another.\n"
+"\n"
+"Options:\n"
+"  -l, --listen          listen for a connection instead of connecting\n"
+"  -k, --keep-open       with -l: after a connection ends, accept the\n"
+"                        next one (one at a time); stdin goes to the first\n"
+"  -w, --wait SECS       give up connecting after SECS, and end a\n"
+"                        connection on which no byte moved for SECS\n"
+"  -q, --quit-after SECS after stdin's end and our half-close, wait at\n"
+"                        most SECS for the peer to close, then exit\n"
+"  -d, --no-stdin        do not read stdin: half-close at once\n"
+"  -4, -6                use IPv4 only, IPv6 only\n"
+"  -v, --verbose         report the connection on stderr, and at the end\n"
+"                        a summary: bytes each way, duration, goodput,\n"
+"                        round-trip time, retransmissions and losses\n"
+"      --progress        show bytes, rate and ETA on stderr while running\n"
+"                        (only if stderr is a terminal)\n"
+"      --size N          the number of bytes expected, for the ETA\n"
+"      --stats FILE      at exit write one JSON object to FILE: result,\n"
+"                        addresses, byte counts, goodput and the\n"
+"                        connection's RDT_INFO counters\n"
+"      --port-file FILE  with -l: write the port listened on to FILE,\n"
+"                        once listening (useful with PORT 0)\n"
+"      --user-timeout MS fail when data stays unacknowledged for MS\n"
+"                        milliseconds (default 60000)\n"
+"      --sndbuf BYTES    send buffer size (4096 to 1G)\n"
+"      --rcvbuf BYTES    receive buffer size (4096 to 1G)\n"
+"  -h, --help            show this help and exit\n"
+"  -V, --version         show the version and exit\n"
+"\n"
+"SECS may have a fraction (0.5).  N and BYTES may end in k, M or G\n"
+"(powers of 1024).\n"
+"\n"
+"Exit status:\n"
+"  0  clean transfer: both directions finished (or -q expired) and the\n"
+"     peer acknowledged every byte sent\n"
+"  1  the connection failed (refused, timed out, reset, ...); stderr\n"
+"     has one line \"" PROG ": REASON\"\n"
+"  2  usage error\n"
+"\n"
+"Examples:\n"
+"  " PROG " -l 9000 > file               receive a file\n"
+"  " PROG " host 9000 < file             send it\n"
+"  " PROG " -v -w 5 host 9000 < /dev/null  read what the server sends\n"
+"\n"
+"See reliable-cat(1).\n");
+}
+
+/* Parse a duration in seconds, >= 0 (> 0 if |positive|). */
+static double parse_secs(const char *arg, const char *opt, bool positive)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	/* A year bounds every deadline far inside a double's precision. */
+	if (errno || end == arg || *end || !isfinite(v) || v < 0 ||
+	    (positive && v == 0) || v > 365 * 86400.0)
+		usage_error("%s: invalid duration '%s' (seconds, %s)", opt,
+			    arg, positive ? "> 0" : ">= 0");
+	return v;
+}
+
+/* Parse a byte count with an optional k/M/G suffix (powers of 1024). */
+static uint64_t parse_bytes(const char *arg, const char *opt, uint64_t min,
+			    uint64_t max)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (end != arg) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; end++; break;
+		case 'm': case 'M': shift = 20; end++; break;
+		case 'g': case 'G': shift = 30; end++; break;
+		}
+	}
+	/* strtoull accepts "-1" as a huge number; a count has no sign. */
+	if (errno || end == arg || *end || arg[0] == '-' ||
+	    v > (max >> shift) || (v << shift) < min)
+		usage_error("%s: invalid byte count '%s' (%llu to %llu)", opt,
+			    arg, (unsigned long long)min,
+			    (unsigned long long)max);
+	return (uint64_t)v << shift;
+}
+
+static unsigned int parse_ms(const char *arg, const char *opt)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v > UINT_MAX)
+		usage_error("%s: invalid milliseconds '%s'", opt, arg);
+	return (unsigned int)v;
+}
+
+enum {
+	OPT_PROGRESS = 256,
+	OPT_SIZE,
+	OPT_STATS,
+	OPT_PORT_FILE,
+	OPT_USER_TIMEOUT,
+	OPT_SNDBUF,
+	OPT_RCVBUF,
+};
+
+static const struct option long_options[] = {
+	{ "listen", no_argument, NULL, 'l' },
+	{ "keep-open", no_argument, NULL, 'k' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "quit-after", required_argument, NULL, 'q' },
+	{ "no-stdin", no_argument, NULL, 'd' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
+	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	/* The bounds rdt.h gives for SO_SNDBUF and SO_RCVBUF. */
+	const uint64_t buf_min = 4096, buf_max = 1u << 30;
+	int c, nargs;
+
+	memset(o, 0, sizeof(*o));
+	o->family = AF_UNSPEC;
+	o->quit_s = -1;
+	while ((c = getopt_long(argc, argv, "lkw:q:d46vhV", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'l': o->listen = true; break;
+		case 'k': o->keep_open = true; break;
+		case 'w': o->wait_s = parse_secs(optarg, "-w", true); break;
+		case 'q': o->quit_s = parse_secs(optarg, "-q", false); break;
+		case 'd': o->no_stdin = true; break;
+		case '4': o->family = AF_INET; break;
+		case '6': o->family = AF_INET6; break;
+		case 'v': o->verbose = true; break;
+		case OPT_PROGRESS: o->progress = true; break;
+		case OPT_SIZE:
+			o->size = parse_bytes(optarg, "--size", 1, UINT64_MAX);
+			break;
+		case OPT_STATS: o->stats_path = optarg; break;
+		case OPT_PORT_FILE: o->port_file = optarg; break;
+		case OPT_USER_TIMEOUT:
+			o->user_timeout_ms = parse_ms(optarg,
+						      "--user-timeout");
+			break;
+		case OPT_SNDBUF:
+			o->sndbuf = (int)parse_bytes(optarg, "--sndbuf",
+						     buf_min, buf_max);
+			break;
+		case OPT_RCVBUF:
+			o->rcvbuf = (int)parse_bytes(optarg, "--rcvbuf",
+						     buf_min, buf_max);
+			break;
+		case 'h':
+			print_help();
+			exit(EXIT_CLEAN);
+		case 'V':
+			printf("%s (rdt) %s, librdt %s\n", PROG,
+			       RDT_VERSION_STRING, rdt_version());
+			exit(EXIT_CLEAN);
+		default:
+			/* getopt_long has said what was wrong. */
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", PROG);
+			exit(EXIT_USAGE);
+		}
+	}
+	nargs = argc - optind;
+	if (o->listen && nargs == 1) {
+		o->port = argv[optind];
+	} else if (nargs == 2) {
+		o->host = argv[optind];
+		o->port = argv[optind + 1];
+	} else {
+		usage_error(o->listen ? "expected [HOST] PORT after -l" :
+			    "expected HOST PORT");
+	}
+	if (o->keep_open && !o->listen)
+		usage_error("-k needs -l");
+	if (o->port_file && !o->listen)
+		usage_error("--port-file needs -l");
+}
+
+/* ----- the data path -------------------------------------------------- */
+
+static size_t ring_len(const struct ring *r)
+{
+	return (size_t)(r->tail - r->head);
+}
+
+/* The contiguous bytes that may be written to stdout or the socket. */
+static size_t ring_readable(const struct ring *r, char **p)
+{
+	size_t off = (size_t)(r->head & (RING_SIZE - 1));
+	size_t n = ring_len(r);
+
+	*p = r->data + off;
+	if (n > RING_SIZE - off)
+		n = RING_SIZE - off;
+	return n > IO_CHUNK ? IO_CHUNK : n;
+}
+
+/* The contiguous free space a read from stdin or the socket may fill. */
+static size_t ring_writable(const struct ring *r, char **p)
+{
+	size_t off = (size_t)(r->tail & (RING_SIZE - 1));
+	size_t n = RING_SIZE - ring_len(r);
+
+	*p = r->data + off;
+	if (n > RING_SIZE - off)
+		n = RING_SIZE - off;
+	return n > IO_CHUNK ? IO_CHUNK : n;
+}
+
+static void set_user_options(int fd, const struct options *o)
+{
+	/* The values were range-checked while parsing, so a failure here
+	 * means the library disagrees with rdt.h; say so but carry on
+	 * with its defaults. */
+	if (o->sndbuf && rdt_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf,
+					sizeof(o->sndbuf)) < 0)
+		fprintf(stderr, "%s: warning: --sndbuf: %s\n", PROG,
+			strerror(errno));
+	if (o->rcvbuf && rdt_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf,
+					sizeof(o->rcvbuf)) < 0)
+		fprintf(stderr, "%s: warning: --rcvbuf: %s\n", PROG,
+			strerror(errno));
+	if (o->user_timeout_ms &&
+	    rdt_setsockopt(fd, RDT_SOL, RDT_USER_TIMEOUT, &o->user_timeout_ms,
+			   sizeof(o->user_timeout_ms)) < 0)
+		fprintf(stderr, "%s: warning: --user-timeout: %s\n", PROG,
+			strerror(errno));
+}
+
+static void fetch_info(int fd, struct session *s)
+{
+	socklen_t len = sizeof(s->info);
+
+	s->have_info = rdt_getsockopt(fd, RDT_SOL, RDT_INFO, &s->info,
+				      &len) == 0;
+}
+
+/* The connection's pending error (SO_ERROR), or |fallback| if it has
+ * none: poll reported a failure whose reason was already taken. */
+static int socket_error(int fd, int fallback)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (rdt_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err ? err : fallback;
+}
+
+static void format_bytes(uint64_t n, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	unsigned int u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* Progress state: the last redraw, to compute the current rate. */
+struct progress {
+	double last_t;
+	uint64_t last_bytes;
+};
+
+static void progress_draw(struct progress *p, const struct session *s,
+			  const struct options *o, double now)
+{
+	uint64_t done = s->bytes_sent > s->bytes_received ?
+			s->bytes_sent : s->bytes_received;
+	double dt = now - p->last_t;
+	double rate = dt > 0 ? (double)(done - p->last_bytes) / dt : 0;
+	char sent[32], recvd[32], eta[32] = "";
+
+	format_bytes(s->bytes_sent, sent, sizeof(sent));
+	format_bytes(s->bytes_received, recvd, sizeof(recvd));
+	if (o->size && rate > 0 && done < o->size) {
+		double left = (double)(o->size - done) / rate;
+
+		snprintf(eta, sizeof(eta), ", ETA %d:%02d",
+			 (int)(left / 60), (int)fmod(left, 60));
+	} else if (o->size) {
+		snprintf(eta, sizeof(eta), ", %3.0f%%",
+			 done >= o->size ? 100.0 :
+			 100.0 * (double)done / (double)o->size);
+	}
+	/* \033[K clears what a longer earlier line left behind. */
+	fprintf(stderr, "\rsent %s, received %s, %.1f Mbit/s%s\033[K",
+		sent, recvd, rate * 8 / 1e6, eta);
+	p->last_t = now;
+	p->last_bytes = done;
+}
+
+/* Tell a stdin read apart from failure: 0 means nothing to do now. */
+static bool io_would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/*
+ * transfer - copy both ways on connected socket |sock| until both
+ * directions have finished, the peer fails, -w or -q expires, or a
+ * signal.  |stdin_open| is cleared at stdin's end and stays so for later
+ * connections (-k).  Returns true when both directions finished (or -q
+ * expired), false after session_fail().
+ */
+static bool transfer(int sock, struct session *s, const struct options *o,
+		     bool *stdin_open, struct ring *to_peer,
+		     struct ring *to_out)
+{
+	bool show_progress = o->progress && isatty(STDERR_FILENO);
+	bool wr_shut = false, peer_eof = false, sock_quiet = false;
+	double last_activity = now_s(), quit_at = INFINITY;
+	struct progress prog = { last_activity, 0 };
+	bool ok = false;
+	sigset_t no_signals;
+
+	sigemptyset(&no_signals);
+	to_peer->head = to_peer->tail = 0;
+	to_out->head = to_out->tail = 0;
+	for (;;) {
+		struct pollfd pfd[3];
+		double now, deadline;
+		short sev;
+		size_t n;
+		ssize_t r;
+		char *p;
+
+		if (!*stdin_open && !ring_len(to_peer) && !wr_shut) {
+			if (rdt_shutdown(sock, SHUT_WR) < 0) {
+				session_fail(s, errno, "shutdown");
+				break;
+			}
+			wr_shut = true;
+			if (o->quit_s >= 0)
+				quit_at = now_s() + o->quit_s;
+		}
+		if (wr_shut && peer_eof && !ring_len(to_out)) {
+			ok = true;
+			break;
+		}
+
+		now = now_s();
+		if (stop_signal) {
+			session_fail(s, EINTR, "stopped by signal %d",
+				     (int)stop_signal);
+			break;
+		}
+		if (now >= quit_at) {
+			s->quit_early = true;
+			ok = true;
+			break;
+		}
+		if (o->wait_s > 0 && now >= last_activity + o->wait_s) {
+			session_fail(s, ETIMEDOUT, "no data moved for %g s",
+				     o->wait_s);
+			break;
+		}
+		if (show_progress && now >= prog.last_t + PROGRESS_PERIOD)
+			progress_draw(&prog, s, o, now);
+
+		pfd[0].fd = *stdin_open && ring_len(to_peer) < RING_SIZE ?
+			    STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ring_len(to_out) ? STDOUT_FILENO : -1;
+		pfd[1].events = POLLOUT;
+		sev = 0;
+		if (!peer_eof && ring_len(to_out) < RING_SIZE)
+			sev |= POLLIN;
+		if (ring_len(to_peer))
+			sev |= POLLOUT;
+		/*
+		 * With nothing to ask of the socket we still watch it for a
+		 * failure (POLLERR/POLLHUP) while our side is open, so a
+		 * reset is noticed even when only stdin is awaited.  After
+		 * our half-close a hangup is the normal end and would be
+		 * reported again at once: leave the socket out then.
+		 */
+		pfd[2].fd = sev || (!wr_shut && !sock_quiet) ? sock : -1;
+		pfd[2].events = sev;
+		deadline = quit_at;
+		if (o->wait_s > 0 && last_activity + o->wait_s < deadline)
+			deadline = last_activity + o->wait_s;
+		if (show_progress && prog.last_t + PROGRESS_PERIOD < deadline)
+			deadline = prog.last_t + PROGRESS_PERIOD;
+		{
+			int ms = ms_until(deadline, now);
+			struct timespec ts = { ms / 1000,
+					       (ms % 1000) * 1000000L };
+
+			if (ppoll(pfd, 3, ms < 0 ? NULL : &ts,
+				  &no_signals) < 0) {
+				if (errno == EINTR)
+					continue;
+				session_fail(s, errno, "poll");
+				break;
+			}
+		}
+
+		if (pfd[0].revents) {
+			n = ring_writable(to_peer, &p);
+			r = read(STDIN_FILENO, p, n);
+			if (r > 0) {
+				to_peer->tail += (size_t)r;
+				last_activity = now_s();
+			} else if (r == 0) {
+				*stdin_open = false;
+			} else if (!io_would_block()) {
+				session_fail(s, errno, "read from stdin");
+				break;
+			}
+		}
+		if (pfd[1].revents) {
+			n = ring_readable(to_out, &p);
+			r = write(STDOUT_FILENO, p, n);
+			if (r > 0) {
+				to_out->head += (size_t)r;
+				last_activity = now_s();
+			} else if (r < 0 && !io_would_block()) {
+				session_fail(s, errno, "write to stdout");
+				break;
+			}
+		}
+		if (!pfd[2].revents)
+			continue;
+		if (sev & POLLOUT &&
+		    pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+			n = ring_readable(to_peer, &p);
+			r = rdt_send(sock, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (r > 0) {
+				to_peer->head += (size_t)r;
+				s->bytes_sent += (size_t)r;
+				last_activity = now_s();
+			} else if (r < 0 && !io_would_block()) {
+				session_fail(s, errno, "send");
+				break;
+			}
+		}
+		if (sev & POLLIN &&
+		    pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) {
+			n = ring_writable(to_out, &p);
+			r = rdt_recv(sock, p, n, MSG_DONTWAIT);
+			if (r > 0) {
+				to_out->tail += (size_t)r;
+				s->bytes_received += (size_t)r;
+				last_activity = now_s();
+			} else if (r == 0) {
+				peer_eof = true;
+			} else if (!io_would_block()) {
+				session_fail(s, errno, "receive");
+				break;
+			}
+		}
+		if (!sev && pfd[2].revents & (POLLERR | POLLHUP)) {
+			int err = socket_error(sock, 0);
+
+			if (err) {
+				session_fail(s, err, "connection");
+				break;
+			}
+			/* A hangup with no error: the peer finished while
+			 * our ring was full; the next recv sees the end. */
+			sock_quiet = true;
+		}
+		if (sev)
+			sock_quiet = false;
+	}
+	if (show_progress) {
+		progress_draw(&prog, s, o, now_s());
+		fputc('\n', stderr);
+	}
+	return ok;
+}
+
+/*
+ * Whether the connection has nothing left to deliver.  After a normal
+ * end both ends of the stream have been seen, so the connection is in
+ * LAST_ACK until our FIN is acknowledged, then in TIME_WAIT or CLOSED.
+ * When -q cut the wait for the peer short, only our bytes count.
+ */
+static bool drained(const struct rdt_info *i, const struct session *s)
+{
+	if (s->quit_early)
+		return i->bytes_acked >= s->bytes_sent;
+	return i->state == RDT_STATE_TIME_WAIT ||
+	       i->state == RDT_STATE_CLOSED;
+}
+
+/*
+ * drain - wait until the peer has acknowledged everything we sent
+ *
+ * The library lives in this process: exiting before the peer has
+ * acknowledged the tail of the stream would lose it.  No descriptor
+ * event marks that moment, so RDT_INFO is read again after each
+ * wake-up: on a hangup or error report, else at most every
+ * DRAIN_TICK_MAX_MS.  Bounded by the user timeout, after which the
+ * library fails the connection.
+ */
+static bool drain(int sock, struct session *s, const struct options *o)
+{
+	unsigned int limit_ms = o->user_timeout_ms ? o->user_timeout_ms :
+				DEFAULT_USER_TIMEOUT_MS;
+	/* One extra second lets the library's own timeout fire first, so
+	 * the error we report is its own. */
+	double give_up = now_s() + limit_ms / 1000.0 + 1;
+	sigset_t no_signals;
+	int tick = 1;
+
+	sigemptyset(&no_signals);
+	for (;;) {
+		struct pollfd pfd = { sock, 0, 0 };
+		double now;
+		struct timespec ts;
+		int ms;
+
+		fetch_info(sock, s);
+		if (!s->have_info) {
+			session_fail(s, errno, "RDT_INFO");
+			return false;
+		}
+		if (s->info.state == RDT_STATE_CLOSED && s->info.error) {
+			session_fail(s, (int)s->info.error, "connection");
+			return false;
+		}
+		if (drained(&s->info, s))
+			return true;
+		now = now_s();
+		if (stop_signal) {
+			session_fail(s, EINTR, "stopped by signal %d",
+				     (int)stop_signal);
+			return false;
+		}
+		if (now >= give_up) {
+			session_fail(s, ETIMEDOUT, "waiting for the last "
+				     "acknowledgement");
+			return false;
+		}
+		ms = ms_until(give_up, now);
+		if (ms > tick)
+			ms = tick;
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		if (ppoll(&pfd, 1, &ts, &no_signals) > 0 &&
+		    pfd.revents & POLLERR) {
+			session_fail(s, socket_error(sock, EPIPE),
+				     "connection");
+			return false;
+		}
+		/* A hangup is reported level-triggered; sleep the tick
+		 * rather than spin on it. */
+		if (pfd.revents & POLLHUP)
+			nanosleep(&ts, NULL);
+		if (tick < DRAIN_TICK_MAX_MS)
+			tick *= 2;
+	}
+}
+
+/* Abortive close: the peer sees a reset instead of a clean end. */
+static void close_abort(int sock)
+{
+	struct linger lg = { 1, 0 };
+
+	rdt_setsockopt(sock, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	rdt_close(sock);
+}
+
+/* ----- reports -------------------------------------------------------- */
+
+static double mbit_per_s(uint64_t bytes, double secs)
+{
+	return secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0;
+}
+
+static double session_duration(const struct session *s)
+{
+	return s->t_end > s->t_start ? s->t_end - s->t_start : 0;
+}
+
+static void report_verbose(const struct session *s)
+{
+	const struct rdt_info *i = &s->info;
+	double d = session_duration(s);
+
+	fprintf(stderr, "%s: %" PRIu64 " bytes sent, %" PRIu64
+		" bytes received in %.3f s%s\n", PROG, s->bytes_sent,
+		s->bytes_received, d,
+		s->quit_early ? " (quit before the peer closed)" : "");
+	fprintf(stderr, "%s: goodput %.1f Mbit/s sent, %.1f Mbit/s received\n",
+		PROG, mbit_per_s(s->bytes_sent, d),
+		mbit_per_s(s->bytes_received, d));
+	if (!s->have_info)
+		return;
+	fprintf(stderr, "%s: srtt %.3f ms, rttvar %.3f ms, min rtt %.3f ms, "
+		"cwnd %" PRIu64 " bytes\n", PROG, i->srtt_us / 1000.0,
+		i->rttvar_us / 1000.0, i->min_rtt_us / 1000.0, i->cwnd);
+	fprintf(stderr, "%s: %" PRIu64 " of %" PRIu64 " packets retransmitted "
+		"(%" PRIu64 " bytes), %" PRIu64 " lost (%" PRIu64
+		" spurious), %" PRIu64 " RTO, %" PRIu64 " TLP\n", PROG,
+		i->pkts_retransmitted, i->pkts_sent, i->bytes_retransmitted,
+		i->pkts_lost, i->pkts_spurious_lost, i->rto_count,
+		i->tlp_count);
+}
+
+/* Write |str| as a JSON string. */
+static void json_string(FILE *f, const char *str)
+{
+	const unsigned char *c;
+
+	fputc('"', f);
+	for (c = (const unsigned char *)str; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+static bool write_stats(const char *path, const struct session *s)
+{
+	const struct rdt_info *i = &s->info;
+	struct rdt_info zero = { 0 };
+	double d = session_duration(s);
+	FILE *f;
+
+	if (!s->have_info)
+		i = &zero;
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "%s: --stats %s: %s\n", PROG, path,
+			strerror(errno));
+		return false;
+	}
+	fprintf(f, "{\"role\":\"%s\",\"local\":", s->role);
+	json_string(f, s->local);
+	fprintf(f, ",\"peer\":");
+	json_string(f, s->peer);
+	fprintf(f, ",\"result\":\"%s\",\"error\":", result_names[s->result]);
+	json_string(f, s->error);
+	fprintf(f, ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64
+		",\"duration_s\":%.6f,\"goodput_send_mbps\":%.3f"
+		",\"goodput_recv_mbps\":%.3f", s->bytes_sent,
+		s->bytes_received, d, mbit_per_s(s->bytes_sent, d),
+		mbit_per_s(s->bytes_received, d));
+	fprintf(f, ",\"srtt_ms\":%.3f,\"rttvar_ms\":%.3f,\"min_rtt_ms\":%.3f"
+		",\"cwnd\":%" PRIu64, i->srtt_us / 1000.0,
+		i->rttvar_us / 1000.0, i->min_rtt_us / 1000.0, i->cwnd);
+	fprintf(f, ",\"pkts_sent\":%" PRIu64 ",\"pkts_received\":%" PRIu64
+		",\"pkts_retransmitted\":%" PRIu64
+		",\"bytes_retransmitted\":%" PRIu64 ",\"pkts_lost\":%" PRIu64
+		",\"pkts_spurious_lost\":%" PRIu64
+		",\"pkts_reordered\":%" PRIu64 ",\"pkts_duplicate\":%" PRIu64,
+		i->pkts_sent, i->pkts_received, i->pkts_retransmitted,
+		i->bytes_retransmitted, i->pkts_lost, i->pkts_spurious_lost,
+		i->pkts_reordered, i->pkts_duplicate);
+	fprintf(f, ",\"tlp_count\":%" PRIu64 ",\"rto_count\":%" PRIu64
+		",\"drop_checksum\":%" PRIu64 ",\"drop_malformed\":%" PRIu64
+		",\"port_drop_checksum\":%" PRIu64
+		",\"port_drop_malformed\":%" PRIu64
+		",\"port_drop_unknown_cid\":%" PRIu64 "}\n",
+		i->tlp_count, i->rto_count, i->drop_checksum,
+		i->drop_malformed, i->port_drop_checksum,
+		i->port_drop_malformed, i->port_drop_unknown_cid);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "%s: --stats %s: %s\n", PROG, path,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* ----- connections ---------------------------------------------------- */
+
+/* Buffers shared by every connection of the process (-k serves one at a
+ * time). */
+static char ring_space[2][RING_SIZE];
+
+/*
+ * serve - run one established connection |sock| to its end and close it
+ *
+ * Returns true for a clean transfer; on failure the reason is in |s|.
+ */
+static bool serve(int sock, struct session *s, const struct options *o,
+		  bool *stdin_open)
+{
+	struct ring to_peer = { ring_space[0], 0, 0 };
+	struct ring to_out = { ring_space[1], 0, 0 };
+	bool ok;
+
+	format_local(sock, s->local, sizeof(s->local));
+	if (o->verbose)
+		fprintf(stderr, "%s: connected %s <-> %s\n", PROG, s->local,
+			s->peer);
+	s->t_start = now_s();
+	ok = transfer(sock, s, o, stdin_open, &to_peer, &to_out);
+	if (ok)
+		ok = drain(sock, s, o);
+	s->t_end = now_s();
+	fetch_info(sock, s);
+	/* A clean end closes gracefully (with -q the peer may still be
+	 * sending: the library then resets, as TCP does); a failure
+	 * resets at once so the peer stops waiting. */
+	if (ok) {
+		rdt_close(sock);
+	} else {
+		close_abort(sock);
+	}
+	return ok;
+}
+
+/* Wait for |fd| to become writable (a non-blocking connect finishing) or
+ * for |deadline|.  Returns 0 or an errno value. */
+static int wait_connected(int fd, double deadline)
+{
+	sigset_t no_signals;
+
+	sigemptyset(&no_signals);
+	for (;;) {
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+		double now = now_s();
+		int ms = ms_until(deadline, now);
+		struct timespec ts = { 0, 0 };
+		int r;
+
+		if (stop_signal)
+			return EINTR;
+		if (ms == 0)
+			return ETIMEDOUT;
+		if (ms > 0) {
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (ms % 1000) * 1000000L;
+		}
+		r = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &no_signals);
+		if (r < 0 && errno != EINTR)
+			return errno;
+		if (r > 0)
+			return socket_error(fd, 0);
+	}
+}
+
+/*
+ * connect_any - connect to the first address of |ai| that answers
+ *
+ * Returns the connected, non-blocking socket, or -1 with the last
+ * attempt's failure in |s|.
+ */
+static int connect_any(const struct addrinfo *ai, const struct options *o,
+		       struct session *s)
+{
+	for (; ai; ai = ai->ai_next) {
+		int fd, err;
+
+		s->result = RES_OK;
+		format_addr(ai->ai_addr, ai->ai_addrlen, s->peer,
+			    sizeof(s->peer));
+		fd = rdt_socket(ai->ai_family,
+				SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			session_fail(s, errno, "socket");
+			continue;
+		}
+		set_user_options(fd, o);
+		if (rdt_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			err = 0;
+		else if (errno != EINPROGRESS)
+			err = errno;
+		else
+			err = wait_connected(fd, o->wait_s > 0 ?
+					     now_s() + o->wait_s : INFINITY);
+		if (!err)
+			return fd;
+		format_local(fd, s->local, sizeof(s->local));
+		session_fail(s, err, "connect to %s", s->peer);
+		if (o->verbose && ai->ai_next)
+			fprintf(stderr, "%s: %s\n", PROG, s->error);
+		close_abort(fd);
+	}
+	return -1;
+}
+
+/* Print the session's outcome; returns its exit status. */
+static int finish_session(const struct session *s, const struct options *o)
+{
+	int status = s->result == RES_OK ? EXIT_CLEAN : EXIT_FAILED;
+
+	if (s->result != RES_OK)
+		fprintf(stderr, "%s: %s\n", PROG, s->error);
+	if (o->verbose && s->t_start > 0)
+		report_verbose(s);
+	if (o->stats_path && !write_stats(o->stats_path, s))
+		status = EXIT_FAILED;
+	return status;
+}
+
+static int resolve(const struct options *o, bool passive,
+		   struct addrinfo **res, struct session *s)
+{
+	struct addrinfo hints;
+	int err;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	/* rdt runs over UDP: PORT names a UDP port. */
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_protocol = IPPROTO_UDP;
+	hints.ai_flags = passive ? AI_PASSIVE : 0;
+	err = getaddrinfo(o->host, o->port, &hints, res);
+	if (err == EAI_SYSTEM)
+		session_fail(s, errno, "%s port %s", o->host ? o->host : "*",
+			     o->port);
+	else if (err)
+		session_fail(s, 0, "%s port %s: %s", o->host ? o->host : "*",
+			     o->port, gai_strerror(err));
+	return err ? -1 : 0;
+}
+
+static int run_client(const struct options *o)
+{
+	struct session s = { .role = "client" };
+	struct addrinfo *res;
+	bool stdin_open = !o->no_stdin;
+	int fd;
+
+	if (resolve(o, false, &res, &s) == 0) {
+		fd = connect_any(res, o, &s);
+		freeaddrinfo(res);
+		if (fd >= 0)
+			serve(fd, &s, o, &stdin_open);
+	}
+	return finish_session(&s, o);
+}
+
+/* Write the listener's port to --port-file so that a script that asked
+ * for port 0 learns it; written aside and renamed so the reader never
+ * sees a partial file. */
+static bool write_port_file(const char *path, int lfd, struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char tmp[PATH_MAX];
+	unsigned int port;
+	FILE *f;
+
+	if (rdt_getsockname(lfd, (struct sockaddr *)&ss, &len) < 0) {
+		session_fail(s, errno, "getsockname");
+		return false;
+	}
+	port = ntohs(ss.ss_family == AF_INET6 ?
+		     ((struct sockaddr_in6 *)&ss)->sin6_port :
+		     ((struct sockaddr_in *)&ss)->sin_port);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		errno = ENAMETOOLONG;
+	else if ((f = fopen(tmp, "w")) != NULL) {
+		fprintf(f, "%u\n", port);
+		if (fclose(f) == 0 && rename(tmp, path) == 0)
+			return true;
+		unlink(tmp);
+	}
+	session_fail(s, errno, "--port-file %s", path);
+	return false;
+}
+
+/*
+ * open_listener - bind and listen on the first usable address of |res|
+ *
+ * Without HOST and without -4/-6 the IPv6 wildcard comes first: an
+ * AF_INET6 socket bound to :: takes IPv4 peers too.  Returns the
+ * listening socket, or -1 with the reason in |s|.
+ */
+static int open_listener(const struct addrinfo *res, const struct options *o,
+			 struct session *s)
+{
+	const int families[] = { AF_INET6, AF_INET };
+	const int one = 1;
+	const struct addrinfo *ai;
+	int err = EAFNOSUPPORT;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		for (ai = res; ai; ai = ai->ai_next) {
+			int fd;
+
+			if (ai->ai_family != families[k])
+				continue;
+			fd = rdt_socket(ai->ai_family, SOCK_STREAM |
+					SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd < 0) {
+				err = errno;
+				continue;
+			}
+			/* Accepted sockets inherit the buffers and
+			 * timeouts. */
+			set_user_options(fd, o);
+			rdt_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one));
+			if (rdt_bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			    rdt_listen(fd, LISTEN_BACKLOG) == 0) {
+				format_local(fd, s->local, sizeof(s->local));
+				if (o->verbose)
+					fprintf(stderr, "%s: listening on "
+						"%s\n", PROG, s->local);
+				return fd;
+			}
+			err = errno;
+			rdt_close(fd);
+		}
+	}
+	session_fail(s, err, "listen on %s port %s", o->host ? o->host : "*",
+		     o->port);
+	return -1;
+}
+
+/*
+ * accept_next - wait for and take the next connection on |lfd|
+ *
+ * Returns the connection's socket, or -1: on SIGINT/SIGTERM
+ * (stop_signal is set) or a failure of the listener (reason in |s|).
+ */
+static int accept_next(int lfd, struct session *s)
+{
+	sigset_t no_signals;
+
+	sigemptyset(&no_signals);
+	for (;;) {
+		struct pollfd pfd = { lfd, POLLIN, 0 };
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd;
+
+		if (stop_signal)
+			return -1;
+		if (ppoll(&pfd, 1, NULL, &no_signals) < 0) {
+			if (errno == EINTR)
+				continue;
+			session_fail(s, errno, "poll");
+			return -1;
+		}
+		fd = rdt_accept4(lfd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			format_addr((struct sockaddr *)&ss, len, s->peer,
+				    sizeof(s->peer));
+			return fd;
+		}
+		/* A connection may vanish between poll and accept: that
+		 * does not end the listener. */
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ECONNABORTED)
+			continue;
+		session_fail(s, errno, "accept");
+		return -1;
+	}
+}
+
+/*
+ * run_server - listen, then serve one connection, or with -k one after
+ * another until SIGINT/SIGTERM
+ *
+ * The exit status and --stats are those of the last connection; a
+ * listener that fails, or is stopped before any connection, fails.
+ */
+static int run_server(const struct options *o)
+{
+	struct session s = { .role = "server" };
+	bool stdin_open = !o->no_stdin, served = false;
+	struct addrinfo *res;
+	char listen_addr[sizeof(s.local)];
+	int lfd = -1, status = EXIT_CLEAN;
+
+	if (resolve(o, true, &res, &s) == 0) {
+		lfd = open_listener(res, o, &s);
+		freeaddrinfo(res);
+	}
+	if (lfd >= 0 && o->port_file && !write_port_file(o->port_file, lfd,
+							  &s)) {
+		rdt_close(lfd);
+		lfd = -1;
+	}
+	if (lfd < 0)
+		return finish_session(&s, o);
+	memcpy(listen_addr, s.local, sizeof(listen_addr));
+	for (;;) {
+		int fd = accept_next(lfd, &s);
+
+		if (fd < 0) {
+			if (!served && stop_signal)
+				session_fail(&s, EINTR, "stopped by signal %d "
+					     "before any connection",
+					     (int)stop_signal);
+			/* A signal between connections is how -k ends;
+			 * the last connection's report stands. */
+			if (!served || !stop_signal)
+				status = finish_session(&s, o);
+			break;
+		}
+		/* Without -k, later clients are refused, not queued. */
+		if (!o->keep_open) {
+			rdt_close(lfd);
+			lfd = -1;
+		}
+		serve(fd, &s, o, &stdin_open);
+		status = finish_session(&s, o);
+		served = true;
+		if (!o->keep_open || stop_signal)
+			break;
+		s = (struct session){ .role = "server" };
+		memcpy(s.local, listen_addr, sizeof(s.local));
+	}
+	if (lfd >= 0)
+		rdt_close(lfd);
+	return status;
+}
+
+/* ----- process setup -------------------------------------------------- */
+
+/* A closed stdin, stdout or stderr would be reused by the first socket
+ * we open, and our data would go to the wrong place. */
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(EXIT_FAILED);
+	}
+}
+
+/*
+ * Pipes and sockets on stdin and stdout are made non-blocking so that a
+ * write never waits for a slow reader while the other direction starves.
+ * Terminals are left alone (their flags are shared with the shell), and
+ * files never block.  The original flags come back at exit.
+ */
+static int saved_fl[2] = { -1, -1 };
+
+static void restore_std_flags(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 2; fd++)
+		if (saved_fl[fd] >= 0)
+			fcntl(fd, F_SETFL, saved_fl[fd]);
+}
+
+static void make_std_nonblocking(void)
+{
+	struct stat st;
+	int fd;
+
+	for (fd = 0; fd < 2; fd++) {
+		if (fstat(fd, &st) < 0 ||
+		    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			continue;
+		saved_fl[fd] = fcntl(fd, F_GETFL);
+		if (saved_fl[fd] >= 0 && !(saved_fl[fd] & O_NONBLOCK))
+			fcntl(fd, F_SETFL, saved_fl[fd] | O_NONBLOCK);
+		else
+			saved_fl[fd] = -1;
+	}
+	atexit(restore_std_flags);
+}
+
+/*
+ * SIGINT and SIGTERM are blocked everywhere but inside ppoll(), so the
+ * flag they set is always seen before the next wait (no lost wake-up),
+ * and the library's thread, created later, inherits the mask.  SIGPIPE
+ * is ignored: a closed stdout must come back as EPIPE so that we can
+ * report it.
+ */
+static void setup_signals(void)
+{
+	struct sigaction sa;
+	sigset_t stop;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+
+	ensure_std_fds();
+	parse_options(argc, argv, &o);
+	setup_signals();
+	make_std_nonblocking();
+	return o.listen ? run_server(&o) : run_client(&o);
+}
