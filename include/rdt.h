@@ -110,7 +110,12 @@ RDT_EXTERN const char *rdt_version(void);
  * as IPv4-mapped addresses unless IPV6_V6ONLY is set on the system.
  *
  * Environment.  RDT_PCAP=FILE makes the library write every datagram it
- * sends and receives to FILE in pcap format (see rdt-pcap(1)).
+ * sends and receives to FILE in pcap format (raw IP with synthesized
+ * IP/UDP headers; tcpdump, tshark, Wireshark and rdt-pcap(1) read it),
+ * with no privileges needed.  FILE is truncated when the first rdt
+ * socket is created; if it cannot be opened, one line on stderr says
+ * why and the program runs on without it.  A program holding both ends
+ * of a connection records each datagram twice, as sent and as received.
  * --------------------------------------------------------------------- */
 
 /*
@@ -352,9 +357,9 @@ struct rdt_info {
 /*
  * rdt_setsockopt, rdt_getsockopt - socket options
  *
- * SOL_SOCKET: SO_RCVBUF, SO_SNDBUF (int bytes, 4096..1 GiB; take effect at
- * the next rdt_connect or rdt_listen and are not doubled as Linux does for
- * TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
+ * SOL_SOCKET: SO_RCVBUF, SO_SNDBUF (int bytes, clamped into 4096..256 MiB;
+ * they take effect at the next rdt_connect or rdt_listen and are not
+ * doubled as Linux does for TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
  * reading clears it), SO_KEEPALIVE (int), SO_LINGER (struct linger),
  * SO_REUSEADDR (int), SO_TYPE, SO_DOMAIN (get only).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,

@@ -68,8 +68,8 @@
 /* How often --progress redraws its line, seconds. */
 #define PROGRESS_PERIOD 0.5
 /* Longest pause between RDT_INFO checks while drain() waits for the
- * final acknowledgement, milliseconds. */
-#define DRAIN_TICK_MAX_MS 20
+ * final acknowledgement, seconds. */
+#define DRAIN_TICK_MAX 0.02
 /* How long drain() waits when the user did not set --user-timeout: the
  * library's default user timeout, after which it gives up anyway. */
 #define DEFAULT_USER_TIMEOUT_MS 60000u
@@ -137,19 +137,36 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Milliseconds from now until |deadline| for poll(), rounded up so that
- * we never wake just before it; -1 when there is no deadline. */
-static int ms_until(double deadline, double now)
+/*
+ * wait_for - poll |pfd| until an event, |deadline| (monotonic seconds;
+ * INFINITY: none) or SIGINT/SIGTERM
+ *
+ * The one place the program sleeps.  The stop signals are blocked except
+ * during this call (see setup_signals), so a signal that arrived before
+ * it still ends the wait.  Returns what ppoll() returns: 0 at the
+ * deadline, -1 with EINTR after a signal.
+ */
+static int wait_for(struct pollfd *pfd, nfds_t n, double deadline)
 {
-	double ms;
+	struct timespec ts;
+	sigset_t no_signals;
+	double left;
 
+	sigemptyset(&no_signals);
 	if (isinf(deadline))
-		return -1;
-	ms = ceil((deadline - now) * 1000.0);
-	if (ms <= 0)
-		return 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+		return ppoll(pfd, n, NULL, &no_signals);
+	/* Rounded up to the millisecond so that we never wake just
+	 * before the deadline and spin. */
+	left = ceil((deadline - now_s()) * 1000.0) / 1000.0;
+	if (left < 0)
+		left = 0;
+	ts.tv_sec = (time_t)left;
+	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	return ppoll(pfd, n, &ts, &no_signals);
 }
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 
 static void usage_error(const char *fmt, ...)
 {
@@ -166,6 +183,9 @@ static void usage_error(const char *fmt, ...)
 /* Record why the session failed, keeping the first reason: later errors
  * are usually consequences of it.  |err| is an errno value, or 0 when
  * |fmt| says everything. */
+static void session_fail(struct session *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void session_fail(struct session *s, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -194,6 +214,13 @@ static void session_fail(struct session *s, int err, const char *fmt, ...)
 	if (err)
 		snprintf(s->error + n, sizeof(s->error) - n, ": %s",
 			 strerror(err));
+}
+
+/* SIGINT or SIGTERM ended the session; |when| adds context. */
+static void fail_stopped(struct session *s, const char *when)
+{
+	session_fail(s, 0, "stopped by %s%s",
+		     stop_signal == SIGINT ? "SIGINT" : "SIGTERM", when);
 }
 
 /* "ADDR:PORT", or "[ADDR]:PORT" for IPv6, numeric. */
@@ -369,6 +396,13 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Whether getopt's last argument was a long option (getopt_long leaves
+ * optind past it), for messages that name it. */
+static bool is_long_option(const char *arg)
+{
+	return strncmp(arg, "--", 2) == 0;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	/* The bounds rdt.h gives for SO_SNDBUF and SO_RCVBUF. */
@@ -378,7 +412,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->family = AF_UNSPEC;
 	o->quit_s = -1;
-	while ((c = getopt_long(argc, argv, "lkw:q:d46vhV", long_options,
+	/* The leading ':' makes a missing value ':' instead of '?'. */
+	while ((c = getopt_long(argc, argv, ":lkw:q:d46vhV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = true; break;
@@ -414,11 +449,18 @@ static void parse_options(int argc, char **argv, struct options *o)
 			printf("%s (rdt) %s, librdt %s\n", PROG,
 			       RDT_VERSION_STRING, rdt_version());
 			exit(EXIT_CLEAN);
+		case ':':
+			if (is_long_option(argv[optind - 1]))
+				usage_error("%s needs a value",
+					    argv[optind - 1]);
+			usage_error("-%c needs a value", optopt);
 		default:
-			/* getopt_long has said what was wrong. */
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", PROG);
-			exit(EXIT_USAGE);
+			/* Our own words rather than getopt's, which name
+			 * the program by its path. */
+			if (is_long_option(argv[optind - 1]))
+				usage_error("invalid option '%s'",
+					    argv[optind - 1]);
+			usage_error("unknown option -%c", optopt);
 		}
 	}
 	nargs = argc - optind;
@@ -428,7 +470,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		o->host = argv[optind];
 		o->port = argv[optind + 1];
 	} else {
-		usage_error(o->listen ? "expected [HOST] PORT after -l" :
+		usage_error("%s", o->listen ? "expected [HOST] PORT after -l" :
 			    "expected HOST PORT");
 	}
 	if (o->keep_open && !o->listen)
@@ -555,10 +597,189 @@ static void progress_draw(struct progress *p, const struct session *s,
 	p->last_bytes = done;
 }
 
-/* Tell a stdin read apart from failure: 0 means nothing to do now. */
+/* Whether a failed read or write only means "not now". */
 static bool io_would_block(void)
 {
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* One connection's data path: what transfer() and its pumps share. */
+struct xfer {
+	int sock;
+	struct session *s;
+	const struct options *o;
+	bool *stdin_open;	/* cleared at stdin's end, for good */
+	struct ring to_peer;	/* stdin -> socket */
+	struct ring to_out;	/* socket -> stdout */
+	bool wr_shut;		/* we half-closed */
+	bool peer_eof;		/* the peer half-closed, we read its end */
+	bool sock_quiet;	/* a hangup without error was seen */
+	double last_activity;	/* when a byte last moved, for -w */
+	double quit_at;		/* -q deadline, INFINITY until set */
+	bool show_progress;
+	struct progress prog;
+};
+
+/*
+ * The pumps: each moves one chunk between a descriptor and a ring.  They
+ * return false after session_fail(); "would block" is not a failure, as
+ * poll may report readiness that another party consumed.
+ */
+static bool pump_stdin(struct xfer *x)
+{
+	char *p;
+	size_t n = ring_writable(&x->to_peer, &p);
+	ssize_t r = read(STDIN_FILENO, p, n);
+
+	if (r > 0) {
+		x->to_peer.tail += (size_t)r;
+		x->last_activity = now_s();
+	} else if (r == 0) {
+		*x->stdin_open = false;
+	} else if (!io_would_block()) {
+		session_fail(x->s, errno, "read from stdin");
+		return false;
+	}
+	return true;
+}
+
+static bool pump_stdout(struct xfer *x)
+{
+	char *p;
+	size_t n = ring_readable(&x->to_out, &p);
+	ssize_t r = write(STDOUT_FILENO, p, n);
+
+	if (r > 0) {
+		x->to_out.head += (size_t)r;
+		x->last_activity = now_s();
+	} else if (r < 0 && !io_would_block()) {
+		/* EPIPE too: SIGPIPE is ignored so that we can say so. */
+		session_fail(x->s, errno, "write to stdout");
+		return false;
+	}
+	return true;
+}
+
+static bool pump_send(struct xfer *x)
+{
+	char *p;
+	size_t n = ring_readable(&x->to_peer, &p);
+	ssize_t r = rdt_send(x->sock, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (r > 0) {
+		x->to_peer.head += (size_t)r;
+		x->s->bytes_sent += (size_t)r;
+		x->last_activity = now_s();
+	} else if (r < 0 && !io_would_block()) {
+		session_fail(x->s, errno, "send");
+		return false;
+	}
+	return true;
+}
+
+static bool pump_recv(struct xfer *x)
+{
+	char *p;
+	size_t n = ring_writable(&x->to_out, &p);
+	ssize_t r = rdt_recv(x->sock, p, n, MSG_DONTWAIT);
+
+	if (r > 0) {
+		x->to_out.tail += (size_t)r;
+		x->s->bytes_received += (size_t)r;
+		x->last_activity = now_s();
+	} else if (r == 0) {
+		x->peer_eof = true;
+	} else if (!io_would_block()) {
+		session_fail(x->s, errno, "receive");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Half-close once stdin has ended and its last bytes are queued, and
+ * start the -q clock.
+ */
+static bool maybe_shutdown(struct xfer *x)
+{
+	if (*x->stdin_open || ring_len(&x->to_peer) || x->wr_shut)
+		return true;
+	if (rdt_shutdown(x->sock, SHUT_WR) < 0) {
+		session_fail(x->s, errno, "shutdown");
+		return false;
+	}
+	x->wr_shut = true;
+	if (x->o->quit_s >= 0)
+		x->quit_at = now_s() + x->o->quit_s;
+	return true;
+}
+
+/*
+ * Fill |pfd| (stdin, stdout, socket) with what we can use now: a source
+ * only while its ring has room, a sink only while its ring has bytes.
+ * Returns the events asked of the socket.
+ */
+static short poll_set(const struct xfer *x, struct pollfd pfd[3])
+{
+	short sev = 0;
+
+	pfd[0].fd = *x->stdin_open && ring_len(&x->to_peer) < RING_SIZE ?
+		    STDIN_FILENO : -1;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = ring_len(&x->to_out) ? STDOUT_FILENO : -1;
+	pfd[1].events = POLLOUT;
+	if (!x->peer_eof && ring_len(&x->to_out) < RING_SIZE)
+		sev |= POLLIN;
+	if (ring_len(&x->to_peer))
+		sev |= POLLOUT;
+	/*
+	 * With nothing to ask of the socket we still watch it for a
+	 * failure (POLLERR/POLLHUP) while our side is open, so a reset is
+	 * noticed even when only stdin is awaited.  After our half-close a
+	 * hangup is the normal end and would be reported again at once:
+	 * leave the socket out then.
+	 */
+	pfd[2].fd = sev || (!x->wr_shut && !x->sock_quiet) ? x->sock : -1;
+	pfd[2].events = sev;
+	pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+	return sev;
+}
+
+/* The earliest of the -q, -w and --progress deadlines. */
+static double next_deadline(const struct xfer *x)
+{
+	double d = x->quit_at;
+
+	if (x->o->wait_s > 0 && x->last_activity + x->o->wait_s < d)
+		d = x->last_activity + x->o->wait_s;
+	if (x->show_progress && x->prog.last_t + PROGRESS_PERIOD < d)
+		d = x->prog.last_t + PROGRESS_PERIOD;
+	return d;
+}
+
+/* Act on what poll reported for the socket; false after a failure. */
+static bool service_socket(struct xfer *x, short sev, short rev)
+{
+	const short broken = POLLERR | POLLHUP;
+
+	if (sev & POLLOUT && rev & (POLLOUT | broken) && !pump_send(x))
+		return false;
+	if (sev & POLLIN && rev & (POLLIN | broken) && !pump_recv(x))
+		return false;
+	if (!sev && rev & broken) {
+		int err = socket_error(x->sock, 0);
+
+		if (err) {
+			session_fail(x->s, err, "connection");
+			return false;
+		}
+		/* A hangup with no error: the peer finished while our
+		 * ring was full; the next receive sees the end. */
+		x->sock_quiet = true;
+	}
+	if (sev)
+		x->sock_quiet = false;
+	return true;
 }
 
 /*
@@ -566,171 +787,65 @@ static bool io_would_block(void)
  * directions have finished, the peer fails, -w or -q expires, or a
  * signal.  |stdin_open| is cleared at stdin's end and stays so for later
  * connections (-k).  Returns true when both directions finished (or -q
- * expired), false after session_fail().
+ * expired; s->quit_early says so), false after session_fail().
  */
 static bool transfer(int sock, struct session *s, const struct options *o,
-		     bool *stdin_open, struct ring *to_peer,
-		     struct ring *to_out)
+		     bool *stdin_open, char *space_out, char *space_in)
 {
-	bool show_progress = o->progress && isatty(STDERR_FILENO);
-	bool wr_shut = false, peer_eof = false, sock_quiet = false;
-	double last_activity = now_s(), quit_at = INFINITY;
-	struct progress prog = { last_activity, 0 };
+	struct xfer x = {
+		.sock = sock, .s = s, .o = o, .stdin_open = stdin_open,
+		.to_peer = { space_out, 0, 0 }, .to_out = { space_in, 0, 0 },
+		.last_activity = now_s(), .quit_at = INFINITY,
+		.show_progress = o->progress && isatty(STDERR_FILENO),
+	};
 	bool ok = false;
-	sigset_t no_signals;
 
-	sigemptyset(&no_signals);
-	to_peer->head = to_peer->tail = 0;
-	to_out->head = to_out->tail = 0;
+	x.prog.last_t = x.last_activity;
 	for (;;) {
 		struct pollfd pfd[3];
-		double now, deadline;
+		double now;
 		short sev;
-		size_t n;
-		ssize_t r;
-		char *p;
 
-		if (!*stdin_open && !ring_len(to_peer) && !wr_shut) {
-			if (rdt_shutdown(sock, SHUT_WR) < 0) {
-				session_fail(s, errno, "shutdown");
-				break;
-			}
-			wr_shut = true;
-			if (o->quit_s >= 0)
-				quit_at = now_s() + o->quit_s;
-		}
-		if (wr_shut && peer_eof && !ring_len(to_out)) {
+		if (!maybe_shutdown(&x))
+			break;
+		if (x.wr_shut && x.peer_eof && !ring_len(&x.to_out)) {
 			ok = true;
 			break;
 		}
-
 		now = now_s();
 		if (stop_signal) {
-			session_fail(s, EINTR, "stopped by signal %d",
-				     (int)stop_signal);
+			fail_stopped(s, "");
 			break;
 		}
-		if (now >= quit_at) {
+		if (now >= x.quit_at) {
 			s->quit_early = true;
 			ok = true;
 			break;
 		}
-		if (o->wait_s > 0 && now >= last_activity + o->wait_s) {
+		if (o->wait_s > 0 && now >= x.last_activity + o->wait_s) {
 			session_fail(s, ETIMEDOUT, "no data moved for %g s",
 				     o->wait_s);
 			break;
 		}
-		if (show_progress && now >= prog.last_t + PROGRESS_PERIOD)
-			progress_draw(&prog, s, o, now);
+		if (x.show_progress && now >= x.prog.last_t + PROGRESS_PERIOD)
+			progress_draw(&x.prog, s, o, now);
 
-		pfd[0].fd = *stdin_open && ring_len(to_peer) < RING_SIZE ?
-			    STDIN_FILENO : -1;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = ring_len(to_out) ? STDOUT_FILENO : -1;
-		pfd[1].events = POLLOUT;
-		sev = 0;
-		if (!peer_eof && ring_len(to_out) < RING_SIZE)
-			sev |= POLLIN;
-		if (ring_len(to_peer))
-			sev |= POLLOUT;
-		/*
-		 * With nothing to ask of the socket we still watch it for a
-		 * failure (POLLERR/POLLHUP) while our side is open, so a
-		 * reset is noticed even when only stdin is awaited.  After
-		 * our half-close a hangup is the normal end and would be
-		 * reported again at once: leave the socket out then.
-		 */
-		pfd[2].fd = sev || (!wr_shut && !sock_quiet) ? sock : -1;
-		pfd[2].events = sev;
-		deadline = quit_at;
-		if (o->wait_s > 0 && last_activity + o->wait_s < deadline)
-			deadline = last_activity + o->wait_s;
-		if (show_progress && prog.last_t + PROGRESS_PERIOD < deadline)
-			deadline = prog.last_t + PROGRESS_PERIOD;
-		{
-			int ms = ms_until(deadline, now);
-			struct timespec ts = { ms / 1000,
-					       (ms % 1000) * 1000000L };
-
-			if (ppoll(pfd, 3, ms < 0 ? NULL : &ts,
-				  &no_signals) < 0) {
-				if (errno == EINTR)
-					continue;
-				session_fail(s, errno, "poll");
-				break;
-			}
+		sev = poll_set(&x, pfd);
+		if (wait_for(pfd, 3, next_deadline(&x)) < 0) {
+			if (errno == EINTR)
+				continue;
+			session_fail(s, errno, "poll");
+			break;
 		}
-
-		if (pfd[0].revents) {
-			n = ring_writable(to_peer, &p);
-			r = read(STDIN_FILENO, p, n);
-			if (r > 0) {
-				to_peer->tail += (size_t)r;
-				last_activity = now_s();
-			} else if (r == 0) {
-				*stdin_open = false;
-			} else if (!io_would_block()) {
-				session_fail(s, errno, "read from stdin");
-				break;
-			}
-		}
-		if (pfd[1].revents) {
-			n = ring_readable(to_out, &p);
-			r = write(STDOUT_FILENO, p, n);
-			if (r > 0) {
-				to_out->head += (size_t)r;
-				last_activity = now_s();
-			} else if (r < 0 && !io_would_block()) {
-				session_fail(s, errno, "write to stdout");
-				break;
-			}
-		}
-		if (!pfd[2].revents)
-			continue;
-		if (sev & POLLOUT &&
-		    pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
-			n = ring_readable(to_peer, &p);
-			r = rdt_send(sock, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (r > 0) {
-				to_peer->head += (size_t)r;
-				s->bytes_sent += (size_t)r;
-				last_activity = now_s();
-			} else if (r < 0 && !io_would_block()) {
-				session_fail(s, errno, "send");
-				break;
-			}
-		}
-		if (sev & POLLIN &&
-		    pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) {
-			n = ring_writable(to_out, &p);
-			r = rdt_recv(sock, p, n, MSG_DONTWAIT);
-			if (r > 0) {
-				to_out->tail += (size_t)r;
-				s->bytes_received += (size_t)r;
-				last_activity = now_s();
-			} else if (r == 0) {
-				peer_eof = true;
-			} else if (!io_would_block()) {
-				session_fail(s, errno, "receive");
-				break;
-			}
-		}
-		if (!sev && pfd[2].revents & (POLLERR | POLLHUP)) {
-			int err = socket_error(sock, 0);
-
-			if (err) {
-				session_fail(s, err, "connection");
-				break;
-			}
-			/* A hangup with no error: the peer finished while
-			 * our ring was full; the next recv sees the end. */
-			sock_quiet = true;
-		}
-		if (sev)
-			sock_quiet = false;
+		if (pfd[0].revents && !pump_stdin(&x))
+			break;
+		if (pfd[1].revents && !pump_stdout(&x))
+			break;
+		if (pfd[2].revents && !service_socket(&x, sev, pfd[2].revents))
+			break;
 	}
-	if (show_progress) {
-		progress_draw(&prog, s, o, now_s());
+	if (x.show_progress) {
+		progress_draw(&x.prog, s, o, now_s());
 		fputc('\n', stderr);
 	}
 	return ok;
@@ -754,10 +869,12 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * drain - wait until the peer has acknowledged everything we sent
  *
  * The library lives in this process: exiting before the peer has
- * acknowledged the tail of the stream would lose it.  No descriptor
- * event marks that moment, so RDT_INFO is read again after each
- * wake-up: on a hangup or error report, else at most every
- * DRAIN_TICK_MAX_MS.  Bounded by the user timeout, after which the
+ * acknowledged the tail of the stream would lose it.  The socket reports
+ * POLLHUP once the connection is over, so after a normal end that is
+ * what wakes us.  Whether our bytes are all acknowledged (after -q) has
+ * no descriptor event, nor has a hangup that comes before the end, so
+ * RDT_INFO is also read again every tick, from 1 ms doubling up to
+ * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
  * library fails the connection.
  */
 static bool drain(int sock, struct session *s, const struct options *o)
@@ -767,15 +884,11 @@ static bool drain(int sock, struct session *s, const struct options *o)
 	/* One extra second lets the library's own timeout fire first, so
 	 * the error we report is its own. */
 	double give_up = now_s() + limit_ms / 1000.0 + 1;
-	sigset_t no_signals;
-	int tick = 1;
+	struct pollfd pfd = { sock, 0, 0 };
+	double tick = 0.001;
 
-	sigemptyset(&no_signals);
 	for (;;) {
-		struct pollfd pfd = { sock, 0, 0 };
 		double now;
-		struct timespec ts;
-		int ms;
 
 		fetch_info(sock, s);
 		if (!s->have_info) {
@@ -790,8 +903,7 @@ static bool drain(int sock, struct session *s, const struct options *o)
 			return true;
 		now = now_s();
 		if (stop_signal) {
-			session_fail(s, EINTR, "stopped by signal %d",
-				     (int)stop_signal);
+			fail_stopped(s, "");
 			return false;
 		}
 		if (now >= give_up) {
@@ -799,23 +911,19 @@ static bool drain(int sock, struct session *s, const struct options *o)
 				     "acknowledgement");
 			return false;
 		}
-		ms = ms_until(give_up, now);
-		if (ms > tick)
-			ms = tick;
-		ts.tv_sec = ms / 1000;
-		ts.tv_nsec = (ms % 1000) * 1000000L;
-		if (ppoll(&pfd, 1, &ts, &no_signals) > 0 &&
-		    pfd.revents & POLLERR) {
-			session_fail(s, socket_error(sock, EPIPE),
-				     "connection");
-			return false;
+		pfd.revents = 0;
+		if (wait_for(&pfd, 1, fmin(now + tick, give_up)) > 0) {
+			if (pfd.revents & POLLERR) {
+				session_fail(s, socket_error(sock, EPIPE),
+					     "connection");
+				return false;
+			}
+			/* A hangup stays reported: from now on only the
+			 * tick wakes us, or we would spin. */
+			if (pfd.revents & POLLHUP)
+				pfd.fd = -1;
 		}
-		/* A hangup is reported level-triggered; sleep the tick
-		 * rather than spin on it. */
-		if (pfd.revents & POLLHUP)
-			nanosleep(&ts, NULL);
-		if (tick < DRAIN_TICK_MAX_MS)
-			tick *= 2;
+		tick = fmin(tick * 2, DRAIN_TICK_MAX);
 	}
 }
 
@@ -949,8 +1057,6 @@ static char ring_space[2][RING_SIZE];
 static bool serve(int sock, struct session *s, const struct options *o,
 		  bool *stdin_open)
 {
-	struct ring to_peer = { ring_space[0], 0, 0 };
-	struct ring to_out = { ring_space[1], 0, 0 };
 	bool ok;
 
 	format_local(sock, s->local, sizeof(s->local));
@@ -958,19 +1064,19 @@ static bool serve(int sock, struct session *s, const struct options *o,
 		fprintf(stderr, "%s: connected %s <-> %s\n", PROG, s->local,
 			s->peer);
 	s->t_start = now_s();
-	ok = transfer(sock, s, o, stdin_open, &to_peer, &to_out);
+	ok = transfer(sock, s, o, stdin_open, ring_space[0], ring_space[1]);
 	if (ok)
 		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
-	/* A clean end closes gracefully (with -q the peer may still be
-	 * sending: the library then resets, as TCP does); a failure
-	 * resets at once so the peer stops waiting. */
-	if (ok) {
+	/* Only a connection that is over may close gracefully.  After a
+	 * failure, or when -q gave up on the peer, we reset: the library
+	 * ends with this process, so the peer would otherwise wait for
+	 * acknowledgements until its user timeout. */
+	if (ok && !s->quit_early)
 		rdt_close(sock);
-	} else {
+	else
 		close_abort(sock);
-	}
 	return ok;
 }
 
@@ -978,25 +1084,15 @@ static bool serve(int sock, struct session *s, const struct options *o,
  * for |deadline|.  Returns 0 or an errno value. */
 static int wait_connected(int fd, double deadline)
 {
-	sigset_t no_signals;
-
-	sigemptyset(&no_signals);
 	for (;;) {
 		struct pollfd pfd = { fd, POLLOUT, 0 };
-		double now = now_s();
-		int ms = ms_until(deadline, now);
-		struct timespec ts = { 0, 0 };
 		int r;
 
 		if (stop_signal)
 			return EINTR;
-		if (ms == 0)
+		if (now_s() >= deadline)
 			return ETIMEDOUT;
-		if (ms > 0) {
-			ts.tv_sec = ms / 1000;
-			ts.tv_nsec = (ms % 1000) * 1000000L;
-		}
-		r = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &no_signals);
+		r = wait_for(&pfd, 1, deadline);
 		if (r < 0 && errno != EINTR)
 			return errno;
 		if (r > 0)
@@ -1036,6 +1132,11 @@ static int connect_any(const struct addrinfo *ai, const struct options *o,
 		if (!err)
 			return fd;
 		format_local(fd, s->local, sizeof(s->local));
+		if (stop_signal) {
+			fail_stopped(s, " while connecting");
+			close_abort(fd);
+			break;
+		}
 		session_fail(s, err, "connect to %s", s->peer);
 		if (o->verbose && ai->ai_next)
 			fprintf(stderr, "%s: %s\n", PROG, s->error);
@@ -1184,9 +1285,6 @@ static int open_listener(const struct addrinfo *res, const struct options *o,
  */
 static int accept_next(int lfd, struct session *s)
 {
-	sigset_t no_signals;
-
-	sigemptyset(&no_signals);
 	for (;;) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
 		struct sockaddr_storage ss;
@@ -1195,7 +1293,7 @@ static int accept_next(int lfd, struct session *s)
 
 		if (stop_signal)
 			return -1;
-		if (ppoll(&pfd, 1, NULL, &no_signals) < 0) {
+		if (wait_for(&pfd, 1, INFINITY) < 0) {
 			if (errno == EINTR)
 				continue;
 			session_fail(s, errno, "poll");
@@ -1250,9 +1348,7 @@ static int run_server(const struct options *o)
 
 		if (fd < 0) {
 			if (!served && stop_signal)
-				session_fail(&s, EINTR, "stopped by signal %d "
-					     "before any connection",
-					     (int)stop_signal);
+				fail_stopped(&s, " before any connection");
 			/* A signal between connections is how -k ends;
 			 * the last connection's report stands. */
 			if (!served || !stop_signal)

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "pcaplog.h"
 #include "rt.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
@@ -50,6 +52,8 @@ static struct engine {
 	size_t nbuckets, nconns;
 	struct rt_endpoint *endpoints;
 	struct rt_endpoint *graveyard;
+	/* RDT_PCAP: every datagram sent and received, or NULL. */
+	struct rdt_pcaplog *pcap;
 	/* The engine thread's receive buffers. */
 	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
 } eng = {
@@ -85,6 +89,18 @@ static uint64_t rt_rand64(void *ctx)
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
 		v = rt_now() * 0x9e3779b97f4a7c15ULL;
 	return v;
+}
+
+/* Records one datagram in the RDT_PCAP file, if there is one. */
+static void pcap_record(const void *src, const void *dst, const uint8_t *dg,
+			size_t len)
+{
+	struct timespec ts;
+
+	if (eng.pcap == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rdt_pcaplog_write(eng.pcap, &ts, src, dst, dg, len);
 }
 
 static void stat_add(uint64_t *counter, uint64_t n)
@@ -133,6 +149,7 @@ static void engine_start_once(void)
 	struct epoll_event ev;
 	pthread_attr_t attr;
 	sigset_t all, old;
+	const char *path;
 	int rc;
 
 	eng.rxbuf = malloc(BATCH * sizeof(*eng.rxbuf));
@@ -144,6 +161,15 @@ static void engine_start_once(void)
 		return;
 	}
 	rdt_timerheap_init(&eng.heap);
+	path = getenv("RDT_PCAP");
+	if (path && *path) {
+		eng.pcap = rdt_pcaplog_open(path);
+		/* A debugging aid must not stop the program, but its absence
+		 * must not go unnoticed either. */
+		if (eng.pcap == NULL)
+			fprintf(stderr, "librdt: RDT_PCAP=%s: %s\n", path,
+				strerror(errno));
+	}
 	eng.epfd = epoll_create1(EPOLL_CLOEXEC);
 	eng.timerfd = timerfd_create(CLOCK_MONOTONIC,
 				     TFD_NONBLOCK | TFD_CLOEXEC);
@@ -628,6 +654,16 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		done++;
 	}
 	stat_add(&ep->stats.sent, n);
+	if (eng.pcap) {
+		unsigned i;
+
+		for (i = 0; i < n; i++)
+			pcap_record(&ep->local,
+				    ep->connected ? (void *)&s->peer :
+						    msgs[i].msg_hdr.msg_name,
+				    msgs[i].msg_hdr.msg_iov->iov_base,
+				    msgs[i].msg_hdr.msg_iov->iov_len);
+	}
 	return 0;
 }
 
@@ -693,9 +729,10 @@ static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
 	if (len > 0 && sendto(ep->fd, buf, (size_t)len, 0,
 			      ep->connected ? NULL : (const void *)to,
-			      ep->connected ? 0 : tolen) == len)
+			      ep->connected ? 0 : tolen) == len) {
 		stat_add(&ep->stats.sent, 1);
-	else
+		pcap_record(&ep->local, to, buf, (size_t)len);
+	} else
 		stat_add(&ep->stats.send_errors, 1);
 }
 
@@ -810,6 +847,30 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	pthread_mutex_unlock(&eng.lock);
 }
 
+/* Everything we sent, FIN included, is acknowledged. */
+static int all_acked(const struct rt_sock *s)
+{
+	struct rdt_conn_info info;
+
+	rdt_conn_get_info(s->conn, &info);
+	return info.state == RDT_CONN_FIN_WAIT && info.bytes_in_flight == 0 &&
+	       rdt_conn_writable(s->conn) >= s->opt.sndbuf;
+}
+
+/*
+ * An orphan whose bytes are all delivered waits for the peer's FIN at
+ * most ORPHAN_FIN_TIMEOUT, as Linux bounds FIN_WAIT2; one still
+ * delivering is bounded by the user timeout instead.
+ */
+static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
+{
+	if (s->orphan_deadline == RDT_TSTAMP_NEVER && all_acked(s))
+		s->orphan_deadline = now + ORPHAN_FIN_TIMEOUT;
+	if (now >= s->orphan_deadline &&
+	    rdt_conn_state(s->conn) != RDT_CONN_CLOSED)
+		rdt_conn_abort(s->conn, now);
+}
+
 void rt_service(struct rt_sock *s, rdt_tstamp now)
 {
 	struct rdt_conn *c = s->conn;
@@ -833,9 +894,8 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 					     now) > 0)
 				;
 	}
-	if (s->orphan && now >= s->orphan_deadline &&
-	    rdt_conn_state(c) != RDT_CONN_CLOSED)
-		rdt_conn_abort(c, now);
+	if (s->orphan)
+		orphan_timeout(s, now);
 	maybe_enqueue(s, now);
 	flush(s, now);
 	pthread_mutex_lock(&eng.lock);
@@ -935,10 +995,16 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	if (s->ep->refs == 1 && !s->ep->connected) {
 		/* Our own port: connect it, so the kernel filters strangers
 		 * and reports ICMP errors (ECONNREFUSED) to us. */
-		if (connect(s->ep->fd, addr, len) == 0)
+		if (connect(s->ep->fd, addr, len) == 0) {
 			s->ep->connected = 1;
-		else
+			/* connect(2) bound the ephemeral port and picked the
+			 * source address: rdt_getsockname reports them. */
+			s->ep->local_len = sizeof(s->ep->local);
+			getsockname(s->ep->fd, (struct sockaddr *)&s->ep->local,
+				    &s->ep->local_len);
+		} else {
 			err = -errno;
+		}
 	}
 	pthread_mutex_unlock(&eng.lock);
 	if (err)
@@ -1025,7 +1091,7 @@ void rt_close(struct rt_sock *s)
 			next = q->q_next;
 			pthread_mutex_lock(&q->lock);
 			q->orphan = 1;
-			q->orphan_deadline = now;
+			q->orphan_deadline = RDT_TSTAMP_NEVER;
 			rdt_conn_abort(q->conn, now);
 			rt_service(q, now);
 			pthread_mutex_unlock(&q->lock);
@@ -1066,8 +1132,8 @@ void rt_close(struct rt_sock *s)
 			s->lingering = 0;
 		}
 		s->orphan = 1;
-		s->orphan_deadline = rt_now() + ORPHAN_FIN_TIMEOUT;
-		timer_update(s);
+		s->orphan_deadline = RDT_TSTAMP_NEVER;
+		rt_service(s, rt_now());
 	}
 	if (s->has_fd) {
 		rdt_notify_close(&s->notify);
@@ -1301,6 +1367,7 @@ static void read_endpoint(struct rt_endpoint *ep)
 				stat_add(&ep->stats.drop_malformed, 1);
 				continue;
 			}
+			pcap_record(&from[i], &ep->local, eng.rxbuf[i], len);
 			on_datagram(ep, eng.rxbuf[i], len, &from[i],
 				    msgs[i].msg_hdr.msg_namelen, now, &d);
 		}

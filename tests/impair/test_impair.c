@@ -581,7 +581,7 @@ static void test_impair_limit_drops_and_peak(void **state)
 	impair_del(im);
 }
 
-static void test_impair_down_drops_arrivals_and_departures(void **state)
+static void test_impair_down_drops_both_ways(void **state)
 {
 	struct impair *im = model("delay 10ms");
 	const struct impair_stats *s = impair_stats(im);
@@ -687,7 +687,7 @@ int main(void)
 		cmocka_unit_test(test_impair_rate_overheads),
 		cmocka_unit_test(test_impair_rate_with_delay),
 		cmocka_unit_test(test_impair_limit_drops_and_peak),
-		cmocka_unit_test(test_impair_down_drops_arrivals_and_departures),
+		cmocka_unit_test(test_impair_down_drops_both_ways),
 		cmocka_unit_test(test_impair_unpop_restores_order),
 		cmocka_unit_test(test_impair_set_cfg_keeps_queue),
 		cmocka_unit_test(test_dist_tables_are_sorted_and_cut),

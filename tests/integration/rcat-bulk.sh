@@ -32,11 +32,14 @@ echo "receiver:"
 sed 's/^/  /' "$work/srv.err"
 
 # The reference: kernel TCP over loopback from the same file, received
-# into memory.  Informational only, so a missing python3 skips it.
+# into memory, and the ratio of the two.  Informational only (absolute
+# numbers on a shared machine are noise), so a missing python3 skips it.
 if $have_python; then
-	python3 - "$work/data" <<'PY' || echo "note: TCP reference failed"
-import os, socket, sys, threading, time
+	python3 - "$work/data" "$work/cli.json" <<'PY' ||
+import json, socket, sys, threading, time
 path = sys.argv[1]
+with open(sys.argv[2]) as f:
+    rdt = json.load(f)["goodput_send_mbps"]
 srv = socket.socket()
 srv.bind(("127.0.0.1", 0))
 srv.listen(1)
@@ -59,8 +62,12 @@ with open(path, "rb") as f:
 cl.shutdown(socket.SHUT_WR)
 t.join(60)
 dt = time.monotonic() - t0
-print("kernel TCP reference (python3, loopback, same file): "
-      "%d bytes in %.3f s, %.1f Mbit/s" % (got[0], dt, got[0] * 8 / dt / 1e6))
+tcp = got[0] * 8 / dt / 1e6
+print("reliable-cat goodput: %.1f Mbit/s" % rdt)
+print("kernel TCP reference (python3 sendfile, loopback, same file): "
+      "%d bytes in %.3f s, %.1f Mbit/s" % (got[0], dt, tcp))
+print("ratio rdt/TCP: %.3f" % (rdt / tcp))
 PY
+		echo "note: TCP reference failed"
 fi
 exit 0

@@ -7,6 +7,10 @@
 #   - -w on an established connection where nothing moves: exit 1;
 #   - a reader that goes away (EPIPE on stdout): exit 1, and the peer
 #     sees the connection reset;
+#   - a peer killed with SIGKILL: exit 1, "timed out", within the user
+#     timeout;
+#   - -q with a peer that never closes: exit 0 once our bytes are
+#     delivered, and the peer sees a reset;
 #   - -k serves two consecutive clients, and ends cleanly on SIGTERM;
 #   - -v writes its summary on stderr only; --stats writes one JSON object.
 
@@ -107,6 +111,57 @@ expect_status "sender to a vanished reader" 1 "$reaped" \
 	"$work/pipe.err"
 one_line "peer reset" "$work/pipe.err" "reset"
 json_check "$work/pipe.json" "s['result'] == 'reset'"
+
+# --- the peer vanishes ----------------------------------------------------
+# Started without timeout(1) so that SIGKILL reaches reliable-cat itself;
+# the trap still kills it if the test fails first.
+"$RCAT" -l -v --port-file "$work/kill.port" 127.0.0.1 0 < /dev/null \
+	> /dev/null 2> "$work/kill.err" &
+victim=$!
+rcat_pids="$rcat_pids $victim"
+i=0
+while [ ! -s "$work/kill.port" ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "the victim wrote no port in 10 s"
+	sleep 0.05
+done
+# The client sends without end, so it is always waiting for
+# acknowledgements when the victim dies.
+{
+	timeout 30 "$RCAT" --user-timeout 2000 127.0.0.1 \
+		"$(cat "$work/kill.port")" < /dev/zero > /dev/null \
+		2> "$work/vanish.err"
+	echo $? > "$work/vanish.rc"
+} &
+client=$!
+rcat_pids="$rcat_pids $client"
+i=0
+until grep -q connected "$work/kill.err"; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "the victim reported no connection in 10 s"
+	sleep 0.05
+done
+kill -KILL "$victim"
+wait "$client"
+expect_status "peer killed" 1 "$(cat "$work/vanish.rc")" "$work/vanish.err"
+one_line "peer killed" "$work/vanish.err" "timed out"
+
+# --- -q with a peer that never closes ----------------------------------------
+# The server's stdin is a FIFO held open (and never written) by this
+# shell, so the server never half-closes.
+mkfifo "$work/quit.in" || fail "mkfifo"
+exec 4<> "$work/quit.in"
+gen_data "$work/q.data" 100000
+start_listener quit 127.0.0.1 0
+timeout 20 "$RCAT" -q 0.5 127.0.0.1 "$port" < "$work/q.data" \
+	> /dev/null 2> "$work/q.err"
+expect_status "-q 0.5 with a peer that stays open" 0 $? "$work/q.err"
+reap "$listener_pid"
+expect_status "the peer of a -q client" 1 "$reaped" "$work/quit.err"
+one_line "the peer of a -q client" "$work/quit.err" "reset"
+same_bytes "-q: everything delivered before quitting" "$work/q.data" \
+	"$work/quit.out"
+exec 4>&-
 
 # --- -k: two clients, one after the other; -v and --stats ------------------
 gen_data "$work/one" 100000

@@ -104,14 +104,15 @@ run_bg() {
 
 # start_listener NAME [ARGS...]: run `reliable-cat -l --port-file` in the
 # background with stdout/stderr in $work/NAME.out/.err and stdin from
-# $work/NAME.in if it exists (else /dev/null).  ARGS end with the address
-# and port 0.  Sets $port and $listener_pid.  Prefix the command with
-# RCAT_WRAP (e.g. "ip netns exec NS") to run it elsewhere.
+# $work/NAME.in if it exists (a file or a FIFO; else /dev/null).  ARGS
+# end with the address and port 0.  Sets $port and $listener_pid.  Prefix
+# the command with RCAT_WRAP (e.g. "ip netns exec NS") to run it
+# elsewhere.
 start_listener() {
 	name=$1
 	shift
 	in=$work/$name.in
-	[ -f "$in" ] || in=/dev/null
+	[ -e "$in" ] || in=/dev/null
 	rm -f "$work/$name.port"
 	# Not through run_bg: an asynchronous command keeps the stdin we
 	# give it only when the redirection is on the command itself.

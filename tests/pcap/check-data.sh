@@ -35,7 +35,11 @@ check_one() {
 for good in good.pcap good-sll-ip6.pcap good-sll2.pcap good-raw-ip6.pcap; do
 	check_one "$good" 0 0 "handshake seen; closed"
 done
+check_one good-relay.pcap 0 0 "handshake seen; closed"
+check_one good-vlan-mixed.pcap 0 0 "handshake seen; closed"
 check_one midstream.pcap 0 0 "capture began mid-connection"
+check_one data-before-accept.pcap 1 1 \
+	"VIOLATION packet #2 conn 1 c2s pn 101: DATA to cid 0x2222222222222222 before any ACCEPT announced it"
 check_one reused-pn.pcap 1 1 \
 	"VIOLATION packet #12 conn 1 c2s pn 104: packet number 104 reused: first sent in packet #6 with other content"
 check_one retx-differs.pcap 1 1 \
@@ -61,6 +65,23 @@ for kv in retransmitted_packets:2 retransmitted_bytes:400 \
 done
 expect_in "$tmp/good.json" '"close":"closed"'
 expect_in "$tmp/good.json" '"handshake":true'
+
+# What is not rdt is counted, not checked: other UDP, TCP, ARP and an IP
+# fragment, around datagrams behind a VLAN tag and an IPv6 extension
+# header.
+"$PCAP" check --json "$DATA/good-vlan-mixed.pcap" >"$tmp/mixed.json" ||
+	fail "check --json good-vlan-mixed.pcap failed"
+for kv in frames:18 rdt_datagrams:14 other_udp:1 not_udp:2 fragments:1 \
+	  stream_bytes:800; do
+	[ "$(json_num "$tmp/mixed.json" "${kv%%:*}")" = "${kv#*:}" ] ||
+		fail "good-vlan-mixed.pcap: expected ${kv%%:*} ${kv#*:} in $(cat "$tmp/mixed.json")"
+done
+# Both legs through a relay: one connection, the second copies duplicates.
+"$PCAP" check --json "$DATA/good-relay.pcap" >"$tmp/relay.json" ||
+	fail "check --json good-relay.pcap failed"
+[ "$(json_num "$tmp/relay.json" duplicates)" = 10 ] ||
+	fail "good-relay.pcap: expected 10 c2s duplicates: $(cat "$tmp/relay.json")"
+expect_in "$tmp/relay.json" '"close":"closed"'
 
 # Port selection, and standard input.
 "$PCAP" check --json -p 7000 "$DATA/good.pcap" >"$tmp/p.json" ||

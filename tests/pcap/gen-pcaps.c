@@ -243,31 +243,73 @@ static void midstream(struct scenario *s)
 	s->n -= I_ACK1;
 }
 
+static void accept_late(struct scenario *s)
+{
+	/* The first segment, to the server's cid, overtakes the ACCEPT
+	 * that announces it. */
+	struct dgram accept = s->d[I_ACCEPT];
+
+	s->d[I_ACCEPT] = s->d[I_D1];
+	s->d[I_ACCEPT].t_ms = 9;
+	s->d[I_D1] = accept;
+}
+
 /* --- frames ---------------------------------------------------------- */
 
+/* How a capture wraps the datagrams. */
 struct encap {
 	const char *file;
 	int dlt;
 	int ip6;
+	/* Ethernet only: an 802.1Q tag; IPv6 only: a hop-by-hop header. */
+	int vlan;
+	int ip6_ext;
+	/* Every datagram twice, as a capture on the loopback of a host
+	 * running a relay (rdt-impair) sees it: client to relay, then relay
+	 * to server (and back the other way). */
+	int relay;
+	/* Frames that are not rdt first: other UDP, TCP, ARP, a fragment. */
+	int junk;
 	void (*mutate)(struct scenario *s);
 };
 
 static const struct encap captures[] = {
-	{ "good.pcap", DLT_EN10MB, 0, NULL },
-	{ "good-sll-ip6.pcap", DLT_LINUX_SLL, 1, NULL },
-	{ "good-sll2.pcap", DLT_LINUX_SLL2, 0, NULL },
-	{ "good-raw-ip6.pcap", DLT_RAW, 1, NULL },
-	{ "midstream.pcap", DLT_EN10MB, 0, midstream },
-	{ "reused-pn.pcap", DLT_EN10MB, 0, reused_pn },
-	{ "retx-differs.pcap", DLT_EN10MB, 0, retx_differs },
-	{ "ack-unsent-pn.pcap", DLT_EN10MB, 0, ack_unsent_pn },
-	{ "ack-unsent-data.pcap", DLT_EN10MB, 0, ack_unsent_data },
-	{ "beyond-window.pcap", DLT_EN10MB, 0, beyond_window },
-	{ "bad-checksum.pcap", DLT_EN10MB, 1, bad_checksum },
+	{ .file = "good.pcap", .dlt = DLT_EN10MB },
+	{ .file = "good-sll-ip6.pcap", .dlt = DLT_LINUX_SLL, .ip6 = 1 },
+	{ .file = "good-sll2.pcap", .dlt = DLT_LINUX_SLL2 },
+	{ .file = "good-raw-ip6.pcap", .dlt = DLT_RAW, .ip6 = 1 },
+	{ .file = "good-vlan-mixed.pcap", .dlt = DLT_EN10MB, .ip6 = 1,
+	  .vlan = 1, .ip6_ext = 1, .junk = 1 },
+	{ .file = "good-relay.pcap", .dlt = DLT_EN10MB, .relay = 1 },
+	{ .file = "midstream.pcap", .dlt = DLT_EN10MB, .mutate = midstream },
+	{ .file = "reused-pn.pcap", .dlt = DLT_EN10MB, .mutate = reused_pn },
+	{ .file = "retx-differs.pcap", .dlt = DLT_EN10MB,
+	  .mutate = retx_differs },
+	{ .file = "ack-unsent-pn.pcap", .dlt = DLT_EN10MB,
+	  .mutate = ack_unsent_pn },
+	{ .file = "ack-unsent-data.pcap", .dlt = DLT_EN10MB,
+	  .mutate = ack_unsent_data },
+	{ .file = "beyond-window.pcap", .dlt = DLT_EN10MB,
+	  .mutate = beyond_window },
+	{ .file = "bad-checksum.pcap", .dlt = DLT_EN10MB, .ip6 = 1,
+	  .mutate = bad_checksum },
+	{ .file = "data-before-accept.pcap", .dlt = DLT_EN10MB,
+	  .mutate = accept_late },
 };
 
 #define CLIENT_PORT 40000
 #define SERVER_PORT 7000
+#define RELAY_PORT_A 6000	/* where the client sends */
+#define RELAY_PORT_B 6001	/* where the relay forwards from */
+
+/* Hosts: the last byte of 10.0.0.x or fd00::x, and a MAC address. */
+enum host { CLIENT = 1, SERVER = 2, RELAY = 3 };
+
+/* One hop of a datagram. */
+struct hop {
+	enum host src, dst;
+	unsigned sport, dport;
+};
 
 static void put16(uint8_t *p, unsigned v)
 {
@@ -293,88 +335,114 @@ static uint16_t fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/* Builds link, IP and UDP headers around |payload| into |f|; returns the
- * frame length. */
-static size_t frame(uint8_t *f, const struct encap *e, enum dir dir,
-		    const uint8_t *payload, size_t len)
+static void mac(uint8_t *p, enum host h)
 {
-	static const uint8_t mac[2][6] = { { 2, 0, 0, 0, 0, 1 },
-					   { 2, 0, 0, 0, 0, 2 } };
-	uint8_t ip[2][16] = { { 0 }, { 0 } };
-	size_t link, iplen = e->ip6 ? 40 : 20, ulen = 8 + len;
-	uint8_t *h, *u;
-	int src = dir == C2S ? 0 : 1;
-	uint32_t sum;
+	static const uint8_t m[6] = { 2, 0, 0, 0, 0, 0 };
 
-	if (e->ip6) {
-		ip[0][0] = ip[1][0] = 0xfd;
-		ip[0][15] = 1;
-		ip[1][15] = 2;
-	} else {
-		ip[0][0] = ip[1][0] = 10;
-		ip[0][3] = 1;
-		ip[1][3] = 2;
-	}
+	memcpy(p, m, 6);
+	p[5] = (uint8_t)h;
+}
+
+/* The link header for |ethertype| into |f|; returns its length. */
+static size_t link_header(uint8_t *f, const struct encap *e,
+			  const struct hop *hp, unsigned ethertype)
+{
+	int out = hp->src == CLIENT;
+
 	switch (e->dlt) {
 	case DLT_EN10MB:
-		memcpy(f, mac[!src], 6);
-		memcpy(f + 6, mac[src], 6);
-		put16(f + 12, e->ip6 ? 0x86dd : 0x0800);
-		link = 14;
-		break;
+		mac(f, hp->dst);
+		mac(f + 6, hp->src);
+		if (e->vlan) {
+			put16(f + 12, 0x8100);
+			put16(f + 14, 42);	/* VLAN 42 */
+			put16(f + 16, ethertype);
+			return 18;
+		}
+		put16(f + 12, ethertype);
+		return 14;
 	case DLT_LINUX_SLL:
 		memset(f, 0, 16);
-		put16(f, src ? 0 : 4);		/* to us / outgoing */
+		put16(f, out ? 4 : 0);		/* outgoing / to us */
 		put16(f + 2, 1);		/* ARPHRD_ETHER */
 		put16(f + 4, 6);
-		memcpy(f + 6, mac[src], 6);
-		put16(f + 14, e->ip6 ? 0x86dd : 0x0800);
-		link = 16;
-		break;
+		mac(f + 6, hp->src);
+		put16(f + 14, ethertype);
+		return 16;
 	case DLT_LINUX_SLL2:
 		memset(f, 0, 20);
-		put16(f, e->ip6 ? 0x86dd : 0x0800);
+		put16(f, ethertype);
 		f[7] = 2;			/* interface index */
 		put16(f + 8, 1);
-		f[10] = src ? 0 : 4;
+		f[10] = out ? 4 : 0;
 		f[11] = 6;
-		memcpy(f + 12, mac[src], 6);
-		link = 20;
-		break;
-	default:
-		link = 0;
+		mac(f + 12, hp->src);
+		return 20;
 	}
-	h = f + link;
-	u = h + iplen;
+	return 0;
+}
+
+/* IP and a transport header of |proto| around |len| payload bytes at |l4|
+ * + |l4len|; returns the frame length. */
+static size_t ip_frame(uint8_t *f, const struct encap *e,
+		       const struct hop *hp, unsigned proto,
+		       const uint8_t *payload, size_t len)
+{
+	size_t link = link_header(f, e, hp, e->ip6 ? 0x86dd : 0x0800);
+	size_t ext = e->ip6 && e->ip6_ext ? 8 : 0;
+	size_t iplen = (e->ip6 ? 40 : 20) + ext, ulen = 8 + len;
+	uint8_t *h = f + link, *u = h + iplen;
+	uint32_t sum;
+
 	memset(h, 0, iplen + 8);
 	if (e->ip6) {
 		h[0] = 0x60;
-		put16(h + 4, (unsigned)ulen);
-		h[6] = 17;
+		put16(h + 4, (unsigned)(ext + ulen));
+		h[6] = ext ? 0 : (uint8_t)proto;
 		h[7] = 64;
-		memcpy(h + 8, ip[src], 16);
-		memcpy(h + 24, ip[!src], 16);
+		h[8] = h[24] = 0xfd;
+		h[23] = (uint8_t)hp->src;
+		h[39] = (uint8_t)hp->dst;
+		if (ext) {
+			/* Hop-by-hop options: next header, length 0, PadN. */
+			h[40] = (uint8_t)proto;
+			h[42] = 1;
+			h[43] = 4;
+		}
 	} else {
 		h[0] = 0x45;
 		put16(h + 2, (unsigned)(iplen + ulen));
 		h[6] = 0x40;			/* don't fragment */
 		h[8] = 64;
-		h[9] = 17;
-		memcpy(h + 12, ip[src], 4);
-		memcpy(h + 16, ip[!src], 4);
+		h[9] = (uint8_t)proto;
+		h[12] = h[16] = 10;
+		h[15] = (uint8_t)hp->src;
+		h[19] = (uint8_t)hp->dst;
 		put16(h + 10, fold(sum16(h, 20, 0)));
 	}
-	put16(u, src ? SERVER_PORT : CLIENT_PORT);
-	put16(u + 2, src ? CLIENT_PORT : SERVER_PORT);
+	put16(u, hp->sport);
+	put16(u + 2, hp->dport);
 	put16(u + 4, (unsigned)ulen);
 	memcpy(u + 8, payload, len);
 	/* The UDP checksum over the pseudo-header (optional for IPv4, but
 	 * a capture should look like real traffic). */
 	sum = sum16(e->ip6 ? h + 8 : h + 12, e->ip6 ? 32 : 8, 0);
-	sum += 17 + (uint32_t)ulen;
+	sum += proto + (uint32_t)ulen;
 	sum = fold(sum16(u, ulen, sum));
 	put16(u + 6, sum ? sum : 0xffff);
 	return link + iplen + ulen;
+}
+
+static void dump(pcap_dumper_t *w, unsigned t_us, const uint8_t *f,
+		 size_t len)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = T0_SEC + t_us / 1000000;
+	h.ts.tv_usec = t_us % 1000000;
+	h.caplen = h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)w, &h, f);
 }
 
 static int encode(const struct dgram *d, uint8_t *buf, size_t len)
@@ -391,8 +459,42 @@ static int encode(const struct dgram *d, uint8_t *buf, size_t len)
 	return (int)n;
 }
 
+/* Frames a checker must pass over: DNS-like UDP, a TCP segment, an ARP
+ * request and a non-first IPv4 fragment. */
+static void write_junk(pcap_dumper_t *w, const struct encap *e)
+{
+	static const struct hop dns = { CLIENT, SERVER, 5353, 53 };
+	static const uint8_t query[12] = { 0x12, 0x34, 1, 0, 0, 1 };
+	struct encap v4 = *e;
+	uint8_t f[256];
+	size_t n;
+
+	dump(w, 0, f, ip_frame(f, e, &dns, 17, query, sizeof(query)));
+	/* Protocol 6: only the IP header matters to a UDP decoder. */
+	dump(w, 1, f, ip_frame(f, e, &dns, 6, query, sizeof(query)));
+	n = link_header(f, e, &dns, 0x0806);
+	memset(f + n, 0, 28);
+	dump(w, 2, f, n + 28);
+	v4.ip6 = 0;
+	n = ip_frame(f, &v4, &dns, 17, query, sizeof(query));
+	f[n - 8 - sizeof(query) - 20 + 6] = 0x00;	/* offset 8 bytes */
+	f[n - 8 - sizeof(query) - 20 + 7] = 0x01;
+	dump(w, 3, f, n);
+}
+
 static int write_capture(const char *dir, const struct encap *e)
 {
+	static const struct hop direct[2] = {
+		{ CLIENT, SERVER, CLIENT_PORT, SERVER_PORT },
+		{ SERVER, CLIENT, SERVER_PORT, CLIENT_PORT },
+	};
+	/* Through the relay: [dir][leg], legs in the order travelled. */
+	static const struct hop relayed[2][2] = {
+		{ { CLIENT, RELAY, CLIENT_PORT, RELAY_PORT_A },
+		  { RELAY, SERVER, RELAY_PORT_B, SERVER_PORT } },
+		{ { SERVER, RELAY, SERVER_PORT, RELAY_PORT_B },
+		  { RELAY, CLIENT, RELAY_PORT_A, CLIENT_PORT } },
+	};
 	static uint8_t f[2048], buf[1500];
 	char path[4096];
 	struct scenario s;
@@ -411,16 +513,23 @@ static int write_capture(const char *dir, const struct encap *e)
 			pc ? pcap_geterr(pc) : "pcap_open_dead failed");
 		return -1;
 	}
+	if (e->junk)
+		write_junk(w, e);
 	for (i = 0; i < s.n; i++) {
-		struct pcap_pkthdr h;
-		int n = encode(&s.d[i], buf, sizeof(buf));
+		const struct dgram *d = &s.d[i];
+		size_t n = (size_t)encode(d, buf, sizeof(buf));
+		/* After the junk frames, if any: time never runs back. */
+		unsigned t_us = d->t_ms * 1000 + (e->junk ? 10 : 0);
 
-		memset(&h, 0, sizeof(h));
-		h.ts.tv_sec = T0_SEC + s.d[i].t_ms / 1000;
-		h.ts.tv_usec = (s.d[i].t_ms % 1000) * 1000;
-		h.caplen = h.len = (bpf_u_int32)frame(f, e, s.d[i].dir, buf,
-						      (size_t)n);
-		pcap_dump((u_char *)w, &h, f);
+		if (!e->relay) {
+			dump(w, t_us, f, ip_frame(f, e, &direct[d->dir], 17,
+						  buf, n));
+			continue;
+		}
+		dump(w, t_us, f, ip_frame(f, e, &relayed[d->dir][0], 17, buf,
+					  n));
+		dump(w, t_us + 300, f, ip_frame(f, e, &relayed[d->dir][1], 17,
+						buf, n));
 	}
 	pcap_dump_close(w);
 	pcap_close(pc);

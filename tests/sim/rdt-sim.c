@@ -2,6 +2,7 @@
  * rdt-sim: two rdt cores over a simulated network, in virtual time.
  *
  *   rdt-sim run PROFILE --seed S [--size BYTES] [-v]   one transfer
+ *           [--pcap FILE [--pcap-at sent|delivered]]  ... recorded
  *   rdt-sim suite PROFILE [--seeds N] [--first S]      many seeds
  *   rdt-sim efficiency                                 throughput floors
  *   rdt-sim demo                                       the README's job
@@ -16,13 +17,22 @@
  * to the earliest datagram arrival or connection deadline; nothing
  * sleeps.  Any failure prints the one command that replays it.
  *
+ * With --pcap, run and demo record the datagrams in a pcap file, as
+ * if captured on the wire between client 10.0.0.1:40000 and server
+ * 10.0.0.2:5000, timestamped SIM_PCAP_EPOCH plus virtual time: by default
+ * each one as its endpoint sends it; with --pcap-at delivered, each one
+ * as the link delivers it (losses missing, reordering, duplicates and
+ * corruption visible).
+ *
  * Map: profiles[] -> run_transfer (the event loop: deliver, timers,
- * applications, drain) -> suite / efficiency / demo.
+ * applications, drain; record_dgram) -> suite / efficiency / demo.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +40,7 @@
 #include "core/conn.h"
 #include "core/err.h"
 #include "helpers/prng.h"
+#include "runtime/pcaplog.h"
 #include "sim/link.h"
 #include "wire/pkt.h"
 
@@ -38,6 +49,14 @@
 #define T0 RDT_S
 /* Steps at one virtual instant before we call it a busy loop. */
 #define MAX_STEPS_PER_INSTANT 100000
+/* Wall-clock time of virtual time 0 in --pcap files: 2026-01-01 00:00:00
+ * UTC, so captures show plausible dates. */
+#define SIM_PCAP_EPOCH 1767225600
+/* The simulated endpoints' addresses in --pcap files. */
+#define SIM_CLIENT_IP 0x0A000001	/* 10.0.0.1 */
+#define SIM_CLIENT_PORT 40000
+#define SIM_SERVER_IP 0x0A000002	/* 10.0.0.2 */
+#define SIM_SERVER_PORT 5000
 
 enum vanish { VANISH_NONE, VANISH_RECEIVER, VANISH_SENDER, VANISH_EITHER };
 
@@ -150,6 +169,8 @@ struct result {
 	uint64_t bytes_at_ss_exit;
 	struct rdt_conn_info snd, rcv;
 	struct sim_link_stats fwd, rev;
+	/* Datagrams recorded with --pcap, by sender. */
+	uint64_t recorded_client, recorded_server;
 };
 
 struct run_opts {
@@ -158,6 +179,10 @@ struct run_opts {
 	int verbose;
 	/* Efficiency runs replace the links or the size. */
 	const struct sim_link_cfg *fwd, *rev;
+	/* --pcap: the log, or NULL; and whether it records datagrams as the
+	 * links deliver them rather than as the endpoints send them. */
+	struct rdt_pcaplog *pcap;
+	int pcap_delivered;
 };
 
 static void fail(struct result *r, const char *fmt, const char *detail)
@@ -166,6 +191,39 @@ static void fail(struct result *r, const char *fmt, const char *detail)
 		return;
 	r->ok = 0;
 	snprintf(r->why, sizeof(r->why), fmt, detail);
+}
+
+static struct sockaddr_in sim_addr(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(ip);
+	a.sin_port = htons(port);
+	return a;
+}
+
+/* Records one datagram in the --pcap file, if there is one. */
+static void record_dgram(const struct run_opts *o, struct result *r,
+			 int from_client, const uint8_t *dg, size_t len,
+			 rdt_tstamp t)
+{
+	struct sockaddr_in c = sim_addr(SIM_CLIENT_IP, SIM_CLIENT_PORT);
+	struct sockaddr_in s = sim_addr(SIM_SERVER_IP, SIM_SERVER_PORT);
+	struct timespec ts;
+
+	if (o->pcap == NULL)
+		return;
+	ts.tv_sec = (time_t)(SIM_PCAP_EPOCH + t / RDT_S);
+	ts.tv_nsec = (long)(t % RDT_S);
+	rdt_pcaplog_write(o->pcap, &ts,
+			  (struct sockaddr *)(from_client ? &c : &s),
+			  (struct sockaddr *)(from_client ? &s : &c), dg, len);
+	if (from_client)
+		r->recorded_client++;
+	else
+		r->recorded_server++;
 }
 
 static void run_transfer(const struct profile *p, const struct run_opts *o,
@@ -234,6 +292,8 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 
 		/* 1. Datagrams that arrived by now. */
 		while ((len = sim_link_recv(fwd, dg, sizeof(dg), t)) > 0) {
+			if (o->pcap_delivered)
+				record_dgram(o, r, 1, dg, len, t);
 			if (vanished == VANISH_RECEIVER)
 				continue;
 			if (server == NULL) {
@@ -252,9 +312,12 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 			}
 			rdt_conn_recv_pkt(server, dg, len, t);
 		}
-		while ((len = sim_link_recv(rev, dg, sizeof(dg), t)) > 0)
+		while ((len = sim_link_recv(rev, dg, sizeof(dg), t)) > 0) {
+			if (o->pcap_delivered)
+				record_dgram(o, r, 0, dg, len, t);
 			if (vanished != VANISH_SENDER)
 				rdt_conn_recv_pkt(client, dg, len, t);
+		}
 
 		/* 2. Timers. */
 		if (rdt_conn_deadline(client) <= t)
@@ -341,11 +404,17 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 
 		/* 4. Everything the cores want to send now. */
 		while (vanished != VANISH_SENDER &&
-		       (n = rdt_conn_write_pkt(client, dg, sizeof(dg), t)) > 0)
+		       (n = rdt_conn_write_pkt(client, dg, sizeof(dg), t)) > 0) {
+			if (!o->pcap_delivered)
+				record_dgram(o, r, 1, dg, (size_t)n, t);
 			sim_link_send(fwd, dg, (size_t)n, t);
+		}
 		while (server && vanished != VANISH_RECEIVER &&
-		       (n = rdt_conn_write_pkt(server, dg, sizeof(dg), t)) > 0)
+		       (n = rdt_conn_write_pkt(server, dg, sizeof(dg), t)) > 0) {
+			if (!o->pcap_delivered)
+				record_dgram(o, r, 0, dg, (size_t)n, t);
 			sim_link_send(rev, dg, (size_t)n, t);
+		}
 
 		/* 5. Done? */
 		if (vanished != VANISH_NONE) {
@@ -487,6 +556,15 @@ static void print_replay(const struct profile *p, uint64_t seed)
 		p->name, seed);
 }
 
+static void print_recorded(const struct run_opts *o, const struct result *r)
+{
+	if (o->pcap)
+		printf("pcap: %" PRIu64 " datagrams from the client, %" PRIu64
+		       " from the server, recorded as %s\n",
+		       r->recorded_client, r->recorded_server,
+		       o->pcap_delivered ? "delivered" : "sent");
+}
+
 static int cmd_run(const struct profile *p, const struct run_opts *o)
 {
 	struct result r;
@@ -494,6 +572,7 @@ static int cmd_run(const struct profile *p, const struct run_opts *o)
 	run_transfer(p, o, &r);
 	if (o->verbose || !r.ok)
 		print_result(p, o->seed, &r, r.ok ? stdout : stderr);
+	print_recorded(o, &r);
 	if (!r.ok)
 		print_replay(p, o->seed);
 	return r.ok ? 0 : 1;
@@ -631,7 +710,8 @@ static int cmd_efficiency(uint64_t seeds)
 	return failed;
 }
 
-static int cmd_demo(void)
+/* |pcap|: run_opts with the --pcap fields; the rest is fixed. */
+static int cmd_demo(const struct run_opts *pcap)
 {
 	const struct profile *p = find_profile("torture");
 	struct run_opts o;
@@ -640,12 +720,15 @@ static int cmd_demo(void)
 	(void)p;
 	p = find_profile("loss10");
 	memset(&o, 0, sizeof(o));
+	o.pcap = pcap->pcap;
+	o.pcap_delivered = pcap->pcap_delivered;
 	o.seed = 1;
 	o.size = 8 * MIB;
 	printf("rdt demo: 8 MiB through the core over a simulated 100 Mbit/s "
 	       "link, 40 ms RTT, 10%% loss both ways\n");
 	run_transfer(p, &o, &r);
 	print_result(p, o.seed, &r, stdout);
+	print_recorded(&o, &r);
 	if (!r.ok) {
 		print_replay(p, o.seed);
 		return 1;
@@ -658,17 +741,27 @@ static int cmd_demo(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: rdt-sim run PROFILE --seed S [--size BYTES] [-v]\n"
+		"usage: rdt-sim run PROFILE --seed S [--size BYTES] [-v] "
+		"[PCAP]\n"
 		"       rdt-sim suite PROFILE [--seeds N] [--first S]\n"
 		"       rdt-sim efficiency [--seeds N]\n"
-		"       rdt-sim demo | list\n"
+		"       rdt-sim demo [PCAP] | list\n"
+		"  PCAP: --pcap FILE [--pcap-at sent|delivered]\n"
 		"\n"
 		"Drives two rdt cores through a simulated network in virtual "
 		"time.\n"
 		"suite reads RDT_SIM_SEEDS (default 200) when --seeds is not "
 		"given.\n"
 		"A profile name may also be given as a path ending in "
-		".sim (make check).\n");
+		".sim (make check).\n"
+		"--pcap records every datagram in FILE (LINKTYPE_RAW, client "
+		"10.0.0.1:40000,\n"
+		"server 10.0.0.2:5000, simulated time from 2026-01-01 UTC): as "
+		"each endpoint\n"
+		"sends it (sent, the default), or as the link delivers it "
+		"(delivered: no lost\n"
+		"datagrams; reordered, duplicated and corrupted ones as they "
+		"arrive).\n");
 }
 
 int main(int argc, char **argv)
@@ -680,13 +773,16 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 'z' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "pcap-at", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o;
 	const struct profile *p = NULL;
 	const char *cmd, *env = getenv("RDT_SIM_SEEDS");
+	const char *pcap_path = NULL;
 	uint64_t seeds = env ? strtoull(env, NULL, 10) : 200, first = 1;
-	int c, have_seed = 0;
+	int c, have_seed = 0, ret;
 	size_t i;
 
 	argv0 = argv[0];
@@ -700,6 +796,16 @@ int main(int argc, char **argv)
 		case 'z': o.size = strtoull(optarg, NULL, 0); break;
 		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'p': pcap_path = optarg; break;
+		case 'a':
+			if (strcmp(optarg, "sent") != 0 &&
+			    strcmp(optarg, "delivered") != 0) {
+				fprintf(stderr, "rdt-sim: --pcap-at takes sent "
+					"or delivered, not '%s'\n", optarg);
+				return 2;
+			}
+			o.pcap_delivered = strcmp(optarg, "delivered") == 0;
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -708,6 +814,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
+	if (pcap_path && strcmp(cmd, "run") != 0 && strcmp(cmd, "demo") != 0) {
+		fprintf(stderr, "rdt-sim: --pcap works with run and demo "
+			"only\n");
+		return 2;
+	}
 	if (optind + 1 < argc) {
 		char name[64];
 		const char *arg = argv[optind + 1], *base = strrchr(arg, '/');
@@ -747,20 +858,33 @@ int main(int argc, char **argv)
 			       profiles[i].what);
 		return 0;
 	}
-	if (strcmp(cmd, "demo") == 0)
-		return cmd_demo();
+	if (pcap_path) {
+		o.pcap = rdt_pcaplog_open(pcap_path);
+		if (o.pcap == NULL) {
+			fprintf(stderr, "rdt-sim: %s: %s\n", pcap_path,
+				strerror(errno));
+			return 2;
+		}
+	}
+	if (strcmp(cmd, "demo") == 0) {
+		ret = cmd_demo(&o);
+		rdt_pcaplog_close(o.pcap);
+		return ret;
+	}
 	if (strcmp(cmd, "efficiency") == 0)
 		return cmd_efficiency(seeds < 20 ? seeds : 20);
-	if (p == NULL) {
-		usage(stderr);
+	if (p == NULL || (strcmp(cmd, "run") == 0 && !have_seed)) {
+		rdt_pcaplog_close(o.pcap);
+		if (p == NULL)
+			usage(stderr);
+		else
+			fprintf(stderr, "rdt-sim: run needs --seed\n");
 		return 2;
 	}
 	if (strcmp(cmd, "run") == 0) {
-		if (!have_seed) {
-			fprintf(stderr, "rdt-sim: run needs --seed\n");
-			return 2;
-		}
-		return cmd_run(p, &o);
+		ret = cmd_run(p, &o);
+		rdt_pcaplog_close(o.pcap);
+		return ret;
 	}
 	if (strcmp(cmd, "suite") == 0)
 		return cmd_suite(p, first, seeds);

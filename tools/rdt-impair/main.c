@@ -63,8 +63,8 @@ static const char usage_text[] =
 "                            line (default: standard error)\n"
 "  -d, --duration SECS       stop after SECS seconds (default: on SIGINT or\n"
 "                            SIGTERM only)\n"
-"      --max-flows N         clients served at once (default 1024); datagrams\n"
-"                            of more are dropped and counted\n"
+"      --max-flows N         clients served at once (default 1024);\n"
+"                            datagrams of more are dropped and counted\n"
 "      --flow-timeout SECS   close a flow idle this long (default 60)\n"
 "  -v, --verbose             say what is listening and each control command\n"
 "                            applied, on standard error\n"
@@ -249,17 +249,14 @@ static void print_dir(FILE *f, const char *name, const struct impair_stats *s)
 		s->corrupted, s->reordered, s->queue_peak);
 }
 
-/* The contract's JSON line, with the relay's own counters after it. */
-static int write_stats(const char *path, struct impair *dir[DIR_COUNT],
+/* The contract's JSON line, with the relay's own counters after it, to
+ * |f| (opened at start, so a bad path is known before relaying). */
+static int write_stats(FILE *f, const char *path,
+		       struct impair *dir[DIR_COUNT],
 		       const struct relay_stats *rs)
 {
-	FILE *f = path ? fopen(path, "w") : stderr;
 	int d;
 
-	if (!f) {
-		fprintf(stderr, "rdt-impair: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	fputc('{', f);
 	for (d = 0; d < DIR_COUNT; d++) {
 		print_dir(f, dir_names[d], impair_stats(dir[d]));
@@ -267,11 +264,16 @@ static int write_stats(const char *path, struct impair *dir[DIR_COUNT],
 	}
 	fprintf(f, "\"relay\":{\"flows\":%" PRIu64 ",\"flows_peak\":%" PRIu64
 		",\"dropped_flow_limit\":%" PRIu64 ",\"dropped_no_flow\":%"
-		PRIu64 ",\"send_errors\":%" PRIu64 "}}\n",
+		PRIu64 ",\"send_errors\":%" PRIu64 ",\"late_mean_us\":%.3f"
+		",\"late_max_us\":%.3f}}\n",
 		rs->flows, rs->flows_peak, rs->dropped_flow_limit,
-		rs->dropped_no_flow, rs->send_errors);
-	if (path && fclose(f) != 0) {
-		fprintf(stderr, "rdt-impair: %s: %s\n", path, strerror(errno));
+		rs->dropped_no_flow, rs->send_errors,
+		rs->late_count ? (double)rs->late_sum_ns / 1e3 /
+				 (double)rs->late_count : 0.0,
+		(double)rs->late_max_ns / 1e3);
+	if (f != stderr ? fclose(f) != 0 : fflush(f) != 0) {
+		fprintf(stderr, "rdt-impair: --stats %s: %s\n",
+			path ? path : "(standard error)", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -293,6 +295,7 @@ int main(int argc, char **argv)
 	struct relay_stats rs;
 	struct impair *dir[DIR_COUNT] = { NULL, NULL };
 	const char *stats_path = NULL;
+	FILE *stats_file;
 	uint64_t seed = 0;
 	int have_seed = 0, have_listen = 0, have_forward = 0;
 	int c, d, rc;
@@ -304,7 +307,9 @@ int main(int argc, char **argv)
 	for (d = 0; d < DIR_COUNT; d++)
 		netem_cfg_init(&cfg[d]);
 
-	while ((c = getopt_long(argc, argv, "l:f:p:c:s:d:vhV", long_options,
+	/* Our own messages for bad options: one line, as every error. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":l:f:p:c:s:d:vhV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -348,8 +353,8 @@ int main(int argc, char **argv)
 			o.duration = parse_secs("--duration", optarg);
 			break;
 		case 'M':
-			o.max_flows = (unsigned)parse_u64("--max-flows", optarg,
-							  1u << 20);
+			o.max_flows = (unsigned)parse_u64("--max-flows",
+							  optarg, 1u << 20);
 			if (o.max_flows == 0)
 				usage_error("--max-flows: must be at least %s",
 					    "1");
@@ -366,9 +371,15 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("rdt-impair (rdt) %s\n", PACKAGE_VERSION);
 			return 0;
+		case ':':
+			usage_error("%s needs an argument", argv[optind - 1]);
 		default:
-			/* getopt_long has said what was wrong. */
-			fprintf(stderr, "Try 'rdt-impair --help'.\n");
+			if (optopt)
+				fprintf(stderr, "rdt-impair: unknown option "
+					"-%c (try --help)\n", optopt);
+			else
+				usage_error("unknown option %s",
+					    argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -380,6 +391,12 @@ int main(int argc, char **argv)
 		usage_error("%s is required", "--forward");
 	if (!have_seed)
 		seed = random_seed();
+	stats_file = stats_path ? fopen(stats_path, "w") : stderr;
+	if (!stats_file) {
+		fprintf(stderr, "rdt-impair: --stats %s: %s\n", stats_path,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
 
 	/* Two streams from one seed: the directions decide independently. */
 	if (impair_new(&dir[DIR_A2B], &cfg[DIR_A2B], seed) < 0 ||
@@ -390,8 +407,13 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		fprintf(stderr, "rdt-impair: seed %" PRIu64 "\n", seed);
 	rc = relay_run(&o, dir, &rs);
-	if (write_stats(stats_path, dir, &rs) < 0 && rc == 0)
-		rc = -1;
+	/* A relay that never started has nothing to report. */
+	if (rs.started) {
+		if (write_stats(stats_file, stats_path, dir, &rs) < 0)
+			rc = -1;
+	} else if (stats_file != stderr) {
+		fclose(stats_file);
+	}
 	for (d = 0; d < DIR_COUNT; d++)
 		impair_del(dir[d]);
 	return rc < 0 ? EXIT_RUNTIME : 0;

@@ -432,9 +432,9 @@ int netem_parse(struct netem_cfg *cfg, const char *params, char *err,
 			rc = fail(&ws, "%s: not supported by rdt-impair "
 				  "(see --seed for the random seed)", kw);
 		} else {
-			rc = fail(&ws, "unknown keyword \"%s\" (expected delay, "
-				  "distribution, loss, duplicate, corrupt, "
-				  "reorder, gap, rate or limit)", kw);
+			rc = fail(&ws, "unknown keyword \"%s\" (expected "
+				  "delay, distribution, loss, duplicate, "
+				  "corrupt, reorder, gap, rate or limit)", kw);
 		}
 		if (rc < 0)
 			return -1;

@@ -37,10 +37,14 @@ typedef uint32_t netem_prob;
 
 /* Shapes of the delay jitter, as tc's distribution tables. */
 enum netem_dist {
-	NETEM_DIST_UNIFORM,	/* default: uniform in [delay-jitter, delay+jitter) */
-	NETEM_DIST_NORMAL,	/* normal, cut at 4 jitters either side */
-	NETEM_DIST_PARETO,	/* shifted Pareto (alpha 3), cut at +4 jitters */
-	NETEM_DIST_PARETONORMAL	/* 1/4 normal + 3/4 Pareto, quantile by quantile */
+	/* The default: uniform in [delay - jitter, delay + jitter). */
+	NETEM_DIST_UNIFORM,
+	/* Normal, cut at 4 jitters either side. */
+	NETEM_DIST_NORMAL,
+	/* Shifted Pareto (alpha 3), cut at 4 jitters above. */
+	NETEM_DIST_PARETO,
+	/* 1/4 normal + 3/4 Pareto, quantile by quantile. */
+	NETEM_DIST_PARETONORMAL
 };
 
 enum netem_loss_model {

@@ -93,6 +93,10 @@ struct relay {
 	struct sockaddr_storage rx_addr[BATCH];
 	struct iovec rx_iov[BATCH];
 	struct mmsghdr rx_msg[BATCH];
+	/* Room for the SO_TIMESTAMPNS control message of each. */
+	uint64_t rx_ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) /
+			       sizeof(uint64_t) + 1];
+	uint64_t last_arrival[DIR_COUNT];
 };
 
 static uint64_t now_ns(void)
@@ -108,15 +112,19 @@ static void warn(const char *what)
 	fprintf(stderr, "rdt-impair: %s: %s\n", what, strerror(errno));
 }
 
-/* Bigger buffers if the kernel lets us; the defaults still work. */
-static void grow_buffers(int fd)
+/* Bigger buffers if the kernel lets us (the defaults still work), and
+ * arrival timestamps. */
+static void tune_socket(int fd)
 {
-	int size = SOCK_BUF;
+	int size = SOCK_BUF, on = 1;
 
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+				 sizeof(size));
 }
 
 /* The bytes of an address that identify a client: port and address. */
@@ -204,7 +212,7 @@ static struct flow *flow_open(struct relay *r,
 		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
-	grow_buffers(fd);
+	tune_socket(fd);
 	if (connect(fd, (const struct sockaddr *)&o->forward,
 		    o->forward_len) < 0)
 		goto fail;
@@ -329,6 +337,26 @@ static size_t send_batch(struct relay *r, int d, int fd,
 	return 0;
 }
 
+/*
+ * How late datagrams leave, after their due time: the relay's own
+ * scheduling latency, which adds to the configured delay.  A sent-again
+ * datagram (after a full socket) counts again; that is rare.
+ */
+static void count_lateness(struct relay *r, struct impair_pkt **pkts,
+			   size_t n, uint64_t now)
+{
+	uint64_t late;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		late = now - pkts[i]->due;
+		r->rs->late_sum_ns += late;
+		if (late > r->rs->late_max_ns)
+			r->rs->late_max_ns = late;
+		r->rs->late_count++;
+	}
+}
+
 /* Sends what direction |d| has due, batching datagrams bound for the same
  * socket, until nothing is due or a socket is full. */
 static void release(struct relay *r, int d, uint64_t now)
@@ -361,6 +389,7 @@ static void release(struct relay *r, int d, uint64_t now)
 		}
 		if (n == 0)
 			return;
+		count_lateness(r, batch, n, now);
 		fd = d == DIR_A2B ? cur->fd : r->lfd;
 		if (send_batch(r, d, fd, batch, n, d == DIR_B2A)) {
 			want_out(r, d, fd, d == DIR_A2B ?
@@ -369,6 +398,58 @@ static void release(struct relay *r, int d, uint64_t now)
 			return;
 		}
 	}
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * When a datagram reached the host: the kernel's timestamp
+ * (SO_TIMESTAMPNS), moved to the monotonic clock by |clock_offset|, so
+ * time spent waiting for the relay to read it counts as part of its
+ * delay, as in netem, which sees it at once.  Never later than |now|,
+ * never earlier than the direction's previous arrival (the model wants
+ * time to run forwards); |now| if there is no timestamp.
+ */
+static uint64_t arrival(struct relay *r, int d, struct msghdr *mh,
+			int64_t clock_offset, uint64_t now)
+{
+	struct cmsghdr *c;
+	struct timespec ts;
+	uint64_t at = now;
+	int64_t real;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		real = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		if (real - clock_offset > 0 &&
+		    (uint64_t)(real - clock_offset) < now)
+			at = (uint64_t)(real - clock_offset);
+	}
+	if (at < r->last_arrival[d])
+		at = r->last_arrival[d];
+	r->last_arrival[d] = at;
+	return at;
+}
+
+/* The flow of the i-th datagram read from the listening socket, opened
+ * if its sender is new; NULL if it cannot be (counted). */
+static struct flow *flow_of(struct relay *r, int i, uint64_t now)
+{
+	struct flow *f = flow_find(r, &r->rx_addr[i]);
+
+	if (!f)
+		f = flow_open(r, &r->rx_addr[i],
+			      r->rx_msg[i].msg_hdr.msg_namelen, now);
+	return f;
 }
 
 /*
@@ -380,6 +461,8 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 		    uint64_t now)
 {
 	struct flow *f;
+	int64_t clock_offset;
+	uint64_t at;
 	int round, got, i;
 
 	for (round = 0; round < RX_ROUNDS; round++) {
@@ -388,8 +471,13 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 				&r->rx_addr[i];
 			r->rx_msg[i].msg_hdr.msg_namelen =
 				flow ? 0 : sizeof(r->rx_addr[i]);
+			r->rx_msg[i].msg_hdr.msg_control = r->rx_ctl[i];
+			r->rx_msg[i].msg_hdr.msg_controllen =
+				sizeof(r->rx_ctl[i]);
 		}
 		got = recvmmsg(fd, r->rx_msg, BATCH, MSG_DONTWAIT, NULL);
+		/* The kernel's clock for its timestamps is CLOCK_REALTIME. */
+		clock_offset = realtime_ns() - now_ns();
 		if (got <= 0) {
 			/* EAGAIN: drained.  ECONNREFUSED and the like are
 			 * ICMP errors from b for earlier datagrams: those
@@ -399,19 +487,14 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 			return;
 		}
 		for (i = 0; i < got; i++) {
-			f = flow;
-			if (!f) {
-				f = flow_find(r, &r->rx_addr[i]);
-				if (!f)
-					f = flow_open(r, &r->rx_addr[i],
-						r->rx_msg[i].msg_hdr.msg_namelen,
-						now);
-				if (!f)
-					continue;
-			}
+			f = flow ? flow : flow_of(r, i, now);
+			if (!f)
+				continue;
 			f->last_active = now;
+			at = arrival(r, d, &r->rx_msg[i].msg_hdr,
+				     clock_offset, now);
 			impair_offer(r->dir[d], r->rx[i], r->rx_msg[i].msg_len,
-				     flow_tag(f), now);
+				     flow_tag(f), at);
 		}
 		if (got < BATCH)
 			return;
@@ -544,7 +627,7 @@ static int open_listen(struct relay *r)
 	if (o->listen.ss_family == AF_INET6)
 		(void)setsockopt(r->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
 				 sizeof(off));
-	grow_buffers(r->lfd);
+	tune_socket(r->lfd);
 	if (bind(r->lfd, (const struct sockaddr *)&o->listen,
 		 o->listen_len) < 0) {
 		warn("cannot listen");
@@ -731,6 +814,7 @@ int relay_run(const struct relay_opts *o, struct impair *dir[DIR_COUNT],
 		return -1;
 	}
 
+	rs->started = 1;
 	start = now_ns();
 	end = o->duration ? start + o->duration : UINT64_MAX;
 	next_reap = start + o->flow_timeout / 2;

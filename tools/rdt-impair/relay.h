@@ -39,18 +39,25 @@ struct relay_opts {
 
 /* Counters of the relay itself, beside the two directions'. */
 struct relay_stats {
+	int started;		/* setup succeeded: the relay ran */
 	uint64_t flows;		/* flows opened */
 	uint64_t flows_peak;	/* most flows at once */
 	uint64_t dropped_flow_limit;	/* datagrams of clients beyond max */
 	uint64_t dropped_no_flow;	/* due after their flow was closed */
 	uint64_t send_errors;	/* datagrams the kernel refused */
+	/* Departures after their due time, e.g. when the relay waited for
+	 * a CPU: the sum, the worst, and how many departures. */
+	uint64_t late_sum_ns;
+	uint64_t late_max_ns;
+	uint64_t late_count;
 };
 
 /*
  * relay_run relays until SIGINT, SIGTERM or the end of |o->duration|,
  * through the models |dir| (the caller keeps them, and their counters).
  * Returns 0 when stopped that way, or -1 after printing a one-line error
- * (e.g. the listening address is in use); |rs| is filled in either way.
+ * (e.g. the listening address is in use); |rs| is filled in either way,
+ * and rs->started says whether the relay got as far as running.
  */
 int relay_run(const struct relay_opts *o, struct impair *dir[DIR_COUNT],
 	      struct relay_stats *rs);

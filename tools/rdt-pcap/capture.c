@@ -162,8 +162,13 @@ static pcap_t *open_live(const char *iface, int snaplen, const char *filter)
 	pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_NANO);
 	rc = pcap_activate(pc);
 	if (rc < 0) {
-		warnx_("%s: %s%s%s", iface, pcap_statustostr(rc),
-		       *pcap_geterr(pc) ? ": " : "", pcap_geterr(pc));
+		const char *what = pcap_statustostr(rc), *why = pcap_geterr(pc);
+
+		/* libpcap sometimes repeats the status as the detail. */
+		if (!*why || !strcmp(why, what))
+			warnx_("%s: %s", iface, what);
+		else
+			warnx_("%s: %s: %s", iface, what, why);
 		goto fail;
 	}
 	if (rc > 0)

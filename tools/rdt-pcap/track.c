@@ -615,6 +615,8 @@ static void keep_room(struct track_dir *s, uint64_t end)
 {
 	size_t cap;
 
+	if (end <= s->buf_base)
+		return;		/* older than what is kept: nothing to store */
 	if (end - s->buf_base > TRACK_KEEP_BYTES) {
 		uint64_t base = end - TRACK_KEEP_BYTES / 2;
 		uint64_t drop = base - s->buf_base;

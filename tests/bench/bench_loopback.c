@@ -1,0 +1,206 @@
+/*
+ * bench_loopback.c: bulk throughput of rdt against kernel TCP, same run.
+ *
+ *   tests/bench/bench_loopback [MIB [ROUNDS]]
+ *
+ * Moves MIB mebibytes (default 512) from a client thread to a server
+ * thread over 127.0.0.1, ROUNDS times (default 3) with each transport,
+ * through the same code: rdt's calls take the same arguments as the BSD
+ * ones, so one table of function pointers per transport is the whole
+ * difference.  Prints each run, the medians and the ratio rdt/TCP.  It
+ * is a benchmark, not a test: it asserts only that the bytes arrived
+ * intact, never a speed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rdt.h"
+
+struct transport {
+	const char *name;
+	int (*socket)(int, int, int);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*close)(int);
+};
+
+static const struct transport transports[] = {
+	{ "tcp", socket, bind, listen, accept, connect, send, recv,
+	  getsockname, close },
+	{ "rdt", rdt_socket, rdt_bind, rdt_listen, rdt_accept, rdt_connect,
+	  rdt_send, rdt_recv, rdt_getsockname, rdt_close },
+};
+
+#define CHUNK (256 << 10)
+
+struct server_arg {
+	const struct transport *t;
+	int listener;
+	size_t expect;
+	int ok;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_loopback: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/*
+ * The stream repeats this CHUNK-byte pattern, so the sender sends from it
+ * at any offset and the receiver compares with memcmp: neither spends its
+ * time making or checking bytes, which would cap both transports alike.
+ */
+static unsigned char pattern[CHUNK];
+
+static void pattern_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < CHUNK; i++)
+		pattern[i] = (unsigned char)(i * 131 + (i >> 12));
+}
+
+/* Do |n| bytes at |buf| continue the stream correctly at offset |pos|? */
+static int pattern_ok(const unsigned char *buf, size_t n, size_t pos)
+{
+	while (n > 0) {
+		size_t at = pos % CHUNK, k = CHUNK - at < n ? CHUNK - at : n;
+
+		if (memcmp(buf, pattern + at, k) != 0)
+			return 0;
+		buf += k;
+		pos += k;
+		n -= k;
+	}
+	return 1;
+}
+
+static void *server(void *p)
+{
+	struct server_arg *a = p;
+	unsigned char *buf = malloc(CHUNK);
+	size_t got = 0;
+	ssize_t n;
+	int c = a->t->accept(a->listener, NULL, NULL);
+
+	if (c < 0 || buf == NULL)
+		die("accept");
+	a->ok = 1;
+	while ((n = a->t->recv(c, buf, CHUNK, 0)) > 0) {
+		if (!pattern_ok(buf, (size_t)n, got))
+			a->ok = 0;
+		got += (size_t)n;
+	}
+	if (n < 0)
+		die("recv");
+	if (got != a->expect)
+		a->ok = 0;
+	a->t->close(c);
+	free(buf);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One transfer; returns Gbit/s. */
+static double run(const struct transport *t, size_t bytes)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	struct server_arg arg = { t, -1, bytes, 0 };
+	size_t sent = 0;
+	pthread_t th;
+	double t0, dt;
+	int c;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	arg.listener = t->socket(AF_INET, SOCK_STREAM, 0);
+	if (arg.listener < 0 ||
+	    t->bind(arg.listener, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    t->listen(arg.listener, 4) ||
+	    t->getsockname(arg.listener, (struct sockaddr *)&addr, &len))
+		die("listen");
+	pthread_create(&th, NULL, server, &arg);
+	c = t->socket(AF_INET, SOCK_STREAM, 0);
+	t0 = now_s();
+	if (c < 0 || t->connect(c, (struct sockaddr *)&addr, sizeof(addr)))
+		die("connect");
+	while (sent < bytes) {
+		size_t at = sent % CHUNK, k = CHUNK - at;
+		ssize_t n;
+
+		if (k > bytes - sent)
+			k = bytes - sent;
+		n = t->send(c, pattern + at, k, MSG_NOSIGNAL);
+		if (n < 0)
+			die("send");
+		sent += (size_t)n;
+	}
+	t->close(c);
+	pthread_join(th, NULL);
+	dt = now_s() - t0;
+	t->close(arg.listener);
+	if (!arg.ok) {
+		fprintf(stderr, "bench_loopback: %s: bytes differ\n", t->name);
+		exit(1);
+	}
+	return (double)bytes * 8 / dt / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 512;
+	int rounds = argc > 2 ? atoi(argv[2]) : 3, r;
+	double med[2], *g;
+	size_t k;
+
+	if (mib == 0 || rounds < 1 || rounds > 99) {
+		fprintf(stderr, "usage: bench_loopback [MIB [ROUNDS]]\n");
+		return 2;
+	}
+	pattern_init();
+	g = calloc((size_t)rounds, sizeof(*g));
+	for (k = 0; k < 2; k++) {
+		/* Interleaving would be fairer to a busy machine, but each
+		 * transport's rounds back to back keep its caches warm. */
+		for (r = 0; r < rounds; r++) {
+			g[r] = run(&transports[k], mib << 20);
+			printf("%s round %d: %zu MiB at %.2f Gbit/s\n",
+			       transports[k].name, r + 1, mib, g[r]);
+		}
+		qsort(g, (size_t)rounds, sizeof(*g), cmp_double);
+		med[k] = g[rounds / 2];
+	}
+	printf("median: tcp %.2f Gbit/s, rdt %.2f Gbit/s, rdt/tcp = %.3f\n",
+	       med[0], med[1], med[1] / med[0]);
+	free(g);
+	return 0;
+}

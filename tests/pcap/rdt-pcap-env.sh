@@ -1,0 +1,22 @@
+#!/bin/sh
+# The library's own datagram log (RDT_PCAP=FILE) of a real transfer over
+# loopback must check clean: one connection, every byte acknowledged,
+# both FINs.  The traffic comes from tests/bench/bench_loopback, the one
+# program that drives the socket API end to end in this tree.
+. "${srcdir:-.}/tests/pcap/lib.sh"
+
+BENCH=$top_builddir/tests/bench/bench_loopback
+[ -x "$BENCH" ] || { echo "SKIP: $BENCH not built"; exit 77; }
+if [ -n "$RDT_TEST_QUICK" ]; then mib=1; else mib=8; fi
+
+RDT_PCAP=$tmp/lib.pcap timeout 120 "$BENCH" "$mib" 1 >"$tmp/bench.out" 2>&1 ||
+	fail "bench_loopback failed: $(cat "$tmp/bench.out")"
+[ -s "$tmp/lib.pcap" ] || { echo "SKIP: no RDT_PCAP log written"; exit 77; }
+"$PCAP" check --json "$tmp/lib.pcap" >"$tmp/lib.json" ||
+	fail "the library's log has violations: $(cat "$tmp/lib.json")"
+bytes=$((mib * 1048576))
+expect_in "$tmp/lib.json" '"close":"closed"'
+expect_in "$tmp/lib.json" "\"stream_bytes\":$bytes,\"acked_bytes\":$bytes"
+[ "$(grep -o '"id":' "$tmp/lib.json" | wc -l)" -eq 1 ] ||
+	fail "expected one connection: $(cat "$tmp/lib.json")"
+echo "ok: RDT_PCAP log of $mib MiB"
