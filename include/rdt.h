@@ -94,14 +94,32 @@ RDT_EXTERN const char *rdt_version(void);
  * Use the descriptor only with rdt_* calls and with poll/select/epoll:
  * reading, writing or closing it with the plain system calls breaks the
  * mirror.  Each rdt socket holds two kernel descriptors (the one returned
- * and the library's end of the pair), so plan RLIMIT_NOFILE for twice
- * the number of sockets; when the limit is reached calls fail with
- * EMFILE.
+ * and the library's end of the pair) and a client socket a third, its
+ * UDP socket, so plan RLIMIT_NOFILE for two to three times the number
+ * of sockets; when the limit is reached calls fail with EMFILE.  A
+ * closed client connection keeps its UDP socket while it lingers in
+ * time-wait (up to 20 s) to re-acknowledge a lost FIN, where TCP's
+ * time-wait holds no descriptor.
  *
  * Threads.  Any call may be made from any thread.  On one socket, one
  * thread may read while another writes.  The library runs one background
  * thread (started by the first rdt_socket) that receives datagrams and
- * runs timers; an idle connection costs it no CPU.
+ * runs timers; an idle connection costs it no CPU.  A blocking call
+ * interrupted by a signal handler fails with EINTR (or returns what it
+ * had moved), even if the handler was installed with SA_RESTART, which
+ * restarts recv(2) on a TCP socket but not these calls.
+ *
+ * Processes.  The connections live in the process, not in the kernel:
+ * at exit() (not _exit or a fatal signal) every rdt descriptor still
+ * open is closed gracefully, and the library waits up to RDT_EXIT_LINGER
+ * seconds (environment variable, default 10) for queued bytes to be
+ * acknowledged, then resets what is left so the peers learn of it.  A
+ * peer that crashes is noticed when it answers with a reset (its port
+ * is reused), when its user timeout expires, or never if both sides
+ * only wait to receive: use keepalive (SO_KEEPALIVE) or RDT_IDLE_TIMEOUT
+ * for that.  After fork() the child cannot use the rdt descriptors it
+ * inherited (calls fail with ENOTSOCK; close(2) them), which stay the
+ * parent's; it may create new rdt sockets.
  *
  * Transport.  Connections run over UDP.  A listener and all connections
  * it accepts share its UDP port; each client socket has a UDP socket of
@@ -109,13 +127,14 @@ RDT_EXTERN const char *rdt_version(void);
  * are supported; an AF_INET6 socket bound to :: also accepts IPv4 peers
  * as IPv4-mapped addresses unless IPV6_V6ONLY is set on the system.
  *
- * Environment.  RDT_PCAP=FILE makes the library write every datagram it
+ * Environment.  RDT_EXIT_LINGER, above.  RDT_PCAP=FILE makes the library write every datagram it
  * sends and receives to FILE in pcap format (raw IP with synthesized
  * IP/UDP headers; tcpdump, tshark, Wireshark and rdt-pcap(1) read it),
  * with no privileges needed.  FILE is truncated when the first rdt
  * socket is created; if it cannot be opened, one line on stderr says
  * why and the program runs on without it.  A program holding both ends
  * of a connection records each datagram twice, as sent and as received.
+ * A forked child does not log.
  * --------------------------------------------------------------------- */
 
 /*

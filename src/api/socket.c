@@ -70,8 +70,12 @@ static void not_ours(int fd)
 	errno = fd >= 0 && fcntl(fd, F_GETFD) >= 0 ? ENOTSOCK : EBADF;
 }
 
-/* The socket behind |fd| with a reference, or NULL with errno set. */
-static struct rt_sock *sock_get(int fd)
+/*
+ * The socket behind |fd|, referenced and locked, or NULL with errno set.
+ * A call that raced with rdt_close on the same descriptor finds it
+ * closed and fails with EBADF, as it would on a closed kernel socket.
+ */
+static struct rt_sock *sock_lock(int fd)
 {
 	struct rt_sock *s = NULL;
 
@@ -81,8 +85,17 @@ static struct rt_sock *sock_get(int fd)
 		rt_sock_get(s);
 	}
 	pthread_rwlock_unlock(&table_lock);
-	if (s == NULL)
+	if (s == NULL) {
 		not_ours(fd);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->closed) {
+		pthread_mutex_unlock(&s->lock);
+		rt_sock_put(s);
+		errno = EBADF;
+		return NULL;
+	}
 	return s;
 }
 
@@ -121,6 +134,85 @@ static ssize_t finish_ssize(struct rt_sock *s, int err, ssize_t rc)
 		return -1;
 	}
 	return rc;
+}
+
+/* --- process lifetime ------------------------------------------------------- */
+
+/* How long exit waits for closed connections to deliver, by default. */
+#define EXIT_LINGER_S 10
+
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void table_atfork_prepare(void)
+{
+	pthread_rwlock_wrlock(&table_lock);
+}
+
+static void table_atfork_parent(void)
+{
+	pthread_rwlock_unlock(&table_lock);
+}
+
+/*
+ * A forked child inherits the parent's rdt descriptors but not their
+ * connections (the engine thread did not follow): it forgets them, so
+ * rdt calls on them fail with ENOTSOCK, and closes its copies of the
+ * library's ends (the parent's stay open).  close(2) releases them.
+ */
+/* A forked child's inherited table: not freed, as another thread of the
+ * parent may have been using its sockets; kept reachable (and so not
+ * optimised away) for leak checkers. */
+static __attribute__((used)) struct rt_sock **inherited_table;
+
+static void table_atfork_child(void)
+{
+	size_t i;
+
+	for (i = 0; i < table_len; i++) {
+		struct rt_sock *s = table[i];
+
+		if (s && s->has_fd && s->notify.lib_fd >= 0)
+			close(s->notify.lib_fd);
+	}
+	inherited_table = table;
+	table = NULL;
+	table_len = 0;
+	pthread_rwlock_init(&table_lock, NULL);
+}
+
+/*
+ * At exit, as the kernel does for TCP, every descriptor still open is
+ * closed gracefully, and bytes already queued get up to RDT_EXIT_LINGER
+ * seconds (default EXIT_LINGER_S) to reach their peers before the
+ * remaining connections are reset: unlike the kernel, the library dies
+ * with the process.
+ */
+static void close_all_at_exit(void)
+{
+	const char *env = getenv("RDT_EXIT_LINGER");
+	long linger = env && *env ? strtol(env, NULL, 10) : EXIT_LINGER_S;
+	size_t i;
+
+	for (i = 0; i < table_len; i++) {
+		struct rt_sock *s = table_take((int)i);
+
+		if (s == NULL)
+			continue;
+		/* A socket another thread is using is left alone. */
+		if (pthread_mutex_trylock(&s->lock) == 0) {
+			rt_close(s);
+			pthread_mutex_unlock(&s->lock);
+		}
+		rt_sock_put(s);
+	}
+	rt_exit_drain(linger > 0 ? (rdt_tstamp)linger * RDT_S : 0);
+}
+
+static void process_hooks(void)
+{
+	pthread_atfork(table_atfork_prepare, table_atfork_parent,
+		       table_atfork_child);
+	atexit(close_all_at_exit);
 }
 
 /* --- waiting ---------------------------------------------------------------- */
@@ -174,7 +266,26 @@ static int take_error(struct rt_sock *s)
 	if (e == 0 || s->error_reported)
 		return 0;
 	s->error_reported = 1;
+	if (s->has_fd) {
+		int pending;
+		socklen_t len = sizeof(pending);
+
+		/* Reading the descriptor's own error clears POLLERR, as
+		 * reporting sk_err does on TCP. */
+		getsockopt(s->notify.app_fd, SOL_SOCKET, SO_ERROR, &pending,
+			   &len);
+	}
 	return rdt_errno_from(e);
+}
+
+/* Has a peer, as getpeername(2) sees it on TCP: not while the handshake
+ * runs, and not once the connection is closed. */
+static int connected(const struct rt_sock *s)
+{
+	enum rdt_conn_state st = rdt_conn_state(s->conn);
+
+	return st != RDT_CONN_SYN_SENT && st != RDT_CONN_SYN_RCVD &&
+	       st != RDT_CONN_CLOSED;
 }
 
 /* --- addresses -------------------------------------------------------------- */
@@ -233,6 +344,7 @@ int rdt_socket(int domain, int type, int protocol)
 		errno = EPROTONOSUPPORT;
 		return -1;
 	}
+	pthread_once(&process_once, process_hooks);
 	s = rt_sock_new(domain, flags & SOCK_CLOEXEC);
 	if (s == NULL)
 		return -1;
@@ -248,12 +360,11 @@ int rdt_socket(int domain, int type, int protocol)
 
 int rdt_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	err = check_addr(s, addr, addrlen);
 	if (err == 0)
 		err = rt_bind(s, addr, addr_len(s->family));
@@ -262,23 +373,21 @@ int rdt_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 int rdt_listen(int fd, int backlog)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	return finish(s, rt_listen(s, backlog), 0);
 }
 
 int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
-	struct rt_sock *s = sock_get(fd), *c = NULL;
+	struct rt_sock *s = sock_lock(fd), *c = NULL;
 	rdt_tstamp deadline;
 	int err = 0, newfd;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC) ||
 	    s->role != RT_LISTENING)
 		return finish(s, -EINVAL, 0);
@@ -324,13 +433,12 @@ int rdt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	rdt_tstamp deadline;
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role == RT_LISTENING)
 		return finish(s, -EISCONN, 0);
 	if (s->role == RT_CONNECTION) {
@@ -386,10 +494,9 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_get(fd);
+	s = sock_lock(fd);
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role != RT_CONNECTION)
 		return finish_ssize(s, -ENOTCONN, 0);
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
@@ -406,6 +513,18 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 		if (s->shut_wr) {
 			err = -EPIPE;
 			break;
+		}
+		if (rdt_conn_state(s->conn) == RDT_CONN_SYN_SENT) {
+			/* As TCP: nothing is queued before the handshake
+			 * completes, which is also when poll says writable. */
+			if (nonblock) {
+				err = -EAGAIN;
+				break;
+			}
+			err = wait_ready(s, POLLOUT, deadline);
+			if (err)
+				break;
+			continue;
 		}
 		n = rdt_conn_send(s->conn, (const uint8_t *)iov[i].iov_base +
 					  off, iov[i].iov_len - off, rt_now());
@@ -432,9 +551,12 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 	}
 	if (total > 0)
 		return finish_ssize(s, 0, (ssize_t)total);
+	finish_ssize(s, 0, 0);
+	/* After unlocking: a handler may block or never return. */
 	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE);
-	return finish_ssize(s, err, 0);
+	errno = -err;
+	return -1;
 }
 
 ssize_t rdt_send(int fd, const void *buf, size_t len, int flags)
@@ -472,10 +594,9 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_get(fd);
+	s = sock_lock(fd);
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (s->role != RT_CONNECTION)
 		return finish_ssize(s, -ENOTCONN, 0);
 	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
@@ -550,14 +671,21 @@ ssize_t rdt_readv(int fd, const struct iovec *iov, int iovcnt)
 
 int rdt_shutdown(int fd, int how)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return finish(s, -EINVAL, 0);
-	if (s->role != RT_CONNECTION)
+	if (s->role == RT_LISTENING) {
+		/* As on Linux: shutting down a listener's reading side stops
+		 * it and wakes rdt_accept, which then fails with EINVAL. */
+		if (how != SHUT_WR)
+			rt_unlisten(s);
+		return finish(s, 0, 0);
+	}
+	if (s->role != RT_CONNECTION ||
+	    rdt_conn_state(s->conn) == RDT_CONN_CLOSED)
 		return finish(s, -ENOTCONN, 0);
 	if (how != SHUT_RD) {
 		rdt_conn_shutdown(s->conn, rt_now());
@@ -586,12 +714,15 @@ int rdt_close(int fd)
 
 int rdt_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	struct sockaddr_storage any;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
+	if (s->local_len)
+		return finish(s, copy_addr(addr, addrlen, &s->local,
+					   s->local_len),
+			      0);
 	if (s->ep)
 		return finish(s, copy_addr(addr, addrlen, &s->ep->local,
 					   s->ep->local_len),
@@ -604,19 +735,18 @@ int rdt_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int rdt_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
-	if (s->role != RT_CONNECTION)
+	if (s->role != RT_CONNECTION || !connected(s))
 		return finish(s, -ENOTCONN, 0);
 	return finish(s, copy_addr(addr, addrlen, &s->peer, s->peer_len), 0);
 }
 
 int rdt_fcntl(int fd, int cmd, ...)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	va_list ap;
 	int arg = 0, rc;
 
@@ -627,7 +757,6 @@ int rdt_fcntl(int fd, int cmd, ...)
 		arg = va_arg(ap, int);
 		va_end(ap);
 	}
-	pthread_mutex_lock(&s->lock);
 	switch (cmd) {
 	case F_GETFL:
 		return finish(s, 0, O_RDWR | (s->nonblock ? O_NONBLOCK : 0));
@@ -802,12 +931,11 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 int rdt_setsockopt(int fd, int level, int optname, const void *optval,
 		   socklen_t optlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (level == SOL_SOCKET)
 		err = set_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
@@ -1006,12 +1134,11 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 int rdt_getsockopt(int fd, int level, int optname, void *optval,
 		   socklen_t *optlen)
 {
-	struct rt_sock *s = sock_get(fd);
+	struct rt_sock *s = sock_lock(fd);
 	int err;
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&s->lock);
 	if (level == SOL_SOCKET)
 		err = get_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)

@@ -414,6 +414,11 @@ void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now)
 		conn_fail(conn, RDT_ERR_REFUSED, now);
 }
 
+int rdt_conn_send_done(const struct rdt_conn *conn)
+{
+	return conn->fin_acked;
+}
+
 void rdt_conn_tune(struct rdt_conn *conn, int nodelay, rdt_tstamp user_timeout,
 		   rdt_tstamp idle_timeout, rdt_tstamp keepalive)
 {

@@ -210,6 +210,10 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 /* How many in-order bytes rdt_conn_recv can return now. */
 size_t rdt_conn_readable(const struct rdt_conn *conn);
 
+/* Non-zero once our direction is finished and the peer acknowledged
+ * every byte and the FIN: nothing we sent can be lost any more. */
+int rdt_conn_send_done(const struct rdt_conn *conn);
+
 /* How many bytes rdt_conn_send can take now. */
 size_t rdt_conn_writable(const struct rdt_conn *conn);
 

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -35,13 +36,25 @@
 /* How long an orphaned connection may wait for its peer's FIN, as
  * Linux's tcp_fin_timeout. */
 #define ORPHAN_FIN_TIMEOUT (60 * RDT_S)
+/* RESET UNKNOWN answers per second, and their burst. */
+#define RESET_RATE 100
+/* See flush. */
+#define APP_FLUSH_BATCHES 4
 /* Most expired timers serviced per engine lock acquisition. */
 #define TIMER_SLICE 128
 
 static struct engine {
 	pthread_mutex_t lock;
 	pthread_cond_t reaped;
+	pthread_cond_t drained;
 	pthread_once_t once;
+	/* This process is a fork of one that used rdt. */
+	int forked;
+	/* Orphans still delivering their bytes (rt_exit_drain waits). */
+	unsigned draining;
+	/* Token bucket for RESET UNKNOWN answers: tokens and last refill. */
+	double reset_tokens;
+	rdt_tstamp reset_refill;
 	int start_errno;
 	pthread_t thread;
 	int epfd, timerfd, wakefd;
@@ -51,7 +64,8 @@ static struct engine {
 	struct rt_sock **cids, **inits;
 	size_t nbuckets, nconns;
 	struct rt_endpoint *endpoints;
-	struct rt_endpoint *graveyard;
+	/* Endpoints whose last reference is gone, to be closed. */
+	struct rt_endpoint *dying;
 	/* RDT_PCAP: every datagram sent and received, or NULL. */
 	struct rdt_pcaplog *pcap;
 	/* The engine thread's receive buffers. */
@@ -59,6 +73,7 @@ static struct engine {
 } eng = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reaped = PTHREAD_COND_INITIALIZER,
+	.drained = PTHREAD_COND_INITIALIZER,
 	.once = PTHREAD_ONCE_INIT,
 	.epfd = -1,
 	.timerfd = -1,
@@ -144,6 +159,67 @@ void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
 
 static void *engine_main(void *arg);
 
+/* What a forked child inherited and must not free (see below); kept
+ * reachable (and so not optimised away) for leak checkers. */
+static __attribute__((used)) struct {
+	struct rt_sock **cids, **inits;
+	struct rt_endpoint *endpoints, *dying;
+	void *rxbuf;
+	struct rdt_timerheap heap;
+} inherited;
+
+static void engine_atfork_prepare(void)
+{
+	pthread_mutex_lock(&eng.lock);
+}
+
+static void engine_atfork_parent(void)
+{
+	pthread_mutex_unlock(&eng.lock);
+}
+
+/*
+ * In a forked child only the forking thread exists: the engine thread and
+ * every connection belong to the parent.  The child closes its copies of
+ * the library's own descriptors (the parent's keep working), forgets the
+ * parent's state without freeing it (it may have been mid-update in
+ * another thread), and starts a new engine on its first rdt_socket.
+ */
+static void engine_atfork_child(void)
+{
+	struct rt_endpoint *ep;
+
+	for (ep = eng.endpoints; ep; ep = ep->next)
+		close(ep->fd);
+	for (ep = eng.dying; ep; ep = ep->next)
+		close(ep->fd);
+	close(eng.epfd);
+	close(eng.timerfd);
+	close(eng.wakefd);
+	eng.epfd = eng.timerfd = eng.wakefd = -1;
+	inherited.endpoints = eng.endpoints;
+	inherited.dying = eng.dying;
+	inherited.cids = eng.cids;
+	inherited.inits = eng.inits;
+	inherited.rxbuf = eng.rxbuf;
+	inherited.heap = eng.heap;
+	eng.endpoints = eng.dying = NULL;
+	eng.cids = eng.inits = NULL;
+	eng.nconns = 0;
+	eng.draining = 0;
+	/* The parent's log: a second writer would interleave records. */
+	eng.pcap = NULL;
+	eng.rxbuf = NULL;
+	eng.armed = RDT_TSTAMP_NEVER;
+	rdt_timerheap_init(&eng.heap);
+	pthread_mutex_init(&eng.lock, NULL);
+	pthread_cond_init(&eng.reaped, NULL);
+	pthread_cond_init(&eng.drained, NULL);
+	eng.start_errno = 0;
+	eng.once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	eng.forked = 1;
+}
+
 static void engine_start_once(void)
 {
 	struct epoll_event ev;
@@ -152,6 +228,12 @@ static void engine_start_once(void)
 	const char *path;
 	int rc;
 
+	if (!eng.forked &&
+	    pthread_atfork(engine_atfork_prepare, engine_atfork_parent,
+			   engine_atfork_child) != 0) {
+		eng.start_errno = ENOMEM;
+		return;
+	}
 	eng.rxbuf = malloc(BATCH * sizeof(*eng.rxbuf));
 	eng.nbuckets = 256;
 	eng.cids = calloc(eng.nbuckets, sizeof(*eng.cids));
@@ -162,7 +244,7 @@ static void engine_start_once(void)
 	}
 	rdt_timerheap_init(&eng.heap);
 	path = getenv("RDT_PCAP");
-	if (path && *path) {
+	if (path && *path && !eng.forked) {
 		eng.pcap = rdt_pcaplog_open(path);
 		/* A debugging aid must not stop the program, but its absence
 		 * must not go unnoticed either. */
@@ -317,6 +399,15 @@ static void set_buffer(int fd, int force_opt, int opt)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
+static int is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 /*
  * Opens a UDP socket of |family| bound to |addr| (or to an ephemeral port
  * when NULL).  Returns the endpoint with one reference, or NULL with
@@ -352,6 +443,15 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 	ep->refs = 1;
 	ep->local_len = sizeof(ep->local);
 	getsockname(fd, (struct sockaddr *)&ep->local, &ep->local_len);
+	if (is_wildcard(&ep->local)) {
+		int one = 1;
+
+		ep->pktinfo = family == AF_INET ?
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+				   sizeof(one)) == 0 :
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				   sizeof(one)) == 0;
+	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = ep;
 	if (epoll_ctl(eng.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -367,44 +467,37 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 	return ep;
 }
 
-/* Engine lock held.  Closes the UDP socket; the engine thread only. */
-static void ep_reap(struct rt_endpoint *ep)
-{
-	struct rt_endpoint **pp;
-
-	epoll_ctl(eng.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
-	close(ep->fd);
-	for (pp = &eng.endpoints; *pp; pp = &(*pp)->next)
-		if (*pp == ep) {
-			*pp = ep->next;
-			break;
-		}
-	ep->closed = 1;
-}
-
 /*
  * The last reference gone, the UDP socket must close, but the engine
- * thread may be reading it right now: only the engine closes it, between
- * two epoll waits.  Another thread waits for that, so the port is free
- * when rdt_close returns, as a TCP port would be.
+ * thread may be in the middle of a batch read from it (and may still send
+ * through it in that batch): only the engine closes it, after the batch,
+ * so the descriptor number cannot be reused under its feet.  Another
+ * thread waits for that, so the port is free when rdt_close returns, as
+ * a TCP port would be.
  */
 static void ep_put(struct rt_endpoint *ep)
 {
+	struct rt_endpoint **pp;
+
 	pthread_mutex_lock(&eng.lock);
 	if (--ep->refs > 0) {
 		pthread_mutex_unlock(&eng.lock);
 		return;
 	}
-	ep->dead = 1;
+	__atomic_store_n(&ep->dead, 1, __ATOMIC_RELEASE);
+	for (pp = &eng.endpoints; *pp; pp = &(*pp)->next)
+		if (*pp == ep) {
+			*pp = ep->next;
+			break;
+		}
+	ep->next = eng.dying;
+	eng.dying = ep;
 	if (in_engine) {
-		ep_reap(ep);
-		/* Freed after the current batch: see engine_main. */
-		ep->next = eng.graveyard;
-		eng.graveyard = ep;
+		/* Freed by reap_dying_endpoints after the batch. */
 		pthread_mutex_unlock(&eng.lock);
 		return;
 	}
-	/* The engine finds it dead in its list. */
+	ep->waited = 1;
 	engine_wake();
 	while (!ep->closed)
 		pthread_cond_wait(&eng.reaped, &eng.lock);
@@ -412,21 +505,30 @@ static void ep_put(struct rt_endpoint *ep)
 	free(ep);
 }
 
-/* Engine thread, engine lock held: close dead endpoints others wait on. */
-static void reap_dead_endpoints(void)
+/* Engine thread, between batches: close the UDP sockets of dead
+ * endpoints; free those nobody waits for. */
+static void reap_dying_endpoints(void)
 {
 	struct rt_endpoint *ep, *next;
-	int any = 0;
 
-	for (ep = eng.endpoints; ep; ep = next) {
+	pthread_mutex_lock(&eng.lock);
+	ep = eng.dying;
+	eng.dying = NULL;
+	for (; ep; ep = next) {
 		next = ep->next;
-		if (ep->dead && !ep->closed) {
-			ep_reap(ep);
-			any = 1;
-		}
+		epoll_ctl(eng.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
+		close(ep->fd);
+		ep->closed = 1;
+		if (!ep->waited)
+			free(ep);
 	}
-	if (any)
-		pthread_cond_broadcast(&eng.reaped);
+	pthread_cond_broadcast(&eng.reaped);
+	pthread_mutex_unlock(&eng.lock);
+}
+
+static int ep_dead(const struct rt_endpoint *ep)
+{
+	return __atomic_load_n(&ep->dead, __ATOMIC_ACQUIRE);
 }
 
 void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out)
@@ -503,12 +605,17 @@ static void maybe_grow(void)
 	eng.nbuckets = n;
 }
 
-/* Adds |s| (with a core connection) to the tables; takes a reference.
- * Engine lock held. */
-static void registry_add(struct rt_sock *s, int server)
+/*
+ * Adds |s| (with a core connection) to the tables and takes a reference.
+ * Room for its timer is made now, so that timers never fail later.
+ * Returns 0 or -ENOMEM.  Engine lock held.
+ */
+static int registry_add(struct rt_sock *s, int server)
 {
 	size_t b;
 
+	if (rdt_timerheap_reserve(&eng.heap, eng.nconns + 1) != 0)
+		return -ENOMEM;
 	maybe_grow();
 	s->cid = rdt_conn_local_cid(s->conn);
 	b = bucket(s->cid);
@@ -523,6 +630,7 @@ static void registry_add(struct rt_sock *s, int server)
 	s->registered = 1;
 	eng.nconns++;
 	rt_sock_get(s);
+	return 0;
 }
 
 static void unlink_from(struct rt_sock **head, struct rt_sock *s,
@@ -538,6 +646,39 @@ static void unlink_from(struct rt_sock **head, struct rt_sock *s,
 		}
 }
 
+/* A listener's connections still shaking hands, oldest first, so that a
+ * full handshake queue can make room.  Engine lock held. */
+static void embryo_link(struct rt_sock *l, struct rt_sock *s)
+{
+	s->emb_prev = l->emb_tail;
+	s->emb_next = NULL;
+	if (l->emb_tail)
+		l->emb_tail->emb_next = s;
+	else
+		l->emb_head = s;
+	l->emb_tail = s;
+	l->embryos++;
+	s->embryo = 1;
+}
+
+static void embryo_unlink(struct rt_sock *s)
+{
+	struct rt_sock *l = s->parent;
+
+	if (!s->embryo)
+		return;
+	if (s->emb_prev)
+		s->emb_prev->emb_next = s->emb_next;
+	else
+		l->emb_head = s->emb_next;
+	if (s->emb_next)
+		s->emb_next->emb_prev = s->emb_prev;
+	else
+		l->emb_tail = s->emb_prev;
+	l->embryos--;
+	s->embryo = 0;
+}
+
 /* Removes |s| from the tables and the timer heap; the caller drops the
  * registry's reference after unlocking.  Engine lock held. */
 static void registry_remove(struct rt_sock *s)
@@ -548,8 +689,7 @@ static void registry_remove(struct rt_sock *s)
 		unlink_from(&eng.inits[bucket(s->init_scid)], s,
 			    offsetof(struct rt_sock, init_next));
 	rdt_timerheap_remove(&eng.heap, &s->timer);
-	if (s->parent && !s->queued)
-		s->parent->embryos--;
+	embryo_unlink(s);
 	if (s->ep && s->ep->client == s)
 		s->ep->client = NULL;
 	s->registered = 0;
@@ -658,7 +798,7 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		unsigned i;
 
 		for (i = 0; i < n; i++)
-			pcap_record(&ep->local,
+			pcap_record(s->local_len ? &s->local : &ep->local,
 				    ep->connected ? (void *)&s->peer :
 						    msgs[i].msg_hdr.msg_name,
 				    msgs[i].msg_hdr.msg_iov->iov_base,
@@ -667,10 +807,17 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 	return 0;
 }
 
-/* Sends every datagram the connection wants to send now. */
+/*
+ * Sends what the connection wants to send now.  An application thread
+ * sends at most APP_FLUSH_BATCHES batches per call while holding the
+ * socket's lock, so the engine is not kept from the ACKs that socket
+ * needs; the rest follows from the engine as those ACKs arrive (after a
+ * full batch, something is always in flight to bring them).
+ */
 static void flush(struct rt_sock *s, rdt_tstamp now)
 {
 	size_t cap = s->opt.max_dgram;
+	unsigned batches = in_engine ? UINT_MAX : APP_FLUSH_BATCHES;
 	struct txbuf *tx;
 
 	if (cap < RDT_PKT_MIN_DGRAM)
@@ -700,6 +847,10 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
 			if (!s->ep->connected) {
 				mh->msg_name = &s->peer;
 				mh->msg_namelen = s->peer_len;
+				if (s->pktinfo_len) {
+					mh->msg_control = s->pktinfo;
+					mh->msg_controllen = s->pktinfo_len;
+				}
 			}
 			n++;
 		}
@@ -709,17 +860,100 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
 			rdt_conn_refused(s->conn, now);
 			return;
 		}
-		if (n < BATCH)
+		if (n < BATCH || --batches == 0)
 			return;
 	}
 }
 
-/* Sends a bare RESET to |to| for a connection ID we do not hold. */
-static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
-		       const struct sockaddr_storage *to, socklen_t tolen)
+/*
+ * Source-address control message for a datagram sent from a port bound to
+ * a wildcard address: the reply must leave from the address the peer
+ * sent to, or a peer that reached us through another of our addresses
+ * (and whose UDP socket is connected) drops it.  Writes into |buf|
+ * (RT_PKTINFO_SPACE bytes) and returns the length, 0 if not needed.
+ */
+static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 {
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(buf, 0, RT_PKTINFO_SPACE);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_control = buf;
+	mh.msg_controllen = RT_PKTINFO_SPACE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (src->ss_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (src->ss_family == AF_INET6) {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		/* A v4-mapped address works too: Linux sends IPv4 from it. */
+		pi.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+/* Where a received datagram came from, and the local address (with the
+ * port's number) it was sent to. */
+struct dgram_addr {
+	struct sockaddr_storage from, to;
+	socklen_t fromlen, tolen;
+};
+
+/* Fills |da|->to from the PKTINFO control message of a received datagram,
+ * or with the port's own address. */
+static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
+			  struct dgram_addr *da)
+{
+	struct cmsghdr *cm;
+
+	memcpy(&da->to, &ep->local, ep->local_len);
+	da->tolen = ep->local_len;
+	if (!ep->pktinfo)
+		return;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    da->to.ss_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in *)&da->to)->sin_addr = pi.ipi_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO &&
+			   da->to.ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in6 *)&da->to)->sin6_addr =
+				pi.ipi6_addr;
+		}
+	}
+}
+
+/* Sends a bare RESET back to the sender of |da| for a connection ID we
+ * do not hold. */
+static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
+		       const struct dgram_addr *da)
+{
+	uint8_t buf[64], ctrl[RT_PKTINFO_SPACE];
 	struct rdt_pkt pkt;
-	uint8_t buf[64];
+	struct msghdr mh;
+	struct iovec iov;
 	rdt_ssize len;
 
 	memset(&pkt, 0, sizeof(pkt));
@@ -727,13 +961,27 @@ static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 	pkt.dcid = dcid;
 	pkt.reason = reason;
 	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
-	if (len > 0 && sendto(ep->fd, buf, (size_t)len, 0,
-			      ep->connected ? NULL : (const void *)to,
-			      ep->connected ? 0 : tolen) == len) {
+	if (len <= 0)
+		return;
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (!ep->connected) {
+		mh.msg_name = (void *)&da->from;
+		mh.msg_namelen = da->fromlen;
+		if (ep->pktinfo) {
+			mh.msg_control = ctrl;
+			mh.msg_controllen = pktinfo_cmsg(ctrl, &da->to);
+		}
+	}
+	if (sendmsg(ep->fd, &mh, 0) == len) {
 		stat_add(&ep->stats.sent, 1);
-		pcap_record(&ep->local, to, buf, (size_t)len);
-	} else
+		pcap_record(&da->to, &da->from, buf, (size_t)len);
+	} else {
 		stat_add(&ep->stats.send_errors, 1);
+	}
 }
 
 /* --- servicing a connection --------------------------------------------- */
@@ -746,13 +994,8 @@ static void timer_update(struct rt_sock *s)
 		when = s->orphan_deadline;
 	pthread_mutex_lock(&eng.lock);
 	if (s->registered) {
-		if (rdt_timerheap_set(&eng.heap, &s->timer, when) != 0) {
-			/* No memory for the heap: wake soon and retry rather
-			 * than lose the timer. */
-			if (s->timer.index != RDT_TIMER_IDLE)
-				rdt_timerheap_set(&eng.heap, &s->timer,
-						  rt_now() + 10 * RDT_MS);
-		}
+		/* Cannot fail: registry_add reserved the room. */
+		rdt_timerheap_set(&eng.heap, &s->timer, when);
 		if (when < eng.armed)
 			timer_rearm();
 	}
@@ -824,10 +1067,15 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	if (s->parent == NULL || st == RDT_CONN_SYN_RCVD)
 		return;
 	pthread_mutex_lock(&eng.lock);
+	if (!s->registered) {
+		/* Evicted from a full handshake queue meanwhile. */
+		pthread_mutex_unlock(&eng.lock);
+		return;
+	}
 	if (!s->queued && s->parent->role == RT_LISTENING &&
 	    st != RDT_CONN_CLOSED) {
 		s->queued = 1;
-		s->parent->embryos--;
+		embryo_unlink(s);
 		s->q_next = NULL;
 		if (s->parent->q_tail)
 			s->parent->q_tail->q_next = s;
@@ -847,16 +1095,6 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 	pthread_mutex_unlock(&eng.lock);
 }
 
-/* Everything we sent, FIN included, is acknowledged. */
-static int all_acked(const struct rt_sock *s)
-{
-	struct rdt_conn_info info;
-
-	rdt_conn_get_info(s->conn, &info);
-	return info.state == RDT_CONN_FIN_WAIT && info.bytes_in_flight == 0 &&
-	       rdt_conn_writable(s->conn) >= s->opt.sndbuf;
-}
-
 /*
  * An orphan whose bytes are all delivered waits for the peer's FIN at
  * most ORPHAN_FIN_TIMEOUT, as Linux bounds FIN_WAIT2; one still
@@ -864,7 +1102,8 @@ static int all_acked(const struct rt_sock *s)
  */
 static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
 {
-	if (s->orphan_deadline == RDT_TSTAMP_NEVER && all_acked(s))
+	if (s->orphan_deadline == RDT_TSTAMP_NEVER &&
+	    rdt_conn_send_done(s->conn))
 		s->orphan_deadline = now + ORPHAN_FIN_TIMEOUT;
 	if (now >= s->orphan_deadline &&
 	    rdt_conn_state(s->conn) != RDT_CONN_CLOSED)
@@ -896,6 +1135,14 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 	}
 	if (s->orphan)
 		orphan_timeout(s, now);
+	if (s->draining && (rdt_conn_send_done(c) ||
+			    rdt_conn_state(c) == RDT_CONN_CLOSED)) {
+		s->draining = 0;
+		pthread_mutex_lock(&eng.lock);
+		if (--eng.draining == 0)
+			pthread_cond_broadcast(&eng.drained);
+		pthread_mutex_unlock(&eng.lock);
+	}
 	maybe_enqueue(s, now);
 	flush(s, now);
 	pthread_mutex_lock(&eng.lock);
@@ -930,7 +1177,7 @@ int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 		 * this process, unless something listens there. */
 		pthread_mutex_lock(&eng.lock);
 		for (ep = eng.endpoints; ep; ep = ep->next)
-			if (!ep->dead && !ep->connected &&
+			if (!ep->connected &&
 			    ep->listener == NULL && ep->client == NULL &&
 			    ep->family == s->family && ep->local_len == len &&
 			    memcmp(&ep->local, addr, len) == 0)
@@ -1018,10 +1265,16 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	s->role = RT_CONNECTION;
 	s->wake_room = s->opt.sndbuf / 4;
 	pthread_mutex_lock(&eng.lock);
-	registry_add(s, 0);
-	if (s->ep->connected)
+	err = registry_add(s, 0);
+	if (err == 0 && s->ep->connected)
 		s->ep->client = s;
 	pthread_mutex_unlock(&eng.lock);
+	if (err) {
+		rdt_conn_del(s->conn);
+		s->conn = NULL;
+		s->role = RT_FRESH;
+		return err;
+	}
 	rt_service(s, now);
 	return 0;
 }
@@ -1070,34 +1323,46 @@ void rt_accept_adopt(struct rt_sock *c)
 	rt_sock_put(parent);
 }
 
+void rt_unlisten(struct rt_sock *s)
+{
+	rdt_tstamp now = rt_now();
+	struct rt_sock *q, *next;
+
+	if (s->role != RT_LISTENING)
+		return;
+	pthread_mutex_lock(&eng.lock);
+	if (s->ep->listener == s)
+		s->ep->listener = NULL;
+	s->role = RT_CLOSED_LISTENER;
+	q = s->q_head;
+	s->q_head = s->q_tail = NULL;
+	s->q_len = 0;
+	pthread_mutex_unlock(&eng.lock);
+	/* Threads blocked in rdt_accept wake up and find it closed. */
+	if (s->has_fd)
+		rdt_notify_set_readable(&s->notify, 1, 1);
+	/* Queued connections were never accepted: reset them. */
+	pthread_mutex_unlock(&s->lock);
+	for (; q; q = next) {
+		next = q->q_next;
+		pthread_mutex_lock(&q->lock);
+		q->orphan = 1;
+		q->orphan_deadline = RDT_TSTAMP_NEVER;
+		rdt_conn_abort(q->conn, now);
+		rt_service(q, now);
+		pthread_mutex_unlock(&q->lock);
+		rt_sock_put(q);
+	}
+	pthread_mutex_lock(&s->lock);
+}
+
 void rt_close(struct rt_sock *s)
 {
 	rdt_tstamp now = rt_now();
 
+	s->closed = 1;
 	if (s->role == RT_LISTENING) {
-		struct rt_sock *q, *next;
-
-		pthread_mutex_lock(&eng.lock);
-		if (s->ep->listener == s)
-			s->ep->listener = NULL;
-		s->role = RT_CLOSED_LISTENER;
-		q = s->q_head;
-		s->q_head = s->q_tail = NULL;
-		s->q_len = 0;
-		pthread_mutex_unlock(&eng.lock);
-		/* Queued connections were never accepted: reset them. */
-		pthread_mutex_unlock(&s->lock);
-		for (; q; q = next) {
-			next = q->q_next;
-			pthread_mutex_lock(&q->lock);
-			q->orphan = 1;
-			q->orphan_deadline = RDT_TSTAMP_NEVER;
-			rdt_conn_abort(q->conn, now);
-			rt_service(q, now);
-			pthread_mutex_unlock(&q->lock);
-			rt_sock_put(q);
-		}
-		pthread_mutex_lock(&s->lock);
+		rt_unlisten(s);
 	} else if (s->conn) {
 		struct rdt_conn *c = s->conn;
 
@@ -1111,18 +1376,12 @@ void rt_close(struct rt_sock *s)
 		if (s->opt.linger_on && s->opt.linger_s > 0) {
 			struct timespec until;
 			rdt_tstamp end = now + (rdt_tstamp)s->opt.linger_s * RDT_S;
-			struct rdt_conn_info info;
 
 			s->lingering = 1;
 			until.tv_sec = (time_t)(end / RDT_S);
 			until.tv_nsec = (long)(end % RDT_S);
-			for (;;) {
-				rdt_conn_get_info(c, &info);
-				if (info.state == RDT_CONN_CLOSED ||
-				    info.state == RDT_CONN_TIME_WAIT ||
-				    (info.bytes_in_flight == 0 &&
-				     rdt_conn_writable(c) >= s->opt.sndbuf))
-					break;
+			while (rdt_conn_state(c) != RDT_CONN_CLOSED &&
+			       !rdt_conn_send_done(c)) {
 				if (pthread_cond_timedwait(&s->changed,
 							   &s->lock,
 							   &until) ==
@@ -1133,12 +1392,68 @@ void rt_close(struct rt_sock *s)
 		}
 		s->orphan = 1;
 		s->orphan_deadline = RDT_TSTAMP_NEVER;
+		if (rdt_conn_state(c) != RDT_CONN_CLOSED &&
+		    !rdt_conn_send_done(c)) {
+			s->draining = 1;
+			pthread_mutex_lock(&eng.lock);
+			eng.draining++;
+			pthread_mutex_unlock(&eng.lock);
+		}
 		rt_service(s, rt_now());
 	}
 	if (s->has_fd) {
 		rdt_notify_close(&s->notify);
 		s->has_fd = 0;
 	}
+}
+
+void rt_exit_drain(rdt_tstamp wait)
+{
+	struct rt_sock **live;
+	struct timespec until;
+	size_t n = 0, i, b;
+
+	if (eng.epfd < 0)
+		return;	/* rdt was never used in this process */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(wait / RDT_S);
+	until.tv_nsec += (long)(wait % RDT_S);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&eng.lock);
+	while (eng.draining > 0 &&
+	       pthread_cond_timedwait(&eng.drained, &eng.lock, &until) == 0)
+		;
+	live = malloc((eng.nconns + 1) * sizeof(*live));
+	for (b = 0; live && b < eng.nbuckets; b++) {
+		struct rt_sock *s;
+
+		for (s = eng.cids[b]; s; s = s->cid_next) {
+			rt_sock_get(s);
+			live[n++] = s;
+		}
+	}
+	pthread_mutex_unlock(&eng.lock);
+	/* What could not be delivered in time is reset, so that peers
+	 * learn it now rather than at their user timeout.  A socket busy
+	 * in another thread at exit is left alone. */
+	for (i = 0; i < n; i++) {
+		struct rt_sock *s = live[i];
+
+		if (pthread_mutex_trylock(&s->lock) == 0) {
+			enum rdt_conn_state st = rdt_conn_state(s->conn);
+
+			if (st != RDT_CONN_CLOSED && st != RDT_CONN_TIME_WAIT) {
+				rdt_conn_abort(s->conn, rt_now());
+				rt_service(s, rt_now());
+			}
+			pthread_mutex_unlock(&s->lock);
+		}
+		rt_sock_put(s);
+	}
+	free(live);
 }
 
 /* --- the engine thread ---------------------------------------------------- */
@@ -1187,33 +1502,101 @@ static uint64_t be64(const uint8_t *p)
 }
 
 /* A datagram no connection claimed: count why. */
-static void count_unclaimed(struct rt_endpoint *ep, const uint8_t *dg,
-			    size_t len)
+/*
+ * May we answer one more datagram with RESET UNKNOWN?  A token bucket
+ * (RESET_RATE per second, as many in a burst) keeps the answers from
+ * becoming a flood; they are smaller than what they answer, so they
+ * amplify nothing.  Engine thread only.
+ */
+static int reset_allowed(rdt_tstamp now)
+{
+	eng.reset_tokens += (double)(now - eng.reset_refill) / RDT_S *
+			    RESET_RATE;
+	if (eng.reset_tokens > RESET_RATE)
+		eng.reset_tokens = RESET_RATE;
+	eng.reset_refill = now;
+	if (eng.reset_tokens < 1)
+		return 0;
+	eng.reset_tokens -= 1;
+	return 1;
+}
+
+/*
+ * The peer of the client connected on |ep| says it no longer has the
+ * connection named |dcid| (it restarted, or gave up): the connection
+ * fails at once with ECONNRESET instead of at its user timeout.  The
+ * core hears it as the RESET it would have received had the peer known
+ * our connection ID.
+ */
+static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
+			     rdt_tstamp now, struct dirty_list *d)
+{
+	struct rdt_pkt reset;
+	struct rt_sock *s;
+	uint8_t buf[64];
+	rdt_ssize len;
+
+	pthread_mutex_lock(&eng.lock);
+	s = ep->client;
+	if (s)
+		rt_sock_get(s);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (rdt_conn_peer_cid(s->conn) == dcid) {
+		memset(&reset, 0, sizeof(reset));
+		reset.type = RDT_PKT_RESET;
+		reset.dcid = rdt_conn_local_cid(s->conn);
+		reset.reason = RDT_RESET_UNKNOWN;
+		len = rdt_pkt_encode(buf, sizeof(buf), &reset);
+		if (len > 0)
+			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
+	}
+	pthread_mutex_unlock(&s->lock);
+	mark_dirty(d, s);
+}
+
+/* A datagram no connection claimed: count why, and answer a well-formed
+ * one so that a peer which lost its state learns it. */
+static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			 const struct dgram_addr *da, rdt_tstamp now,
+			 struct dirty_list *d)
 {
 	struct rdt_pkt pkt;
 	int rc = rdt_pkt_decode(&pkt, dg, len);
 
-	if (rc == RDT_ERR_CHECKSUM)
+	if (rc == RDT_ERR_CHECKSUM) {
 		stat_add(&ep->stats.drop_checksum, 1);
-	else if (rc != 0)
+		return;
+	}
+	if (rc != 0) {
 		stat_add(&ep->stats.drop_malformed, 1);
-	else
-		stat_add(&ep->stats.drop_unknown_cid, 1);
+		return;
+	}
+	stat_add(&ep->stats.drop_unknown_cid, 1);
+	if (pkt.type == RDT_PKT_RESET) {
+		/* Never answer a RESET with a RESET. */
+		if (pkt.reason == RDT_RESET_UNKNOWN && pkt.dcid != 0)
+			on_reset_unknown(ep, pkt.dcid, now, d);
+		return;
+	}
+	if (pkt.dcid != 0 && reset_allowed(now))
+		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, da);
 }
 
 /* An INIT for |ep|: hand it to its connection, or make one. */
 static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-		    const uint8_t *dg, size_t len,
-		    const struct sockaddr_storage *from, socklen_t fromlen,
+		    const uint8_t *dg, size_t len, const struct dgram_addr *da,
 		    rdt_tstamp now, struct dirty_list *d)
 {
 	struct rdt_conn_config cfg;
-	struct rt_sock *s, *l;
+	struct rt_sock *s, *l, *victim = NULL;
 	struct rt_opts opt;
 	int ok;
 
 	pthread_mutex_lock(&eng.lock);
-	s = lookup_init(pkt->scid, ep, from, fromlen);
+	s = lookup_init(pkt->scid, ep, &da->from, da->fromlen);
 	l = ep->listener;
 	if (s == NULL && l)
 		rt_sock_get(l);
@@ -1228,17 +1611,32 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	}
 	if (l == NULL) {
 		stat_add(&ep->stats.drop_no_listener, 1);
-		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, from, fromlen);
+		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, da);
 		return;
 	}
 	pthread_mutex_lock(&l->lock);
 	opt = l->opt;
 	pthread_mutex_lock(&eng.lock);
-	ok = l->role == RT_LISTENING && l->q_len + l->embryos < l->backlog;
+	ok = l->role == RT_LISTENING && l->q_len < l->backlog;
+	if (ok && l->embryos >= l->backlog) {
+		/*
+		 * The handshake queue is full: drop its oldest entry
+		 * silently (that client's INIT is retransmitted) rather than
+		 * the newcomer, so that replayed or spoofed INITs, which
+		 * never complete, cannot lock real clients out.
+		 */
+		victim = l->emb_head;
+		registry_remove(victim);
+	}
 	pthread_mutex_unlock(&eng.lock);
 	pthread_mutex_unlock(&l->lock);
+	if (victim) {
+		stat_add(&ep->stats.drop_backlog, 1);
+		rt_sock_put(victim);	/* the registry's reference */
+	}
 	if (!ok) {
-		/* As a full SYN queue: silence; the client retries. */
+		/* The accept queue is full, as TCP's: silence; the client
+		 * retries. */
 		stat_add(&ep->stats.drop_backlog, 1);
 		rt_sock_put(l);
 		return;
@@ -1255,26 +1653,38 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	s->role = RT_CONNECTION;
 	s->server = 1;
 	s->wake_room = opt.sndbuf / 4;
-	memcpy(&s->peer, from, fromlen);
-	s->peer_len = fromlen;
+	memcpy(&s->peer, &da->from, da->fromlen);
+	s->peer_len = da->fromlen;
+	if (ep->pktinfo) {
+		memcpy(&s->local, &da->to, da->tolen);
+		s->local_len = da->tolen;
+		s->pktinfo_len = pktinfo_cmsg(s->pktinfo, &da->to);
+	}
 	s->parent = l;	/* the reference taken above */
 	pthread_mutex_lock(&eng.lock);
 	s->ep = ep;
 	ep->refs++;
-	l->embryos++;
-	registry_add(s, 1);
+	if (registry_add(s, 1) != 0) {
+		pthread_mutex_unlock(&eng.lock);
+		rt_sock_put(s);	/* drops the parent and endpoint too */
+		return;
+	}
+	embryo_link(l, s);
 	pthread_mutex_unlock(&eng.lock);
 	mark_dirty(d, s);
 }
 
 static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			const struct sockaddr_storage *from, socklen_t fromlen,
-			rdt_tstamp now, struct dirty_list *d)
+			const struct dgram_addr *da, rdt_tstamp now,
+			struct dirty_list *d)
 {
 	struct rt_sock *s;
 	uint64_t dcid;
 
 	stat_add(&ep->stats.received, 1);
+	/* The port closed during this batch: nobody is left to answer. */
+	if (ep_dead(ep))
+		return;
 	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) {
 		stat_add(&ep->stats.drop_malformed, 1);
 		return;
@@ -1285,17 +1695,17 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 
 		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
 		    pkt.type != RDT_PKT_INIT) {
-			count_unclaimed(ep, dg, len);
+			on_unclaimed(ep, dg, len, da, now, d);
 			return;
 		}
-		on_init(ep, &pkt, dg, len, from, fromlen, now, d);
+		on_init(ep, &pkt, dg, len, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&eng.lock);
 	s = lookup_cid(dcid, ep);
 	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL) {
-		count_unclaimed(ep, dg, len);
+		on_unclaimed(ep, dg, len, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -1333,11 +1743,12 @@ static void read_endpoint(struct rt_endpoint *ep)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH];
-	static struct sockaddr_storage from[BATCH];
+	static struct dgram_addr da[BATCH];
+	static uint8_t ctrl[BATCH][RT_PKTINFO_SPACE * 2];
 	struct dirty_list d = { NULL };
 	int round, i;
 
-	for (round = 0; round < READ_ROUNDS && !ep->dead; round++) {
+	for (round = 0; round < READ_ROUNDS && !ep_dead(ep); round++) {
 		rdt_tstamp now;
 		int n;
 
@@ -1347,8 +1758,13 @@ static void read_endpoint(struct rt_endpoint *ep)
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_name = &da[i].from;
+			msgs[i].msg_hdr.msg_namelen = sizeof(da[i].from);
+			if (ep->pktinfo) {
+				msgs[i].msg_hdr.msg_control = ctrl[i];
+				msgs[i].msg_hdr.msg_controllen =
+					sizeof(ctrl[i]);
+			}
 		}
 		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		now = rt_now();
@@ -1367,9 +1783,10 @@ static void read_endpoint(struct rt_endpoint *ep)
 				stat_add(&ep->stats.drop_malformed, 1);
 				continue;
 			}
-			pcap_record(&from[i], &ep->local, eng.rxbuf[i], len);
-			on_datagram(ep, eng.rxbuf[i], len, &from[i],
-				    msgs[i].msg_hdr.msg_namelen, now, &d);
+			da[i].fromlen = msgs[i].msg_hdr.msg_namelen;
+			local_address(ep, &msgs[i].msg_hdr, &da[i]);
+			pcap_record(&da[i].from, &da[i].to, eng.rxbuf[i], len);
+			on_datagram(ep, eng.rxbuf[i], len, &da[i], now, &d);
 		}
 		service_dirty(&d, now);
 		if (n < BATCH)
@@ -1421,8 +1838,6 @@ static void *engine_main(void *arg)
 	in_engine = 1;
 	for (;;) {
 		int n = epoll_wait(eng.epfd, evs, 64, -1), i;
-		struct rt_endpoint *ep, *next;
-
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -1436,15 +1851,7 @@ static void *engine_main(void *arg)
 				read_endpoint(p);
 			}
 		}
-		pthread_mutex_lock(&eng.lock);
-		reap_dead_endpoints();
-		ep = eng.graveyard;
-		eng.graveyard = NULL;
-		pthread_mutex_unlock(&eng.lock);
-		for (; ep; ep = next) {
-			next = ep->next;
-			free(ep);
-		}
+		reap_dying_endpoints();
 	}
 	return NULL;
 }

@@ -58,8 +58,14 @@ void rdt_notify_set_readable(struct rdt_notify *n, int readable, int edge)
 	if (n->finished)
 		return;
 	if (readable) {
-		if (n->tokens > 0 && (!edge || n->tokens >= MAX_TOKENS))
+		if (n->tokens > 0 && !edge)
 			return;
+		if (n->tokens >= MAX_TOKENS) {
+			/* Still an edge for every arrival, as on TCP, without
+			 * letting the bytes pile up. */
+			drain(n->app_fd);
+			n->tokens = 0;
+		}
 		if (!n->rdhup &&
 		    send(n->lib_fd, "r", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
 			n->tokens++;

@@ -226,7 +226,7 @@ static void lose(struct rdt_pcaplog *log, unsigned long long n,
 	if (n == 0)
 		return;
 	if (log->lost == 0)
-		fprintf(stderr, "rdt: pcap log %s: %s (further losses are "
+		fprintf(stderr, "librdt: pcap log %s: %s (further losses are "
 			"only counted)\n", log->path, why);
 	log->lost += n;
 }
@@ -419,7 +419,7 @@ void rdt_pcaplog_close(struct rdt_pcaplog *log)
 
 	flush_locked(log);
 	if (log->lost)
-		fprintf(stderr, "rdt: pcap log %s: %llu datagrams not "
+		fprintf(stderr, "librdt: pcap log %s: %llu datagrams not "
 			"recorded\n", log->path, log->lost);
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->lock);

@@ -33,6 +33,9 @@
 #include "notify.h"
 #include "timerheap.h"
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+#define RT_PKTINFO_SPACE 64
+
 /* Counters of one UDP port (struct rdt_info's port_* fields). */
 struct rt_port_stats {
 	uint64_t received, sent;
@@ -52,11 +55,16 @@ struct rt_endpoint {
 	/* The UDP socket is connect()ed to a client's one peer, so ICMP
 	 * errors reach it. */
 	int connected;
+	/* Bound to a wildcard address: received datagrams say which local
+	 * address they were sent to (IP_PKTINFO), and replies leave from
+	 * it. */
+	int pktinfo;
 	/* Engine lock: */
 	unsigned refs;
 	struct rt_sock *listener;
 	struct rt_sock *client;
-	int dead;
+	int dead;			/* atomic; no references left */
+	int waited;			/* a thread waits for closed */
 	int closed;
 	struct rt_endpoint *next;
 	struct rt_port_stats stats;
@@ -92,6 +100,12 @@ struct rt_sock {
 	struct rdt_conn *conn;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	/* Accepted on a wildcard-bound port: the address the client
+	 * reached, and the control message that sends from it. */
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	uint8_t pktinfo[RT_PKTINFO_SPACE];
+	size_t pktinfo_len;
 	struct rt_opts opt;
 	int nonblock;
 	/* The connection's error was returned once (SO_ERROR, a call). */
@@ -99,6 +113,10 @@ struct rt_sock {
 	int shut_rd, shut_wr;
 	/* The application closed it; the connection finishes alone. */
 	int orphan;
+	/* rdt_close ran: calls that raced with it fail with EBADF. */
+	int closed;
+	/* An orphan still delivering its bytes (counted in the engine). */
+	int draining;
 	rdt_tstamp orphan_deadline;
 	int lingering;
 	/* Readiness hysteresis: the send buffer must drain to this much
@@ -116,9 +134,12 @@ struct rt_sock {
 	uint64_t init_scid;		/* server: the INIT's scid */
 	struct rt_sock *init_next;
 	struct rt_sock *parent;		/* listener, until accepted */
+	int embryo;			/* in parent's handshake queue */
+	struct rt_sock *emb_prev, *emb_next;
 	int queued;			/* in parent's accept queue */
 	struct rt_sock *q_next;
-	/* Listener: */
+	/* Listener: its handshake queue (oldest first) and accept queue. */
+	struct rt_sock *emb_head, *emb_tail;
 	struct rt_sock *q_head, *q_tail;
 	unsigned q_len, embryos, backlog;
 
@@ -164,9 +185,20 @@ void rt_accept_adopt(struct rt_sock *child);
  */
 void rt_service(struct rt_sock *s, rdt_tstamp now);
 
+/* rt_unlisten stops listener |s| (locked, but unlocked for a while):
+ * queued connections are reset, blocked accepts wake. */
+void rt_unlisten(struct rt_sock *s);
+
 /* rt_close releases the application's hold on |s| (locked): listeners
  * stop and reset their queue, connections finish in the background. */
 void rt_close(struct rt_sock *s);
+
+/*
+ * rt_exit_drain, at process exit after every descriptor was closed,
+ * waits up to |wait| for orphans to deliver their bytes, then resets
+ * every connection still open so peers learn of it at once.
+ */
+void rt_exit_drain(rdt_tstamp wait);
 
 /* rt_port_stats copies the counters of |s|'s port (zeros if none). */
 void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out);

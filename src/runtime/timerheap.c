@@ -80,6 +80,23 @@ void rdt_timerheap_remove(struct rdt_timerheap *h, struct rdt_timer *t)
 	sift_down(h, last->index);
 }
 
+int rdt_timerheap_reserve(struct rdt_timerheap *h, size_t n)
+{
+	size_t cap = h->cap ? h->cap : 64;
+	struct rdt_timer **items;
+
+	if (n <= h->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	items = realloc(h->items, cap * sizeof(*items));
+	if (items == NULL)
+		return RDT_ERR_NOMEM;
+	h->items = items;
+	h->cap = cap;
+	return 0;
+}
+
 int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
 		      rdt_tstamp when)
 {
@@ -89,16 +106,8 @@ int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
 		return 0;
 	}
 	if (t->index == RDT_TIMER_IDLE) {
-		if (h->len == h->cap) {
-			size_t cap = h->cap ? 2 * h->cap : 64;
-			struct rdt_timer **items =
-				realloc(h->items, cap * sizeof(*items));
-
-			if (items == NULL)
-				return RDT_ERR_NOMEM;
-			h->items = items;
-			h->cap = cap;
-		}
+		if (rdt_timerheap_reserve(h, h->len + 1) != 0)
+			return RDT_ERR_NOMEM;
 		t->when = when;
 		place(h, t, h->len++);
 		sift_up(h, t->index);

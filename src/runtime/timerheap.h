@@ -47,6 +47,12 @@ void rdt_timerheap_free(struct rdt_timerheap *h);
 int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
 		      rdt_tstamp when);
 
+/*
+ * rdt_timerheap_reserve makes room for |n| entries, so that setting up to
+ * that many cannot fail.  Returns 0 or RDT_ERR_NOMEM.
+ */
+int rdt_timerheap_reserve(struct rdt_timerheap *h, size_t n);
+
 /* rdt_timerheap_remove takes |t| out if queued. */
 void rdt_timerheap_remove(struct rdt_timerheap *h, struct rdt_timer *t);
 

@@ -17,12 +17,14 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,6 +306,9 @@ pid_t e2e_relay_start(const char *listen_addr, const char *const *args,
 	if (pid < 0)
 		e2e_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* Even if this test dies without cleaning up, the relay
+		 * goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fd, 2);
 		execv(relay, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", relay, strerror(errno));
@@ -395,6 +400,49 @@ int e2e_dgram_check(const uint8_t *buf, size_t len, uint64_t *pseq,
 
 #define TX_BATCH 64
 
+ssize_t e2e_send_gso(int fd, const struct sockaddr_storage *dst,
+		     socklen_t dstlen, struct iovec *iov, size_t niov,
+		     uint16_t seg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = (void *)dst;
+	mh.msg_namelen = dstlen;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = niov;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	return sendmsg(fd, &mh, 0);
+}
+
+/* Sends the |n| datagrams in |iov| as one UDP_SEGMENT message. */
+static unsigned send_gso(const struct e2e_traffic *t, uint64_t *next,
+			 unsigned n, struct iovec *iov)
+{
+	if (n > 65000 / t->size)
+		n = (unsigned)(65000 / t->size);
+	if (e2e_send_gso(t->tx, t->dst, t->dstlen, iov, n,
+			 (uint16_t)t->size) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ENOBUFS)
+			return 0;
+		e2e_fail("sendmsg with UDP_SEGMENT: %s", strerror(errno));
+	}
+	*next += n;
+	return n;
+}
+
 /* Sends up to |n| datagrams from |*next|; returns how many went. */
 static unsigned send_some(const struct e2e_traffic *t, uint64_t *next,
 			  unsigned n, uint8_t (*bufs)[65536])
@@ -422,6 +470,8 @@ static unsigned send_some(const struct e2e_traffic *t, uint64_t *next,
 			msg[i].msg_hdr.msg_namelen = t->dstlen;
 		}
 	}
+	if (t->gso && n > 1)
+		return send_gso(t, next, n, iov);
 	sent = sendmmsg(t->tx, msg, n, 0);
 	if (sent < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK ||

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Monotonic time in ns. */
 uint64_t e2e_now(void);
@@ -72,6 +73,15 @@ double e2e_stat_f(const char *json, const char *obj, const char *key);
  */
 void e2e_wait_read(const struct sockaddr_storage *ss);
 
+/*
+ * e2e_send_gso sends |niov| buffers as one message to |dst|, which the
+ * kernel cuts into datagrams of |seg| bytes (UDP_SEGMENT).  Returns what
+ * sendmsg does.
+ */
+ssize_t e2e_send_gso(int fd, const struct sockaddr_storage *dst,
+		     socklen_t dstlen, struct iovec *iov, size_t niov,
+		     uint16_t seg);
+
 /* A fresh path in the temporary directory for |what|. */
 const char *e2e_temp_path(const char *what);
 
@@ -89,7 +99,8 @@ int e2e_dgram_check(const uint8_t *buf, size_t len, uint64_t *pseq,
 /*
  * e2e_traffic sends |count| test datagrams of |size| bytes from |tx| to
  * |dst| (odd sequence numbers to |dst2| instead, if set) at |pps| per
- * second (0: as fast as the socket takes them) and
+ * second (0: as fast as the socket takes them; in GSO messages of up to
+ * 64 if |gso|, which |dst2| must then not be) and
  * hands every datagram arriving at |rx| to |on_recv| with its arrival
  * time.  It returns when all are sent and nothing has arrived for
  * |quiet_ms|, and fails the test if that takes over |max_s| seconds.
@@ -104,6 +115,7 @@ struct e2e_traffic {
 	size_t size;
 	uint64_t count;
 	double pps;
+	int gso;		/* send batches as UDP_SEGMENT messages */
 	unsigned quiet_ms;
 	unsigned max_s;
 	void (*on_recv)(void *ctx, const uint8_t *buf, size_t len,

@@ -2,14 +2,16 @@
  * impair-bench.c: how fast rdt-impair relays on a clean setting.  Not a
  * test (it asserts nothing); run by hand from the build directory:
  *
- *   tests/impair/impair-bench [COUNT [SIZE]]
+ *   tests/impair/impair-bench [COUNT [SIZE [gso]]]
  *
  * A blaster sends COUNT datagrams (default 1,000,000) of SIZE bytes
- * (default 1400) as fast as the socket takes them, once straight to a
- * sink and once through a relay with no impairment (limit 100000), and
- * prints the goodput the sink (a thread of its own) saw each time and
- * their ratio.  The blaster, the sink and the relay share the machine's
- * cores, so the ratio says more than the absolute numbers.
+ * (default 1400) as fast as the socket takes them (in UDP_SEGMENT
+ * messages of up to 64 with "gso", as a sender using GSO would, and then
+ * the sink takes them with UDP_GRO), once straight to a sink and once
+ * through a relay with no impairment (limit 100000), and prints the
+ * goodput the sink (a thread of its own) saw each time and their ratio.
+ * The blaster, the sink and the relay share the machine's cores, so the
+ * ratio says more than the absolute numbers.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@
 
 struct count {
 	int rx;
+	size_t size;
 	volatile int sending;	/* cleared by the blaster when done */
 	uint64_t n, bytes, first, last;
 };
@@ -49,8 +53,10 @@ static void *sink(void *arg)
 	while (poll(&p, 1, 300) > 0 || c->sending) {
 		got = recvmmsg(c->rx, msg, 64, MSG_DONTWAIT, NULL);
 		for (i = 0; i < got; i++) {
-			if (c->n++ == 0)
+			if (c->n == 0)
 				c->first = e2e_now();
+			/* With GRO, one read may be many datagrams. */
+			c->n += (msg[i].msg_len + c->size - 1) / c->size;
 			c->bytes += msg[i].msg_len;
 		}
 		if (got > 0)
@@ -69,7 +75,8 @@ static void no_recv(void *ctx, const uint8_t *buf, size_t len, uint64_t now)
 
 /* Blasts |count| datagrams at |dst|; returns the sink's goodput, bit/s. */
 static double blast(const struct sockaddr_storage *dst, socklen_t len,
-		    int rx, uint64_t count, size_t size, uint64_t *got)
+		    int rx, uint64_t count, size_t size, int gso,
+		    uint64_t *got)
 {
 	struct sockaddr_storage src;
 	socklen_t sl;
@@ -80,7 +87,11 @@ static double blast(const struct sockaddr_storage *dst, socklen_t len,
 
 	memset(&c, 0, sizeof(c));
 	c.rx = rx;
+	c.size = size;
 	c.sending = 1;
+	/* A GSO sender's datagrams may come glued: take them so. */
+	if (gso)
+		(void)setsockopt(rx, SOL_UDP, UDP_GRO, &gso, sizeof(gso));
 	if (pthread_create(&th, NULL, sink, &c))
 		e2e_fail("pthread_create failed");
 	memset(&t, 0, sizeof(t));
@@ -90,6 +101,7 @@ static double blast(const struct sockaddr_storage *dst, socklen_t len,
 	t.rx = -1;		/* the sink thread reads */
 	t.size = size;
 	t.count = count;
+	t.gso = gso;
 	t.max_s = 120;
 	t.on_recv = no_recv;
 	e2e_traffic_run(&t);
@@ -106,6 +118,7 @@ int main(int argc, char **argv)
 {
 	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
 	size_t size = argc > 2 ? strtoul(argv[2], NULL, 10) : 1400;
+	int gso = argc > 3 && strcmp(argv[3], "gso") == 0;
 	struct sockaddr_storage sink, relay;
 	socklen_t sl, rl;
 	const char *args[] = { "--forward", NULL, "--both", "limit 100000",
@@ -117,12 +130,12 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (size < E2E_DGRAM_MIN || size > 65000 || count < 2) {
-		fprintf(stderr, "usage: impair-bench [COUNT [SIZE]]\n");
+		fprintf(stderr, "usage: impair-bench [COUNT [SIZE [gso]]]\n");
 		return 2;
 	}
 	e2e_init("impair-bench", 600);
 	rx = e2e_udp("127.0.0.1", &sink, &sl);
-	direct = blast(&sink, sl, rx, count, size, &got);
+	direct = blast(&sink, sl, rx, count, size, gso, &got);
 	printf("direct:      %8.3f Gbit/s, %llu of %llu datagrams arrived\n",
 	       direct / 1e9, (unsigned long long)got,
 	       (unsigned long long)count);
@@ -130,7 +143,7 @@ int main(int argc, char **argv)
 	args[1] = e2e_addr_str(&sink, 0);
 	args[5] = e2e_temp_path("bench.json");
 	pid = e2e_relay_start("127.0.0.1", args, &relay, &rl, NULL);
-	relayed = blast(&relay, rl, rx, count, size, &got);
+	relayed = blast(&relay, rl, rx, count, size, gso, &got);
 	if (e2e_relay_stop(pid) != 0)
 		e2e_fail("relay failed");
 	e2e_read_file(args[5], stats, sizeof(stats));

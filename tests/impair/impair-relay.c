@@ -15,6 +15,9 @@
  *   unreachable a forward address nobody listens on: datagrams are lost
  *               and counted, the relay lives on
  *   big         a 60000-byte datagram passes whole
+ *   gso         eleven datagrams sent as one UDP_SEGMENT message reach
+ *               the relay glued (UDP_GRO) and are counted, impaired and
+ *               delivered as eleven, each its own size
  *
  * Every wait is bounded (at most WAIT_MS for an expected datagram), and
  * "nothing arrives" is checked only where the relay's own log or
@@ -432,6 +435,51 @@ static void test_big(void)
 	printf("ok   big: 60000 bytes whole\n");
 }
 
+static void test_gso(void)
+{
+	struct sockaddr_storage srv, ca, relay, from;
+	socklen_t sl, cl, rl;
+	int server = e2e_udp("127.0.0.1", &srv, &sl);
+	int client = e2e_udp("127.0.0.1", &ca, &cl);
+	const char *stats_path = e2e_temp_path("gso.json");
+	const char *extra[] = { "--a2b", "duplicate 100%", NULL };
+	static uint8_t out[1050], in[65536];
+	struct iovec iov = { out, sizeof(out) };
+	char stats[4096];
+	unsigned i, sizes[2] = { 0, 0 };
+	ssize_t len;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)i;
+	pid = start("127.0.0.1", &srv, stats_path, extra, &relay, &rl, NULL);
+	if (e2e_send_gso(client, &relay, rl, &iov, 1, 100) < 0) {
+		printf("skip gso: no UDP_SEGMENT here (%s)\n",
+		       strerror(errno));
+		e2e_relay_stop(pid);
+		close(server);
+		close(client);
+		return;
+	}
+	/* Ten of 100 bytes and one of 50, each twice: 22 datagrams. */
+	for (i = 0; i < 22; i++) {
+		len = recv_wait(server, in, sizeof(in), &from, WAIT_MS);
+		if (len != 100 && len != 50)
+			e2e_fail("gso: datagram %u is %zd bytes", i, len);
+		sizes[len == 50]++;
+	}
+	if (sizes[0] != 20 || sizes[1] != 2)
+		e2e_fail("gso: %u of 100 bytes and %u of 50", sizes[0],
+			 sizes[1]);
+	stop_and_read(pid, stats_path, stats, sizeof(stats));
+	expect_stat(stats, "a2b", "received", 11);
+	expect_stat(stats, "a2b", "duplicated", 11);
+	expect_stat(stats, "a2b", "delivered", 22);
+	close(server);
+	close(client);
+	printf("ok   gso: a glued read is eleven datagrams to the model\n");
+}
+
 int main(void)
 {
 	e2e_init(NAME, 120);
@@ -443,6 +491,7 @@ int main(void)
 	test_limits();
 	test_unreachable();
 	test_big();
+	test_gso();
 	printf("%s: PASS\n", NAME);
 	return 0;
 }

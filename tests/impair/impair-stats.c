@@ -191,6 +191,11 @@ static int check_delivery(const char *stats, uint64_t sent, uint64_t got)
 	       "got %llu\n", ok ? "ok  " : "FAIL",
 	       (unsigned long long)received, (unsigned long long)sent,
 	       (unsigned long long)delivered, (unsigned long long)got);
+	if (received < sent || got < delivered)
+		printf("     the kernel dropped datagrams a socket had no room "
+		       "for: run as root (bigger buffers), raise "
+		       "net.core.rmem_max, or try on a less loaded "
+		       "machine\n");
 	return ok;
 }
 

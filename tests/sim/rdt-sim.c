@@ -209,12 +209,13 @@ static void record_dgram(const struct run_opts *o, struct result *r,
 			 int from_client, const uint8_t *dg, size_t len,
 			 rdt_tstamp t)
 {
-	struct sockaddr_in c = sim_addr(SIM_CLIENT_IP, SIM_CLIENT_PORT);
-	struct sockaddr_in s = sim_addr(SIM_SERVER_IP, SIM_SERVER_PORT);
+	struct sockaddr_in c, s;
 	struct timespec ts;
 
 	if (o->pcap == NULL)
 		return;
+	c = sim_addr(SIM_CLIENT_IP, SIM_CLIENT_PORT);
+	s = sim_addr(SIM_SERVER_IP, SIM_SERVER_PORT);
 	ts.tv_sec = (time_t)(SIM_PCAP_EPOCH + t / RDT_S);
 	ts.tv_nsec = (long)(t % RDT_S);
 	rdt_pcaplog_write(o->pcap, &ts,

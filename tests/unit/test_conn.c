@@ -1215,6 +1215,7 @@ static void test_conn_close_half(void **state)
 			 5);
 	assert_int_equal(rdt_conn_shutdown(f->c[CLI], f->t), 0);
 	assert_int_equal(rdt_conn_shutdown(f->c[CLI], f->t), 0);
+	assert_false(rdt_conn_send_done(f->c[CLI]));
 	f->reading[SRV] = 1;
 	assert_true(run(f, srv_eof));
 	assert_int_equal(f->sink_len[SRV], 5);
@@ -1234,6 +1235,10 @@ static void test_conn_close_half(void **state)
 	assert_int_equal(rdt_conn_send(f->c[CLI], (const uint8_t *)"x", 1,
 				       f->t),
 			 RDT_ERR_SHUTDOWN);
+	/* The server's data carried the ACK of our FIN; the server has not
+	 * finished its own direction. */
+	assert_true(rdt_conn_send_done(f->c[CLI]));
+	assert_false(rdt_conn_send_done(f->c[SRV]));
 }
 
 static int both_closed(struct fixture *f)

@@ -7,15 +7,18 @@
  *                     by slot and generation, so a datagram queued for a
  *                     flow closed since is recognised and dropped
  *   receive()         one readable socket: recvmmsg batches into a model
+ *   group()           datagrams -> GSO messages (UDP_SEGMENT)
  *   send_batch()      sendmmsg with the retry and blocking rules
+ *   offer_segments()  a GRO read -> its datagrams
  *   release()         due datagrams of one direction, out in batches
  *   control_read()    FIFO bytes -> lines -> commands
  *   relay_run()       setup, then the loop: release, arm the timer, wait,
  *                     dispatch
  *
- * Each turn of the loop reads the clock once.  A readable socket is read
- * for at most RX_ROUNDS batches before the loop turns again, so datagrams
- * falling due are not held up behind a flood.
+ * Each wakeup reads the clock once and every decision it makes uses that
+ * time.  A readable socket is read for at most RX_ROUNDS batches before
+ * the loop turns again, and what is due is sent after every batch, so
+ * datagrams falling due are not held up behind a flood.
  */
 #define _GNU_SOURCE
 #include "relay.h"
@@ -24,6 +27,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,13 +44,16 @@
 #define BATCH 64
 /* Batches read from one socket before the loop turns again. */
 #define RX_ROUNDS 4
-/* Largest UDP payload (IPv4: 65535 - 20 - 8). */
-#define MAX_DGRAM 65527
+/* Largest read: a UDP payload, or GRO's datagrams glued together. */
+#define MAX_DGRAM 65535
 /* Socket buffers asked for: room for a burst at several Gbit/s. */
 #define SOCK_BUF (8 * 1024 * 1024)
 /* r->armed after the timer fired: matches no deadline arm() is given
  * (those are clock readings or UINT64_MAX). */
 #define TIMER_FIRED (UINT64_MAX - 1)
+/* 64-bit words for a read's control messages: a timestamp, a GRO size. */
+#define RX_CTL_WORDS ((CMSG_SPACE(sizeof(struct timespec)) + \
+		       CMSG_SPACE(sizeof(int))) / sizeof(uint64_t) + 1)
 /* Longest control line. */
 #define CONTROL_LINE 4096
 
@@ -80,6 +87,7 @@ struct relay {
 	unsigned nbuckets;	/* a power of two */
 	unsigned nflows;
 	int warned_flow_socket;
+	int gso;		/* send with UDP_SEGMENT until refused */
 
 	/* The fd a direction waits on to become writable, or -1. */
 	int blocked[DIR_COUNT];
@@ -93,9 +101,8 @@ struct relay {
 	struct sockaddr_storage rx_addr[BATCH];
 	struct iovec rx_iov[BATCH];
 	struct mmsghdr rx_msg[BATCH];
-	/* Room for the SO_TIMESTAMPNS control message of each. */
-	uint64_t rx_ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) /
-			       sizeof(uint64_t) + 1];
+	/* Room for the SO_TIMESTAMPNS and UDP_GRO control messages. */
+	uint64_t rx_ctl[BATCH][RX_CTL_WORDS];
 	uint64_t last_arrival[DIR_COUNT];
 };
 
@@ -112,13 +119,15 @@ static void warn(const char *what)
 	fprintf(stderr, "rdt-impair: %s: %s\n", what, strerror(errno));
 }
 
-/* Bigger buffers if the kernel lets us (the defaults still work), and
- * arrival timestamps. */
+/* Bigger buffers if the kernel lets us (the defaults still work),
+ * arrival timestamps, and GRO. */
 static void tune_socket(int fd)
 {
 	int size = SOCK_BUF, on = 1;
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	/* Datagrams a GSO sender glued together stay glued to us. */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
 				 sizeof(size));
@@ -287,6 +296,39 @@ static void want_out(struct relay *r, int d, int fd, uint64_t tag, int on)
 		warn("epoll_ctl");
 }
 
+/* Datagrams one GSO message may carry: the kernel's UDP_MAX_SEGMENTS. */
+#define GSO_SEGS 64
+/* Bytes one GSO message may carry: a UDP datagram's, less headers. */
+#define GSO_BYTES 65000
+
+/*
+ * group cuts |pkts| into messages: runs of datagrams bound for the same
+ * place, all |len| bytes but the last, which may be shorter, sent as one
+ * UDP_SEGMENT (GSO) message when r->gso; one datagram each otherwise.
+ * Message k carries pkts[first[k]] to pkts[first[k + 1] - 1].  Returns
+ * the number of messages.
+ */
+static size_t group(const struct relay *r, struct impair_pkt **pkts,
+		    size_t n, size_t *first)
+{
+	size_t nmsg = 0, i = 0, j, bytes, len;
+
+	while (i < n) {
+		len = pkts[i]->len;
+		bytes = len;
+		j = i + 1;
+		while (r->gso && len > 0 && j < n && j - i < GSO_SEGS &&
+		       pkts[j - 1]->len == len && pkts[j]->len <= len &&
+		       pkts[j]->tag == pkts[i]->tag &&
+		       bytes + pkts[j]->len <= GSO_BYTES)
+			bytes += pkts[j++]->len;
+		first[nmsg++] = i;
+		i = j;
+	}
+	first[nmsg] = n;
+	return nmsg;
+}
+
 /*
  * send_batch sends |pkts| on |fd| (to their flows' clients if |to_client|).
  * Returns 0 when all are sent or refused, or the number still unsent when
@@ -297,41 +339,75 @@ static size_t send_batch(struct relay *r, int d, int fd,
 {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[BATCH];
+	size_t first[BATCH + 1];
+	struct msghdr *mh;
+	struct cmsghdr *c;
 	struct flow *f;
-	size_t i, done = 0;
+	size_t nmsg, k, i, done = 0;
+	uint16_t seg;
 	int sent;
 
-	memset(msg, 0, n * sizeof(msg[0]));
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = pkts[i]->data;
-		iov[i].iov_len = pkts[i]->len;
-		msg[i].msg_hdr.msg_iov = &iov[i];
-		msg[i].msg_hdr.msg_iovlen = 1;
+	nmsg = group(r, pkts, n, first);
+	memset(msg, 0, nmsg * sizeof(msg[0]));
+	for (k = 0; k < nmsg; k++) {
+		mh = &msg[k].msg_hdr;
+		for (i = first[k]; i < first[k + 1]; i++) {
+			iov[i].iov_base = pkts[i]->data;
+			iov[i].iov_len = pkts[i]->len;
+		}
+		mh->msg_iov = &iov[first[k]];
+		mh->msg_iovlen = first[k + 1] - first[k];
 		if (to_client) {
 			/* release() only batches datagrams of live flows. */
-			f = flow_by_tag(r, pkts[i]->tag);
-			msg[i].msg_hdr.msg_name = &f->client;
-			msg[i].msg_hdr.msg_namelen = f->client_len;
+			f = flow_by_tag(r, pkts[first[k]]->tag);
+			mh->msg_name = &f->client;
+			mh->msg_namelen = f->client_len;
+		}
+		if (mh->msg_iovlen > 1) {
+			mh->msg_control = ctl[k].buf;
+			mh->msg_controllen = sizeof(ctl[k].buf);
+			c = CMSG_FIRSTHDR(mh);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			seg = (uint16_t)pkts[first[k]]->len;
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
 		}
 	}
-	while (done < n) {
-		sent = sendmmsg(fd, msg + done, (unsigned)(n - done), 0);
+	while (done < nmsg) {
+		sent = sendmmsg(fd, msg + done, (unsigned)(nmsg - done), 0);
 		if (sent > 0) {
-			for (i = done; i < done + (size_t)sent; i++)
+			for (i = first[done]; i < first[done + sent]; i++)
 				impair_done(r->dir[d], pkts[i], 1);
 			done += (size_t)sent;
 		} else if (errno == EINTR) {
 			continue;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			   errno == ENOBUFS) {
-			for (i = done; i < n; i++)
+			for (i = first[done]; i < n; i++)
 				impair_unpop(r->dir[d], pkts[i]);
-			return n - done;
+			return n - first[done];
+		} else if (msg[done].msg_hdr.msg_iovlen > 1 &&
+			   (errno == EINVAL || errno == EIO ||
+			    errno == EMSGSIZE || errno == EOPNOTSUPP)) {
+			/* No GSO here (e.g. segments over the path's MTU):
+			 * send one datagram per message from now on. */
+			r->gso = 0;
+			return send_batch(r, d, fd, pkts + first[done],
+					  n - first[done], to_client);
 		} else {
 			/* Refused (e.g. an ICMP error reported on this
-			 * connected socket): this one datagram is lost. */
-			r->rs->send_errors++;
-			impair_done(r->dir[d], pkts[done++], 0);
+			 * connected socket): the message's datagrams are
+			 * lost. */
+			for (i = first[done]; i < first[done + 1]; i++) {
+				r->rs->send_errors++;
+				impair_done(r->dir[d], pkts[i], 0);
+			}
+			done++;
 		}
 	}
 	return 0;
@@ -409,6 +485,27 @@ static uint64_t realtime_ns(void)
 }
 
 /*
+ * offer_segments offers what one read returned: with UDP_GRO, the kernel
+ * may hand over several datagrams of |seg| bytes (the last may be
+ * shorter) glued together; each is a datagram of its own to the model.
+ * Returns how many there were.
+ */
+static size_t offer_segments(struct impair *im, const uint8_t *buf,
+			     size_t len, size_t seg, uint64_t tag, uint64_t at)
+{
+	size_t off, n = 0;
+
+	if (seg == 0 || seg >= len) {
+		impair_offer(im, buf, len, tag, at);
+		return 1;
+	}
+	for (off = 0; off < len; off += seg, n++)
+		impair_offer(im, buf + off, len - off < seg ? len - off : seg,
+			     tag, at);
+	return n;
+}
+
+/*
  * When a datagram reached the host: the kernel's timestamp
  * (SO_TIMESTAMPNS), moved to the monotonic clock by |clock_offset|, so
  * time spent waiting for the relay to read it counts as part of its
@@ -417,14 +514,21 @@ static uint64_t realtime_ns(void)
  * time to run forwards); |now| if there is no timestamp.
  */
 static uint64_t arrival(struct relay *r, int d, struct msghdr *mh,
-			int64_t clock_offset, uint64_t now)
+			int64_t clock_offset, uint64_t now, size_t *pseg)
 {
 	struct cmsghdr *c;
 	struct timespec ts;
 	uint64_t at = now;
 	int64_t real;
+	int seg;
 
+	*pseg = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			*pseg = seg > 0 ? (size_t)seg : 0;
+			continue;
+		}
 		if (c->cmsg_level != SOL_SOCKET ||
 		    c->cmsg_type != SCM_TIMESTAMPNS)
 			continue;
@@ -463,6 +567,7 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 	struct flow *f;
 	int64_t clock_offset;
 	uint64_t at;
+	size_t seg, offered = 0;
 	int round, got, i;
 
 	for (round = 0; round < RX_ROUNDS; round++) {
@@ -492,10 +597,20 @@ static void receive(struct relay *r, int fd, int d, struct flow *flow,
 				continue;
 			f->last_active = now;
 			at = arrival(r, d, &r->rx_msg[i].msg_hdr,
-				     clock_offset, now);
-			impair_offer(r->dir[d], r->rx[i], r->rx_msg[i].msg_len,
-				     flow_tag(f), at);
+				     clock_offset, now, &seg);
+			offered += offer_segments(r->dir[d], r->rx[i],
+						  r->rx_msg[i].msg_len, seg,
+						  flow_tag(f), at);
+			/* Send what is due every batch's worth, as netem
+			 * dequeues all along: else one read of GRO
+			 * datagrams could fill the queue on its own. */
+			if (offered >= BATCH) {
+				release(r, d, now);
+				offered = 0;
+			}
 		}
+		release(r, d, now);
+		offered = 0;
 		if (got < BATCH)
 			return;
 	}
@@ -809,6 +924,7 @@ int relay_run(const struct relay_opts *o, struct impair *dir[DIR_COUNT],
 	r.ep = r.lfd = r.tfd = r.sfd = r.cfd = -1;
 	r.blocked[DIR_A2B] = r.blocked[DIR_B2A] = -1;
 	r.armed = UINT64_MAX;
+	r.gso = 1;
 	if (setup(&r) < 0) {
 		teardown(&r);
 		return -1;

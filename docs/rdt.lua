@@ -1,0 +1,555 @@
+-- rdt.lua: a Wireshark/tshark dissector for the rdt wire protocol,
+-- version 1, written from docs/PROTOCOL.md (section numbers below are
+-- that document's).  How to install and use it: docs/WIRESHARK.md.
+--
+--   wireshark -X lua_script:docs/rdt.lua capture.pcap
+--   tshark -X lua_script:docs/rdt.lua -r capture.pcap -Y rdtp
+--
+-- The protocol and its fields are named "rdtp" (rdtp.pn, rdtp.type, ...)
+-- because Wireshark already has a protocol "rdt", RealNetworks' Real
+-- Data Transport, and no two protocols may share a name.
+--
+-- rdt has no fixed port.  A UDP datagram is taken for rdt when its
+-- payload passes the test of section 9 (length 24 to 65507, version 1,
+-- type 1-4, reserved 0, a length its type allows and a CRC32C that
+-- matches); the whole UDP conversation is then rdt, so later corrupted
+-- datagrams of that conversation are shown too, flagged.  Ports listed
+-- in the "rdtp.ports" preference, or chosen with Decode As, are always
+-- rdt.
+--
+-- Every field is shown with its raw wire value, plus generated fields:
+-- each ACK range as absolute (32-bit) packet numbers, the FIN's offset,
+-- the computed CRC and its status.  Whatever section 6 rejects is
+-- flagged with expert info; nothing a datagram contains can make this
+-- dissector read past its end or raise a Lua error.
+--
+-- Map: fields and expert infos -> crc32c -> dissect_init / _accept /
+-- _data / _reset (each returns its Info-column text) -> dissect ->
+-- heuristic -> registration.
+
+local rdt = Proto("rdtp", "rdt reliable datagram transport")
+
+local VERSION = 1
+local HEADER = 16
+local CRC_SIZE = 4
+local MIN_LEN = HEADER + CRC_SIZE
+local SMALLEST = 24		-- a bare DATA or a RESET (section 3)
+local MAX_DGRAM = 65507
+local INIT_MIN = 1200
+local ACCEPT_LEN = 42
+local RESET_LEN = 24
+local MAX_TOKEN = 64
+local MAX_RANGES = 32
+local MIN_DGRAM = 256
+
+local F_ACK, F_STREAM, F_FIN, F_PING = 0x01, 0x02, 0x04, 0x08
+
+local type_names = { [1] = "INIT", [2] = "ACCEPT", [3] = "DATA",
+		     [4] = "RESET" }
+local reason_names = { [1] = "ABORT", [2] = "REFUSED", [3] = "UNKNOWN",
+		       [4] = "PROTOCOL", [5] = "TIMEOUT" }
+local crc_status_names = { [0] = "Bad", [1] = "Good" }
+
+local f = rdt.fields
+f.version = ProtoField.uint8("rdtp.version", "Version", base.DEC)
+f.type = ProtoField.uint8("rdtp.type", "Type", base.DEC, type_names)
+f.flags = ProtoField.uint8("rdtp.flags", "Flags", base.HEX)
+f.flag_ack = ProtoField.bool("rdtp.flags.ack", "ACK", 8, nil, F_ACK)
+f.flag_stream = ProtoField.bool("rdtp.flags.stream", "STREAM", 8, nil,
+				F_STREAM)
+f.flag_fin = ProtoField.bool("rdtp.flags.fin", "FIN", 8, nil, F_FIN)
+f.flag_ping = ProtoField.bool("rdtp.flags.ping", "PING", 8, nil, F_PING)
+f.flag_rsvd = ProtoField.uint8("rdtp.flags.reserved", "Reserved flags",
+			       base.HEX, nil, 0xF0)
+f.reserved = ProtoField.uint8("rdtp.reserved", "Reserved", base.HEX)
+f.dcid = ProtoField.uint64("rdtp.dcid", "Destination connection ID",
+			   base.HEX)
+f.pn = ProtoField.uint32("rdtp.pn", "Packet number", base.DEC)
+f.len = ProtoField.uint32("rdtp.len", "Datagram length", base.DEC)
+
+f.scid = ProtoField.uint64("rdtp.scid", "Source connection ID", base.HEX)
+f.isn = ProtoField.uint32("rdtp.isn", "Initial sequence number", base.DEC)
+f.window = ProtoField.uint32("rdtp.window", "Initial receive window",
+			     base.DEC)
+f.max_dgram = ProtoField.uint16("rdtp.max_dgram", "Largest datagram accepted",
+				base.DEC)
+f.token_len = ProtoField.uint8("rdtp.token_len", "Token length", base.DEC)
+f.token = ProtoField.bytes("rdtp.token", "Token")
+f.padding = ProtoField.bytes("rdtp.padding", "Padding")
+f.padding_len = ProtoField.uint32("rdtp.padding_len", "Padding length",
+				  base.DEC)
+f.echo_pn = ProtoField.uint32("rdtp.echo_pn", "Echoed INIT packet number",
+			      base.DEC)
+
+f.window_edge = ProtoField.uint32("rdtp.window_edge", "Window edge", base.DEC)
+f.ack = ProtoField.none("rdtp.ack", "ACK section")
+f.ack_cum = ProtoField.uint32("rdtp.ack.cum", "Cumulative offset", base.DEC)
+f.ack_largest = ProtoField.uint32("rdtp.ack.largest", "Largest acknowledged",
+				  base.DEC)
+f.ack_delay = ProtoField.uint32("rdtp.ack.delay_us", "ACK delay (us)",
+				base.DEC)
+f.ack_first_len = ProtoField.uint32("rdtp.ack.first_len", "First range length",
+				    base.DEC)
+f.ack_nranges = ProtoField.uint8("rdtp.ack.nranges", "Additional ranges",
+				 base.DEC)
+f.ack_gap = ProtoField.uint32("rdtp.ack.gap", "Gap", base.DEC)
+f.ack_len = ProtoField.uint32("rdtp.ack.len", "Length", base.DEC)
+f.range = ProtoField.none("rdtp.ack.range", "Range")
+f.range_largest = ProtoField.uint32("rdtp.ack.range.largest",
+				    "Range largest pn", base.DEC)
+f.range_smallest = ProtoField.uint32("rdtp.ack.range.smallest",
+				     "Range smallest pn", base.DEC)
+f.acked = ProtoField.uint32("rdtp.ack.acked", "Packets acknowledged",
+			    base.DEC)
+
+f.stream = ProtoField.none("rdtp.stream", "STREAM section")
+f.stream_offset = ProtoField.uint32("rdtp.stream.offset", "Offset", base.DEC)
+f.stream_len = ProtoField.uint16("rdtp.stream.len", "Data length", base.DEC)
+f.stream_data = ProtoField.bytes("rdtp.stream.data", "Data")
+f.fin_offset = ProtoField.uint32("rdtp.stream.fin_offset", "FIN at offset",
+				 base.DEC)
+
+f.reason = ProtoField.uint32("rdtp.reason", "Reason", base.DEC, reason_names)
+
+f.crc = ProtoField.uint32("rdtp.crc", "CRC32C", base.HEX)
+f.crc_computed = ProtoField.uint32("rdtp.crc.computed", "Computed CRC32C",
+				   base.HEX)
+f.crc_status = ProtoField.uint8("rdtp.crc.status", "CRC status", base.DEC,
+				crc_status_names)
+f.extra = ProtoField.bytes("rdtp.extra", "Unexpected bytes")
+
+local ef_crc = ProtoExpert.new("rdtp.crc.bad", "Bad CRC32C (corrupted)",
+			       expert.group.CHECKSUM, expert.severity.ERROR)
+-- Whatever section 6 rejects besides the CRC; the text says which rule.
+local ef_invalid = ProtoExpert.new("rdtp.invalid",
+				   "Violates PROTOCOL.md section 6",
+				   expert.group.PROTOCOL,
+				   expert.severity.ERROR)
+local ef_version = ProtoExpert.new("rdtp.version.unknown",
+				   "Unknown protocol version",
+				   expert.group.PROTOCOL,
+				   expert.severity.WARN)
+local ef_reset = ProtoExpert.new("rdtp.reset", "Connection reset",
+				 expert.group.SEQUENCE, expert.severity.NOTE)
+rdt.experts = { ef_crc, ef_invalid, ef_version, ef_reset }
+
+rdt.prefs.ports = Pref.range("UDP ports", "",
+			     "UDP ports always decoded as rdt, whether or "
+			     .. "not the heuristic recognises the traffic",
+			     65535)
+
+-- Bit operations: bit32 on Lua 5.2, LuaBitOp's "bit" where Wireshark
+-- has no bit32.  LuaBitOp results are signed, so results are brought
+-- back to [0, 2^32) before they are compared or stored.
+local bitlib = bit32 or bit
+local band, bxor, rshift = bitlib.band, bitlib.bxor, bitlib.rshift
+local TWO32 = 4294967296
+
+local function u32(x)
+	return x % TWO32
+end
+
+-- CRC32C, reflected, polynomial 0x82F63B78 (section 2), "slicing by 8":
+-- T[k][b] is the CRC register after byte b followed by k zero bytes, so
+-- eight bytes take eight lookups and two bit-library calls.  Everything
+-- else is arithmetic, because in Lua the calls are what costs.
+local T = {}
+for k = 0, 7 do
+	T[k] = {}
+end
+for i = 0, 255 do
+	local c = i
+	for _ = 1, 8 do
+		if c % 2 == 1 then
+			c = bxor(rshift(c, 1), 0x82F63B78)
+		else
+			c = rshift(c, 1)
+		end
+	end
+	T[0][i] = u32(c)
+end
+for k = 1, 7 do
+	for i = 0, 255 do
+		local prev = T[k - 1][i]
+		T[k][i] = u32(bxor(rshift(prev, 8), T[0][prev % 256]))
+	end
+end
+local T0, T1, T2, T3, T4, T5, T6, T7 = T[0], T[1], T[2], T[3], T[4], T[5],
+				       T[6], T[7]
+
+local function crc32c(s)
+	local c = 0xFFFFFFFF
+	local byte = string.byte
+	local n = #s
+	local i = 1
+	while i + 7 <= n do
+		local b0, b1, b2, b3, b4, b5, b6, b7 = byte(s, i, i + 7)
+		local x = bxor(c, b0 + b1 * 256 + b2 * 65536 + b3 * 16777216)
+			  % TWO32
+		local x0 = x % 256
+		x = (x - x0) / 256
+		local x1 = x % 256
+		x = (x - x1) / 256
+		local x2 = x % 256
+		c = bxor(T7[x0], T6[x1], T5[x2], T4[(x - x2) / 256],
+			 T3[b4], T2[b5], T1[b6], T0[b7]) % TWO32
+		i = i + 8
+	end
+	while i <= n do
+		local x = bxor(c, byte(s, i)) % 256
+		c = bxor(T0[x], (c - c % 256) / 256) % TWO32
+		i = i + 1
+	end
+	return bxor(c, 0xFFFFFFFF) % TWO32
+end
+
+-- Computed CRCs by frame and offset in it: tshark -2 and Wireshark
+-- dissect each frame again and again, and the heuristic needs the CRC
+-- before the dissector does.  Emptied for every new capture (rdt.init).
+local crc_cache = {}
+
+local function cached_crc32c(tvb, pinfo, len)
+	local key = pinfo.number .. ":" .. tvb:offset()
+	local crc = crc_cache[key]
+	if crc == nil then
+		crc = crc32c(tvb:raw(0, len))
+		crc_cache[key] = crc
+	end
+	return crc
+end
+
+function rdt.init()
+	crc_cache = {}
+end
+
+local function invalid(item, text)
+	item:add_proto_expert_info(ef_invalid, text)
+end
+
+local function hex64(range)
+	return "0x" .. range:uint64():tohex()
+end
+
+-- Every dissect_* gets the tvb, the subtree, the offset of the CRC (the
+-- end of the body) and the flags; checks each field fits before reading
+-- it; and returns the Info column's text for its body.
+
+local function dissect_init(tvb, tree, body_end)
+	if body_end < 35 then
+		invalid(tree, "INIT body too short for its fixed fields")
+		return ""
+	end
+	tree:add(f.scid, tvb(16, 8))
+	tree:add(f.isn, tvb(24, 4))
+	tree:add(f.window, tvb(28, 4))
+	local md = tree:add(f.max_dgram, tvb(32, 2))
+	local tl_item = tree:add(f.token_len, tvb(34, 1))
+	local tlen = tvb(34, 1):uint()
+	local info = string.format(" scid=%s isn=%u win=%u max=%u token=%u",
+				   hex64(tvb(16, 8)), tvb(24, 4):uint(),
+				   tvb(28, 4):uint(), tvb(32, 2):uint(), tlen)
+	if tvb(32, 2):uint() < MIN_DGRAM then
+		invalid(md, "max_dgram below 256")
+	end
+	if tvb:len() < INIT_MIN then
+		invalid(tree, "INIT shorter than 1200 bytes")
+	end
+	if tlen > MAX_TOKEN then
+		invalid(tl_item, "token_len above 64")
+	end
+	if 35 + tlen > body_end then
+		invalid(tl_item, "token runs into the CRC")
+		return info
+	end
+	if tlen > 0 then
+		tree:add(f.token, tvb(35, tlen))
+	end
+	local plen = body_end - 35 - tlen
+	tree:add(f.padding_len, plen):set_generated()
+	if plen > 0 then
+		local pad = tree:add(f.padding, tvb(35 + tlen, plen))
+		if tvb:raw(35 + tlen, plen):find("[^\0]") then
+			invalid(pad, "non-zero padding")
+		end
+	end
+	return info
+end
+
+local function dissect_accept(tvb, tree, body_end)
+	if tvb:len() ~= ACCEPT_LEN then
+		invalid(tree, "ACCEPT length is not 42")
+	end
+	if body_end < 38 then
+		return ""
+	end
+	tree:add(f.scid, tvb(16, 8))
+	tree:add(f.isn, tvb(24, 4))
+	tree:add(f.window, tvb(28, 4))
+	local md = tree:add(f.max_dgram, tvb(32, 2))
+	tree:add(f.echo_pn, tvb(34, 4))
+	if tvb(32, 2):uint() < MIN_DGRAM then
+		invalid(md, "max_dgram below 256")
+	end
+	return string.format(" scid=%s isn=%u win=%u max=%u echo=%u",
+			     hex64(tvb(16, 8)), tvb(24, 4):uint(),
+			     tvb(28, 4):uint(), tvb(32, 2):uint(),
+			     tvb(34, 4):uint())
+end
+
+local function dissect_reset(tvb, tree, body_end)
+	if tvb:len() ~= RESET_LEN then
+		invalid(tree, "RESET length is not 24")
+	end
+	if body_end < 20 then
+		return ""
+	end
+	local reason = tvb(16, 4):uint()
+	local item = tree:add(f.reason, tvb(16, 4))
+	local name = reason_names[reason] or
+		     string.format("%u (unknown, treated as ABORT)", reason)
+	item:add_proto_expert_info(ef_reset, "Connection reset: " .. name)
+	return " reason=" .. name
+end
+
+-- The ACK section at |off|; returns the offset after it, or nil if it
+-- runs into the CRC, and the Info text.
+local function dissect_ack(tvb, tree, off, body_end)
+	if off + 17 > body_end then
+		invalid(tree, "ACK section runs into the CRC")
+		return nil, " ACK?"
+	end
+	local nranges = tvb(off + 16, 1):uint()
+	local size = 17 + 8 * nranges
+	local ack = tree:add(f.ack, tvb(off, math.min(size, body_end - off)))
+	ack:add(f.ack_cum, tvb(off, 4))
+	ack:add(f.ack_largest, tvb(off + 4, 4))
+	ack:add(f.ack_delay, tvb(off + 8, 4))
+	ack:add(f.ack_first_len, tvb(off + 12, 4))
+	local nr_item = ack:add(f.ack_nranges, tvb(off + 16, 1))
+	local largest = tvb(off + 4, 4):uint()
+	local smallest = u32(largest - tvb(off + 12, 4):uint())
+	local acked = tvb(off + 12, 4):uint() + 1
+	local r = ack:add(f.range, tvb(off + 4, 4))
+	r:set_text(string.format("Range 0: %u-%u", smallest, largest))
+	r:add(f.range_largest, largest):set_generated()
+	r:add(f.range_smallest, smallest):set_generated()
+	if nranges > MAX_RANGES then
+		invalid(nr_item, "more than 32 ranges")
+	end
+	local info = string.format(" ACK cum=%u largest=%u", tvb(off, 4):uint(),
+				   largest)
+	for i = 0, nranges - 1 do
+		local at = off + 17 + 8 * i
+		if at + 8 > body_end then
+			invalid(nr_item, "ranges run into the CRC")
+			return nil, info
+		end
+		local gap, len = tvb(at, 4):uint(), tvb(at + 4, 4):uint()
+		largest = u32(smallest - gap - 2)
+		smallest = u32(largest - len)
+		acked = acked + len + 1
+		r = ack:add(f.range, tvb(at, 8))
+		r:set_text(string.format("Range %d: %u-%u (gap %u, length %u)",
+					 i + 1, smallest, largest, gap, len))
+		r:add(f.ack_gap, tvb(at, 4))
+		r:add(f.ack_len, tvb(at + 4, 4))
+		r:add(f.range_largest, largest):set_generated()
+		r:add(f.range_smallest, smallest):set_generated()
+	end
+	ack:add(f.acked, acked):set_generated()
+	if nranges > 0 then
+		info = info .. string.format(" nranges=%u", nranges)
+	end
+	return off + size, info
+end
+
+local function dissect_data(tvb, tree, body_end, flags)
+	if body_end < 20 then
+		invalid(tree, "DATA without its window edge")
+		return ""
+	end
+	tree:add(f.window_edge, tvb(16, 4))
+	local off, ack_info = 20, ""
+	if band(flags, F_ACK) ~= 0 then
+		off, ack_info = dissect_ack(tvb, tree, off, body_end)
+		if off == nil then
+			return ack_info
+		end
+	end
+	local info = ""
+	if band(flags, F_STREAM) ~= 0 then
+		if off + 6 > body_end then
+			invalid(tree, "STREAM section runs into the CRC")
+			return info .. " STREAM?" .. ack_info
+		end
+		local dlen = tvb(off + 4, 2):uint()
+		local have = body_end - off - 6
+		local st = tree:add(f.stream, tvb(off, body_end - off))
+		st:add(f.stream_offset, tvb(off, 4))
+		local dl = st:add(f.stream_len, tvb(off + 4, 2))
+		if dlen ~= have then
+			invalid(dl, string.format("data_len %u, but %u bytes "
+						  .. "reach the CRC", dlen,
+						  have))
+		end
+		if dlen == 0 and band(flags, F_FIN) == 0 then
+			invalid(dl, "empty STREAM section without FIN")
+		end
+		if have > 0 then
+			st:add(f.stream_data, tvb(off + 6, have))
+		end
+		if band(flags, F_FIN) ~= 0 then
+			st:add(f.fin_offset, u32(tvb(off, 4):uint() + dlen))
+				:set_generated()
+		end
+		info = string.format(" off=%u len=%u", tvb(off, 4):uint(),
+				     dlen)
+		off = body_end
+	end
+	if band(flags, F_FIN) ~= 0 then
+		info = info .. " FIN"
+	end
+	if band(flags, F_PING) ~= 0 then
+		info = info .. " PING"
+	end
+	if off < body_end then
+		invalid(tree:add(f.extra, tvb(off, body_end - off)),
+			"bytes between the last section and the CRC")
+	end
+	return info .. ack_info ..
+	       string.format(" edge=%u", tvb(16, 4):uint())
+end
+
+local function add_flags(tvb, tree, typ)
+	local flags = tvb(2, 1):uint()
+	local item = tree:add(f.flags, tvb(2, 1))
+	if typ == 3 then
+		item:add(f.flag_ack, tvb(2, 1))
+		item:add(f.flag_stream, tvb(2, 1))
+		item:add(f.flag_fin, tvb(2, 1))
+		item:add(f.flag_ping, tvb(2, 1))
+		item:add(f.flag_rsvd, tvb(2, 1))
+		if band(flags, 0xF0) ~= 0 then
+			invalid(item, "reserved flag bits set")
+		end
+		if band(flags, F_FIN) ~= 0 and band(flags, F_STREAM) == 0 then
+			invalid(item, "FIN without STREAM")
+		end
+	elseif flags ~= 0 then
+		invalid(item, "flags set on a type other than DATA")
+	end
+	return flags
+end
+
+local dissect_body = { [1] = dissect_init, [2] = dissect_accept,
+		       [3] = dissect_data, [4] = dissect_reset }
+
+local function dissect(tvb, pinfo, tree)
+	local len = tvb:len()
+	pinfo.cols.protocol = "RDT"
+	local root = tree:add(rdt, tvb())
+	root:add(f.len, len):set_generated()
+	if len < MIN_LEN or len > MAX_DGRAM or
+	   tvb:reported_length_remaining() ~= len then
+		invalid(root, "length outside 20..65507, or truncated capture")
+		pinfo.cols.info = string.format("rdt, %u bytes, not decodable",
+						tvb:reported_length_remaining())
+		return len
+	end
+
+	-- The CRC first: section 6 trusts no field before it.
+	local body_end = len - CRC_SIZE
+	local want = tvb(body_end, CRC_SIZE):uint()
+	local got = cached_crc32c(tvb, pinfo, body_end)
+	local crc_ok = want == got
+
+	local version = tvb(0, 1):uint()
+	local typ = tvb(1, 1):uint()
+	local v_item = root:add(f.version, tvb(0, 1))
+	root:add(f.type, tvb(1, 1))
+	local flags = add_flags(tvb, root, typ)
+	local rsvd = root:add(f.reserved, tvb(3, 1))
+	if tvb(3, 1):uint() ~= 0 then
+		invalid(rsvd, "reserved byte is not 0")
+	end
+	root:add(f.dcid, tvb(4, 8))
+	root:add(f.pn, tvb(12, 4))
+
+	local name = type_names[typ] or string.format("type %u", typ)
+	local info = string.format("%s pn=%u", name, tvb(12, 4):uint())
+	if version ~= VERSION then
+		v_item:add_proto_expert_info(ef_version,
+			string.format("Version %u: body not decoded", version))
+		info = string.format("rdt version %u, %s", version, info)
+	elseif dissect_body[typ] == nil then
+		invalid(root, "unknown type")
+	else
+		-- DATA's dcid is in every datagram of the flow: noise there.
+		if typ == 2 or typ == 4 then
+			info = info .. " dcid=" .. hex64(tvb(4, 8))
+		end
+		info = info .. dissect_body[typ](tvb, root, body_end, flags)
+	end
+
+	local crc_item = root:add(f.crc, tvb(body_end, CRC_SIZE))
+	crc_item:add(f.crc_computed, got):set_generated()
+	crc_item:add(f.crc_status, crc_ok and 1 or 0):set_generated()
+	if crc_ok then
+		crc_item:append_text(" [correct]")
+	else
+		crc_item:append_text(string.format(" [incorrect, should be "
+						   .. "0x%08x]", got))
+		crc_item:add_proto_expert_info(ef_crc)
+		info = info .. " [BAD CRC]"
+	end
+	root:append_text(", " .. info)
+	pinfo.cols.info = info
+	return len
+end
+
+rdt.dissector = dissect
+
+-- Section 9: cheap tests first, the CRC last.
+local plausible_len = {
+	[1] = function(n) return n >= INIT_MIN end,
+	[2] = function(n) return n == ACCEPT_LEN end,
+	[3] = function(n) return n >= SMALLEST end,
+	[4] = function(n) return n == RESET_LEN end,
+}
+
+local function heuristic(tvb, pinfo, tree)
+	local len = tvb:len()
+	if len < SMALLEST or len > MAX_DGRAM or
+	   tvb:reported_length_remaining() ~= len then
+		return false
+	end
+	local typ = tvb(1, 1):uint()
+	if tvb(0, 1):uint() ~= VERSION or tvb(3, 1):uint() ~= 0 or
+	   plausible_len[typ] == nil or not plausible_len[typ](len) then
+		return false
+	end
+	if cached_crc32c(tvb, pinfo, len - CRC_SIZE) ~=
+	   tvb(len - CRC_SIZE, 4):uint() then
+		return false
+	end
+	-- The rest of this conversation is rdt even where corrupted.
+	pinfo.conversation = rdt
+	dissect(tvb, pinfo, tree)
+	return true
+end
+
+rdt:register_heuristic("udp", heuristic)
+
+local udp_port = DissectorTable.get("udp.port")
+udp_port:add_for_decode_as(rdt)
+
+local pref_ports = ""
+function rdt.prefs_changed()
+	if pref_ports ~= "" then
+		udp_port:remove(pref_ports, rdt)
+	end
+	pref_ports = tostring(rdt.prefs.ports)
+	if pref_ports ~= "" then
+		udp_port:add(pref_ports, rdt)
+	end
+end
