@@ -20,6 +20,8 @@
  *                   --progress
  *   drain           after both ends of the stream are seen, wait until
  *                   the peer has acknowledged everything we sent
+ *   time_wait       before exiting, stay while the peer may need our
+ *                   last acknowledgement again
  *   report_verbose, write_stats   -v and --stats
  *
  * Design.  One thread; the rdt socket is non-blocking and a real
@@ -70,8 +72,12 @@
 /* Longest pause between RDT_INFO checks while drain() waits for the
  * final acknowledgement, seconds. */
 #define DRAIN_TICK_MAX 0.02
-/* How long drain() waits when the user did not set --user-timeout: the
- * library's default user timeout, after which it gives up anyway. */
+/* time_wait() ends after this many of our retransmission timeouts
+ * without a datagram from the peer, or after TIME_WAIT_MAX seconds. */
+#define TIME_WAIT_RTOS 2
+#define TIME_WAIT_MAX 10.0
+/* The library's default user timeout (rdt.h), for drain() should the
+ * socket not tell its own. */
 #define DEFAULT_USER_TIMEOUT_MS 60000u
 /* Connections that may wait for rdt_accept; only -k ever takes more than
  * the first, one at a time. */
@@ -109,6 +115,7 @@ struct session {
 	enum result result;
 	char error[256];		/* one line; empty when result is ok */
 	bool quit_early;		/* -q expired before the peer closed */
+	bool owes_last_ack;		/* see time_wait() */
 	uint64_t bytes_sent, bytes_received;
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;
@@ -877,15 +884,20 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
  * library fails the connection.
  */
-static bool drain(int sock, struct session *s, const struct options *o)
+static bool drain(int sock, struct session *s)
 {
-	unsigned int limit_ms = o->user_timeout_ms ? o->user_timeout_ms :
-				DEFAULT_USER_TIMEOUT_MS;
+	unsigned int limit_ms = 0;
+	socklen_t len = sizeof(limit_ms);
+	struct pollfd pfd = { sock, 0, 0 };
+	double give_up, tick = 0.001;
+	bool first = true;
+
+	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
+			   &len) < 0 || limit_ms == 0)
+		limit_ms = DEFAULT_USER_TIMEOUT_MS;
 	/* One extra second lets the library's own timeout fire first, so
 	 * the error we report is its own. */
-	double give_up = now_s() + limit_ms / 1000.0 + 1;
-	struct pollfd pfd = { sock, 0, 0 };
-	double tick = 0.001;
+	give_up = now_s() + limit_ms / 1000.0 + 1;
 
 	for (;;) {
 		double now;
@@ -895,6 +907,12 @@ static bool drain(int sock, struct session *s, const struct options *o)
 			session_fail(s, errno, "RDT_INFO");
 			return false;
 		}
+		/* Over before we waited: our FIN was acknowledged before the
+		 * peer's arrived, so our ACK of the peer's FIN ends it. */
+		if (first && !s->quit_early)
+			s->owes_last_ack =
+				s->info.state == RDT_STATE_TIME_WAIT;
+		first = false;
 		if (s->info.state == RDT_STATE_CLOSED && s->info.error) {
 			session_fail(s, (int)s->info.error, "connection");
 			return false;
@@ -924,6 +942,42 @@ static bool drain(int sock, struct session *s, const struct options *o)
 				pfd.fd = -1;
 		}
 		tick = fmin(tick * 2, DRAIN_TICK_MAX);
+	}
+}
+
+/*
+ * time_wait - stay to acknowledge the peer's FIN again if it needs it
+ *
+ * Whoever receives the last FIN sends the connection's last datagram,
+ * an ACK, and cannot know that it arrived.  If it is lost the peer sends
+ * its FIN again and, with nobody left to answer, fails after its user
+ * timeout.  TCP's TIME_WAIT outlives the process in the kernel; rdt's
+ * lives in this process, so we stay while the peer may still
+ * retransmit: until no datagram has come for TIME_WAIT_RTOS of our
+ * retransmission timeouts (the same path, so about the peer's), at most
+ * TIME_WAIT_MAX seconds in all.  The library acknowledges meanwhile.
+ */
+static void time_wait(int sock, const struct rdt_info *at_end)
+{
+	double quiet = TIME_WAIT_RTOS * at_end->rto_us / 1e6;
+	double start = now_s(), until = start + quiet;
+	uint64_t seen = at_end->pkts_received;
+
+	while (!stop_signal && now_s() < start + TIME_WAIT_MAX) {
+		struct rdt_info info;
+		socklen_t len = sizeof(info);
+
+		/* Nothing to poll: the socket reports POLLHUP all along. */
+		wait_for(NULL, 0, fmin(until, start + TIME_WAIT_MAX));
+		if (rdt_getsockopt(sock, RDT_SOL, RDT_INFO, &info, &len) < 0 ||
+		    info.state != RDT_STATE_TIME_WAIT)
+			return;
+		if (info.pkts_received != seen) {
+			seen = info.pkts_received;
+			until = now_s() + quiet;
+		} else if (now_s() >= until) {
+			return;
+		}
 	}
 }
 
@@ -1066,9 +1120,13 @@ static bool serve(int sock, struct session *s, const struct options *o,
 	s->t_start = now_s();
 	ok = transfer(sock, s, o, stdin_open, ring_space[0], ring_space[1]);
 	if (ok)
-		ok = drain(sock, s, o);
+		ok = drain(sock, s);
 	s->t_end = now_s();
 	fetch_info(sock, s);
+	/* With -k the process lives on, and the library keeps answering
+	 * for a closed socket in TIME_WAIT meanwhile: no need to wait. */
+	if (ok && s->owes_last_ack && s->have_info && !o->keep_open)
+		time_wait(sock, &s->info);
 	/* Only a connection that is over may close gracefully.  After a
 	 * failure, or when -q gave up on the peer, we reset: the library
 	 * ends with this process, so the peer would otherwise wait for
