@@ -11,11 +11,14 @@
  * once), so a byte never waits for a thread switch.
  *
  * Locks, always taken in this order:
- *   1. a socket's |lock| (one socket at a time, except a listener's lock
- *      may be held while the engine lock is taken);
- *   2. the engine lock, a leaf: the connection ID tables, the timer heap,
- *      accept queues and endpoint reference counts.  Nothing else is
- *      locked while it is held.
+ *   1. a listener's |lock|, then one of its connections' (rdt_accept4,
+ *      closing a listener); otherwise one socket's |lock| at a time;
+ *   2. the engine lock: the connection ID tables, the timer heap, accept
+ *      queues, endpoint reference counts and listeners' readiness;
+ *   3. leaves taken under either: the pcap log's mutex.
+ * The engine thread never holds a socket's lock while taking another
+ * socket's, and no thread waits for the engine (ep_put) while holding a
+ * socket's lock.
  *
  * Lifetime: sockets are reference-counted.  The api's descriptor table
  * holds one reference, the engine's registry (connection ID table, timer

@@ -4,6 +4,8 @@
 # Captures: three simulated transfers (rdt-sim --pcap): 10% loss recorded
 # as sent (ACK ranges with holes), 2% corruption and 20% reordering
 # recorded as delivered (bad CRCs, reordered and duplicated datagrams);
+# the library's own RDT_PCAP log of a real transfer on loopback
+# (tests/bench/bench_loopback), filtered by tcpdump on its random port;
 # and rdt-fields' crafted capture (every type, flag combination, RESET
 # reason, tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
 # foreign-version datagrams, and a UDP flow that is not rdt); and its
@@ -96,20 +98,21 @@ count() {
 	tshark_lua -2 -r "$1" -Y "$2" -T fields -e frame.number | wc -l
 }
 
-# check_capture NAME FILE: every check above that needs no extra facts.
+# check_capture NAME FILE [PORT]: every check above that needs no extra
+# facts; PORT (default 5000) is the server's UDP port in FILE.
 check_capture() {
-	local name=$1 file=$2 n_rdt n bad
+	local name=$1 file=$2 port=${3:-5000} n_rdt n bad
 	local expect=$tmp/$name.expect got=$tmp/$name.got
 
-	if ! "$FIELDS_PROG" fields "$file" >"$expect"; then
+	if ! "$FIELDS_PROG" fields "$file" "$port" >"$expect"; then
 		err "$name: rdt-fields cannot read $file"
 		return
 	fi
 	n_rdt=$(grep -cv '^foreign' "$expect")
 
-	n=$($TO tcpdump -nr "$file" udp port 5000 2>/dev/null | wc -l)
+	n=$($TO tcpdump -nr "$file" udp port "$port" 2>/dev/null | wc -l)
 	[ "$n" = "$n_rdt" ] ||
-		err "$name: tcpdump 'udp port 5000' saw $n datagrams, not $n_rdt"
+		err "$name: tcpdump 'udp port $port' saw $n datagrams, not $n_rdt"
 	bad=$(tshark_lua -r "$file" -o ip.check_checksum:TRUE \
 		-o udp.check_checksum:TRUE -T fields -e frame.number \
 		-Y '(ip && ip.checksum.status != 1) || udp.checksum.status != 1' |
@@ -159,10 +162,10 @@ check_capture() {
 
 	# Decode As and the port preference, one pass: the same as the
 	# heuristic in two.
-	fields "$file" "$tmp/$name.da" -d udp.port==5000,rdtp
+	fields "$file" "$tmp/$name.da" -d "udp.port==$port,rdtp"
 	cmp -s "$got" "$tmp/$name.da" ||
 		err "$name: Decode As decodes differently from the heuristic"
-	fields "$file" "$tmp/$name.pref" -o rdtp.ports:5000
+	fields "$file" "$tmp/$name.pref" -o "rdtp.ports:$port"
 	cmp -s "$got" "$tmp/$name.pref" ||
 		err "$name: the rdtp.ports preference decodes differently"
 
@@ -209,6 +212,27 @@ if [ -f "$tmp/loss10-sent.got" ] &&
    ! awk -F '\t' '$21 > 0 { found = 1 } END { exit !found }' \
 	"$tmp/loss10-sent.got"; then
 	err "loss10-sent: no ACK with several ranges to check"
+fi
+
+# The library's own log (RDT_PCAP=FILE) of a real transfer on loopback,
+# written without privileges: tcpdump filters it by the listener's port,
+# and tshark decodes it as it decodes the simulator's.
+BENCH=$top_builddir/tests/bench/bench_loopback
+if [ -x "$BENCH" ]; then
+	if RDT_PCAP=$tmp/lib.pcap $TO "$BENCH" 1 1 >"$tmp/bench.out" 2>&1; then
+		# The first datagram is the client's INIT, to the listener.
+		lport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 2>/dev/null |
+			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
+		if [ -n "$lport" ]; then
+			check_capture library "$tmp/lib.pcap" "$lport"
+		else
+			err "library: no datagram in the RDT_PCAP log"
+		fi
+	else
+		err "library: bench_loopback failed: $(cat "$tmp/bench.out")"
+	fi
+else
+	err "library: $BENCH is not built"
 fi
 
 if ! "$FIELDS_PROG" craft "$tmp/crafted.pcap" >/dev/null; then

@@ -21,7 +21,8 @@
  * values come from rdt_pkt_decode, not from the bytes the dissector
  * reads, so the two decoders check each other.  Records that are not
  * UDP to or from port 5000 are "foreign"; a datagram that does not
- * decode has only its status and protocols.
+ * decode has only its status and protocols.  `fields FILE PORT` takes
+ * another server port.
  *
  * Exit 0, or 1 with a message on any error.
  */
@@ -456,7 +457,7 @@ static void print_fields(const struct rdt_pkt *p, size_t len)
 		printf("\t");
 }
 
-static int cmd_fields(const char *path)
+static int cmd_fields(const char *path, uint16_t port)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -479,7 +480,7 @@ static int cmd_fields(const char *path)
 		const char *proto = v6 ? "raw:ipv6:udp:rdtp" :
 					 "raw:ip:udp:rdtp";
 
-		if (off == 0 || (sport != RDT_PORT && dport != RDT_PORT)) {
+		if (off == 0 || (sport != port && dport != port)) {
 			printf("foreign\n");
 			continue;
 		}
@@ -516,9 +517,13 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "craft") == 0)
 		return cmd_craft(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fields") == 0)
-		return cmd_fields(argv[2]);
+		return cmd_fields(argv[2], RDT_PORT);
+	/* A capture whose server port is not the simulator's. */
+	if (argc == 4 && strcmp(argv[1], "fields") == 0)
+		return cmd_fields(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
 		return cmd_garbage(argv[2]);
-	fprintf(stderr, "usage: rdt-fields craft|fields|garbage FILE\n");
+	fprintf(stderr, "usage: rdt-fields craft|fields|garbage FILE\n"
+			"       rdt-fields fields FILE PORT\n");
 	return 2;
 }
