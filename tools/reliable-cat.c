@@ -74,7 +74,7 @@
 #define DRAIN_TICK_MAX 0.02
 /* time_wait() ends after this many of our retransmission timeouts
  * without a datagram from the peer, or after TIME_WAIT_MAX seconds. */
-#define TIME_WAIT_RTOS 2
+#define TIME_WAIT_RTOS 4
 #define TIME_WAIT_MAX 10.0
 /* The library's default user timeout (rdt.h), for drain() should the
  * socket not tell its own. */
@@ -115,7 +115,6 @@ struct session {
 	enum result result;
 	char error[256];		/* one line; empty when result is ok */
 	bool quit_early;		/* -q expired before the peer closed */
-	bool owes_last_ack;		/* see time_wait() */
 	uint64_t bytes_sent, bytes_received;
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;
@@ -621,6 +620,7 @@ struct xfer {
 	bool wr_shut;		/* we half-closed */
 	bool peer_eof;		/* the peer half-closed, we read its end */
 	bool sock_quiet;	/* a hangup without error was seen */
+	bool moved;		/* a byte moved in this round */
 	double last_activity;	/* when a byte last moved, for -w */
 	double quit_at;		/* -q deadline, INFINITY until set */
 	bool show_progress;
@@ -640,7 +640,7 @@ static bool pump_stdin(struct xfer *x)
 
 	if (r > 0) {
 		x->to_peer.tail += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r == 0) {
 		*x->stdin_open = false;
 	} else if (!io_would_block()) {
@@ -658,7 +658,7 @@ static bool pump_stdout(struct xfer *x)
 
 	if (r > 0) {
 		x->to_out.head += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r < 0 && !io_would_block()) {
 		/* EPIPE too: SIGPIPE is ignored so that we can say so. */
 		session_fail(x->s, errno, "write to stdout");
@@ -676,7 +676,7 @@ static bool pump_send(struct xfer *x)
 	if (r > 0) {
 		x->to_peer.head += (size_t)r;
 		x->s->bytes_sent += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r < 0 && !io_would_block()) {
 		session_fail(x->s, errno, "send");
 		return false;
@@ -693,7 +693,7 @@ static bool pump_recv(struct xfer *x)
 	if (r > 0) {
 		x->to_out.tail += (size_t)r;
 		x->s->bytes_received += (size_t)r;
-		x->last_activity = now_s();
+		x->moved = true;
 	} else if (r == 0) {
 		x->peer_eof = true;
 	} else if (!io_would_block()) {
@@ -844,12 +844,15 @@ static bool transfer(int sock, struct session *s, const struct options *o,
 			session_fail(s, errno, "poll");
 			break;
 		}
+		x.moved = false;
 		if (pfd[0].revents && !pump_stdin(&x))
 			break;
 		if (pfd[1].revents && !pump_stdout(&x))
 			break;
 		if (pfd[2].revents && !service_socket(&x, sev, pfd[2].revents))
 			break;
+		if (x.moved)
+			x.last_activity = now_s();
 	}
 	if (x.show_progress) {
 		progress_draw(&x.prog, s, o, now_s());
@@ -882,15 +885,16 @@ static bool drained(const struct rdt_info *i, const struct session *s)
  * no descriptor event, nor has a hangup that comes before the end, so
  * RDT_INFO is also read again every tick, from 1 ms doubling up to
  * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
- * library fails the connection.
+ * library fails the connection, and by -w: no byte acknowledged for
+ * that long is an idle connection too.
  */
-static bool drain(int sock, struct session *s)
+static bool drain(int sock, struct session *s, const struct options *o)
 {
 	unsigned int limit_ms = 0;
 	socklen_t len = sizeof(limit_ms);
 	struct pollfd pfd = { sock, 0, 0 };
-	double give_up, tick = 0.001;
-	bool first = true;
+	double give_up, idle_at = INFINITY, tick = 0.001;
+	uint64_t acked = 0;
 
 	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
 			   &len) < 0 || limit_ms == 0)
@@ -907,12 +911,6 @@ static bool drain(int sock, struct session *s)
 			session_fail(s, errno, "RDT_INFO");
 			return false;
 		}
-		/* Over before we waited: our FIN was acknowledged before the
-		 * peer's arrived, so our ACK of the peer's FIN ends it. */
-		if (first && !s->quit_early)
-			s->owes_last_ack =
-				s->info.state == RDT_STATE_TIME_WAIT;
-		first = false;
 		if (s->info.state == RDT_STATE_CLOSED && s->info.error) {
 			session_fail(s, (int)s->info.error, "connection");
 			return false;
@@ -929,8 +927,19 @@ static bool drain(int sock, struct session *s)
 				     "acknowledgement");
 			return false;
 		}
+		if (o->wait_s > 0 && (isinf(idle_at) ||
+				      s->info.bytes_acked != acked)) {
+			acked = s->info.bytes_acked;
+			idle_at = now + o->wait_s;
+		}
+		if (now >= idle_at) {
+			session_fail(s, ETIMEDOUT, "nothing acknowledged for "
+				     "%g s", o->wait_s);
+			return false;
+		}
 		pfd.revents = 0;
-		if (wait_for(&pfd, 1, fmin(now + tick, give_up)) > 0) {
+		if (wait_for(&pfd, 1, fmin(fmin(now + tick, give_up),
+					  idle_at)) > 0) {
 			if (pfd.revents & POLLERR) {
 				session_fail(s, socket_error(sock, EPIPE),
 					     "connection");
@@ -948,14 +957,21 @@ static bool drain(int sock, struct session *s)
 /*
  * time_wait - stay to acknowledge the peer's FIN again if it needs it
  *
- * Whoever receives the last FIN sends the connection's last datagram,
- * an ACK, and cannot know that it arrived.  If it is lost the peer sends
- * its FIN again and, with nobody left to answer, fails after its user
- * timeout.  TCP's TIME_WAIT outlives the process in the kernel; rdt's
- * lives in this process, so we stay while the peer may still
- * retransmit: until no datagram has come for TIME_WAIT_RTOS of our
- * retransmission timeouts (the same path, so about the peer's), at most
- * TIME_WAIT_MAX seconds in all.  The library acknowledges meanwhile.
+ * Our acknowledgement of the peer's FIN may be the connection's last
+ * datagram, and nothing tells us that it arrived (the ACKs of our own
+ * FIN may well have come before it was sent).  If it is lost the peer
+ * sends again and, with nobody left to answer, fails after its user
+ * timeout although everything was delivered.  TCP's TIME_WAIT outlives
+ * the process in the kernel; rdt's lives in this process, so we stay
+ * while the peer may still be retransmitting (the library answers
+ * meanwhile).  Either side may be the one the peer waits for.
+ *
+ * The peer retransmits after its retransmission timeout, doubling it
+ * each time, and on the same path its RTO is about ours.  So we wait
+ * TIME_WAIT_RTOS of our RTOs, long enough for the peer's first two
+ * retransmissions (after 1 and 3 RTOs); each datagram that does arrive
+ * shows an acknowledgement was lost, and the next one would come twice
+ * as late, so the quiet period doubles.  At most TIME_WAIT_MAX seconds.
  */
 static void time_wait(int sock, const struct rdt_info *at_end)
 {
@@ -974,6 +990,7 @@ static void time_wait(int sock, const struct rdt_info *at_end)
 			return;
 		if (info.pkts_received != seen) {
 			seen = info.pkts_received;
+			quiet *= 2;
 			until = now_s() + quiet;
 		} else if (now_s() >= until) {
 			return;
@@ -1120,12 +1137,13 @@ static bool serve(int sock, struct session *s, const struct options *o,
 	s->t_start = now_s();
 	ok = transfer(sock, s, o, stdin_open, ring_space[0], ring_space[1]);
 	if (ok)
-		ok = drain(sock, s);
+		ok = drain(sock, s, o);
 	s->t_end = now_s();
 	fetch_info(sock, s);
 	/* With -k the process lives on, and the library keeps answering
 	 * for a closed socket in TIME_WAIT meanwhile: no need to wait. */
-	if (ok && s->owes_last_ack && s->have_info && !o->keep_open)
+	if (ok && !s->quit_early && !o->keep_open && s->have_info &&
+	    s->info.state == RDT_STATE_TIME_WAIT)
 		time_wait(sock, &s->info);
 	/* Only a connection that is over may close gracefully.  After a
 	 * failure, or when -q gave up on the peer, we reset: the library
