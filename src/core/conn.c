@@ -25,7 +25,7 @@ void rdt_conn_config_default(struct rdt_conn_config *cfg)
 	cfg->sndbuf = 4u << 20;
 	cfg->rcvbuf = 4u << 20;
 	cfg->initial_rtt = 333 * RDT_MS;
-	cfg->min_rto = 200 * RDT_MS;
+	cfg->min_rto = 50 * RDT_MS;
 	cfg->max_rto = 5 * RDT_S;
 	cfg->max_ack_delay = 25 * RDT_MS;
 	cfg->user_timeout = 60 * RDT_S;
