@@ -112,9 +112,9 @@ static struct rt_sock *table_take(int fd)
 	return s;
 }
 
-/* Ends a call on |s|: unlock, drop the reference, and return |rc| with
- * errno set from a negative |err|. */
-static int finish(struct rt_sock *s, int err, int rc)
+/* Ends a call on |s|: unlock, drop the reference, and return |rc|, or -1
+ * with errno set from a negative |err|. */
+static ssize_t finish_ssize(struct rt_sock *s, int err, ssize_t rc)
 {
 	pthread_mutex_unlock(&s->lock);
 	rt_sock_put(s);
@@ -125,15 +125,10 @@ static int finish(struct rt_sock *s, int err, int rc)
 	return rc;
 }
 
-static ssize_t finish_ssize(struct rt_sock *s, int err, ssize_t rc)
+/* The same for calls that return an int. */
+static int finish(struct rt_sock *s, int err, int rc)
 {
-	pthread_mutex_unlock(&s->lock);
-	rt_sock_put(s);
-	if (err) {
-		errno = -err;
-		return -1;
-	}
-	return rc;
+	return (int)finish_ssize(s, err, rc);
 }
 
 /* --- process lifetime ------------------------------------------------------- */

@@ -902,8 +902,12 @@ static void flush(struct rt_sock *s, rdt_tstamp now)
  */
 static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 {
-	struct msghdr mh;
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi4;
 	struct cmsghdr *cm;
+	struct msghdr mh;
+	const void *data;
+	size_t len;
 
 	memset(buf, 0, RT_PKTINFO_SPACE);
 	memset(&mh, 0, sizeof(mh));
@@ -911,29 +915,26 @@ static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 	mh.msg_controllen = RT_PKTINFO_SPACE;
 	cm = CMSG_FIRSTHDR(&mh);
 	if (src->ss_family == AF_INET) {
-		struct in_pktinfo pi;
-
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
+		memset(&pi4, 0, sizeof(pi4));
+		pi4.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-	if (src->ss_family == AF_INET6) {
-		struct in6_pktinfo pi;
-
-		memset(&pi, 0, sizeof(pi));
+		data = &pi4;
+		len = sizeof(pi4);
+	} else if (src->ss_family == AF_INET6) {
+		memset(&pi6, 0, sizeof(pi6));
 		/* A v4-mapped address works too: Linux sends IPv4 from it. */
-		pi.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
+		pi6.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
 		cm->cmsg_level = IPPROTO_IPV6;
 		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
+		data = &pi6;
+		len = sizeof(pi6);
+	} else {
+		return 0;
 	}
-	return 0;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
 }
 
 /* Where a received datagram came from, and the local address (with the
@@ -973,22 +974,28 @@ static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
 	}
 }
 
+/* Writes a RESET for |dcid| into |buf| (64 bytes); returns its length. */
+static rdt_ssize encode_reset(uint8_t *buf, uint64_t dcid, uint32_t reason)
+{
+	struct rdt_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.type = RDT_PKT_RESET;
+	pkt.dcid = dcid;
+	pkt.reason = reason;
+	return rdt_pkt_encode(buf, 64, &pkt);
+}
+
 /* Sends a bare RESET back to the sender of |da| for a connection ID we
  * do not hold. */
 static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 		       const struct dgram_addr *da)
 {
 	uint8_t buf[64], ctrl[RT_PKTINFO_SPACE];
-	struct rdt_pkt pkt;
 	struct msghdr mh;
 	struct iovec iov;
-	rdt_ssize len;
+	rdt_ssize len = encode_reset(buf, dcid, reason);
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.type = RDT_PKT_RESET;
-	pkt.dcid = dcid;
-	pkt.reason = reason;
-	len = rdt_pkt_encode(buf, sizeof(buf), &pkt);
 	if (len <= 0)
 		return;
 	iov.iov_base = buf;
@@ -1548,7 +1555,6 @@ static int reset_allowed(rdt_tstamp now)
 static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 			     rdt_tstamp now, struct dirty_list *d)
 {
-	struct rdt_pkt reset;
 	struct rt_sock *s;
 	uint8_t buf[64];
 	rdt_ssize len;
@@ -1562,11 +1568,8 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 		return;
 	pthread_mutex_lock(&s->lock);
 	if (rdt_conn_peer_cid(s->conn) == dcid) {
-		memset(&reset, 0, sizeof(reset));
-		reset.type = RDT_PKT_RESET;
-		reset.dcid = rdt_conn_local_cid(s->conn);
-		reset.reason = RDT_RESET_UNKNOWN;
-		len = rdt_pkt_encode(buf, sizeof(buf), &reset);
+		len = encode_reset(buf, rdt_conn_local_cid(s->conn),
+				   RDT_RESET_UNKNOWN);
 		if (len > 0)
 			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
 	}

@@ -22,14 +22,16 @@ wait_listening() {
 	done
 }
 
-# A capture buffer too small to hold a frame is a usage error.
+# A capture buffer too small for a few frames of SNAPLEN is a usage
+# error: the kernel would drop nearly everything.
 "$PCAP" capture -i lo -B 1 7000 2>"$tmp/err"
 [ $? -eq 2 ] || fail "-B 1 was accepted: $(cat "$tmp/err")"
+"$PCAP" capture -i lo -B 512 7000 2>"$tmp/err"
+[ $? -eq 2 ] || fail "-B 512 with the default snaplen was accepted"
 
 # COUNT datagrams of the scenario; a datagram to port 7001 comes first.
-# An explicit, small kernel buffer still captures them all.
 ip netns exec "$ns" "$PCAP" capture -i lo -w "$tmp/cap.pcap" -c 14 -d 20 \
-	-B 256 7000 2>"$tmp/err" &
+	-B 4096 7000 2>"$tmp/err" &
 pid=$!
 wait_listening "$tmp/err"
 ip netns exec "$ns" "$GEN" --send 127.0.0.1 7000 || fail "send failed"

@@ -47,7 +47,8 @@ const char capture_usage[] =
 "  -s, --snaplen SNAPLEN  bytes kept of each frame (default 262144)\n"
 "  -B, --buffer-size KIB  the kernel's capture buffer, KiB (default\n"
 "                         32768; libpcap's 2 MiB loses datagrams when a\n"
-"                         transfer runs at Gbit/s)\n"
+"                         transfer runs at Gbit/s); at least 4 frames\n"
+"                         of SNAPLEN\n"
 "  -h, --help             print this help and exit\n"
 "\n"
 "Exit status: 0 success, 1 the capture failed (interface, permission,\n"
@@ -319,6 +320,14 @@ int cmd_capture(int argc, char **argv)
 			fputs("Try 'rdt-pcap capture --help'.\n", stderr);
 			return EXIT_USAGE;
 		}
+	}
+	/* The kernel's ring holds frames of SNAPLEN bytes: fewer than a
+	 * few of them and it drops nearly everything. */
+	if (buffer_kib * 1024 < 4 * snaplen) {
+		warnx_("buffer size %" PRIu64 " KiB holds fewer than 4 frames "
+		       "of %" PRIu64 " bytes (-s): raise -B or lower -s",
+		       buffer_kib, snaplen);
+		return EXIT_USAGE;
 	}
 	if (!iface) {
 		warnx_("capture: -i IFACE is required");
