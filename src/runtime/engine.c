@@ -1462,14 +1462,18 @@ void rt_exit_drain(rdt_tstamp wait)
 	pthread_mutex_unlock(&eng.lock);
 	/* What could not be delivered in time is reset, so that peers
 	 * learn it now rather than at their user timeout.  A socket busy
-	 * in another thread at exit is left alone. */
+	 * in another thread at exit is left alone too. */
 	for (i = 0; i < n; i++) {
 		struct rt_sock *s = live[i];
 
 		if (pthread_mutex_trylock(&s->lock) == 0) {
 			enum rdt_conn_state st = rdt_conn_state(s->conn);
 
-			if (st != RDT_CONN_CLOSED && st != RDT_CONN_TIME_WAIT) {
+			/* One whose bytes all arrived is left alone, as a
+			 * kernel's orphan in FIN_WAIT2: a reset now could
+			 * reach the peer before it reads its end of stream. */
+			if (st != RDT_CONN_CLOSED && st != RDT_CONN_TIME_WAIT &&
+			    !rdt_conn_send_done(s->conn)) {
 				rdt_conn_abort(s->conn, rt_now());
 				rt_service(s, rt_now());
 			}
