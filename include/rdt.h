@@ -113,7 +113,8 @@ RDT_EXTERN const char *rdt_version(void);
  * at exit() (not _exit or a fatal signal) every rdt descriptor still
  * open is closed gracefully, and the library waits up to RDT_EXIT_LINGER
  * seconds (environment variable, default 10) for queued bytes to be
- * acknowledged, then resets what is left so the peers learn of it.  A
+ * acknowledged, then resets the connections whose bytes could not all be
+ * delivered, so their peers learn of it.  A
  * peer that crashes is noticed when it answers with a reset (its port
  * is reused), when its user timeout expires, or never if both sides
  * only wait to receive: use keepalive (SO_KEEPALIVE) or RDT_IDLE_TIMEOUT
