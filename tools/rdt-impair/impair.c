@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "dist.h"
-/* TODO: move prng.h out of tests/ when a second non-test user appears;
- * rdt-impair is its first user outside the tests. */
+/* The simulator's seeded generator, shared rather than copied, so that
+ * rdt-impair and tests/sim draw from the same well-tested xoshiro. */
 #include "../../tests/helpers/prng.h"
 
 /* 128-bit products for the transmission time, as tests/sim/link.c. */
