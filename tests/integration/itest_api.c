@@ -271,6 +271,71 @@ static void *drain_run(void *arg)
 }
 
 /*
+ * One thread writing while another reads, on each of the two sockets of
+ * a connection, all four in blocking calls at once (rdt.h: one reader
+ * and one writer per socket).  Each stream arrives whole and in order.
+ */
+struct rw_job {
+	int fd;
+	uint64_t id;
+	uint64_t bytes;
+	bool write;
+};
+
+static void *rw_run(void *arg)
+{
+	struct rw_job *j = arg;
+	static __thread uint8_t buf[256 << 10];
+	uint64_t off = 0;
+	ssize_t n;
+
+	if (j->write) {
+		for (; off < j->bytes; off += sizeof(buf)) {
+			itest_pattern_fill(buf, sizeof(buf), j->id, off);
+			send_all(j->fd, buf, sizeof(buf));
+		}
+		CHECK_OK(rdt_shutdown(j->fd, SHUT_WR));
+		return NULL;
+	}
+	while ((n = rdt_recv(j->fd, buf, sizeof(buf), 0)) > 0) {
+		ptrdiff_t bad = itest_pattern_find_error(buf, (size_t)n, j->id,
+							 off);
+
+		CHECK(bad < 0, "stream %" PRIu64 ": byte %" PRIu64 " differs",
+		      j->id, off + (uint64_t)bad);
+		off += (uint64_t)n;
+	}
+	CHECK(n == 0, "reader of stream %" PRIu64 ": %s", j->id,
+	      itest_errname(errno));
+	CHECK(off == j->bytes, "stream %" PRIu64 ": %" PRIu64 " bytes, "
+	      "expected %" PRIu64, j->id, off, j->bytes);
+	return NULL;
+}
+
+static void test_reader_writer_threads(void)
+{
+	uint64_t bytes = (itest_quick() ? 8u : 64u) << 20;
+	struct itest_pair p;
+	struct rw_job jobs[4];
+	pthread_t t[4];
+	int i;
+
+	itest_pair_open(&p, AF_INET);
+	jobs[0] = (struct rw_job){ p.cfd, 21, bytes, true };
+	jobs[1] = (struct rw_job){ p.cfd, 22, bytes, false };
+	jobs[2] = (struct rw_job){ p.sfd, 22, bytes, true };
+	jobs[3] = (struct rw_job){ p.sfd, 21, bytes, false };
+	for (i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, rw_run, &jobs[i]) == 0,
+		      "pthread_create failed");
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	itest_log("%" PRIu64 " MiB each way, a "
+		  "reader and a writer thread on each socket", bytes >> 20);
+	itest_pair_close(&p);
+}
+
+/*
  * Everything queued before a close is delivered, end of stream after
  * it, although the close returns at once.  The server reads in a thread
  * of its own from the start, as a peer would.
@@ -1021,6 +1086,7 @@ static const struct itest_case cases[] = {
 	{ "readv_writev", test_readv_writev, 10 },
 	{ "shutdown_wr", test_shutdown_wr, 10 },
 	{ "shutdown_rd", test_shutdown_rd, 10 },
+	{ "reader_writer_threads", test_reader_writer_threads, 60 },
 	{ "graceful_close_delivers", test_graceful_close_delivers, 60 },
 	{ "linger_zero_resets", test_linger_zero_resets, 10 },
 	{ "linger_waits_for_ack", test_linger_waits_for_ack, 60 },
