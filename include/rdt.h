@@ -142,9 +142,10 @@ RDT_EXTERN const char *rdt_version(void);
  * rdt_socket - create an rdt endpoint
  *
  * |domain| is AF_INET or AF_INET6; |type| is SOCK_STREAM, optionally or'ed
- * with SOCK_NONBLOCK and SOCK_CLOEXEC; |protocol| is 0.  Returns the new
+ * with SOCK_NONBLOCK and SOCK_CLOEXEC; |protocol| is 0 or IPPROTO_TCP
+ * (what getaddrinfo hands out for SOCK_STREAM).  Returns the new
  * descriptor, or -1 with errno EAFNOSUPPORT (other domain), EINVAL
- * (other type or flags), EPROTONOSUPPORT (protocol not 0), EMFILE/ENFILE
+ * (other type or flags), EPROTONOSUPPORT (other protocol), EMFILE/ENFILE
  * (descriptor limit) or ENOMEM.
  */
 RDT_EXTERN int rdt_socket(int domain, int type, int protocol);
@@ -384,6 +385,8 @@ struct rdt_info {
  * SO_REUSEADDR (int), SO_TYPE, SO_DOMAIN (get only).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
  * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, described above.
+ * IPPROTO_TCP: TCP_NODELAY, the same as RDT_NODELAY, so that ported TCP
+ * programs need no change; other TCP options fail with ENOPROTOOPT.
  * Errors: EBADF, ENOTSOCK, ENOPROTOOPT (unknown level or option), EINVAL
  * (bad length or value), EFAULT (NULL pointers), ENOENT (unknown
  * congestion control).

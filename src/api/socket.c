@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -335,7 +336,9 @@ int rdt_socket(int domain, int type, int protocol)
 		errno = EINVAL;
 		return -1;
 	}
-	if (protocol != 0) {
+	/* getaddrinfo hands out IPPROTO_TCP for SOCK_STREAM: a ported TCP
+	 * program passes it straight through. */
+	if (protocol != 0 && protocol != IPPROTO_TCP) {
 		errno = EPROTONOSUPPORT;
 		return -1;
 	}
@@ -935,6 +938,9 @@ int rdt_setsockopt(int fd, int level, int optname, const void *optval,
 		err = set_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
 		err = set_rdt_level(s, optname, optval, optlen);
+	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
+		/* A ported TCP program's TCP_NODELAY is RDT_NODELAY. */
+		err = set_rdt_level(s, RDT_NODELAY, optval, optlen);
 	else
 		err = -ENOPROTOOPT;
 	return finish(s, err, 0);
@@ -1138,6 +1144,8 @@ int rdt_getsockopt(int fd, int level, int optname, void *optval,
 		err = get_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
 		err = get_rdt_level(s, optname, optval, optlen);
+	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
+		err = get_rdt_level(s, RDT_NODELAY, optval, optlen);
 	else
 		err = -ENOPROTOOPT;
 	return finish(s, err, 0);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -523,6 +524,21 @@ static void test_einval(void)
 	CHECK_ERR(rdt_socket(AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(rdt_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP),
 		  EPROTONOSUPPORT);
+	/* What getaddrinfo gives a TCP program, and TCP's TCP_NODELAY. */
+	{
+		int tcp = CHECK_OK(rdt_socket(AF_INET, SOCK_STREAM,
+					      IPPROTO_TCP));
+
+		CHECK_OK(rdt_setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v,
+					sizeof(v)));
+		v = 0;
+		vlen = sizeof(v);
+		CHECK_OK(rdt_getsockopt(tcp, RDT_SOL, RDT_NODELAY, &v, &vlen));
+		CHECK(v == 1, "TCP_NODELAY 1 did not set RDT_NODELAY: got %d",
+		      v);
+		v = 1;
+		CHECK_OK(rdt_close(tcp));
+	}
 
 	CHECK_ERR(rdt_bind(fd, (struct sockaddr *)&ss, 3), EINVAL);
 	CHECK_ERR(rdt_bind(fd6, (struct sockaddr *)&ss,
