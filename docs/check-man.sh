@@ -18,11 +18,14 @@
 #   3. Every errno value that rdt.h's comment above a function gives as
 #      its error (from "Errors:", "-1 with" or "fails with" on) is in the
 #      ERRORS section of that function's page.
-#   4. Every RDT_* macro and enum constant of rdt.h appears in some page,
+#   4. Every system constant (SO_*, TCP_*, IPPROTO_*, MSG_*, SOCK_*, ...)
+#      that comment names appears in that page too: how a call treats
+#      TCP's names is the part of rdt.h most likely to change.
+#   5. Every RDT_* macro and enum constant of rdt.h appears in some page,
 #      every field of struct rdt_info in rdt_setsockopt.3, and every
 #      environment variable that SOURCEDIR reads with getenv() in the
 #      ENVIRONMENT section of rdt.7.
-#   5. ".so" links and "rdt_*(3)" / "rdt(7)" cross-references point at
+#   6. ".so" links and "rdt_*(3)" / "rdt(7)" cross-references point at
 #      pages that exist, and groff formats every page without a warning
 #      (skipped when groff is not installed).
 #
@@ -78,7 +81,10 @@ function fname(s,    t) {
 	sub(/ *\($/, "", t)
 	return t
 }
-BEGIN { while ((getline e < errfile) > 0) errno[e] = 1 }
+BEGIN {
+	while ((getline e < errfile) > 0) errno[e] = 1
+	SYSCONST = "^(SO|TCP|IPPROTO|MSG|SOCK|SHUT|AF|F|FD|O|POLL)_[A-Z0-9_]+$"
+}
 {
 	line = $0
 	# Comments: remember the last block; a declaration group uses it.
@@ -110,6 +116,10 @@ BEGIN { while ((getline e < errfile) > 0) errno[e] = 1 }
 		for (i = 1; i <= n; i++)
 			if (w[i] in errno && !seen[name, w[i]]++)
 				print "errno", name, w[i]
+		n = split(comment, w, /[^A-Z0-9_]+/)
+		for (i = 1; i <= n; i++)
+			if (w[i] ~ SYSCONST && !seen[name, w[i]]++)
+				print "const", name, w[i]
 		decl = ""
 		next
 	}
@@ -221,6 +231,8 @@ for page in "$mandir"/*.[1-9]; do
 		for (i = 1; i <= n; i++)
 			if (w[i] ~ /^(rdt_[a-z0-9_]+|RDT_[A-Z0-9_]+)$/)
 				print "word", file, w[i]
+			else if (w[i] ~ /^[A-Z]+_[A-Z0-9_]+$/)
+				print "sysword", file, w[i]
 		r = $0
 		while (match(r, /(rdt_[a-z0-9_]+|rdt) \([37]\)/)) {
 			ref = substr(r, RSTART, RLENGTH)
@@ -269,6 +281,7 @@ FNR == 1 { part++ }
 part == 1 {
 	if ($1 == "proto") { p = $0; sub(/^proto [^ ]+ /, "", p); hproto[$2] = p; order[++nf] = $2 }
 	else if ($1 == "errno") { herr[$2] = herr[$2] " " $3 }
+	else if ($1 == "const") { hconst[$2] = hconst[$2] " " $3 }
 	else if ($1 == "ident") ident[$2] = 1
 	else if ($1 == "tag") tag[$2] = 1
 	next
@@ -286,6 +299,7 @@ part == 2 { envvar[$1] = 1; next }
 	if ($1 == "error") { merr[file, $3] = 1; next }
 	if ($1 == "env") { menv[file, $3] = 1; next }
 	if ($1 == "ref") { refs[++nr] = file " " $3; next }
+	if ($1 == "sysword") { sysused[file, $3] = 1; next }
 	if ($1 == "word") { words[++nw] = file " " $3; used[$3] = 1; next }
 }
 function fail(msg) { print "check-man: " msg; bad = 1 }
@@ -319,6 +333,10 @@ END {
 		for (j = 1; j <= n; j++)
 			if (e[j] != "" && !((t, e[j]) in merr))
 				fail(t ": ERRORS lacks " e[j] ", which " header " names for " fn)
+		n = split(hconst[fn], e, / /)
+		for (j = 1; j <= n; j++)
+			if (e[j] != "" && !((t, e[j]) in sysused))
+				fail(t ": never mentions " e[j] ", which " header " names for " fn)
 	}
 	for (fn in mproto)
 		if (!(fn in hproto))

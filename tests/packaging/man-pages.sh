@@ -81,6 +81,13 @@ awk '{ line[NR] = $0 }
 		print line[i] } }' "$header" >"$tmp/newerror.h"
 expect_failure "new error" EXDEV "$tmp/newerror.h"
 
+awk '{ line[NR] = $0 }
+	/^RDT_EXTERN int rdt_close\(/ { at = NR }
+	END { for (i = 1; i <= NR; i++) {
+		if (i == at - 1) print " * MSG_ZEROCOPY is ignored."
+		print line[i] } }' "$header" >"$tmp/newconst.h"
+expect_failure "new flag" MSG_ZEROCOPY "$tmp/newconst.h"
+
 add_before_end '#define RDT_FROBNICATE 99' >"$tmp/option.h"
 expect_failure "new option" RDT_FROBNICATE "$tmp/option.h"
 
