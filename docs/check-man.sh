@@ -177,8 +177,21 @@ grep -rhoE 'getenv\("[A-Za-z0-9_]+"\)' "$sourcedir" |
 # For each page writes "page FILE", "so FILE TARGET", "name FILE NAME",
 # "proto FILE NAME PROTOTYPE", "error FILE EXXX", "env FILE NAME",
 # "ref FILE PAGE.SECTION" and "word FILE TOKEN" (rdt_*/RDT_* tokens).
-for page in "$mandir"/*.[1-9]; do
-	awk -v file="${page##*/}" '
+# pages PATTERN...: the pages in $mandir; a built page (rdt.7) stands in
+# for its template (rdt.7.in) once it exists.
+pages() {
+	for page in "$mandir"/*.[1-9] "$mandir"/*.[1-9].in; do
+		[ -f "$page" ] || continue
+		case $page in
+		*.in) [ -f "${page%.in}" ] && continue ;;
+		esac
+		echo "$page"
+	done
+}
+
+for page in $(pages); do
+	name=${page##*/}
+	awk -v file="${name%.in}" '
 	function unescape(s) {
 		gsub(/\\f[BIRP]/, "", s)
 		gsub(/\\-/, "-", s); gsub(/\\e/, "\\", s)
@@ -222,7 +235,7 @@ for page in "$mandir"/*.[1-9]; do
 		so = 1
 		next
 	}
-	so { next }
+	so || /^\.\\"/ { next }
 	/^\.SH / { section = $0; sub(/^\.SH "?/, "", section); sub(/"$/, "", section); next }
 	{
 		text = /^\.[A-Z]+([ \t]|$)/ ? macrotext($0) : $0
@@ -263,7 +276,8 @@ for page in "$mandir"/*.[1-9]; do
 		sub(/\\-.*/, "", names)
 		n = split(names, w, /[ ,]+/)
 		for (i = 1; i <= n; i++) if (w[i] != "") print "name", file, w[i]
-		n = split(syn, p, /;/)
+		# Only section 3 declares functions; rdt(7) shows calls.
+		n = file ~ /\.3$/ ? split(syn, p, /;/) : 0
 		for (i = 1; i <= n; i++) {
 			if (p[i] !~ /\(/) continue
 			s = norm(p[i])
@@ -379,7 +393,7 @@ for f in $(sed -n 's/^field //p' "$tmp/header"); do
 done
 
 if command -v groff >/dev/null 2>&1; then
-	for page in "$mandir"/*.[1-9]; do
+	for page in $(pages); do
 		head -n 1 "$page" | grep -q '^\.so ' && continue
 		warnings=$(groff -man -ww -z -Tutf8 "$page" 2>&1)
 		if [ -n "$warnings" ]; then

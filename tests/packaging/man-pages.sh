@@ -24,6 +24,19 @@ fail() {
 	failures=$((failures + 1))
 }
 
+# The pages as installed: rdt.7 generated from its template and rdt.h.
+mkdir "$tmp/man"
+cp "$mandir"/*.[1-9] "$mandir"/*.in "$tmp/man/" 2>/dev/null
+rm -f "$tmp/man/rdt.7"
+if ! sh "$top/docs/man/gen-rdt7.sh" "$header" "$mandir/rdt.7.in" \
+	>"$tmp/man/rdt.7"; then
+	fail "gen-rdt7.sh failed"
+elif [ "$(grep -c '^\.SS' "$tmp/man/rdt.7")" -le \
+       "$(grep -c '^\.SS' "$mandir/rdt.7.in")" ]; then
+	fail "gen-rdt7.sh put no subsection of rdt.h's model into rdt.7"
+fi
+mandir=$tmp/man
+
 if ! sh "$checker" "$header" "$mandir" "$top/src"; then
 	fail "the man pages and rdt.h disagree (see above)"
 fi
