@@ -14,7 +14,7 @@
 #      static library or is instrumented with sanitizers, which cannot be
 #      linked -static.
 #   3. replay, replay.1 and the Wireshark dissector are installed where
-#      docs/BUILDING.md says.
+#      docs/BUILDING.md says, and the installed replay runs (--dry-run).
 #
 # Runs in the build tree ($top_builddir); everything goes into a temporary
 # directory that is removed at exit.
@@ -141,6 +141,18 @@ for f in netem-scripts/replay netem-scripts/profiles/clean.netem \
 		fail "$found is not executable"
 	fi
 done
+
+# The installed replay must find what it needs beside itself (profiles,
+# scenarios, its library files) and the tools on PATH: a dry run reads
+# and checks a profile without starting anything.
+replay=$(find "$dest" -path '*/share/rdt/netem-scripts/replay' | head -n 1)
+if [ -n "$replay" ] &&
+   ! (cd "$tmp" && PATH=$bindir:$PATH RDT_IMPAIR=$bindir/rdt-impair \
+	RELIABLE_CAT=$bindir/reliable-cat top_builddir= \
+	"$replay" --dry-run clean >"$tmp/replay.log" 2>&1); then
+	cat "$tmp/replay.log"
+	fail "the installed replay cannot run: $replay --dry-run clean"
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures failure(s); installed files:"
