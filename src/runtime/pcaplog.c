@@ -12,20 +12,24 @@
  *                      synthesize the headers in front of the payload,
  *                      which rdt_pcaplog_write has already copied into the
  *                      log's frame buffer (the UDP checksum covers it).
- *   rdt_pcaplog_write  under the mutex: build, pcap_dump, and flush_locked
- *                      every RDT_PCAPLOG_FLUSH_RECORDS records.
+ *   rdt_pcaplog_write  under the mutex: build, write the record, and
+ *                      flush_locked every RDT_PCAPLOG_FLUSH_RECORDS
+ *                      records.
  *   flusher            the thread that flushes records which have waited
  *                      RDT_PCAPLOG_FLUSH_MS; it sleeps while none wait.
  *   rdt_pcaplog_open, rdt_pcaplog_close
  *
- * Without libpcap only the three public functions exist, and open fails
- * with ENOTSUP.
+ * The file format (a 24-byte file header, then a 16-byte header before
+ * each record) is written here rather than through libpcap, so that every
+ * program linking librdt does not need libpcap for a feature it may never
+ * turn on, and a -static program can link librdt at all (Debian's
+ * libpcap.a needs libdbus and libsystemd, whose static archives it does
+ * not ship).  The format is the one libpcap reads and writes, as
+ * described in pcap-savefile(5).
  */
 #include <errno.h>
 
 #include "pcaplog.h"
-
-#ifdef RDT_HAVE_PCAP
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,8 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <pcap/pcap.h>
 
 #define IP4_HDR 20
 #define IP6_HDR 40
@@ -52,6 +54,13 @@
 /* Payload limits set by the 16-bit length fields. */
 #define IP4_PAYLOAD_MAX (0xFFFF - IP4_HDR - UDP_HDR)
 #define IP6_PAYLOAD_MAX (0xFFFF - UDP_HDR)
+/* pcap-savefile(5): the magic number of a file with nanosecond
+ * timestamps, written in the writer's byte order (readers swap), the
+ * format version 2.4, and LINKTYPE_RAW (each record an IP packet). */
+#define PCAP_MAGIC_NSEC 0xA1B23C4Du
+#define PCAP_VERSION_MAJOR 2
+#define PCAP_VERSION_MINOR 4
+#define LINKTYPE_RAW 101
 
 struct endpoint {
 	int v6;
@@ -65,8 +74,7 @@ struct rdt_pcaplog {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int closing;
-	pcap_t *pcap;
-	pcap_dumper_t *dumper;
+	FILE *file;
 	char *path;
 	/* Records written since the last flush, and when the first of them
 	 * was written (CLOCK_MONOTONIC). */
@@ -233,10 +241,10 @@ static void lose(struct rdt_pcaplog *log, unsigned long long n,
 
 static void flush_locked(struct rdt_pcaplog *log)
 {
-	FILE *f = pcap_dump_file(log->dumper);
+	FILE *f = log->file;
 
 	errno = 0;
-	if (pcap_dump_flush(log->dumper) != 0 || ferror(f)) {
+	if (fflush(f) != 0 || ferror(f)) {
 		/* Whatever stdio held since the last good flush is gone. */
 		lose(log, log->pending ? log->pending : 1,
 		     strerror(errno ? errno : EIO));
@@ -278,7 +286,7 @@ void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
 		       const uint8_t *payload, size_t len)
 {
 	struct endpoint s, d;
-	struct pcap_pkthdr h;
+	uint32_t rec[4];
 	struct timespec now;
 	const char *bad = NULL;
 	size_t hdr, total;
@@ -307,12 +315,13 @@ void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
 		memcpy(log->frame + hdr, payload, len);
 	total = s.v6 ? build_ip6(log->frame, &s, &d, len) :
 		       build_ip4(log->frame, log->ip_id++, &s, &d, len);
-	memset(&h, 0, sizeof(h));
-	h.ts.tv_sec = ts->tv_sec;
-	/* The dumper was opened with nanosecond precision. */
-	h.ts.tv_usec = ts->tv_nsec;
-	h.caplen = h.len = (bpf_u_int32)total;
-	pcap_dump((u_char *)log->dumper, &h, log->frame);
+	/* Seconds, nanoseconds, bytes recorded, bytes on the wire; a failed
+	 * write shows in ferror() at the next flush. */
+	rec[0] = (uint32_t)ts->tv_sec;
+	rec[1] = (uint32_t)ts->tv_nsec;
+	rec[2] = rec[3] = (uint32_t)total;
+	if (fwrite(rec, sizeof(rec), 1, log->file) == 1)
+		(void)fwrite(log->frame, 1, total, log->file);
 	if (log->pending++ == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &log->oldest);
 		pthread_cond_signal(&log->wake);
@@ -325,10 +334,8 @@ void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
 /* Frees what rdt_pcaplog_open got so far; the thread is not running. */
 static void free_log(struct rdt_pcaplog *log)
 {
-	if (log->dumper)
-		pcap_dump_close(log->dumper);
-	if (log->pcap)
-		pcap_close(log->pcap);
+	if (log->file)
+		fclose(log->file);
 	free(log->path);
 	free(log);
 }
@@ -338,7 +345,14 @@ struct rdt_pcaplog *rdt_pcaplog_open(const char *path)
 	struct rdt_pcaplog *log;
 	pthread_condattr_t ca;
 	sigset_t all, old;
-	FILE *f;
+	/* pcap-savefile(5)'s file header: 24 bytes, no padding. */
+	struct {
+		uint32_t magic;
+		uint16_t version_major, version_minor;
+		int32_t thiszone;
+		uint32_t sigfigs, snaplen, linktype;
+	} hdr = { PCAP_MAGIC_NSEC, PCAP_VERSION_MAJOR, PCAP_VERSION_MINOR,
+		  0, 0, FRAME_MAX, LINKTYPE_RAW };
 	int fd, err;
 
 	if (path == NULL || *path == '\0') {
@@ -349,38 +363,28 @@ struct rdt_pcaplog *rdt_pcaplog_open(const char *path)
 	if (log == NULL)
 		return NULL;
 	log->path = strdup(path);
-	log->pcap = pcap_open_dead_with_tstamp_precision(
-		DLT_RAW, FRAME_MAX, PCAP_TSTAMP_PRECISION_NANO);
-	if (log->path == NULL || log->pcap == NULL) {
+	if (log->path == NULL) {
 		err = ENOMEM;
 		goto fail;
 	}
-	/*
-	 * open(2) rather than pcap_dump_open's fopen: the descriptor must not
-	 * leak into the application's children (O_CLOEXEC), and the caller
-	 * needs the open's errno, which libpcap only puts in a message.
-	 */
+	/* open(2) rather than fopen: the descriptor must not leak into the
+	 * application's children (O_CLOEXEC). */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		err = errno;
 		goto fail;
 	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
+	log->file = fdopen(fd, "w");
+	if (log->file == NULL) {
 		err = errno;
 		close(fd);
-		goto fail;
-	}
-	log->dumper = pcap_dump_fopen(log->pcap, f);
-	if (log->dumper == NULL) {
-		fclose(f);
-		err = EIO;
 		goto fail;
 	}
 	/* The header on disk at once: a reader sees an empty capture, not a
 	 * truncated file, until the first records are flushed. */
 	errno = 0;
-	if (pcap_dump_flush(log->dumper) != 0) {
+	if (fwrite(&hdr, sizeof(hdr), 1, log->file) != 1 ||
+	    fflush(log->file) != 0) {
 		err = errno ? errno : EIO;
 		goto fail;
 	}
@@ -425,32 +429,3 @@ void rdt_pcaplog_close(struct rdt_pcaplog *log)
 	pthread_mutex_destroy(&log->lock);
 	free_log(log);
 }
-
-#else /* !RDT_HAVE_PCAP */
-
-struct rdt_pcaplog *rdt_pcaplog_open(const char *path)
-{
-	(void)path;
-	errno = ENOTSUP;
-	return NULL;
-}
-
-/* Only NULL logs exist without libpcap. */
-void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
-		       const struct sockaddr *src, const struct sockaddr *dst,
-		       const uint8_t *payload, size_t len)
-{
-	(void)log;
-	(void)ts;
-	(void)src;
-	(void)dst;
-	(void)payload;
-	(void)len;
-}
-
-void rdt_pcaplog_close(struct rdt_pcaplog *log)
-{
-	(void)log;
-}
-
-#endif

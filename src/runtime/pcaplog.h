@@ -7,10 +7,8 @@
  * datagram with an IP and a UDP header synthesized from the addresses the
  * caller gives: lengths and checksums are correct, so tcpdump, tshark,
  * Wireshark (with docs/rdt.lua) and rdt-pcap read it as a capture, and
- * port filters work.
- *
- * Without libpcap at build time (configure says "pcap tools: no"), the
- * functions exist but rdt_pcaplog_open always fails with ENOTSUP.
+ * port filters work.  The file is written without libpcap (pcaplog.c
+ * says why), so RDT_PCAP works in every build.
  */
 #ifndef RDT_RUNTIME_PCAPLOG_H
 #define RDT_RUNTIME_PCAPLOG_H
@@ -30,9 +28,8 @@ struct rdt_pcaplog;
 /*
  * rdt_pcaplog_open creates (or truncates) the file at |path| and writes
  * the pcap file header.  Returns NULL with errno set on failure: the
- * open(2) errno, ENOMEM, ENOTSUP without libpcap, or EIO when libpcap
- * refuses.  The returned log belongs to the caller until
- * rdt_pcaplog_close.  A background thread (all signals blocked) does the
+ * open(2) errno, ENOMEM, or the errno of writing the header.  The
+ * returned log belongs to the caller until rdt_pcaplog_close.  A background thread (all signals blocked) does the
  * time-based flushing; it sleeps while nothing is pending.
  */
 struct rdt_pcaplog *rdt_pcaplog_open(const char *path);
