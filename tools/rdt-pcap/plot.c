@@ -334,7 +334,7 @@ int cmd_plot(int argc, char **argv)
 		fputs("Try 'rdt-pcap plot --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
-	track_init(&t, 1, &hooks);
+	track_init(&t, 0, &hooks);
 	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
 		       err, sizeof(err)) < 0) {
 		warnx_("%s", err);
