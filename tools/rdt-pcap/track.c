@@ -452,9 +452,11 @@ static void raise_edge(struct track *t, struct track_conn *c, int dir,
 		t->hooks.window(t->hooks.arg, c, dir, d->t_ns, edge);
 }
 
-static void rtt_sample(struct track_dir_stats *st, int64_t raw,
+static void rtt_sample(struct track *t, struct track_conn *c, int dir,
+		       const struct rdt_dgram *d, int64_t raw,
 		       uint32_t ack_delay_us)
 {
+	struct track_dir_stats *st = &c->d[dir].st;
 	int64_t delay = (int64_t)ack_delay_us * 1000, adj = raw;
 
 	if (st->rtt_samples == 0 || raw < st->rtt_min_ns)
@@ -467,12 +469,17 @@ static void rtt_sample(struct track_dir_stats *st, int64_t raw,
 		st->rtt_max_ns = adj;
 	st->rtt_sum_ns += (double)adj;
 	st->rtt_samples++;
+	if (t->hooks.rtt)
+		t->hooks.rtt(t->hooks.arg, c, dir, d->t_ns, adj);
 }
 
-/* Marks [lo, hi] of direction |s| acknowledged.  Returns whether |hi|
- * was newly acknowledged. */
-static int mark_acked(struct track_dir *s, uint64_t lo, uint64_t hi)
+/* Marks [lo, hi] of direction |dir| acknowledged by |d|, telling the
+ * sack hook about stream bytes above the cumulative ACK.  Returns whether
+ * |hi| was newly acknowledged. */
+static int mark_acked(struct track *t, struct track_conn *c, int dir,
+		      uint64_t lo, uint64_t hi, const struct rdt_dgram *d)
 {
+	struct track_dir *s = &c->d[dir];
 	uint64_t pn, end;
 	int newly = 0;
 
@@ -487,6 +494,12 @@ static int mark_acked(struct track_dir *s, uint64_t lo, uint64_t hi)
 
 		if (pn == hi && !(e->flags & PN_F_ACKED))
 			newly = 1;
+		if (!(e->flags & PN_F_ACKED) && (e->flags & PN_F_SEEN) &&
+		    e->send > e->sstart && s->cum_known &&
+		    e->send > s->cum && t->hooks.sack)
+			t->hooks.sack(t->hooks.arg, c, dir, d->t_ns,
+				      e->sstart > s->cum ? e->sstart : s->cum,
+				      e->send);
 		e->flags |= PN_F_ACKED;
 	}
 	while (s->acked_floor < s->pn_base + s->pn_cap &&
@@ -522,7 +535,7 @@ static int ack_range(struct track *t, struct track_conn *c, int dir,
 			  (uint32_t)s->pn_first);
 		return -1;
 	}
-	return mark_acked(s, lo, hi);
+	return mark_acked(t, c, dir, lo, hi, d);
 }
 
 /* The ACK section of |d|, sent in direction |dir|, about |!dir|. */
@@ -566,7 +579,8 @@ static void on_ack(struct track *t, struct track_conn *c, int dir,
 	if (newly < 0)
 		return;
 	if (newly && e && (e->flags & PN_F_SEEN))
-		rtt_sample(&s->st, d->t_ns - e->t_ns, a->ack_delay_us);
+		rtt_sample(t, c, !dir, d, d->t_ns - e->t_ns,
+			   a->ack_delay_us);
 	for (i = 0; i < a->nranges; i++) {
 		const struct rdt_pkt_ack_range *r = &a->ranges[i];
 
@@ -831,7 +845,7 @@ static void on_handshake(struct track *t, struct track_conn *c,
 
 		if (ack_range(t, c, DIR_C2S, echo, echo, d) > 0 && ie &&
 		    (ie->flags & PN_F_SEEN))
-			rtt_sample(&cs->st, d->t_ns - ie->t_ns, 0);
+			rtt_sample(t, c, DIR_C2S, d, d->t_ns - ie->t_ns, 0);
 	}
 }
 

@@ -170,6 +170,13 @@ struct track_hooks {
 		    int64_t t_ns, uint64_t cum);
 	void (*window)(void *arg, const struct track_conn *c, int dir,
 		       int64_t t_ns, uint64_t edge);
+	/* Stream bytes [start, end) newly acknowledged selectively, above
+	 * the cumulative ACK (SACK). */
+	void (*sack)(void *arg, const struct track_conn *c, int dir,
+		     int64_t t_ns, uint64_t start, uint64_t end);
+	/* An RTT sample of |dir|'s sender, ACK delay deducted. */
+	void (*rtt)(void *arg, const struct track_conn *c, int dir,
+		    int64_t t_ns, int64_t rtt_ns);
 };
 
 struct track_violation {
