@@ -37,7 +37,9 @@
 # (stall60) shows zero-window and window-full frames; two transfers
 # concatenated, from the same addresses, are two streams told apart by
 # their connection IDs; the first byte of each stream is at relative
-# offset 0.
+# offset 0; and one real capture (a sender's RDT_PCAP log through a
+# lossy, jittery, corrupting rdt-impair relay) shows retransmissions, out
+# of order and corrupted datagrams together.
 #
 # Needs tshark and tcpdump (exit 77 without them).  RDT_TEST_QUICK=1
 # makes the transfers smaller.
@@ -337,6 +339,52 @@ if [ -f "$tmp/loss10-sent.pcap" ] && [ -f "$tmp/dup5-delivered.pcap" ]; then
 			err "two streams: stream $i has $n frames, expected $want"
 	done
 fi
+# One real capture with loss, reordering and corruption together: the
+# sender's own RDT_PCAP log of a transfer through rdt-impair (loss and
+# jitter, so reordering, and corruption, both ways).  Its retransmitted
+# data, and the ACKs that came back reordered or corrupted, must all be
+# flagged.
+RCAT=$top_builddir/tools/reliable-cat
+IMPAIR=$top_builddir/tools/rdt-impair/rdt-impair
+if [ -x "$RCAT" ] && [ -x "$IMPAIR" ]; then
+	head -c 1048576 /dev/urandom >"$tmp/relay.in"
+	$TO "$RCAT" -l --port-file "$tmp/relay.port" 127.0.0.1 0 \
+		</dev/null >"$tmp/relay.out" 2>"$tmp/relay.srv" &
+	srv=$!
+	i=0
+	while [ ! -s "$tmp/relay.port" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	$TO "$IMPAIR" -v -s 11 --listen 127.0.0.1:0 \
+		--forward "127.0.0.1:$(cat "$tmp/relay.port")" \
+		--both 'delay 2ms 2ms loss 3% corrupt 2%' 2>"$tmp/relay.err" &
+	relay=$!
+	i=0
+	until rport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+		"$tmp/relay.err" 2>/dev/null) && [ -n "$rport" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if RDT_PCAP=$tmp/relay.pcap $TO "$RCAT" 127.0.0.1 "$rport" \
+		<"$tmp/relay.in" >/dev/null 2>"$tmp/relay.cli" &&
+	   wait "$srv" && cmp -s "$tmp/relay.in" "$tmp/relay.out"; then
+		for e in retransmission out_of_order crc; do
+			[ "$(expert_count "$tmp/relay.pcap" "$e")" -gt 0 ] ||
+				err "relay: no frame flagged $e in a lossy, reordering, corrupting transfer"
+		done
+		echo "relay: $(expert_count "$tmp/relay.pcap" retransmission) retransmissions," \
+		     "$(expert_count "$tmp/relay.pcap" out_of_order) out of order," \
+		     "$(expert_count "$tmp/relay.pcap" crc) corrupted, in one capture"
+	else
+		err "relay: the transfer through rdt-impair failed: $(cat "$tmp/relay.cli")"
+	fi
+	kill "$relay" "$srv" 2>/dev/null
+	wait "$relay" "$srv" 2>/dev/null
+else
+	err "relay: reliable-cat or rdt-impair is not built"
+fi
+
 if [ -f "$tmp/loss10-sent.got" ] &&
    ! awk -F '\t' '$21 > 0 { found = 1 } END { exit !found }' \
 	"$tmp/loss10-sent.got"; then
