@@ -534,27 +534,27 @@ local function serial_delta(w, prev)
 	return d
 end
 
--- The position of wire offset |w| in the stream of direction |s|: the
--- first offset given (the isn, or the first seen) is position 0 and
--- each later one is placed nearest the last one expanded.
-local function position(s, w)
-	if s.base == nil then
-		s.base, s.last_w, s.last_p = w, w, 0
-		return 0
+-- Expands the 32-bit wire value |w| to a position, placed nearest the
+-- last value expanded in |e|; the first value given becomes |first|.
+local function expand(e, w, first)
+	if e.last_w == nil then
+		e.base, e.last_w, e.last_p = w, w, first
+		return first
 	end
-	local p = s.last_p + serial_delta(w, s.last_w)
-	s.last_w, s.last_p = w, p
+	local p = e.last_p + serial_delta(w, e.last_w)
+	e.last_w, e.last_p = w, p
 	return p
 end
 
+-- The position of wire offset |w| in the stream of direction |s|: the
+-- first offset given (the isn, or the first seen) is position 0.
+local function position(s, w)
+	return expand(s, w, 0)
+end
+
+-- Packet numbers keep their wire value, made monotonic across the wrap.
 local function pn_position(s, w)
-	if s.pn_last_w == nil then
-		s.pn_last_w, s.pn_last = w, w
-		return w
-	end
-	local p = s.pn_last + serial_delta(w, s.pn_last_w)
-	s.pn_last_w, s.pn_last = w, p
-	return p
+	return expand(s.pn_exp, w, w)
 end
 
 -- How many of the positions [a, b) the sorted ranges |r| hold.
@@ -591,7 +591,7 @@ local function ranges_add(r, a, b)
 end
 
 local function new_dir()
-	return { pns = {}, seen = {} }
+	return { pns = {}, seen = {}, pn_exp = {} }
 end
 
 local function addr_key(pinfo)
@@ -628,27 +628,24 @@ end
 -- IDs; of a midstream capture's first datagrams, from its addresses.
 local function find_conn(pinfo, typ, dcid, scid)
 	local c, dir
-	if typ == 1 then
-		c = by_cid[scid]
+	if typ == 1 or typ == 2 then
+		-- Both name the client's ID: INIT as its scid, ACCEPT as its
+		-- dcid.
+		local client = typ == 1 and scid or dcid
+		c = by_cid[client]
 		if c == nil then
-			c = new_conn(pinfo, true)
-			c.cid[1] = scid
-			by_cid[scid] = c
+			c = new_conn(pinfo, typ == 1)
+			c.cid[1] = client
+			by_cid[client] = c
 		end
-		dir = 0
-	elseif typ == 2 then
-		c = by_cid[dcid]
-		if c == nil then
-			c = new_conn(pinfo, false)
-			c.cid[1] = dcid
-			by_cid[dcid] = c
-		end
+		dir = typ - 1
+	end
+	if typ == 2 then
 		if c.cid[0] == nil then
 			c.cid[0] = scid
 			by_cid[scid] = c
 		end
-		dir = 1
-	else
+	elseif typ ~= 1 then
 		c = by_cid[dcid]
 		if c ~= nil then
 			dir = c.cid[0] == dcid and 0 or 1
