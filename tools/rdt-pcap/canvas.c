@@ -117,6 +117,7 @@ int canvas_close(struct canvas *cv)
 		cairo_surface_t *s = cairo_get_target(cr);
 
 		cairo_surface_flush(s);
+		errno = 0;
 		if (cv->path) {
 			bad = cairo_surface_write_to_png(s, cv->path) !=
 			      CAIRO_STATUS_SUCCESS;
@@ -124,6 +125,7 @@ int canvas_close(struct canvas *cv)
 			errno = EINVAL;	/* PNG needs a file: -o */
 			bad = 1;
 		}
+		/* cairo reports no errno of its own for a failed write. */
 		if (bad && errno == 0)
 			errno = EIO;
 		cairo_destroy(cr);
@@ -159,8 +161,6 @@ void canvas_group_end(struct canvas *cv)
 
 void canvas_clip(struct canvas *cv, double x, double y, double w, double h)
 {
-	static unsigned n;
-
 #ifdef HAVE_CAIRO
 	if (cv->cr) {
 		cairo_save(cv->cr);
@@ -169,10 +169,10 @@ void canvas_clip(struct canvas *cv, double x, double y, double w, double h)
 		return;
 	}
 #endif
-	n++;
+	cv->nclip++;
 	fprintf(cv->f, "<clipPath id=\"clip%u\"><rect x=\"%.1f\" y=\"%.1f\" "
 		"width=\"%.1f\" height=\"%.1f\"/></clipPath>\n<g clip-path="
-		"\"url(#clip%u)\">\n", n, x, y, w, h, n);
+		"\"url(#clip%u)\">\n", cv->nclip, x, y, w, h, cv->nclip);
 }
 
 void canvas_unclip(struct canvas *cv)

@@ -24,6 +24,7 @@ struct canvas {
 	const char *path;	/* NULL: standard output */
 	void *cr;		/* PNG: the cairo context */
 	int in_path;
+	unsigned nclip;		/* SVG: clip paths made, for their ids */
 	int failed;
 };
 
