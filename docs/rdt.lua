@@ -23,9 +23,22 @@
 -- flagged with expert info; nothing a datagram contains can make this
 -- dissector read past its end or raise a Lua error.
 --
+-- Analysis, as Wireshark's TCP analysis does it: every datagram gets the
+-- index of its connection (rdtp.stream_index, like tcp.stream, so that
+-- "rdtp.stream_index == 0" follows one connection) and its direction;
+-- stream offsets, cumulative ACKs and window edges are also shown
+-- relative to the stream's isn (position 0 is the first byte); and
+-- expert infos flag retransmissions, spurious retransmissions, out of
+-- order, duplicate, zero-window and window-full datagrams.  A connection
+-- is found by its connection IDs (section 5), so a peer may change
+-- address; a datagram with a bad CRC only by its addresses, and it
+-- changes no state: nothing in it is trusted.  The analysis runs on the
+-- first, in-order pass over the capture and is remembered per frame, so
+-- clicking around in Wireshark shows the same results.
+--
 -- Map: fields and expert infos -> crc32c -> dissect_init / _accept /
--- _data / _reset (each returns its Info-column text) -> dissect ->
--- heuristic -> registration.
+-- _data / _reset (each returns its Info-column text) -> analysis ->
+-- dissect -> heuristic -> registration.
 
 local rdt = Proto("rdtp", "rdt reliable datagram transport")
 
@@ -118,8 +131,29 @@ f.crc_status = ProtoField.uint8("rdtp.crc.status", "CRC status", base.DEC,
 				crc_status_names)
 f.extra = ProtoField.bytes("rdtp.extra", "Unexpected bytes")
 
-local ef_crc = ProtoExpert.new("rdtp.crc.bad", "Bad CRC32C (corrupted)",
-			       expert.group.CHECKSUM, expert.severity.ERROR)
+local dir_names = { [0] = "client to server", [1] = "server to client" }
+f.stream_index = ProtoField.uint32("rdtp.stream_index", "Stream index",
+				   base.DEC)
+f.dir = ProtoField.uint8("rdtp.dir", "Direction", base.DEC, dir_names)
+f.offset_rel = ProtoField.uint64("rdtp.stream.offset_rel",
+				 "Offset (relative)", base.DEC)
+f.next_rel = ProtoField.uint64("rdtp.stream.next_rel",
+			       "Next offset (relative)", base.DEC)
+f.cum_rel = ProtoField.uint64("rdtp.ack.cum_rel",
+			      "Cumulative offset (relative)", base.DEC)
+f.edge_rel = ProtoField.uint64("rdtp.window_edge_rel",
+			       "Window edge (relative)", base.DEC)
+f.window_left = ProtoField.int64("rdtp.window_left",
+				 "Window left (edge - cumulative offset)",
+				 base.DEC)
+f.analysis = ProtoField.none("rdtp.analysis", "Analysis")
+
+-- A bad CRC is the network's doing, which rdt drops as designed: a
+-- warning, not an error, which is kept for what an endpoint did wrong.
+local ef_crc = ProtoExpert.new("rdtp.crc.bad",
+			       "Bad CRC32C: corrupted in transit, dropped "
+			       .. "by the receiver",
+			       expert.group.CHECKSUM, expert.severity.WARN)
 -- Whatever section 6 rejects besides the CRC; the text says which rule.
 local ef_invalid = ProtoExpert.new("rdtp.invalid",
 				   "Violates PROTOCOL.md section 6",
@@ -131,7 +165,34 @@ local ef_version = ProtoExpert.new("rdtp.version.unknown",
 				   expert.severity.WARN)
 local ef_reset = ProtoExpert.new("rdtp.reset", "Connection reset",
 				 expert.group.SEQUENCE, expert.severity.NOTE)
-rdt.experts = { ef_crc, ef_invalid, ef_version, ef_reset }
+local ef_retx = ProtoExpert.new("rdtp.analysis.retransmission",
+				"Retransmission: stream bytes seen before",
+				expert.group.SEQUENCE, expert.severity.NOTE)
+local ef_spurious = ProtoExpert.new("rdtp.analysis.spurious_retransmission",
+				    "Spurious retransmission: every byte was "
+				    .. "already acknowledged",
+				    expert.group.SEQUENCE,
+				    expert.severity.NOTE)
+local ef_ooo = ProtoExpert.new("rdtp.analysis.out_of_order",
+			       "Out of order: a higher packet number came "
+			       .. "first", expert.group.SEQUENCE,
+			       expert.severity.WARN)
+local ef_dup = ProtoExpert.new("rdtp.analysis.duplicate",
+			       "Duplicate: this packet number was seen "
+			       .. "before", expert.group.SEQUENCE,
+			       expert.severity.NOTE)
+local ef_zero_window = ProtoExpert.new("rdtp.analysis.zero_window",
+				       "Zero window: the receiver accepts "
+				       .. "no more bytes",
+				       expert.group.SEQUENCE,
+				       expert.severity.WARN)
+local ef_window_full = ProtoExpert.new("rdtp.analysis.window_full",
+				       "Window full: these bytes reach the "
+				       .. "receiver's window edge",
+				       expert.group.SEQUENCE,
+				       expert.severity.NOTE)
+rdt.experts = { ef_crc, ef_invalid, ef_version, ef_reset, ef_retx,
+		ef_spurious, ef_ooo, ef_dup, ef_zero_window, ef_window_full }
 
 rdt.prefs.ports = Pref.range("UDP ports", "",
 			     "UDP ports always decoded as rdt, whether or "
@@ -218,11 +279,22 @@ local function cached_crc32c(tvb, pinfo, len)
 	return crc
 end
 
-function rdt.init()
+-- The analysis state (below), also emptied for every new capture.
+local conns, by_cid, by_addr, results
+
+local function reset_state()
 	crc_cache = {}
+	conns, by_cid, by_addr, results = {}, {}, {}, {}
 end
+reset_state()
+rdt.init = reset_state
+
+-- Set by invalid(): the datagram being dissected broke a rule of
+-- section 6, so the analysis must not trust it.
+local broke_rule = false
 
 local function invalid(item, text)
+	broke_rule = true
 	item:add_proto_expert_info(ef_invalid, text)
 end
 
@@ -444,8 +516,315 @@ end
 local dissect_body = { [1] = dissect_init, [2] = dissect_accept,
 		       [3] = dissect_data, [4] = dissect_reset }
 
+
+-- Analysis.  A connection is { index, cid = { [0] = server's, [1] =
+-- client's }, ep = { [0] = client's address, [1] = server's }, d = {
+-- [0], [1] } }, with per direction (indexed by the sender) the packet
+-- numbers seen, the largest, the stream bytes seen as sorted disjoint
+-- ranges of positions, and what the other side said about this stream:
+-- its cumulative offset and window edge.  Positions are 64-bit
+-- expansions of wire offsets (section 7.3), kept in Lua numbers, exact
+-- below 2^53.
+
+local function serial_delta(w, prev)
+	local d = (w - prev) % TWO32
+	if d >= 2147483648 then
+		d = d - TWO32
+	end
+	return d
+end
+
+-- Expands the 32-bit wire value |w| to a position, placed nearest the
+-- last value expanded in |e|; the first value given becomes |first|.
+local function expand(e, w, first)
+	if e.last_w == nil then
+		e.base, e.last_w, e.last_p = w, w, first
+		return first
+	end
+	local p = e.last_p + serial_delta(w, e.last_w)
+	e.last_w, e.last_p = w, p
+	return p
+end
+
+-- The position of wire offset |w| in the stream of direction |s|: the
+-- first offset given (the isn, or the first seen) is position 0.
+local function position(s, w)
+	return expand(s, w, 0)
+end
+
+-- Packet numbers keep their wire value, made monotonic across the wrap.
+local function pn_position(s, w)
+	return expand(s.pn_exp, w, w)
+end
+
+-- How many of the positions [a, b) the sorted ranges |r| hold.
+local function ranges_count(r, a, b)
+	local n = 0
+	for _, x in ipairs(r) do
+		local lo, hi = math.max(a, x[1]), math.min(b, x[2])
+		if hi > lo then
+			n = n + hi - lo
+		end
+	end
+	return n
+end
+
+local function ranges_add(r, a, b)
+	local out, placed = {}, false
+	for _, x in ipairs(r) do
+		if x[2] < a then
+			out[#out + 1] = x
+		elseif x[1] > b then
+			if not placed then
+				out[#out + 1] = { a, b }
+				placed = true
+			end
+			out[#out + 1] = x
+		else
+			a, b = math.min(a, x[1]), math.max(b, x[2])
+		end
+	end
+	if not placed then
+		out[#out + 1] = { a, b }
+	end
+	return out
+end
+
+local function new_dir()
+	return { pns = {}, seen = {}, pn_exp = {} }
+end
+
+local function addr_key(pinfo)
+	local a = tostring(pinfo.src) .. "/" .. pinfo.src_port
+	local b = tostring(pinfo.dst) .. "/" .. pinfo.dst_port
+	if a < b then
+		return a .. "|" .. b
+	end
+	return b .. "|" .. a
+end
+
+local function new_conn(pinfo, client_sends)
+	local src = tostring(pinfo.src) .. "/" .. pinfo.src_port
+	local dst = tostring(pinfo.dst) .. "/" .. pinfo.dst_port
+	local c = { index = #conns, cid = {}, d = { [0] = new_dir(),
+		    [1] = new_dir() } }
+	c.ep = client_sends and { [0] = src, [1] = dst } or
+	       { [0] = dst, [1] = src }
+	conns[#conns + 1] = c
+	return c
+end
+
+local function dir_by_addr(c, pinfo)
+	local src = tostring(pinfo.src) .. "/" .. pinfo.src_port
+	if src == c.ep[0] then
+		return 0
+	elseif src == c.ep[1] then
+		return 1
+	end
+	return nil
+end
+
+-- The connection and direction of a valid datagram, from its connection
+-- IDs; of a midstream capture's first datagrams, from its addresses.
+local function find_conn(pinfo, typ, dcid, scid)
+	local c, dir
+	if typ == 1 or typ == 2 then
+		-- Both name the client's ID: INIT as its scid, ACCEPT as its
+		-- dcid.
+		local client = typ == 1 and scid or dcid
+		c = by_cid[client]
+		if c == nil then
+			c = new_conn(pinfo, typ == 1)
+			c.cid[1] = client
+			by_cid[client] = c
+		end
+		dir = typ - 1
+	end
+	if typ == 2 then
+		if c.cid[0] == nil then
+			c.cid[0] = scid
+			by_cid[scid] = c
+		end
+	elseif typ ~= 1 then
+		c = by_cid[dcid]
+		if c ~= nil then
+			dir = c.cid[0] == dcid and 0 or 1
+		else
+			c = by_addr[addr_key(pinfo)]
+			dir = c and dir_by_addr(c, pinfo)
+			if c == nil or dir == nil or c.cid[dir] ~= nil then
+				c = new_conn(pinfo, true)
+				dir = 0
+			end
+			c.cid[dir] = dcid
+			by_cid[dcid] = c
+		end
+	end
+	by_addr[addr_key(pinfo)] = c
+	return c, dir
+end
+
+-- The offsets a DATA datagram carries: window edge, cum (if ACK) and
+-- the stream's offset and length (if STREAM); decode checked them.
+local function data_fields(tvb, flags)
+	local v = { edge = tvb(16, 4):uint() }
+	local off = 20
+	if band(flags, F_ACK) ~= 0 then
+		v.cum = tvb(off, 4):uint()
+		off = off + 17 + 8 * tvb(off + 16, 1):uint()
+	end
+	if band(flags, F_STREAM) ~= 0 then
+		v.offset = tvb(off, 4):uint()
+		v.len = tvb(off + 4, 2):uint()
+	end
+	return v
+end
+
+-- Analyses one datagram on the first pass; returns what to show: the
+-- stream index, the direction, relative values and expert infos.
+local function analyse(tvb, pinfo, typ, flags, crc_ok, valid)
+	local r = { experts = {} }
+	local dcid = tvb(4, 8):uint64()
+	local scid
+	if (typ == 1 or typ == 2) and tvb:len() >= 24 + CRC_SIZE then
+		scid = tvb(16, 8):uint64()
+	end
+	if not valid then
+		-- Only a good CRC makes the IDs trustworthy; a late frame
+		-- (see dissect) may only look its connection up.
+		local c
+		if pinfo.visited and crc_ok then
+			c = by_cid[tostring(typ == 1 and scid or dcid)]
+		end
+		c = c or by_addr[addr_key(pinfo)]
+		if c ~= nil then
+			r.index, r.dir = c.index, dir_by_addr(c, pinfo)
+		end
+		return r
+	end
+	local c, dir = find_conn(pinfo, typ, tostring(dcid),
+				 scid and tostring(scid))
+	r.index, r.dir = c.index, dir
+	local s, peer = c.d[dir], c.d[1 - dir]
+
+	local pn = pn_position(s, tvb(12, 4):uint())
+	if s.pns[pn] then
+		r.experts[#r.experts + 1] = ef_dup
+		return r
+	end
+	s.pns[pn] = true
+	if s.pn_max ~= nil and pn < s.pn_max then
+		r.experts[#r.experts + 1] = ef_ooo
+	end
+	if s.pn_max == nil or pn > s.pn_max then
+		s.pn_max = pn
+	end
+
+	if typ == 1 or typ == 2 then
+		-- Position 0 of this direction's stream is its isn; the
+		-- window the sender announces is for the other direction.
+		local isn = tvb(24, 4):uint()
+		if s.base == nil then
+			position(s, isn)
+		end
+		peer.init_window = tvb(28, 4):uint()
+		if peer.base ~= nil then
+			peer.edge = peer.last_p + serial_delta(
+				(peer.base + peer.init_window) % TWO32,
+				peer.last_w)
+		end
+		return r
+	end
+	if typ ~= 3 then
+		return r
+	end
+
+	local v = data_fields(tvb, flags)
+	-- This sender's ACK and window describe the peer's stream.
+	if v.cum ~= nil then
+		local cum = position(peer, v.cum)
+		r.cum_rel = cum
+		if peer.cum == nil or cum > peer.cum then
+			peer.cum = cum
+		end
+	end
+	r.edge_rel = position(peer, v.edge)
+	peer.edge = r.edge_rel
+	if peer.cum ~= nil then
+		r.window_left = r.edge_rel - peer.cum
+		if r.window_left <= 0 then
+			r.experts[#r.experts + 1] = ef_zero_window
+		end
+	end
+
+	if v.offset ~= nil and v.len > 0 then
+		local a = position(s, v.offset)
+		local b = a + v.len
+		r.offset_rel, r.next_rel = a, b
+		if ranges_count(s.seen, a, b) > 0 then
+			if s.cum ~= nil and b <= s.cum then
+				r.experts[#r.experts + 1] = ef_spurious
+			else
+				r.experts[#r.experts + 1] = ef_retx
+			end
+		end
+		s.seen = ranges_add(s.seen, a, b)
+		if s.edge ~= nil and b >= s.edge then
+			r.experts[#r.experts + 1] = ef_window_full
+		end
+	elseif v.offset ~= nil then
+		r.offset_rel = position(s, v.offset)
+		r.next_rel = r.offset_rel
+	end
+	return r
+end
+
+local expert_tags = {
+	[ef_retx] = "[Retransmission] ",
+	[ef_spurious] = "[Spurious retransmission] ",
+	[ef_ooo] = "[Out of order] ",
+	[ef_dup] = "[Duplicate] ",
+	[ef_zero_window] = "[Zero window] ",
+	[ef_window_full] = "[Window full] ",
+}
+
+-- Shows the analysis |r| in |root|; returns the Info column's prefix.
+local function show_analysis(tvb, root, r)
+	local tag = ""
+	if r.index == nil then
+		return tag
+	end
+	root:add(f.stream_index, r.index):set_generated()
+	if r.dir ~= nil then
+		root:add(f.dir, r.dir):set_generated()
+	end
+	if r.edge_rel ~= nil then
+		root:add(f.edge_rel, UInt64.new(r.edge_rel)):set_generated()
+	end
+	if r.window_left ~= nil then
+		root:add(f.window_left, Int64.new(r.window_left)):set_generated()
+	end
+	if r.cum_rel ~= nil then
+		root:add(f.cum_rel, UInt64.new(r.cum_rel)):set_generated()
+	end
+	if r.offset_rel ~= nil then
+		root:add(f.offset_rel, UInt64.new(r.offset_rel)):set_generated()
+		root:add(f.next_rel, UInt64.new(r.next_rel)):set_generated()
+	end
+	if #r.experts > 0 then
+		local a = root:add(f.analysis, tvb(0, 0))
+		a:set_generated()
+		for _, e in ipairs(r.experts) do
+			a:add_proto_expert_info(e)
+			tag = tag .. expert_tags[e]
+		end
+	end
+	return tag
+end
+
 local function dissect(tvb, pinfo, tree)
 	local len = tvb:len()
+	broke_rule = false
 	pinfo.cols.protocol = "RDT"
 	local root = tree:add(rdt, tvb())
 	root:add(f.len, len):set_generated()
@@ -490,6 +869,23 @@ local function dissect(tvb, pinfo, tree)
 		end
 		info = info .. dissect_body[typ](tvb, root, body_end, flags)
 	end
+
+	-- First pass: analyse, in capture order; later passes (tshark -2,
+	-- Wireshark's clicks) show what the first one found.
+	local key = pinfo.number .. ":" .. tvb:offset()
+	local r = results[key]
+	-- A frame first seen on a later pass (another heuristic dissector
+	-- claimed it on the first, before this conversation was known to be
+	-- rdt) comes too late to be analysed in order: it only gets its
+	-- stream index.
+	if r == nil then
+		r = analyse(tvb, pinfo, typ, flags, crc_ok,
+			    not pinfo.visited and
+			    crc_ok and not broke_rule and
+			    version == VERSION and dissect_body[typ] ~= nil)
+		results[key] = r
+	end
+	info = show_analysis(tvb, root, r) .. info
 
 	local crc_item = root:add(f.crc, tvb(body_end, CRC_SIZE))
 	crc_item:add(f.crc_computed, got):set_generated()

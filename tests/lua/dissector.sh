@@ -29,6 +29,18 @@
 # field must occur, and -V must show the decoded details (ranges,
 # reasons, token, FIN offset, expected CRC).
 #
+# The analysis (expert infos, stream index, relative offsets) is checked
+# against rdt-pcap check, an independent implementation in C: on each
+# simulated capture, the frames tshark flags as retransmissions (plain
+# or spurious), out of order and duplicates, and those with a bad CRC,
+# number exactly what rdt-pcap counts; a receiver that stops reading
+# (stall60) shows zero-window and window-full frames; two transfers
+# concatenated, from the same addresses, are two streams told apart by
+# their connection IDs; the first byte of each stream is at relative
+# offset 0; and one real capture (a sender's RDT_PCAP log through a
+# lossy, jittery, corrupting rdt-impair relay) shows retransmissions, out
+# of order and corrupted datagrams together.
+#
 # Needs tshark and tcpdump (exit 77 without them).  RDT_TEST_QUICK=1
 # makes the transfers smaller.
 
@@ -39,6 +51,7 @@ top_builddir=${top_builddir:-.}
 LUA=$srcdir/docs/rdt.lua
 SIM=$top_builddir/tests/sim/rdt-sim
 FIELDS_PROG=$top_builddir/tests/lua/rdt-fields
+PCAP_TOOL=$top_builddir/tools/rdt-pcap/rdt-pcap
 # Every tool run is bounded; a hung tshark fails the test.
 TO="timeout 300"
 
@@ -201,6 +214,77 @@ sim_capture() {
 		err "$name: server datagram count differs from rdt-sim's $s"
 }
 
+# The expert infos' messages, by the name of their rdtp.analysis field.
+declare -A expert_msg=(
+	[retransmission]="Retransmission: stream bytes seen before"
+	[spurious_retransmission]="Spurious retransmission: every byte was"
+	[out_of_order]="Out of order: a higher packet number came first"
+	[duplicate]="Duplicate: this packet number was seen before"
+	[zero_window]="Zero window: the receiver accepts no more bytes"
+	[window_full]="Window full: these bytes reach the receiver"
+	[crc]="Bad CRC32C: corrupted in transit"
+)
+
+# analysis_fields FILE: one line per frame of FILE in FILE.an: stream
+# index, direction, relative offset and expert messages ('|' between).
+analysis_fields() {
+	[ -s "$1.an" ] && return
+	tshark_lua -2 -r "$1" -T fields -E occurrence=a -E aggregator='|' \
+		-e rdtp.stream_index -e rdtp.dir -e rdtp.stream.offset_rel \
+		-e _ws.expert.message >"$1.an"
+}
+
+# expert_count FILE NAME [DIR]: frames of FILE flagged with NAME's
+# expert info (sent in direction DIR: 0 client, 1 server).
+expert_count() {
+	analysis_fields "$1"
+	awk -F '\t' -v m="${expert_msg[$2]}" -v d="${3:-}" \
+		'index($4, m) && (d == "" || $2 == d) { n++ }
+		 END { print n + 0 }' "$1.an"
+}
+
+# pcap_sum JSON KEY: KEY summed over both directions of rdt-pcap's report.
+pcap_sum() {
+	grep -o "\"$2\":[0-9]*" "$1" | awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# analysis NAME: the expert infos of $tmp/NAME.pcap against rdt-pcap.
+analysis() {
+	local name=$1 file=$tmp/$1.pcap json=$tmp/$1.json got want
+	if [ ! -x "$PCAP_TOOL" ]; then
+		err "$name: $PCAP_TOOL is not built"
+		return
+	fi
+	"$PCAP_TOOL" check --json "$file" >"$json" ||
+		err "$name: rdt-pcap check failed: $(cat "$json")"
+	got=$(($(expert_count "$file" retransmission) +
+	       $(expert_count "$file" spurious_retransmission)))
+	want=$(pcap_sum "$json" retransmitted_packets)
+	[ "$got" = "$want" ] ||
+		err "$name: $got retransmissions flagged, rdt-pcap counts $want"
+	for pair in out_of_order:reordered duplicate:duplicates; do
+		got=$(expert_count "$file" "${pair%%:*}")
+		want=$(pcap_sum "$json" "${pair#*:}")
+		[ "$got" = "$want" ] ||
+			err "$name: $got frames flagged ${pair%%:*}, rdt-pcap counts $want ${pair#*:}"
+	done
+	got=$(expert_count "$file" crc)
+	want=$(grep -o '"corrupted_in_transit":[0-9]*' "$json" | head -n 1 |
+	       cut -d: -f2)
+	[ "$got" = "$want" ] ||
+		err "$name: $got frames flagged rdtp.crc.bad, rdt-pcap counts $want"
+	got=$(awk -F '\t' '$1 != "0"' "$file.an" | wc -l)
+	[ "$got" = 0 ] || err "$name: $got frames outside stream 0"
+	got=$(awk -F '\t' '$2 == "0" && $3 != "" && (m == "" || $3 < m) {
+		m = $3 } END { print m }' "$file.an")
+	[ "$got" = 0 ] ||
+		err "$name: the client's lowest relative offset is '$got', not 0"
+	echo "$name: analysis agrees with rdt-pcap ($want corrupted," \
+	     "$(expert_count "$file" retransmission) retransmissions," \
+	     "$(expert_count "$file" out_of_order) out of order," \
+	     "$(expert_count "$file" duplicate) duplicates)"
+}
+
 sim_capture loss10-sent loss10 7
 sim_capture corrupt2-delivered corrupt2 3 --pcap-at delivered
 sim_capture reorder20-delivered reorder20 5 --pcap-at delivered
@@ -208,6 +292,101 @@ if [ -f "$tmp/corrupt2-delivered.expect" ] &&
    ! grep -q '^corrupt' "$tmp/corrupt2-delivered.expect"; then
 	err "corrupt2-delivered: no corrupted datagram to check"
 fi
+# Duplicates only for the analysis: the decoding is checked above.
+$TO "$SIM" run dup5 --seed 2 --size "$size" --pcap "$tmp/dup5-delivered.pcap" \
+	--pcap-at delivered >/dev/null || err "dup5: rdt-sim failed"
+for name in loss10-sent corrupt2-delivered reorder20-delivered \
+	    dup5-delivered; do
+	analysis "$name"
+done
+for name in loss10-sent reorder20-delivered dup5-delivered; do
+	case $name in
+	loss10*) e=retransmission ;;
+	reorder*) e=out_of_order ;;
+	dup*) e=duplicate ;;
+	esac
+	[ "$(expert_count "$tmp/$name.pcap" "$e")" -gt 0 ] ||
+		err "$name: no frame flagged $e: nothing was tested"
+done
+
+# A receiver that stops reading: its window closes, then the sender's
+# data reaches the edge.
+if $TO "$SIM" run stall60 --seed 1 --size 400000 --pcap "$tmp/stall.pcap" \
+	>/dev/null; then
+	[ "$(expert_count "$tmp/stall.pcap" zero_window)" -gt 0 ] ||
+		err "stall60: no zero window flagged"
+	[ "$(expert_count "$tmp/stall.pcap" window_full)" -gt 0 ] ||
+		err "stall60: no window full flagged"
+	# The zero window is the receiver's: in the server's datagrams.
+	[ "$(expert_count "$tmp/stall.pcap" zero_window 0)" = 0 ] ||
+		err "stall60: zero window flagged on the sender's side"
+else
+	err "stall60: rdt-sim failed"
+fi
+
+# Two transfers one after the other between the same addresses: two
+# streams, told apart by their connection IDs, each whole.
+if [ -f "$tmp/loss10-sent.pcap" ] && [ -f "$tmp/dup5-delivered.pcap" ]; then
+	editcap -t 100 "$tmp/dup5-delivered.pcap" "$tmp/later.pcap" &&
+	mergecap -a -w "$tmp/two.pcap" "$tmp/loss10-sent.pcap" \
+		"$tmp/later.pcap" || err "editcap or mergecap failed"
+	analysis_fields "$tmp/two.pcap"
+	for i in 0 1; do
+		n=$(awk -F '\t' -v i=$i '$1 == i' "$tmp/two.pcap.an" | wc -l)
+		case $i in
+		0) want=$(grep -c . "$tmp/loss10-sent.pcap.an") ;;
+		1) want=$(grep -c . "$tmp/dup5-delivered.pcap.an") ;;
+		esac
+		[ "$n" = "$want" ] ||
+			err "two streams: stream $i has $n frames, expected $want"
+	done
+fi
+# One real capture with loss, reordering and corruption together: the
+# sender's own RDT_PCAP log of a transfer through rdt-impair (loss and
+# jitter, so reordering, and corruption, both ways).  Its retransmitted
+# data, and the ACKs that came back reordered or corrupted, must all be
+# flagged.
+RCAT=$top_builddir/tools/reliable-cat
+IMPAIR=$top_builddir/tools/rdt-impair/rdt-impair
+if [ -x "$RCAT" ] && [ -x "$IMPAIR" ]; then
+	head -c 1048576 /dev/urandom >"$tmp/relay.in"
+	$TO "$RCAT" -l --port-file "$tmp/relay.port" 127.0.0.1 0 \
+		</dev/null >"$tmp/relay.out" 2>"$tmp/relay.srv" &
+	srv=$!
+	i=0
+	while [ ! -s "$tmp/relay.port" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	$TO "$IMPAIR" -v -s 11 --listen 127.0.0.1:0 \
+		--forward "127.0.0.1:$(cat "$tmp/relay.port")" \
+		--both 'delay 2ms 2ms loss 3% corrupt 2%' 2>"$tmp/relay.err" &
+	relay=$!
+	i=0
+	until rport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+		"$tmp/relay.err" 2>/dev/null) && [ -n "$rport" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if RDT_PCAP=$tmp/relay.pcap $TO "$RCAT" 127.0.0.1 "$rport" \
+		<"$tmp/relay.in" >/dev/null 2>"$tmp/relay.cli" &&
+	   wait "$srv" && cmp -s "$tmp/relay.in" "$tmp/relay.out"; then
+		for e in retransmission out_of_order crc; do
+			[ "$(expert_count "$tmp/relay.pcap" "$e")" -gt 0 ] ||
+				err "relay: no frame flagged $e in a lossy, reordering, corrupting transfer"
+		done
+		echo "relay: $(expert_count "$tmp/relay.pcap" retransmission) retransmissions," \
+		     "$(expert_count "$tmp/relay.pcap" out_of_order) out of order," \
+		     "$(expert_count "$tmp/relay.pcap" crc) corrupted, in one capture"
+	else
+		err "relay: the transfer through rdt-impair failed: $(cat "$tmp/relay.cli")"
+	fi
+	kill "$relay" "$srv" 2>/dev/null
+	wait "$relay" "$srv" 2>/dev/null
+else
+	err "relay: reliable-cat or rdt-impair is not built"
+fi
+
 if [ -f "$tmp/loss10-sent.got" ] &&
    ! awk -F '\t' '$21 > 0 { found = 1 } END { exit !found }' \
 	"$tmp/loss10-sent.got"; then
@@ -260,7 +439,7 @@ else
 		'Token: 746f6b656e' '[Padding length: 1261]' \
 		'[FIN at offset: 13]' 'Packets acknowledged: 8' \
 		'CRC32C: 0x70d38e9b [correct]' \
-		'[incorrect, should be 0x' 'Bad CRC32C (corrupted)' \
+		'[incorrect, should be 0x' 'Bad CRC32C: corrupted in transit, dropped by the receiver' \
 		'data_len 5, but 6 bytes reach the CRC' \
 		'Version 2: body not decoded' \
 		'DATA pn=4011 off=8 len=5 FIN PING ACK cum=77 largest=4097 nranges=1 edge=65613' \

@@ -50,9 +50,23 @@ check_one ack-unsent-data.pcap 1 1 \
 	"VIOLATION packet #8 conn 1 s2c pn 5001: acknowledges c2s stream bytes up to position 1000, but only 800 were sent"
 check_one beyond-window.pcap 1 1 \
 	"VIOLATION packet #6 conn 1 c2s pn 104: stream bytes 600..800 reach beyond the receiver's window edge 700 (advertised in packet #2)"
+# A datagram damaged in transit is the network's doing: listed with the
+# packet number its header claims, counted, and no violation; unless the
+# capture point rules the network out (--strict-crc).
+check_one bad-checksum.pcap 0 0 \
+	"CORRUPTED packet #4 conn 1 c2s pn 102 (unverified): "
+expect_in "$tmp/out" "; 1 corrupted in transit"
+expect_in "$tmp/out" "other: 1 corrupted in transit,"
+check_one bad-checksum.pcap 0 0 "CORRUPTED packet #4" --allow-corrupt
 check_one bad-checksum.pcap 1 1 \
-	"VIOLATION packet #4 conn 1: CRC32C mismatch"
-check_one bad-checksum.pcap 0 0 "1 corrupted (allowed)" --allow-corrupt
+	"VIOLATION packet #4 conn 1 c2s: CRC32C mismatch" --strict-crc
+"$PCAP" check --json "$DATA/bad-checksum.pcap" >"$tmp/bad.json" ||
+	fail "check --json bad-checksum.pcap: exit $?"
+expect_in "$tmp/bad.json" \
+	'"corrupted_datagrams":[{"packet":4,"conn":1,"dir":"c2s","bytes":'
+expect_in "$tmp/bad.json" '"pn_unverified":102}]'
+[ "$(json_num "$tmp/bad.json" corrupted_in_transit)" = 1 ] ||
+	fail "bad-checksum.pcap: expected corrupted_in_transit 1"
 
 # The statistics of the good capture, as JSON.
 "$PCAP" check --json "$DATA/good.pcap" >"$tmp/good.json" ||

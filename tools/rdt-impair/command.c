@@ -67,7 +67,9 @@ int command_parse(char *line, struct command *cmd, char *err, size_t errlen)
 int profile_load(const char *path, struct netem_cfg cfg[DIR_COUNT],
 		 char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	/* "-" is standard input, for a caller checking one line at a time. */
+	int is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
 	char line[MAX_LINE + 2];
 	char msg[512];
 	struct command cmd;
@@ -105,6 +107,7 @@ int profile_load(const char *path, struct netem_cfg cfg[DIR_COUNT],
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
-	fclose(f);
+	if (!is_stdin)
+		fclose(f);
 	return rc;
 }

@@ -44,8 +44,9 @@ struct command {
 int command_parse(char *line, struct command *cmd, char *err, size_t errlen);
 
 /*
- * profile_load reads the profile file |path| and sets cfg[DIR_A2B] and
- * cfg[DIR_B2A] from its lines, in order.  Returns 0, or -1 with a
+ * profile_load reads the profile file |path| ("-": standard input) and
+ * sets cfg[DIR_A2B] and cfg[DIR_B2A] from its lines, in order, so a later
+ * line replaces what an earlier one set.  Returns 0, or -1 with a
  * one-line message "PATH:LINE: why" (or the I/O error) in |err|.
  */
 int profile_load(const char *path, struct netem_cfg cfg[DIR_COUNT],

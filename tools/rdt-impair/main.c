@@ -69,6 +69,10 @@ static const char usage_text[] =
 "      --flow-timeout SECS   close a flow idle this long (default 60)\n"
 "  -v, --verbose             on standard error: the seed, the listening\n"
 "                            address and each control command applied\n"
+"      --check FILE...       only check the profile files (\"-\": standard\n"
+"                            input) with the parser the relay uses: print\n"
+"                            \"FILE:LINE: reason\" for each bad one and exit\n"
+"                            1, or exit 0 if all are good\n"
 "  -h, --help                show this help and exit\n"
 "  -V, --version             show the version and exit\n"
 "\n"
@@ -94,7 +98,7 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 when stopped by SIGINT, SIGTERM or --duration (the\n"
 "counters are written first); 1 on a runtime error (e.g. the address is\n"
-"in use); 2 on a usage error.\n";
+"in use) or, with --check, a bad profile; 2 on a usage error.\n";
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -103,6 +107,7 @@ static const struct option long_options[] = {
 	{ "b2a", required_argument, NULL, 'B' },
 	{ "both", required_argument, NULL, 'O' },
 	{ "profile", required_argument, NULL, 'p' },
+	{ "check", no_argument, NULL, 'K' },
 	{ "control", required_argument, NULL, 'c' },
 	{ "seed", required_argument, NULL, 's' },
 	{ "stats", required_argument, NULL, 'S' },
@@ -289,6 +294,28 @@ static uint64_t random_seed(void)
 	return seed;
 }
 
+/*
+ * check_profiles is --check: every file through profile_load, the
+ * relay's own parser, so that netem-scripts/replay (which runs this) and
+ * the relay can never disagree about a profile.
+ */
+static int check_profiles(int n, char **paths)
+{
+	struct netem_cfg cfg[DIR_COUNT];
+	char err[1024];
+	int i, bad = 0;
+
+	if (n == 0)
+		usage_error("%s needs profile files", "--check");
+	for (i = 0; i < n; i++) {
+		if (profile_load(paths[i], cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+	}
+	return bad ? EXIT_RUNTIME : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct netem_cfg cfg[DIR_COUNT];
@@ -298,7 +325,7 @@ int main(int argc, char **argv)
 	const char *stats_path = NULL;
 	FILE *stats_file;
 	uint64_t seed = 0;
-	int have_seed = 0, have_listen = 0, have_forward = 0;
+	int have_seed = 0, have_listen = 0, have_forward = 0, check = 0;
 	int c, d, rc;
 	char err[1024];
 
@@ -343,6 +370,9 @@ int main(int argc, char **argv)
 		case 'c':
 			o.control = optarg;
 			break;
+		case 'K':
+			check = 1;
+			break;
 		case 's':
 			seed = parse_u64("--seed", optarg, UINT64_MAX);
 			have_seed = 1;
@@ -384,6 +414,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (check)
+		return check_profiles(argc - optind, argv + optind);
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (!have_listen)

@@ -4,7 +4,8 @@
  * Map: cmd_check parses options, runs reader_run into the tracker
  * (track.c does the checking), then prints the report as text
  * (print_text) or one JSON object (print_json), and turns the violation
- * count into the exit status.
+ * count into the exit status.  Datagrams corrupted in transit are listed
+ * beside the violations but never count as one, unless --strict-crc.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,22 +17,27 @@
 #include "util.h"
 
 const char check_usage[] =
-"Usage: rdt-pcap check [--json] [--allow-corrupt] [-p PORT]... FILE\n"
+"Usage: rdt-pcap check [--json] [--strict-crc] [-p PORT]... FILE\n"
 "\n"
 "Decode every rdt datagram in the capture FILE (\"-\" reads standard\n"
 "input) and check, per connection, the invariants of docs/PROTOCOL.md:\n"
-"valid datagrams (CRC32C, lengths), the handshake before data, packet\n"
+"well-formed datagrams, the handshake before data, packet\n"
 "numbers never reused, retransmitted bytes equal to the first\n"
 "transmission, nothing acknowledged that was not sent, no data beyond\n"
 "the advertised window, one FIN position.  Then print per-connection\n"
 "statistics.  Link types: Ethernet, Linux cooked (SLL, SLL2), raw IP,\n"
 "BSD loopback; IPv4 and IPv6.\n"
 "\n"
+"A datagram failing CRC32C was damaged in transit, which rdt drops as\n"
+"designed: it is listed (CORRUPTED lines, with the packet number its\n"
+"header claims, unverified) and counted, but is not a violation.\n"
+"\n"
 "  -p, --port PORT     every UDP datagram to or from PORT is rdt (may be\n"
 "                      repeated); without it, rdt flows are recognised by\n"
 "                      datagrams with a valid CRC32C\n"
-"      --allow-corrupt count datagrams failing CRC32C as corrupted in\n"
-"                      flight (an impaired link) instead of violations\n"
+"      --strict-crc    a datagram failing CRC32C is a violation (for a\n"
+"                      capture taken where no link could damage it)\n"
+"      --allow-corrupt the default; accepted for older scripts\n"
 "  -j, --json          print one JSON object instead of text\n"
 "  -h, --help          print this help and exit\n"
 "\n"
@@ -107,6 +113,18 @@ static void print_violation_text(FILE *f, const struct track_violation *v)
 	fprintf(f, ": %s [%s]\n", v->msg, v->kind);
 }
 
+static void print_corrupt_text(FILE *f, const struct track_corrupt *k)
+{
+	fprintf(f, "CORRUPTED packet #%" PRIu64, k->frame);
+	if (k->conn)
+		fprintf(f, " conn %u", k->conn);
+	if (k->dir >= 0)
+		fprintf(f, " %s", track_dir_name(k->dir));
+	if (k->has_pn)
+		fprintf(f, " pn %" PRIu32 " (unverified)", k->pn);
+	fprintf(f, ": %zu bytes failed CRC32C in transit\n", k->len);
+}
+
 static void print_text(FILE *f, const char *path, const struct track *t,
 		       const struct reader_stats *rs)
 {
@@ -134,18 +152,26 @@ static void print_text(FILE *f, const char *path, const struct track *t,
 		fprintf(f, "; packets #%" PRIu64 "..#%" PRIu64 ", %.6f s",
 			c->frame_first, c->frame_last, duration_s(c));
 		if (c->corrupted)
-			fprintf(f, "; %" PRIu64 " corrupted", c->corrupted);
+			fprintf(f, "; %" PRIu64 " corrupted in transit",
+				c->corrupted);
 		fputc('\n', f);
 		print_dir_text(f, c, DIR_C2S);
 		print_dir_text(f, c, DIR_S2C);
 	}
-	fprintf(f, "other: %" PRIu64 " corrupted%s, %" PRIu64 " malformed, %"
+	fprintf(f, "other: %" PRIu64 " corrupted in transit%s, %" PRIu64
+		" malformed, %"
 		PRIu64 " other version, %" PRIu64 " stray, %" PRIu64
 		" untracked, %" PRIu64 " non-rdt UDP, %" PRIu64 " not UDP, %"
 		PRIu64 " truncated, %" PRIu64 " fragments\n", t->corrupted,
-		t->allow_corrupt ? " (allowed)" : "", t->malformed,
+		t->strict_crc ? " (violations: --strict-crc)" : "",
+		t->malformed,
 		t->foreign, t->stray, t->untracked, rs->other_udp,
 		rs->not_udp, rs->truncated, rs->fragments);
+	for (i = 0; i < t->ncorrupt; i++)
+		print_corrupt_text(f, &t->corrupt[i]);
+	if (t->corrupted > t->ncorrupt)
+		fprintf(f, "(%" PRIu64 " more corrupted datagrams not shown)\n",
+			t->corrupted - t->ncorrupt);
 	for (i = 0; i < t->nviol; i++)
 		print_violation_text(f, &t->viol[i]);
 	if (t->violations > t->nviol)
@@ -188,7 +214,7 @@ static void print_conn_json(FILE *f, const struct track_conn *c)
 		PRIx64 "\",\"handshake\":%s,\"midstream\":%s,\"close\":\"%s\","
 		"\"reset_reason\":%" PRIu32 ",\"first_packet\":%" PRIu64
 		",\"last_packet\":%" PRIu64 ",\"duration_s\":%.6f,"
-		"\"corrupted\":%" PRIu64 ",\"c2s\":", c->id,
+		"\"corrupted_in_transit\":%" PRIu64 ",\"c2s\":", c->id,
 		frame_endpoint_str(&c->ep[DIR_C2S], a),
 		frame_endpoint_str(&c->ep[DIR_S2C], b), c->cid[DIR_S2C],
 		c->cid[DIR_C2S],
@@ -212,7 +238,7 @@ static void print_json(FILE *f, const char *path, const struct track *t,
 	fprintf(f, ",\"frames\":%" PRIu64 ",\"rdt_datagrams\":%" PRIu64
 		",\"other_udp\":%" PRIu64 ",\"not_udp\":%" PRIu64
 		",\"truncated\":%" PRIu64 ",\"fragments\":%" PRIu64
-		",\"corrupted\":%" PRIu64 ",\"malformed\":%" PRIu64
+		",\"corrupted_in_transit\":%" PRIu64 ",\"malformed\":%" PRIu64
 		",\"other_version\":%" PRIu64 ",\"stray\":%" PRIu64
 		",\"untracked\":%" PRIu64 ",\"connections\":[", rs->frames,
 		rs->rdt, rs->other_udp, rs->not_udp, rs->truncated,
@@ -222,6 +248,17 @@ static void print_json(FILE *f, const char *path, const struct track *t,
 		if (i)
 			fputc(',', f);
 		print_conn_json(f, t->conns[i]);
+	}
+	fputs("],\"corrupted_datagrams\":[", f);
+	for (i = 0; i < t->ncorrupt; i++) {
+		const struct track_corrupt *k = &t->corrupt[i];
+
+		fprintf(f, "%s{\"packet\":%" PRIu64 ",\"conn\":%u,\"dir\":"
+			"\"%s\",\"bytes\":%zu", i ? "," : "", k->frame,
+			k->conn, track_dir_name(k->dir), k->len);
+		if (k->has_pn)
+			fprintf(f, ",\"pn_unverified\":%" PRIu32, k->pn);
+		fputc('}', f);
 	}
 	fprintf(f, "],\"violation_count\":%" PRIu64 ",\"violations\":[",
 		t->violations);
@@ -245,13 +282,14 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "allow-corrupt", no_argument, NULL, 'C' },
+		{ "strict-crc", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
-	int json = 0, allow_corrupt = 0, ch, status;
+	int json = 0, strict_crc = 0, ch, status;
 	struct reader_stats rs;
 	struct track t;
 	char err[512];
@@ -263,7 +301,10 @@ int cmd_check(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'C':
-			allow_corrupt = 1;
+			strict_crc = 0;
+			break;
+		case 'S':
+			strict_crc = 1;
 			break;
 		case 'j':
 			json = 1;
@@ -281,7 +322,7 @@ int cmd_check(int argc, char **argv)
 		fputs("Try 'rdt-pcap check --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
-	track_init(&t, allow_corrupt, NULL);
+	track_init(&t, strict_crc, NULL);
 	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
 		       err, sizeof(err)) < 0) {
 		warnx_("%s", err);

@@ -1,33 +1,66 @@
 /*
- * plot.c: "rdt-pcap plot", a time-sequence graph of one connection as SVG:
- * stream position against time, each datagram's bytes a vertical stroke
- * (retransmissions in red), the receiver's cumulative ACK and window edge
- * as step lines, the picture tcptrace and Wireshark draw for TCP.
+ * plot.c: "rdt-pcap plot", pictures of one direction of one connection,
+ * as SVG or PNG (canvas.h), the graphs tcptrace and Wireshark's Stream
+ * Graphs draw for TCP:
  *
- * Map: cmd_plot runs the tracker with hooks that record every event
- * (record), picks the connection and its busier direction (pick), then
- * draw writes the SVG: axes with round ticks, then the layers.
+ *   seq         stream position against time: each datagram's bytes a
+ *               vertical stroke, retransmissions in red with a marker
+ *               (so that they show at any scale), selectively
+ *               acknowledged ranges in blue, the cumulative ACK and the
+ *               window edge as step lines; the y scale follows the data,
+ *               never the window edge, which is clipped;
+ *   throughput  sent, retransmitted and acknowledged bytes per interval,
+ *               in Mbit/s;
+ *   rtt         every RTT sample the sender could take, in ms;
+ *   window      the receive window left (edge minus cumulative ACK) and
+ *               the bytes in flight, on their own scale.
+ *
+ * Map: cmd_plot parses options, runs the tracker with hooks that record
+ * every event (record), picks the connection (pick) and direction, then
+ * has graph_draw (graph.c) draw the picture on a canvas.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "canvas.h"
 #include "commands.h"
+#include "graph.h"
 #include "track.h"
 #include "util.h"
 
 const char plot_usage[] =
-"Usage: rdt-pcap plot [-o OUT.svg] [--conn CID] [-p PORT]... FILE\n"
+"Usage: rdt-pcap plot [-o OUT.svg|OUT.png] [-g GRAPH] [-t FROM:TO]\n"
+"                     [-y FROM:TO] [--no-window] [--dir c2s|s2c]\n"
+"                     [--conn CID] [-p PORT]... FILE\n"
 "\n"
-"Draw the time-sequence graph of one rdt connection in the capture FILE\n"
-"as SVG: stream position against time, with every datagram's stream\n"
-"bytes (retransmissions in red), the receiver's cumulative ACK and its\n"
-"window edge.  The direction that carried more bytes is drawn.\n"
+"Draw one direction of one rdt connection in the capture FILE.  GRAPH:\n"
+"  seq         (default) stream position against time: every datagram's\n"
+"              bytes, retransmissions in red with a marker, selectively\n"
+"              acknowledged (SACK) ranges in blue, the cumulative ACK\n"
+"              (green) and the receiver's window edge (orange, clipped:\n"
+"              it never sets the scale)\n"
+"  throughput  sent, retransmitted and acknowledged Mbit/s over time\n"
+"  rtt         the sender's RTT samples over time, in ms\n"
+"  window      the receive window left and the bytes in flight\n"
 "\n"
-"  -o, --output OUT.svg  write the SVG there (default: standard output)\n"
+"  -o, --output FILE     write there (default: SVG on standard output);\n"
+"                        a name ending in .png writes PNG\n"
+"  -f, --format svg|png  the format, whatever the name\n"
+"  -g, --graph GRAPH     which picture (above)\n"
+"  -t, --time FROM:TO    seconds since the connection's first datagram;\n"
+"                        either may be left out (\"2:\", \":0.5\")\n"
+"  -y, --bytes FROM:TO   (seq) stream positions to show, with K, M or G\n"
+"                        (powers of 1024): zoom in on a region\n"
+"      --no-window       (seq) leave the window edge out\n"
+"  -b, --bin SECS        (throughput) the interval (default: 1/100 of\n"
+"                        the time shown)\n"
+"  -d, --dir DIR         c2s or s2c (default: the one with more bytes)\n"
 "  -c, --conn CID        the connection: a connection ID of either side\n"
 "                        (0x... or decimal), or a connection number from\n"
 "                        'rdt-pcap check'; default: the one carrying the\n"
@@ -41,29 +74,6 @@ const char plot_usage[] =
 /* Events kept for all connections together; later ones are dropped, with
  * a warning, to bound memory. */
 #define PLOT_MAX_POINTS ((size_t)1 << 22)
-
-#define W 1000
-#define H 620
-#define ML 90		/* margins: room for the axis labels */
-#define MR 20
-#define MT 40
-#define MB 60
-
-enum pt_kind { PT_DATA, PT_RETX, PT_ACK, PT_WINDOW };
-
-struct pt {
-	int64_t t_ns;
-	uint64_t a, b;		/* abs stream positions; b only for data */
-	unsigned conn;
-	uint8_t dir;
-	uint8_t kind;
-};
-
-struct plot {
-	struct pt *v;
-	size_t n, cap;
-	int truncated;
-};
 
 static void record(struct plot *p, const struct track_conn *c, int dir,
 		   int64_t t, uint64_t a, uint64_t b, enum pt_kind kind)
@@ -105,6 +115,18 @@ static void on_window(void *arg, const struct track_conn *c, int dir,
 	record(arg, c, dir, t, edge, edge, PT_WINDOW);
 }
 
+static void on_sack(void *arg, const struct track_conn *c, int dir,
+		    int64_t t, uint64_t a, uint64_t b)
+{
+	record(arg, c, dir, t, a, b, PT_SACK);
+}
+
+static void on_rtt(void *arg, const struct track_conn *c, int dir,
+		   int64_t t, int64_t rtt_ns)
+{
+	record(arg, c, dir, t, (uint64_t)rtt_ns, (uint64_t)rtt_ns, PT_RTT);
+}
+
 static const struct track_conn *pick(const struct track *t, int have_cid,
 				     uint64_t cid)
 {
@@ -130,186 +152,169 @@ static const struct track_conn *pick(const struct track *t, int have_cid,
 	return best;
 }
 
-/* A round step (1, 2 or 5 times a power of ten) giving about 6 ticks. */
-static double tick_step(double span)
+/* --- options --------------------------------------------------------- */
+
+/* "FROM:TO", either side optional; |bytes| allows K, M, G suffixes. */
+static int parse_range(const char *arg, const char *what, int bytes,
+		       int *have0, double *v0, int *have1, double *v1)
 {
-	double raw = span / 6, p = pow(10, floor(log10(raw)));
+	const char *colon = strchr(arg, ':');
+	const char *part[2];
+	int *have[2] = { have0, have1 };
+	double *v[2] = { v0, v1 };
+	size_t len[2];
+	int k;
 
-	if (raw / p >= 5)
-		return 5 * p;
-	return raw / p >= 2 ? 2 * p : p;
-}
+	if (!colon) {
+		warnx_("%s '%s': expected FROM:TO", what, arg);
+		return -1;
+	}
+	part[0] = arg;
+	len[0] = (size_t)(colon - arg);
+	part[1] = colon + 1;
+	len[1] = strlen(colon + 1);
+	for (k = 0; k < 2; k++) {
+		char buf[64], *end;
+		double x, mul = 1;
 
-struct frame_box {
-	double t0, t1, y0, y1;
-};
-
-static double X(const struct frame_box *f, double t)
-{
-	return ML + (t - f->t0) / (f->t1 - f->t0) * (W - ML - MR);
-}
-
-static double Y(const struct frame_box *f, double y)
-{
-	return H - MB - (y - f->y0) / (f->y1 - f->y0) * (H - MT - MB);
-}
-
-static void axes(FILE *o, const struct frame_box *f)
-{
-	double s, v;
-
-	fprintf(o, "<g stroke=\"#888\" stroke-width=\"1\">\n"
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n"
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n</g>\n",
-		ML, H - MB, W - MR, H - MB, ML, MT, ML, H - MB);
-	fputs("<g font-family=\"sans-serif\" font-size=\"12\" fill=\"#333\">\n",
-	      o);
-	s = tick_step(f->t1 - f->t0);
-	for (v = ceil(f->t0 / s) * s; v <= f->t1; v += s)
-		fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
-			"%g</text>\n", X(f, v), H - MB + 18, v);
-	s = tick_step(f->y1 - f->y0);
-	for (v = ceil(f->y0 / s) * s; v <= f->y1; v += s)
-		fprintf(o, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
-			"%.0f</text>\n", ML - 6, Y(f, v) + 4, v);
-	fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time "
-		"(s)</text>\n", (ML + W - MR) / 2, H - 15);
-	fprintf(o, "<text transform=\"translate(20,%d) rotate(-90)\" "
-		"text-anchor=\"middle\">stream position (bytes)</text>\n",
-		(MT + H - MB) / 2);
-	fputs("</g>\n", o);
-}
-
-/* One layer: the points of |kind| as strokes, or as a step line. */
-static void layer(FILE *o, const struct plot *p, const struct track_conn *c,
-		  int dir, enum pt_kind kind, const struct frame_box *f)
-{
-	static const char *const color[] = { "#000", "#d00", "#090", "#b80" };
-	static const char *const name[] = { "data", "retransmission", "ack",
-					    "window" };
-	int step = kind == PT_ACK || kind == PT_WINDOW, first = 1;
-	size_t i;
-
-	fprintf(o, "<g class=\"%s\" stroke=\"%s\" fill=\"none\" "
-		"stroke-width=\"%s\">\n", name[kind], color[kind],
-		step ? "1" : "1.5");
-	if (step)
-		fputs("<path d=\"", o);
-	for (i = 0; i < p->n; i++) {
-		const struct pt *q = &p->v[i];
-		double x = X(f, (double)(q->t_ns - c->t_first) / 1e9);
-		double y = Y(f, (double)track_pos(c, dir, q->a));
-
-		if (q->conn != c->id || q->dir != dir || q->kind != kind)
+		*have[k] = len[k] > 0;
+		if (!len[k])
 			continue;
-		if (!step) {
-			fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-				"y2=\"%.1f\"/>\n", x, y, x,
-				Y(f, (double)track_pos(c, dir, q->b)));
-			continue;
+		if (len[k] >= sizeof(buf))
+			goto bad;
+		memcpy(buf, part[k], len[k]);
+		buf[len[k]] = '\0';
+		errno = 0;
+		x = strtod(buf, &end);
+		if (bytes && *end && !end[1]) {
+			switch (*end) {
+			case 'k': case 'K': mul = 1024; end++; break;
+			case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+			case 'g': case 'G':
+				mul = 1024.0 * 1024 * 1024;
+				end++;
+				break;
+			}
 		}
-		if (first)
-			fprintf(o, "M%.1f %.1f", x, y);
-		else
-			fprintf(o, " H%.1f V%.1f", x, y);
-		first = 0;
+		if (end == buf || *end || errno || !isfinite(x) || x < 0)
+			goto bad;
+		*v[k] = x * mul;
 	}
-	if (step) {
-		if (!first)
-			fprintf(o, " H%.1f", X(f, f->t1));
-		fputs("\"/>\n", o);
+	if (*have0 && *have1 && *v1 <= *v0) {
+		warnx_("%s '%s': FROM must be below TO", what, arg);
+		return -1;
 	}
-	fputs("</g>\n", o);
+	return 0;
+bad:
+	warnx_("%s '%s': expected two non-negative numbers, FROM:TO", what,
+	       arg);
+	return -1;
 }
 
-static void legend(FILE *o)
+static int parse_graph(const char *s, enum graph *g)
 {
-	static const char *const items[][2] = {
-		{ "#000", "data" }, { "#d00", "retransmission" },
-		{ "#090", "cumulative ACK" }, { "#b80", "window edge" },
-	};
+	static const char *const names[] = { "seq", "throughput", "rtt",
+					     "window" };
 	size_t i;
 
-	fputs("<g font-family=\"sans-serif\" font-size=\"12\">\n", o);
-	for (i = 0; i < 4; i++) {
-		int x = ML + 10 + (int)i * 150;
-
-		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" "
-			"fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
-			x, MT - 14, items[i][0], x + 20, MT - 9, items[i][1]);
-	}
-	fputs("</g>\n", o);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*g = (enum graph)i;
+			return 0;
+		}
+	warnx_("unknown graph '%s' (seq, throughput, rtt or window)", s);
+	return -1;
 }
 
-static void draw(FILE *o, const struct plot *p, const struct track_conn *c,
-		 int dir)
+static int ends_with(const char *s, const char *suffix)
 {
-	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
-	struct frame_box f = { 0, (double)(c->t_last - c->t_first) / 1e9,
-			       0, 1 };
-	size_t i;
+	size_t n = strlen(s), m = strlen(suffix);
 
-	for (i = 0; i < p->n; i++) {
-		const struct pt *q = &p->v[i];
-		double lo, hi;
-
-		if (q->conn != c->id || q->dir != dir)
-			continue;
-		lo = (double)track_pos(c, dir, q->a);
-		hi = (double)track_pos(c, dir, q->b);
-		if (lo < f.y0)
-			f.y0 = lo;
-		if (hi > f.y1)
-			f.y1 = hi;
-	}
-	if (f.t1 <= 0)
-		f.t1 = 0.001;
-	fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\">\n"
-		"<title>rdt conn %u %s: %s to %s</title>\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n",
-		W, H, W, H, c->id, track_dir_name(dir),
-		frame_endpoint_str(&c->ep[dir], a),
-		frame_endpoint_str(&c->ep[!dir], b));
-	fprintf(o, "<text x=\"%d\" y=\"16\" font-family=\"sans-serif\" "
-		"font-size=\"14\">rdt conn %u %s: %s to %s</text>\n", ML, c->id,
-		track_dir_name(dir), a, b);
-	axes(o, &f);
-	legend(o);
-	layer(o, p, c, dir, PT_WINDOW, &f);
-	layer(o, p, c, dir, PT_ACK, &f);
-	layer(o, p, c, dir, PT_DATA, &f);
-	layer(o, p, c, dir, PT_RETX, &f);
-	fputs("</svg>\n", o);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
+
+enum { OPT_NO_WINDOW = 256 };
 
 int cmd_plot(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "graph", required_argument, NULL, 'g' },
+		{ "time", required_argument, NULL, 't' },
+		{ "bytes", required_argument, NULL, 'y' },
+		{ "no-window", no_argument, NULL, OPT_NO_WINDOW },
+		{ "bin", required_argument, NULL, 'b' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ "conn", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plot p = { 0 };
-	struct track_hooks hooks = { &p, on_stream, on_ack, on_window };
+	struct track_hooks hooks = { &p, on_stream, on_ack, on_window,
+				     on_sack, on_rtt };
+	struct plot_opts po = { 0 };
 	const struct track_conn *c;
-	const char *out = NULL;
+	const char *out = NULL, *format = NULL;
+	enum canvas_format fmt;
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
 	uint64_t cid = 0;
-	int have_cid = 0, ch, dir, status = 0;
+	int have_cid = 0, ch, dir = -1, status = 0;
 	struct reader_stats rs;
+	struct canvas cv;
 	struct track t;
-	char err[512];
-	FILE *o;
+	char err[512], title[256];
+	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
+	char *end;
 
-	while ((ch = getopt_long(argc, argv, "+o:c:p:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+o:f:g:t:y:b:d:c:p:h", opts,
+				 NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'g':
+			if (parse_graph(optarg, &po.graph) < 0)
+				return EXIT_USAGE;
+			break;
+		case 't':
+			if (parse_range(optarg, "time", 0, &po.have_t0, &po.t0,
+					&po.have_t1, &po.t1) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'y':
+			if (parse_range(optarg, "bytes", 1, &po.have_y0,
+					&po.y0, &po.have_y1, &po.y1) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_NO_WINDOW:
+			po.no_window = 1;
+			break;
+		case 'b':
+			errno = 0;
+			po.bin = strtod(optarg, &end);
+			if (end == optarg || *end || errno ||
+			    !(po.bin > 0) || !isfinite(po.bin)) {
+				warnx_("bin '%s': expected seconds above 0",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (strcmp(optarg, "c2s") == 0) {
+				dir = DIR_C2S;
+			} else if (strcmp(optarg, "s2c") == 0) {
+				dir = DIR_S2C;
+			} else {
+				warnx_("dir '%s': expected c2s or s2c",
+				       optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'c':
 			if (parse_u64(optarg, "connection ID", 1, UINT64_MAX,
@@ -334,7 +339,23 @@ int cmd_plot(int argc, char **argv)
 		fputs("Try 'rdt-pcap plot --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
-	track_init(&t, 1, &hooks);
+	if (format && strcmp(format, "svg") != 0 &&
+	    strcmp(format, "png") != 0) {
+		warnx_("format '%s': expected svg or png", format);
+		return EXIT_USAGE;
+	}
+	fmt = (format ? strcmp(format, "png") == 0 :
+		out && ends_with(out, ".png")) ? CANVAS_PNG : CANVAS_SVG;
+	if (fmt == CANVAS_PNG && !canvas_png_supported()) {
+		warnx_("this rdt-pcap was built without cairo: no PNG (write "
+		       "SVG and convert it, e.g. with rsvg-convert)");
+		return EXIT_USAGE;
+	}
+	if (fmt == CANVAS_PNG && !out) {
+		warnx_("PNG needs a file: -o FILE.png");
+		return EXIT_USAGE;
+	}
+	track_init(&t, 0, &hooks);
 	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
 		       err, sizeof(err)) < 0) {
 		warnx_("%s", err);
@@ -355,18 +376,19 @@ int cmd_plot(int argc, char **argv)
 	if (p.truncated)
 		warnx_("more than %zu events: the plot ends early",
 		       PLOT_MAX_POINTS);
-	dir = c->d[DIR_S2C].st.stream_bytes > c->d[DIR_C2S].st.stream_bytes;
-	o = out ? fopen(out, "w") : stdout;
-	if (!o) {
-		warnx_("%s: %m", out);
+	if (dir < 0)
+		dir = c->d[DIR_S2C].st.stream_bytes >
+		      c->d[DIR_C2S].st.stream_bytes;
+	snprintf(title, sizeof(title), "rdt conn %u %s: %s to %s", c->id,
+		 track_dir_name(dir), frame_endpoint_str(&c->ep[dir], a),
+		 frame_endpoint_str(&c->ep[!dir], b));
+	if (canvas_open(&cv, fmt, out, GRAPH_W, GRAPH_H, title) < 0) {
+		warnx_("%s: %m", out ? out : "standard output");
 		status = EXIT_USAGE;
 		goto out;
 	}
-	draw(o, &p, c, dir);
-	ch = fflush(o) != 0 || ferror(o);
-	if (out && fclose(o) != 0)
-		ch = 1;
-	if (ch) {
+	graph_draw(&cv, &p, c, dir, &po);
+	if (canvas_close(&cv) < 0) {
 		warnx_("writing %s: %m", out ? out : "standard output");
 		status = EXIT_USAGE;
 	}
@@ -375,3 +397,4 @@ out:
 	free(p.v);
 	return status;
 }
+

@@ -91,11 +91,11 @@ static uint64_t fnv1a(const uint8_t *p, size_t len)
 	return h;
 }
 
-void track_init(struct track *t, int allow_corrupt,
+void track_init(struct track *t, int strict_crc,
 		const struct track_hooks *hooks)
 {
 	memset(t, 0, sizeof(*t));
-	t->allow_corrupt = allow_corrupt;
+	t->strict_crc = strict_crc;
 	if (hooks)
 		t->hooks = *hooks;
 	map_init(&t->cids, sizeof(uint64_t), TRACK_MAX_CONNS * 2);
@@ -117,6 +117,7 @@ void track_free(struct track *t)
 	}
 	free(t->conns);
 	free(t->viol);
+	free(t->corrupt);
 	map_free(&t->cids);
 	map_free(&t->flows);
 }
@@ -212,6 +213,16 @@ static struct track_conn *conn_by_flow(struct track *t,
 	return i == SIZE_MAX ? NULL : t->conns[i];
 }
 
+/* Which direction of |c| the datagram |d| travels, by its addresses. */
+static int flow_dir(const struct track_conn *c, const struct rdt_dgram *d)
+{
+	if (!c)
+		return -1;
+	if (endpoint_eq(&d->src, &c->ep[DIR_C2S]))
+		return DIR_C2S;
+	return endpoint_eq(&d->src, &c->ep[DIR_S2C]) ? DIR_S2C : -1;
+}
+
 static struct track_conn *on_init(struct track *t, const struct rdt_dgram *d)
 {
 	struct track_conn *c = conn_by_cid(t, d->pkt.scid);
@@ -284,8 +295,7 @@ static struct track_conn *find_conn(struct track *t,
 		return NULL;
 	}
 	c = conn_by_flow(t, d);
-	dir = !c ? -1 : endpoint_eq(&d->src, &c->ep[DIR_C2S]) ? DIR_C2S :
-		endpoint_eq(&d->src, &c->ep[DIR_S2C]) ? DIR_S2C : -1;
+	dir = flow_dir(c, d);
 	if (dir >= 0 && c->cid[dir] == 0) {
 		if (!c->midstream)
 			violation(t, c, d, dir, "handshake",
@@ -442,9 +452,11 @@ static void raise_edge(struct track *t, struct track_conn *c, int dir,
 		t->hooks.window(t->hooks.arg, c, dir, d->t_ns, edge);
 }
 
-static void rtt_sample(struct track_dir_stats *st, int64_t raw,
+static void rtt_sample(struct track *t, struct track_conn *c, int dir,
+		       const struct rdt_dgram *d, int64_t raw,
 		       uint32_t ack_delay_us)
 {
+	struct track_dir_stats *st = &c->d[dir].st;
 	int64_t delay = (int64_t)ack_delay_us * 1000, adj = raw;
 
 	if (st->rtt_samples == 0 || raw < st->rtt_min_ns)
@@ -457,12 +469,17 @@ static void rtt_sample(struct track_dir_stats *st, int64_t raw,
 		st->rtt_max_ns = adj;
 	st->rtt_sum_ns += (double)adj;
 	st->rtt_samples++;
+	if (t->hooks.rtt)
+		t->hooks.rtt(t->hooks.arg, c, dir, d->t_ns, adj);
 }
 
-/* Marks [lo, hi] of direction |s| acknowledged.  Returns whether |hi|
- * was newly acknowledged. */
-static int mark_acked(struct track_dir *s, uint64_t lo, uint64_t hi)
+/* Marks [lo, hi] of direction |dir| acknowledged by |d|, telling the
+ * sack hook about stream bytes above the cumulative ACK.  Returns whether
+ * |hi| was newly acknowledged. */
+static int mark_acked(struct track *t, struct track_conn *c, int dir,
+		      uint64_t lo, uint64_t hi, const struct rdt_dgram *d)
 {
+	struct track_dir *s = &c->d[dir];
 	uint64_t pn, end;
 	int newly = 0;
 
@@ -477,6 +494,12 @@ static int mark_acked(struct track_dir *s, uint64_t lo, uint64_t hi)
 
 		if (pn == hi && !(e->flags & PN_F_ACKED))
 			newly = 1;
+		if (!(e->flags & PN_F_ACKED) && (e->flags & PN_F_SEEN) &&
+		    e->send > e->sstart && s->cum_known &&
+		    e->send > s->cum && t->hooks.sack)
+			t->hooks.sack(t->hooks.arg, c, dir, d->t_ns,
+				      e->sstart > s->cum ? e->sstart : s->cum,
+				      e->send);
 		e->flags |= PN_F_ACKED;
 	}
 	while (s->acked_floor < s->pn_base + s->pn_cap &&
@@ -512,7 +535,7 @@ static int ack_range(struct track *t, struct track_conn *c, int dir,
 			  (uint32_t)s->pn_first);
 		return -1;
 	}
-	return mark_acked(s, lo, hi);
+	return mark_acked(t, c, dir, lo, hi, d);
 }
 
 /* The ACK section of |d|, sent in direction |dir|, about |!dir|. */
@@ -556,7 +579,8 @@ static void on_ack(struct track *t, struct track_conn *c, int dir,
 	if (newly < 0)
 		return;
 	if (newly && e && (e->flags & PN_F_SEEN))
-		rtt_sample(&s->st, d->t_ns - e->t_ns, a->ack_delay_us);
+		rtt_sample(t, c, !dir, d, d->t_ns - e->t_ns,
+			   a->ack_delay_us);
 	for (i = 0; i < a->nranges; i++) {
 		const struct rdt_pkt_ack_range *r = &a->ranges[i];
 
@@ -733,17 +757,41 @@ static void on_stream(struct track *t, struct track_conn *c, int dir,
 
 /* --- datagrams ------------------------------------------------------ */
 
+static void note_corrupt(struct track *t, struct track_conn *c,
+			 const struct rdt_dgram *d)
+{
+	struct track_corrupt *k;
+	const uint8_t *b = d->bytes;
+
+	t->corrupted++;
+	if (c)
+		c->corrupted++;
+	if (t->ncorrupt == TRACK_MAX_CORRUPT)
+		return;
+	if (!t->corrupt)
+		t->corrupt = xcalloc(TRACK_MAX_CORRUPT, sizeof(*t->corrupt));
+	k = &t->corrupt[t->ncorrupt++];
+	k->conn = c ? c->id : 0;
+	k->frame = d->frame;
+	k->dir = flow_dir(c, d);
+	k->len = d->len;
+	k->has_pn = d->len >= RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE &&
+		    b[0] == RDT_PROTO_VERSION && b[1] >= RDT_PKT_INIT &&
+		    b[1] <= RDT_PKT_RESET;
+	if (k->has_pn)
+		k->pn = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+			(uint32_t)b[14] << 8 | b[15];
+}
+
 static void bad_dgram(struct track *t, const struct rdt_dgram *d)
 {
 	struct track_conn *c = conn_by_flow(t, d);
 
 	switch (d->status) {
 	case RDT_ERR_CHECKSUM:
-		t->corrupted++;
-		if (c)
-			c->corrupted++;
-		if (!t->allow_corrupt)
-			violation(t, c, d, -1, "checksum",
+		note_corrupt(t, c, d);
+		if (t->strict_crc)
+			violation(t, c, d, flow_dir(c, d), "checksum",
 				  "CRC32C mismatch: the datagram (%zu bytes) "
 				  "is corrupt", d->len);
 		break;
@@ -797,7 +845,7 @@ static void on_handshake(struct track *t, struct track_conn *c,
 
 		if (ack_range(t, c, DIR_C2S, echo, echo, d) > 0 && ie &&
 		    (ie->flags & PN_F_SEEN))
-			rtt_sample(&cs->st, d->t_ns - ie->t_ns, 0);
+			rtt_sample(t, c, DIR_C2S, d, d->t_ns - ie->t_ns, 0);
 	}
 }
 

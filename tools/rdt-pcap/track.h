@@ -21,8 +21,16 @@
  *   - the handshake comes first: no DATA to a connection ID before the
  *     INIT or ACCEPT that announced it, no server DATA before its ACCEPT;
  *   - one FIN position per direction, and no byte after it;
- *   - every datagram passes the codec's checks (CRC32C, lengths, ...);
- *     with allow_corrupt, a CRC failure is counted as corruption in flight.
+ *   - every datagram that passes CRC32C passes the codec's other checks
+ *     (lengths, types, flags, ...).
+ *
+ * A datagram failing CRC32C is not a violation: the capture cannot tell
+ * whether the path beyond the sender damaged it (an impaired link, which
+ * the receiver drops as designed) or the sender built it wrong, and the
+ * former is by far the common case.  It is listed as corrupted in
+ * transit, with the packet number its header claims when the header looks
+ * plausible.  With strict_crc (a capture taken where no link can damage
+ * what the endpoint sent), it is a violation.
  *
  * Positions ("abs") are 64-bit expansions of the 32-bit wire offsets and
  * packet numbers, lifted by 2^32 so that nothing underflows near zero;
@@ -47,6 +55,8 @@ enum { DIR_C2S = 0, DIR_S2C = 1 };
 #define TRACK_MAX_CONNS 65536
 /* The most violations kept for the report; all are counted. */
 #define TRACK_MAX_VIOLATIONS 1000
+/* The most corrupted datagrams listed in the report; all are counted. */
+#define TRACK_MAX_CORRUPT 1000
 /* Stream bytes kept per direction to compare retransmissions with. */
 #define TRACK_KEEP_BYTES ((size_t)64 << 20)
 /* Packet numbers remembered per direction (about 56 bytes each). */
@@ -160,6 +170,13 @@ struct track_hooks {
 		    int64_t t_ns, uint64_t cum);
 	void (*window)(void *arg, const struct track_conn *c, int dir,
 		       int64_t t_ns, uint64_t edge);
+	/* Stream bytes [start, end) newly acknowledged selectively, above
+	 * the cumulative ACK (SACK). */
+	void (*sack)(void *arg, const struct track_conn *c, int dir,
+		     int64_t t_ns, uint64_t start, uint64_t end);
+	/* An RTT sample of |dir|'s sender, ACK delay deducted. */
+	void (*rtt)(void *arg, const struct track_conn *c, int dir,
+		    int64_t t_ns, int64_t rtt_ns);
 };
 
 struct track_violation {
@@ -172,8 +189,20 @@ struct track_violation {
 	char msg[256];
 };
 
+/* A datagram that failed CRC32C.  Its pn comes from a header no CRC
+ * vouches for, so it is shown only when the header looks like rdt (the
+ * version and type bytes are valid), and even then marked unverified. */
+struct track_corrupt {
+	unsigned conn;		/* 0: its flow belongs to no connection */
+	uint64_t frame;
+	int dir;		/* -1: unknown */
+	int has_pn;
+	uint32_t pn;
+	size_t len;
+};
+
 struct track {
-	int allow_corrupt;
+	int strict_crc;
 	struct track_hooks hooks;
 	struct track_conn **conns;
 	size_t nconns;
@@ -183,8 +212,10 @@ struct track {
 	struct track_violation *viol;
 	size_t nviol;
 	uint64_t violations;
+	struct track_corrupt *corrupt;
+	size_t ncorrupt;
 	uint64_t datagrams;
-	uint64_t corrupted;
+	uint64_t corrupted;	/* all of them, listed or not */
 	uint64_t malformed;
 	uint64_t foreign;	/* well-formed, another protocol version */
 	uint64_t stray;		/* RESET or DATA to no known connection */
@@ -192,8 +223,9 @@ struct track {
 	int64_t t_first, t_last;
 };
 
-/* track_init prepares |t|; |hooks| may be NULL. */
-void track_init(struct track *t, int allow_corrupt,
+/* track_init prepares |t|; |strict_crc| makes a CRC32C failure a
+ * violation; |hooks| may be NULL. */
+void track_init(struct track *t, int strict_crc,
 		const struct track_hooks *hooks);
 
 /* track_dgram takes one datagram; a reader_fn, with |arg| the tracker. */

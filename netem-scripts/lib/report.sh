@@ -1,0 +1,145 @@
+# netem-scripts/lib/report.sh: the report of one run, and --all's table.
+# Sourced by netem-scripts/replay, never run; see the map there.
+
+# fmt_mib BYTES: BYTES in MiB, two decimals.
+fmt_mib() { awk -v b="${1:-0}" 'BEGIN { printf "%.2f", b / 1048576 }'; }
+
+# report: print what run_one found (its locals are visible here).
+report() {
+	local sender=$WORK/server.json receiver=$WORK/client.json dirn
+	local data_dir=b2a ack_dir=a2b
+	dirn="server -> client (download)"
+	if [ "$UPLOAD" = 1 ]; then
+		sender=$WORK/client.json receiver=$WORK/server.json
+		data_dir=a2b ack_dir=b2a
+		dirn="client -> server (upload)"
+	fi
+	local dur goodput stall s_start s_end after
+	dur=$(awk -v u=$((t_end - t0)) 'BEGIN { printf "%.2f", u / 1e6 }')
+	goodput=$(awk -v b="$size" -v d="$dur" \
+		'BEGIN { printf "%.2f", (d > 0 ? b * 8 / d / 1e6 : 0) }')
+	read -r stall s_start s_end after <<<"$(analyse_progress)"
+
+	local s_retx s_retx_b s_lost s_spur s_rto s_tlp srtt rttvar minrtt
+	s_retx=$(json_get "$sender" pkts_retransmitted)
+	s_retx_b=$(json_get "$sender" bytes_retransmitted)
+	s_lost=$(json_get "$sender" pkts_lost)
+	s_spur=$(json_get "$sender" pkts_spurious_lost)
+	s_rto=$(json_get "$sender" rto_count)
+	s_tlp=$(json_get "$sender" tlp_count)
+	srtt=$(json_get "$sender" srtt_ms)
+	rttvar=$(json_get "$sender" rttvar_ms)
+	minrtt=$(json_get "$sender" min_rtt_ms)
+	local r_dup r_reord r_ck r_pck
+	r_dup=$(json_get "$receiver" pkts_duplicate)
+	r_reord=$(json_get "$receiver" pkts_reordered)
+	r_ck=$(json_get "$receiver" drop_checksum)
+	r_pck=$(json_get "$receiver" port_drop_checksum)
+
+	echo "==== $PROG: $KIND $NAME ($file)"
+	echo "  backend     $BACKEND ($BACKEND_WHY)"
+	echo "  link a2b    ${LINK0_A2B:-no impairment}"
+	echo "  link b2a    ${LINK0_B2A:-no impairment}"
+	if [ "$KIND" = scenario ]; then
+		local t txt
+		while read -r t txt; do
+			printf '  step        at %6.2f s: %s\n' \
+				"$(awk -v u="$t" 'BEGIN { print u / 1e6 }')" "$txt"
+		done <"$WORK/steps"
+		local applied timed=$((${#S_T[@]} - FIRST_TIMED))
+		applied=$(grep -c . "$WORK/steps")
+		[ "$applied" -lt "$timed" ] &&
+			echo "  steps       only $applied of $timed applied: the transfer ended first (a larger --size runs the whole timeline)"
+	fi
+	echo "  transfer    $size bytes $dirn, seed $seed"
+	echo "  result      $verdict${why:+: $why}"
+	[ "$verdict" = PASS ] &&
+		echo "  verified    byte-exact, SHA-256 $sum_sent"
+	echo "  duration    $dur s, goodput $goodput Mbit/s"
+	echo "  sender      retransmitted ${s_retx:-?} packets (${s_retx_b:-?} bytes), lost ${s_lost:-?} (spurious ${s_spur:-?}), RTOs ${s_rto:-?}, TLPs ${s_tlp:-?}"
+	echo "  rtt         srtt ${srtt:-?} ms, rttvar ${rttvar:-?} ms, min ${minrtt:-?} ms"
+	echo "  receiver    duplicates ${r_dup:-?}, reordered ${r_reord:-?}, checksum drops ${r_ck:-?} (port ${r_pck:-?})"
+	if [ "$BACKEND" = impair ] && [ -s "$WORK/impair.json" ]; then
+		local d
+		for d in "$data_dir" "$ack_dir"; do
+			echo "  relay $d   received $(json_get "$WORK/impair.json" received "$d"), delivered $(json_get "$WORK/impair.json" delivered "$d"), dropped: loss $(json_get "$WORK/impair.json" dropped_loss "$d") queue $(json_get "$WORK/impair.json" dropped_queue "$d") down $(json_get "$WORK/impair.json" dropped_down "$d"); duplicated $(json_get "$WORK/impair.json" duplicated "$d"), corrupted $(json_get "$WORK/impair.json" corrupted "$d"), reordered $(json_get "$WORK/impair.json" reordered "$d")"
+		done
+	fi
+	echo "  progress    longest stall $stall s (from $s_start s to $s_end s), then $(fmt_mib "$after") MiB delivered"
+	[ "$KIND" = scenario ] && echo "  MiB/s       $(timeline_bins)"
+	local kept=$pcap
+	[ -z "$PCAP_OPT" ] && [ "$KEEP" = 0 ] && [ "$verdict" = PASS ] &&
+		kept="(removed at exit; --pcap FILE keeps it)"
+	echo "  capture     ${capture_with:-none} $kept"
+	echo "  checker     $checker${corrupted:+ ($corrupted datagrams corrupted in transit)}"
+	[ -n "$plot" ] && echo "  plot        $plot"
+	[ "$verdict" = PASS ] ||
+		echo "  repeat      $SELF $file --backend $BACKEND --size $size --seed $seed${TIMEOUT_OPT:+ --timeout $TIMEOUT_OPT}$([ "$UPLOAD" = 1 ] && echo " --upload")"
+
+	if [ -n "$SUMMARY_OPT" ]; then
+		cat >"$SUMMARY_OPT" <<EOF
+name=$NAME
+kind=$KIND
+backend=$BACKEND
+verdict=$verdict
+size=$size
+seed=$seed
+duration_s=$dur
+goodput_mbps=$goodput
+retransmitted=${s_retx:-}
+lost=${s_lost:-}
+rto=${s_rto:-}
+srtt_ms=${srtt:-}
+stall_s=$stall
+stall_start_s=$s_start
+stall_end_s=$s_end
+bytes_after_stall=$after
+exit_client=$rc_client
+exit_server=$rc_server
+checker=$checker
+EOF
+	fi
+}
+
+# run_all: every profile in its own process, then a table.
+run_all() {
+	local f failed=0 rc n=0
+	local -a args=(--backend "$BACKEND_OPT")
+	[ -n "$SEED_OPT" ] && args+=(--seed "$SEED_OPT")
+	[ -n "$TIMEOUT_OPT" ] && args+=(--timeout "$TIMEOUT_OPT")
+	[ "$UPLOAD" = 1 ] && args+=(--upload)
+	[ "$VERBOSE" = 1 ] && args+=(--verbose)
+	[ "$KEEP" = 1 ] && args+=(--keep)
+	[ "$REQUIRE_CHECKER" = 1 ] && args+=(--require-checker)
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, veth, tc)"
+	# Global: the EXIT trap runs after this function has returned.
+	ALL_TABLE=$(mktemp "${TMPDIR:-/tmp}/rdt-replay-all.XXXXXX") || exit 1
+	trap 'rm -f "$ALL_TABLE" "$ALL_TABLE.one"' EXIT
+	local table=$ALL_TABLE
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	for f in "$PROFILE_DIR"/*.netem; do
+		n=$((n + 1))
+		rm -f "$table.one"
+		"$SELF" "${args[@]}" --summary "$table.one" "$f"
+		rc=$?
+		[ "$rc" = 77 ] && exit 77
+		[ "$rc" = 0 ] || failed=$((failed + 1))
+		if [ -s "$table.one" ]; then
+			awk -F= '{ v[$1] = $2 } END {
+				printf "%-16s %-6s %8.2f %8.2f %8s %8s %6s  %s\n",
+				v["name"], v["verdict"], v["size"] / 1048576,
+				v["duration_s"], v["goodput_mbps"],
+				v["retransmitted"], v["stall_s"], v["checker"] }' \
+				"$table.one" >>"$table"
+		else
+			printf '%-16s %-6s (exit %s, no report)\n' \
+				"$(basename "$f" .netem)" FAIL "$rc" >>"$table"
+		fi
+	done
+	echo "==== $PROG --all: $((n - failed)) of $n profiles passed"
+	printf '%-16s %-6s %8s %8s %8s %8s %6s  %s\n' profile result MiB \
+		seconds Mbit/s retrans stall checker
+	cat "$table"
+	[ "$failed" = 0 ]
+}
