@@ -103,7 +103,7 @@ static void test_cc_newreno_find_by_name(void **state)
 	assert_ptr_equal(rdt_cc_find("newreno"), ops);
 	assert_ptr_equal(rdt_cc_default(), ops);
 	assert_string_equal(ops->name, "newreno");
-	assert_null(rdt_cc_find("cubic"));
+	assert_null(rdt_cc_find("vegas"));
 	assert_null(rdt_cc_find(""));
 	assert_null(rdt_cc_find("newreno "));
 	assert_null(rdt_cc_find(NULL));
