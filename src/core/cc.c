@@ -19,6 +19,8 @@
 /* Known algorithms; the first one is the default. */
 static const struct rdt_cc_ops *const algorithms[] = {
 	&rdt_cc_newreno,
+	&rdt_cc_bbr,
+	&rdt_cc_cubic,
 };
 
 #define N_ALGORITHMS (sizeof(algorithms) / sizeof(algorithms[0]))

@@ -116,6 +116,10 @@ const struct rdt_cc_ops *rdt_cc_default(void);
 
 /* The NewReno ops table (RFC 9002 section 7 / RFC 6582), cc_newreno.c. */
 extern const struct rdt_cc_ops rdt_cc_newreno;
+/* BBR (draft-ietf-ccwg-bbr, Linux tcp_bbr), cc_bbr.c. */
+extern const struct rdt_cc_ops rdt_cc_bbr;
+/* CUBIC (RFC 9438) with HyStart++ (RFC 9406), cc_cubic.c. */
+extern const struct rdt_cc_ops rdt_cc_cubic;
 
 /*
  * rdt_cc_on_ack_sample hands the ACK's sample |rs| to the algorithm and
