@@ -155,6 +155,10 @@ static void gen_bytes(uint64_t seed, uint64_t pos, uint8_t *dst, size_t len)
 	}
 }
 
+/* --cc or RDT_SIM_CC: both endpoints' congestion control unless a run
+ * names its own; NULL is the library's default. */
+static const struct rdt_cc_ops *sim_cc;
+
 static uint64_t conn_rand(void *ctx)
 {
 	return prng_next(ctx);
@@ -175,6 +179,8 @@ struct result {
 
 struct run_opts {
 	uint64_t seed;
+	/* The sender's congestion control; NULL: the default. */
+	const struct rdt_cc_ops *cc;
 	size_t size;		/* 0: drawn from the profile's range */
 	int verbose;
 	/* Efficiency runs replace the links or the size. */
@@ -257,6 +263,7 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 	rdt_conn_config_default(&ccfg);
 	ccfg.rand64 = conn_rand;
 	ccfg.rand_ctx = &crng;
+	ccfg.cc = o->cc ? o->cc : sim_cc;
 	scfg = ccfg;
 	scfg.rand_ctx = &srng;
 	if (p->near_wrap) {
@@ -753,6 +760,8 @@ static void usage(FILE *f)
 		"time.\n"
 		"suite reads RDT_SIM_SEEDS (default 200) when --seeds is not "
 		"given.\n"
+		"--cc NAME (or RDT_SIM_CC) picks the congestion control: "
+		"newreno, bbr, cubic.\n"
 		"A profile name may also be given as a path ending in "
 		".sim (make check).\n"
 		"--pcap records every datagram in FILE (LINKTYPE_RAW, client "
@@ -776,11 +785,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "pcap-at", required_argument, NULL, 'a' },
+		{ "cc", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o;
 	const struct profile *p = NULL;
 	const char *cmd, *env = getenv("RDT_SIM_SEEDS");
+	const char *cc_name = getenv("RDT_SIM_CC");
 	const char *pcap_path = NULL;
 	uint64_t seeds = env ? strtoull(env, NULL, 10) : 200, first = 1;
 	int c, have_seed = 0, ret;
@@ -798,6 +809,7 @@ int main(int argc, char **argv)
 		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'p': pcap_path = optarg; break;
+		case 'c': cc_name = optarg; break;
 		case 'a':
 			if (strcmp(optarg, "sent") != 0 &&
 			    strcmp(optarg, "delivered") != 0) {
@@ -813,6 +825,14 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (cc_name && *cc_name) {
+		sim_cc = rdt_cc_find(cc_name);
+		if (sim_cc == NULL) {
+			fprintf(stderr, "rdt-sim: unknown congestion control "
+				"'%s'\n", cc_name);
+			return 2;
+		}
 	}
 	cmd = argv[optind];
 	if (pcap_path && strcmp(cmd, "run") != 0 && strcmp(cmd, "demo") != 0) {
