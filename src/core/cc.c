@@ -7,7 +7,7 @@
  *                     algorithm (CUBIC, BBR) is one line here plus its own
  *                     cc_<name>.c;
  *   rdt_cc_find       lookup by name, for the socket option that picks one;
- *   rdt_cc_default    the first entry of the table;
+ *   rdt_cc_default    the first entry of the table (BBR);
  *   rdt_cc_init       clears the shared state and calls the ops' init;
  *   rdt_cc_on_ack_sample  the per-ACK hook, then the pacing rate of a
  *                     loss-based algorithm.
@@ -16,11 +16,17 @@
 
 #include "cc.h"
 
-/* Known algorithms; the first one is the default. */
+/*
+ * Known algorithms; the first one is the default.  BBR is, because on
+ * the simulated 100 Mbit/s, 40 ms path it keeps 0.96 of the link with 1%
+ * random loss where CUBIC keeps 0.04 and NewReno 0.03, and it keeps the
+ * RTT of a 10 x BDP buffer at 1.0 x the minimum where they reach 8.6 x
+ * (tests/sim/cc_accept.h; docs/congestion-control.md has the numbers).
+ */
 static const struct rdt_cc_ops *const algorithms[] = {
-	&rdt_cc_newreno,
 	&rdt_cc_bbr,
 	&rdt_cc_cubic,
+	&rdt_cc_newreno,
 };
 
 #define N_ALGORITHMS (sizeof(algorithms) / sizeof(algorithms[0]))

@@ -109,7 +109,8 @@ struct rdt_cc {
 
 /*
  * rdt_cc_find returns the ops table registered under |name|, or NULL.
- * rdt_cc_default returns the default algorithm (NewReno).
+ * rdt_cc_default returns the default algorithm (BBR, chosen by the
+ * measurements in docs/congestion-control.md).
  */
 const struct rdt_cc_ops *rdt_cc_find(const char *name);
 const struct rdt_cc_ops *rdt_cc_default(void);

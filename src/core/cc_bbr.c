@@ -30,17 +30,22 @@
  *      route change), and sending a full BDP into it would be blind.
  *      on_spurious undoes it, as for NewReno.
  *   2. Congestive loss bounds the flight, in the manner of BBR v2's
- *      inflight_hi: a round trip in which more than BBR_LOSS_THRESH of
- *      the data was lost *and* the RTT rose above the min RTT by more
- *      than an eighth (a queue had formed, so the loss was the queue
- *      overflowing, not the medium dropping) caps the flight at 85% of
- *      the largest flight of that round, never below one BDP; in
- *      STARTUP it also ends the startup (the pipe is full).  Each round
- *      without such loss lifts the cap by 1, 2, 4, ... datagrams, so a
- *      path that freed up is found again quickly; a cap that reaches
- *      twice the BDP is dropped.  Random loss on a path with no queue
- *      never meets the RTT condition, so it leaves the rate alone; a
- *      shallow, overflowing buffer does.
+ *      inflight_hi.  A round trip is congestive if it lost data while
+ *      a queue stood: either more than BBR_LOSS_THRESH of its data
+ *      with the RTT risen by more than an eighth of the min RTT at some
+ *      point (a queue overflowed), or any loss with even the round's
+ *      smallest RTT that high (a standing queue, which a loss-based
+ *      flow sharing the bottleneck or a bloated buffer keeps full).
+ *      Such a round caps the flight at 85% of the round's largest
+ *      flight, never below one BDP of our own delivery rate, and in
+ *      STARTUP it ends the startup.  Rounds without congestive loss
+ *      lift the cap again: by 1, 2, 4, ... datagrams per round while
+ *      no queue stands (a path that freed up is found again quickly),
+ *      by one datagram per round while one does (as Reno grows, so a
+ *      CUBIC or Reno flow sharing the queue keeps its share); a cap
+ *      that reaches twice the BDP is dropped.  Random loss on a path
+ *      without a queue meets neither condition and leaves the rate
+ *      alone.
  *   BBR v1's packet conservation during fast recovery is left out: it
  *   holds the window to what was delivered for a round after every loss
  *   and so costs throughput on randomly lossy paths, which is exactly
@@ -81,7 +86,7 @@
 /* The flight cap after congestive loss: 85% of that round's largest
  * flight (BBRBeta 0.7 applies to a flight that includes the probe; ours
  * is taken at its peak, so less is cut). */
-#define BBR_BETA_PERCENT 85
+#define BBR_BETA_PERCENT 70
 /* PROBE_BW's gain cycle (BBRPacingGainCycle / Linux bbr_pacing_gain). */
 #define BBR_CYCLE_LEN 8
 static const uint32_t pacing_gain_cycle[BBR_CYCLE_LEN] = {
@@ -122,6 +127,7 @@ struct bbr {
 	uint64_t round_delivered_start;
 	uint64_t round_max_in_flight;
 	rdt_tstamp round_max_rtt;
+	rdt_tstamp round_min_rtt;
 	uint64_t inflight_hi;
 	uint64_t probe_up;
 	/* Window before an RTO, for on_spurious. */
@@ -175,6 +181,7 @@ static void bbr_init(struct rdt_cc *cc, size_t mss, rdt_tstamp now)
 	b->cwnd_gain = BBR_HIGH_GAIN;
 	b->min_rtt_stamp = now;
 	b->inflight_hi = UINT64_MAX;
+	b->round_min_rtt = RDT_TSTAMP_NEVER;
 }
 
 static void update_round(struct bbr *b, const struct rdt_rate_sample *rs)
@@ -281,16 +288,18 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 				  const struct rdt_rate_sample *rs)
 {
 	uint64_t lost, delivered, cap, floor;
-	int queued;
+	rdt_tstamp queue_delay = b->min_rtt + b->min_rtt / 8;
+	int overflowed, standing;
 
 	if (!b->round_start)
 		return;
 	lost = rs->lost_total - b->round_lost_start;
 	delivered = rs->delivered_total - b->round_delivered_start;
-	queued = b->min_rtt > 0 &&
-		 b->round_max_rtt > b->min_rtt + b->min_rtt / 8;
-	if (lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
-	    queued) {
+	overflowed = b->round_max_rtt > queue_delay &&
+		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT;
+	standing = b->min_rtt > 0 && b->round_min_rtt != RDT_TSTAMP_NEVER &&
+		   b->round_min_rtt > queue_delay;
+	if (b->min_rtt > 0 && lost > 0 && (overflowed || standing)) {
 		floor = bdp(b, BBR_UNIT);
 		cap = b->round_max_in_flight / 100 * BBR_BETA_PERCENT;
 		if (cap < floor)
@@ -300,12 +309,15 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 		if (cap < b->inflight_hi)
 			b->inflight_hi = cap;
 		b->probe_up = cc->mss;
-		if (!b->filled_pipe)
+		/* A standing queue alone may be another flow's: a newcomer
+		 * keeps starting up until the queue overflows. */
+		if (!b->filled_pipe && overflowed)
 			fill_pipe(cc, b);
 		cc->congestion_events++;
 	} else if (b->inflight_hi != UINT64_MAX) {
 		b->inflight_hi += b->probe_up;
-		b->probe_up *= 2;
+		if (!standing)
+			b->probe_up *= 2;
 		if (b->inflight_hi >= bdp(b, BBR_CWND_GAIN))
 			b->inflight_hi = UINT64_MAX;
 	}
@@ -313,6 +325,7 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	b->round_delivered_start = rs->delivered_total;
 	b->round_max_in_flight = 0;
 	b->round_max_rtt = 0;
+	b->round_min_rtt = RDT_TSTAMP_NEVER;
 }
 
 static void check_drain(struct bbr *b, const struct rdt_rate_sample *rs,
@@ -432,6 +445,8 @@ static void bbr_on_ack_sample(struct rdt_cc *cc,
 		b->round_max_in_flight = rs->prior_in_flight;
 	if (rs->rtt > b->round_max_rtt)
 		b->round_max_rtt = rs->rtt;
+	if (rs->rtt > 0 && rs->rtt < b->round_min_rtt)
+		b->round_min_rtt = rs->rtt;
 	update_round(b, rs);
 	update_bw(b, rs);
 	if (b->mode == BBR_PROBE_BW)
