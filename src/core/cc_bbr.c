@@ -19,9 +19,12 @@
  *   PROBE_BW   a cycle of eight phases of about one min RTT each: 1.25
  *              (probe for more bandwidth), 0.75 (drain what that
  *              queued), then six at 1.0;
- *   PROBE_RTT  when the min RTT has not been refreshed for 10 s: at most
- *              four datagrams in flight for 200 ms and one round, so the
- *              queue empties and the true propagation delay shows.
+ *   PROBE_RTT  when no RTT as low as the min RTT was seen for 5 s (the
+ *              draft's ProbeRTTInterval; v1 waited 10 s): half a BDP in
+ *              flight for 200 ms and one round, so the queue empties and
+ *              the true propagation delay shows.  Flows sharing a queue
+ *              drain it together, which is also what lets a late flow
+ *              take its share quickly.
  *
  * Loss responses (what we chose beyond BBR v1 and why):
  *   1. A retransmission timeout collapses cwnd to the minimum window;
@@ -71,6 +74,10 @@
 #define BBR_BW_ROUNDS 10
 /* How long a min RTT sample stays valid (BBRMinRTTFilterLen). */
 #define BBR_MIN_RTT_WINDOW (10 * RDT_S)
+/* How often PROBE_RTT runs at most (draft BBRProbeRTTInterval). */
+#define BBR_PROBE_RTT_INTERVAL (5 * RDT_S)
+/* PROBE_RTT's window: half a BDP (draft BBRProbeRTTCwndGain). */
+#define BBR_PROBE_RTT_CWND_GAIN (BBR_UNIT / 2)
 /* PROBE_RTT's duration (BBRProbeRTTDuration). */
 #define BBR_PROBE_RTT_TIME (200 * RDT_MS)
 /* The smallest window: four datagrams (BBRMinPipeCwnd). */
@@ -108,6 +115,10 @@ struct bbr {
 	uint64_t max_bw;
 	rdt_tstamp min_rtt;
 	rdt_tstamp min_rtt_stamp;
+	/* The smallest RTT since the last PROBE_RTT (draft
+	 * BBR.probe_rtt_min_delay), and since when. */
+	rdt_tstamp probe_rtt_min_delay;
+	rdt_tstamp probe_rtt_min_stamp;
 	/* STARTUP's full-pipe detection. */
 	uint64_t full_bw;
 	unsigned full_bw_count;
@@ -180,6 +191,7 @@ static void bbr_init(struct rdt_cc *cc, size_t mss, rdt_tstamp now)
 	b->pacing_gain = BBR_HIGH_GAIN;
 	b->cwnd_gain = BBR_HIGH_GAIN;
 	b->min_rtt_stamp = now;
+	b->probe_rtt_min_stamp = now;
 	b->inflight_hi = UINT64_MAX;
 	b->round_min_rtt = RDT_TSTAMP_NEVER;
 }
@@ -340,17 +352,33 @@ static void check_drain(struct bbr *b, const struct rdt_rate_sample *rs,
 		enter_probe_bw(b, rs, now);
 }
 
+/* PROBE_RTT's window: half a BDP, never below the minimum window. */
+static uint64_t probe_rtt_cwnd(const struct rdt_cc *cc, const struct bbr *b)
+{
+	uint64_t w = bdp(b, BBR_PROBE_RTT_CWND_GAIN);
+
+	return w > min_window(cc) ? w : min_window(cc);
+}
+
 static void update_min_rtt(struct rdt_cc *cc, struct bbr *b,
 			   const struct rdt_rate_sample *rs, rdt_tstamp now)
 {
-	int expired = now > b->min_rtt_stamp + BBR_MIN_RTT_WINDOW;
+	int probe_due = now > b->probe_rtt_min_stamp + BBR_PROBE_RTT_INTERVAL;
 
-	if (rs->rtt > 0 && (b->min_rtt == 0 || rs->rtt <= b->min_rtt ||
-			    expired)) {
-		b->min_rtt = rs->rtt;
-		b->min_rtt_stamp = now;
+	if (rs->rtt > 0 && (b->probe_rtt_min_delay == 0 ||
+			    rs->rtt <= b->probe_rtt_min_delay || probe_due)) {
+		b->probe_rtt_min_delay = rs->rtt;
+		b->probe_rtt_min_stamp = now;
 	}
-	if (expired && b->mode != BBR_PROBE_RTT) {
+	/* The model's min RTT: the probe's minimum, if lower or if the
+	 * model's is older than its window. */
+	if (b->probe_rtt_min_delay > 0 &&
+	    (b->min_rtt == 0 || b->probe_rtt_min_delay < b->min_rtt ||
+	     now > b->min_rtt_stamp + BBR_MIN_RTT_WINDOW)) {
+		b->min_rtt = b->probe_rtt_min_delay;
+		b->min_rtt_stamp = b->probe_rtt_min_stamp;
+	}
+	if (probe_due && b->mode != BBR_PROBE_RTT) {
 		b->mode = BBR_PROBE_RTT;
 		b->pacing_gain = BBR_UNIT;
 		b->cwnd_gain = BBR_UNIT;
@@ -359,9 +387,9 @@ static void update_min_rtt(struct rdt_cc *cc, struct bbr *b,
 	}
 	if (b->mode != BBR_PROBE_RTT)
 		return;
-	if (b->probe_rtt_done == 0 && rs->in_flight <= min_window(cc)) {
-		/* The flight is down to the minimum: hold it there for
-		 * the probe's time and at least one round trip. */
+	if (b->probe_rtt_done == 0 && rs->in_flight <= probe_rtt_cwnd(cc, b)) {
+		/* The flight is down: hold it there for the probe's time
+		 * and at least one round trip. */
 		b->probe_rtt_done = now + BBR_PROBE_RTT_TIME;
 		b->probe_rtt_round_done = 0;
 		b->next_round_delivered = rs->delivered_total;
@@ -369,7 +397,7 @@ static void update_min_rtt(struct rdt_cc *cc, struct bbr *b,
 		if (b->round_start)
 			b->probe_rtt_round_done = 1;
 		if (b->probe_rtt_round_done && now > b->probe_rtt_done) {
-			b->min_rtt_stamp = now;
+			b->probe_rtt_min_stamp = now;
 			if (cc->cwnd < b->prior_cwnd)
 				cc->cwnd = b->prior_cwnd;
 			if (b->filled_pipe) {
@@ -431,8 +459,8 @@ static void set_cwnd(struct rdt_cc *cc, const struct bbr *b,
 		cc->cwnd = b->inflight_hi;
 	if (cc->cwnd < min_window(cc))
 		cc->cwnd = min_window(cc);
-	if (b->mode == BBR_PROBE_RTT && cc->cwnd > min_window(cc))
-		cc->cwnd = min_window(cc);
+	if (b->mode == BBR_PROBE_RTT && cc->cwnd > probe_rtt_cwnd(cc, b))
+		cc->cwnd = probe_rtt_cwnd(cc, b);
 }
 
 static void bbr_on_ack_sample(struct rdt_cc *cc,

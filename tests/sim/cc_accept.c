@@ -224,6 +224,7 @@ int sim_cc_efficiency(const struct rdt_cc_ops *cc, uint64_t seeds)
 	double spur = 0;
 
 	one_flow(&cfg, cc, 8 * RDT_S, 2 * RDT_S);
+	cfg.start_jitter = 10 * RDT_MS;
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		cfg.fwd = cases[k].link;
 		cfg.rev = cases[k].link;
@@ -253,6 +254,7 @@ int sim_cc_queue(const struct rdt_cc_ops *cc, uint64_t seeds)
 	size_t k;
 
 	one_flow(&cfg, cc, 12 * RDT_S, 4 * RDT_S);
+	cfg.start_jitter = 10 * RDT_MS;
 	cfg.fwd = bloat;
 	cfg.rev = bloat;
 	missed |= verdict("bufferbloat 10xBDP median RTT/min",
@@ -273,6 +275,7 @@ int sim_cc_queue(const struct rdt_cc_ops *cc, uint64_t seeds)
 					 seeds < 5 ? seeds : 5, &failed));
 	}
 	one_flow(&cfg, cc, 10 * RDT_S, 0);
+	cfg.start_jitter = 10 * RDT_MS;
 	cfg.fwd = shallow;
 	cfg.rev = shallow;
 	missed |= verdict("shallow 0.2xBDP queue loss", cc_name(cc),
@@ -302,11 +305,9 @@ int sim_cc_fairness(const struct rdt_cc_ops *cc, uint64_t seeds)
 		cfg.rev = bdp;
 		cfg.duration = 30 * RDT_S;
 		cfg.measure_from = 10 * RDT_S;
-		for (i = 0; i < n; i++) {
+		cfg.start_jitter = 100 * RDT_MS;
+		for (i = 0; i < n; i++)
 			cfg.flow[i].cc = cc;
-			/* Staggered by 10 ms so no two start in lockstep. */
-			cfg.flow[i].start = i * 10 * RDT_MS;
-		}
 		snprintf(what, sizeof(what), "fairness %u flows Jain 10-30 s",
 			 n);
 		missed |= verdict(what, cc_name(cc),
@@ -320,9 +321,9 @@ int sim_cc_fairness(const struct rdt_cc_ops *cc, uint64_t seeds)
 	cfg.rev = bdp;
 	cfg.duration = 30 * RDT_S;
 	cfg.measure_from = 10 * RDT_S;
+	cfg.start_jitter = 100 * RDT_MS;
 	cfg.flow[0].cc = rdt_cc_find("bbr");
 	cfg.flow[1].cc = rdt_cc_find("cubic");
-	cfg.flow[1].start = 10 * RDT_MS;
 	missed |= verdict("bbr vs cubic smaller share", "both",
 			  median_over_seeds("bbr-cubic", &cfg, MIN_SHARE, seeds,
 					    &failed),

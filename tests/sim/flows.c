@@ -127,6 +127,7 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 {
 	static uint8_t dg[RDT_PKT_MAX_DGRAM + 1];
 	struct flow f[SIM_FLOWS_MAX];
+	rdt_tstamp start[SIM_FLOWS_MAX];
 	struct sim_link *fwd = NULL, *rev = NULL;
 	struct prng rng;
 	rdt_tstamp t = FLOWS_T0, end = FLOWS_T0 + cfg->duration;
@@ -159,6 +160,9 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 		f[i].ccfg.cc = cfg->flow[i].cc;
 		f[i].scfg = f[i].ccfg;
 		f[i].scfg.rand_ctx = &f[i].srng;
+		start[i] = FLOWS_T0 + cfg->flow[i].start;
+		if (cfg->start_jitter > 0)
+			start[i] += prng_below(&rng, cfg->start_jitter);
 	}
 
 	while (t < end && r->ok) {
@@ -192,8 +196,7 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 		}
 		/* 2. Flows whose time has come. */
 		for (i = 0; i < cfg->n; i++)
-			if (!f[i].started &&
-			    t >= FLOWS_T0 + cfg->flow[i].start) {
+			if (!f[i].started && t >= start[i]) {
 				f[i].started = 1;
 				if (rdt_conn_client_new(&f[i].client,
 							&f[i].ccfg,
@@ -239,9 +242,8 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 		d = sim_link_next_arrival(rev);
 		next = d < next ? d : next;
 		for (i = 0; i < cfg->n; i++) {
-			if (!f[i].started &&
-			    FLOWS_T0 + cfg->flow[i].start < next)
-				next = FLOWS_T0 + cfg->flow[i].start;
+			if (!f[i].started && start[i] < next)
+				next = start[i];
 			if (f[i].client &&
 			    (d = rdt_conn_deadline(f[i].client)) < next)
 				next = d;

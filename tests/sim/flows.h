@@ -36,6 +36,10 @@ struct sim_flows_cfg {
 	unsigned n;
 	struct sim_flow_spec flow[SIM_FLOWS_MAX];
 	struct sim_link_cfg fwd, rev;
+	/* Each flow starts up to this much later than its |start|, drawn
+	 * from the seed, so that seeds differ on a path without random
+	 * impairments. */
+	rdt_tstamp start_jitter;
 	/* How long the run lasts, and from when bytes and RTTs count. */
 	rdt_tstamp duration;
 	rdt_tstamp measure_from;
