@@ -39,9 +39,11 @@
  *      point (a queue overflowed), or any loss with even the round's
  *      smallest RTT that high (a standing queue, which a loss-based
  *      flow sharing the bottleneck or a bloated buffer keeps full).
- *      Such a round caps the flight at 85% of the round's largest
- *      flight, never below one BDP of our own delivery rate, and in
- *      STARTUP it ends the startup.  Rounds without congestive loss
+ *      Such a round caps the flight at 70% of the round's largest
+ *      flight (BBRBeta), never below one BDP of our own delivery
+ *      rate; an overflow also ends STARTUP (a standing queue alone
+ *      does not: it may be other flows', and a newcomer must still
+ *      grow into its share).  Rounds without congestive loss
  *      lift the cap again: by 1, 2, 4, ... datagrams per round while
  *      no queue stands (a path that freed up is found again quickly),
  *      by one datagram per round while one does (as Reno grows, so a
@@ -90,9 +92,8 @@
 #define BBR_PACING_MARGIN_PERCENT 1
 /* Loss above 2% of a round's data may be congestion (BBRLossThresh). */
 #define BBR_LOSS_THRESH_PERCENT 2
-/* The flight cap after congestive loss: 85% of that round's largest
- * flight (BBRBeta 0.7 applies to a flight that includes the probe; ours
- * is taken at its peak, so less is cut). */
+/* The flight cap after congestive loss: 70% of that round's largest
+ * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
 /* PROBE_BW's gain cycle (BBRPacingGainCycle / Linux bbr_pacing_gain). */
 #define BBR_CYCLE_LEN 8
