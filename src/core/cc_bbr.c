@@ -92,6 +92,11 @@
 #define BBR_PACING_MARGIN_PERCENT 1
 /* Loss above 2% of a round's data may be congestion (BBRLossThresh). */
 #define BBR_LOSS_THRESH_PERCENT 2
+/* In STARTUP it must also be at least eight datagrams (Linux BBR v2's
+ * bbr_full_loss_cnt): early rounds are a few dozen datagrams, where one
+ * reordered datagram taken for lost is already 2%, and ending STARTUP
+ * early costs many round trips of PROBE_BW's slow growth. */
+#define BBR_STARTUP_LOSS_EVENTS 8
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
@@ -309,7 +314,9 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	lost = rs->lost_total - b->round_lost_start;
 	delivered = rs->delivered_total - b->round_delivered_start;
 	overflowed = b->round_max_rtt > queue_delay &&
-		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT;
+		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
+		     (b->filled_pipe ||
+		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
 	standing = b->min_rtt > 0 && b->round_min_rtt != RDT_TSTAMP_NEVER &&
 		   b->round_min_rtt > queue_delay;
 	if (b->min_rtt > 0 && lost > 0 && (overflowed || standing)) {
