@@ -57,19 +57,29 @@ static void record_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
 		conn->largest_rcv_time = now;
 }
 
-/* Reordering and gaps in packet numbers call for an immediate ACK. */
-static void track_largest(struct rdt_conn *conn, rdt_pktnum pn)
+/*
+ * Reordering and gaps in packet numbers call for an immediate ACK, but
+ * only when the packet itself asks for one (|eliciting|, RFC 9000
+ * 13.2.1): a pure ACK that arrives out of order or after a lost one
+ * must not be answered, or two peers whose ACKs a jittery path reorders
+ * answer each other's ACKs for ever (found on a +-5 ms jitter path,
+ * where 93% of a sender's datagrams had become such ACKs).
+ */
+static void track_largest(struct rdt_conn *conn, rdt_pktnum pn,
+			  int eliciting)
 {
 	if (!conn->have_rcv_pn || pn > conn->largest_rcv_pn) {
 		/* A jump means something before it is missing: tell the
 		 * sender at once so its loss detection starts early. */
-		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1)
+		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1 &&
+		    eliciting)
 			conn->ack_now = 1;
 		conn->have_rcv_pn = 1;
 		conn->largest_rcv_pn = pn;
 	} else {
 		conn->stats.pkts_reordered++;
-		conn->ack_now = 1;
+		if (eliciting)
+			conn->ack_now = 1;
 	}
 }
 
@@ -494,7 +504,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn_sent_pop_front(conn);
 	if (pkt->flags & RDT_PKT_F_STREAM)
 		taken = on_stream(conn, pkt);
-	track_largest(conn, pn);
+	track_largest(conn, pn, eliciting);
 	if (taken)
 		record_pn(conn, pn, now);
 	else
@@ -521,7 +531,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 							 pkt->pn);
 
 			if (!pn_seen(conn, pn)) {
-				track_largest(conn, pn);
+				track_largest(conn, pn, 1);
 				record_pn(conn, pn, now);
 			}
 			conn->ack_now = 1;
