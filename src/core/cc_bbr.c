@@ -35,10 +35,13 @@
  *   2. Congestive loss bounds the flight, in the manner of BBR v2's
  *      inflight_hi.  A round trip is congestive if it lost data while
  *      a queue stood: either more than BBR_LOSS_THRESH of its data
- *      with the RTT risen by more than an eighth of the min RTT at some
- *      point (a queue overflowed), or any loss with even the round's
- *      smallest RTT that high (a standing queue, which a loss-based
- *      flow sharing the bottleneck or a bloated buffer keeps full).
+ *      (and in STARTUP at least eight datagrams) with the RTT at some
+ *      point raised above the minimum by an eighth of it and by three
+ *      mean deviations (a queue overflowed), or any loss after three
+ *      rounds in a row in which even the smallest RTT was raised that
+ *      much (a standing queue, which a loss-based flow sharing the
+ *      bottleneck or a bloated buffer keeps full).  The mean deviation
+ *      keeps a jittery path's RTTs from passing for a queue.
  *      Such a round caps the flight at 70% of the round's largest
  *      flight (BBRBeta), never below one BDP of our own delivery
  *      rate; an overflow also ends STARTUP (a standing queue alone
@@ -97,6 +100,13 @@
  * reordered datagram taken for lost is already 2%, and ending STARTUP
  * early costs many round trips of PROBE_BW's slow growth. */
 #define BBR_STARTUP_LOSS_EVENTS 8
+/* An RTT counts as raised by a queue when it exceeds the minimum by an
+ * eighth of it and by three mean deviations (rttvar): jitter alone
+ * raises RTTs, even a round's smallest, without any queue. */
+#define BBR_JITTER_MULT 3
+/* A queue stands if even the smallest RTT of this many rounds in a row
+ * shows it. */
+#define BBR_STANDING_ROUNDS 3
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
@@ -145,6 +155,8 @@ struct bbr {
 	uint64_t round_max_in_flight;
 	rdt_tstamp round_max_rtt;
 	rdt_tstamp round_min_rtt;
+	/* Rounds in a row whose smallest RTT showed a queue. */
+	unsigned standing_rounds;
 	uint64_t inflight_hi;
 	uint64_t probe_up;
 	/* Window before an RTO, for on_spurious. */
@@ -306,19 +318,29 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 				  const struct rdt_rate_sample *rs)
 {
 	uint64_t lost, delivered, cap, floor;
-	rdt_tstamp queue_delay = b->min_rtt + b->min_rtt / 8;
+	rdt_tstamp margin = b->min_rtt / 8, queue_delay;
 	int overflowed, standing;
 
 	if (!b->round_start)
 		return;
+	/* A queue must stand out from the path's own jitter. */
+	if (margin < BBR_JITTER_MULT * rs->rttvar)
+		margin = BBR_JITTER_MULT * rs->rttvar;
+	queue_delay = b->min_rtt + margin;
 	lost = rs->lost_total - b->round_lost_start;
 	delivered = rs->delivered_total - b->round_delivered_start;
 	overflowed = b->round_max_rtt > queue_delay &&
 		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
 		     (b->filled_pipe ||
 		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
-	standing = b->min_rtt > 0 && b->round_min_rtt != RDT_TSTAMP_NEVER &&
-		   b->round_min_rtt > queue_delay;
+	/* A standing queue lasts: jitter may lift one round's smallest
+	 * RTT, a queue that a loss-based flow keeps full lifts them all. */
+	if (b->min_rtt > 0 && b->round_min_rtt != RDT_TSTAMP_NEVER &&
+	    b->round_min_rtt > queue_delay)
+		b->standing_rounds++;
+	else
+		b->standing_rounds = 0;
+	standing = b->standing_rounds >= BBR_STANDING_ROUNDS;
 	if (b->min_rtt > 0 && lost > 0 && (overflowed || standing)) {
 		floor = bdp(b, BBR_UNIT);
 		cap = b->round_max_in_flight / 100 * BBR_BETA_PERCENT;

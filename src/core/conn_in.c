@@ -252,6 +252,7 @@ static void feed_rate_sample(struct rdt_conn *conn, uint64_t prior_in_flight,
 	rs.rtt = rtt;
 	rs.min_rtt = min_rtt;
 	rs.srtt = conn->rtt.has_sample ? conn->rtt.srtt : 0;
+	rs.rttvar = conn->rtt.has_sample ? conn->rtt.rttvar : 0;
 	rs.prior_in_flight = prior_in_flight;
 	rs.in_flight = conn->bytes_in_flight;
 	if (rs.interval > 0)

@@ -75,6 +75,8 @@ struct rdt_rate_sample {
 	rdt_tstamp rtt;
 	rdt_tstamp min_rtt;
 	rdt_tstamp srtt;
+	/* The RTT's mean deviation (RFC 6298 rttvar), 0 before any. */
+	rdt_tstamp rttvar;
 	/* The connection's running totals, for per-round accounting. */
 	uint64_t delivered_total;
 	uint64_t lost_total;
@@ -97,8 +99,8 @@ void rdt_rate_on_lost(struct rdt_rate *r, uint64_t bytes);
 
 /*
  * rdt_rate_sample ends the ACK: fills |rs| from the datagrams
- * rdt_rate_on_acked saw since the last call (rtt, srtt, in-flight and
- * lost fields are the caller's) and resets for the next ACK.  Returns 1
+ * rdt_rate_on_acked saw since the last call (the RTT and in-flight
+ * fields are the caller's) and resets for the next ACK.  Returns 1
  * if the ACK acknowledged anything, else 0 (|rs| then has acked 0).
  */
 int rdt_rate_sample(struct rdt_rate *r, struct rdt_rate_sample *rs,
