@@ -107,6 +107,8 @@
 /* A queue stands if even the smallest RTT of this many rounds in a row
  * shows it. */
 #define BBR_STANDING_ROUNDS 3
+/* The window covers this many mean deviations of RTT beyond the BDP. */
+#define BBR_JITTER_CWND_MULT 2
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
@@ -477,6 +479,16 @@ static void set_cwnd(struct rdt_cc *cc, const struct bbr *b,
 		 * (Linux adds three TSO bursts for the same reason).
 		 */
 		target += 3 * rdt_pacer_quantum(cc->pacing_rate, cc->mss);
+		/*
+		 * And for the RTTs jitter stretches beyond the minimum: on
+		 * a path whose smallest RTT is half its mean, a window of
+		 * twice bandwidth * min RTT no longer covers a round trip,
+		 * and the bandwidth estimate shrinks with the window (the
+		 * part BBR v2's extra_acked plays).  A queue, not jitter,
+		 * leaves rttvar small, so this adds little there.
+		 */
+		target += b->max_bw / 1000 * (BBR_JITTER_CWND_MULT *
+					       rs->rttvar / RDT_US) / 1000;
 		if (b->filled_pipe) {
 			cc->cwnd = cc->cwnd + rs->acked < target ?
 					   cc->cwnd + rs->acked :
