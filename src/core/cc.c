@@ -7,15 +7,25 @@
  *                     algorithm (CUBIC, BBR) is one line here plus its own
  *                     cc_<name>.c;
  *   rdt_cc_find       lookup by name, for the socket option that picks one;
- *   rdt_cc_default    the first entry of the table;
- *   rdt_cc_init       clears the shared state and calls the ops' init.
+ *   rdt_cc_default    the first entry of the table (BBR);
+ *   rdt_cc_init       clears the shared state and calls the ops' init;
+ *   rdt_cc_on_ack_sample  the per-ACK hook, then the pacing rate of a
+ *                     loss-based algorithm.
  */
 #include <string.h>
 
 #include "cc.h"
 
-/* Known algorithms; the first one is the default. */
+/*
+ * Known algorithms; the first one is the default.  BBR is, because on
+ * the simulated 100 Mbit/s, 40 ms path it keeps 0.96 of the link with 1%
+ * random loss where CUBIC keeps 0.04 and NewReno 0.03, and it keeps the
+ * RTT of a 10 x BDP buffer at 1.0 x the minimum where they reach 8.6 x
+ * (tests/sim/cc_accept.h; docs/congestion-control.md has the numbers).
+ */
 static const struct rdt_cc_ops *const algorithms[] = {
+	&rdt_cc_bbr,
+	&rdt_cc_cubic,
 	&rdt_cc_newreno,
 };
 
@@ -51,4 +61,29 @@ void rdt_cc_init(struct rdt_cc *cc, const struct rdt_cc_ops *ops, size_t mss,
 	cc->ops = ops ? ops : rdt_cc_default();
 	cc->mss = mss;
 	cc->ops->init(cc, mss, now);
+}
+
+void rdt_cc_on_ack_sample(struct rdt_cc *cc, const struct rdt_rate_sample *rs,
+			  rdt_tstamp now)
+{
+	uint64_t percent, rate;
+
+	if (cc->ops->on_ack_sample)
+		cc->ops->on_ack_sample(cc, rs, now);
+	if (cc->ops->sets_pacing_rate || rs->srtt == 0)
+		return;
+	/* Slow start lasts while cwnd < ssthresh; the half keeps the
+	 * higher gain off a window that has just been cut to ssthresh. */
+	percent = cc->cwnd < cc->ssthresh / 2 ? RDT_CC_PACING_SS_PERCENT :
+						RDT_CC_PACING_CA_PERCENT;
+	/* The clamp keeps rate * RDT_S in range for any window. */
+	rate = cc->cwnd * percent / 100;
+	if (rate > UINT64_MAX / RDT_S)
+		rate = UINT64_MAX / RDT_S;
+	cc->pacing_rate = rate * RDT_S / rs->srtt;
+}
+
+const char *rdt_cc_state_name(const struct rdt_cc *cc)
+{
+	return cc->ops->state_name ? cc->ops->state_name(cc) : "";
 }

@@ -186,6 +186,14 @@ static void newreno_on_spurious(struct rdt_cc *cc, rdt_tstamp now)
 	cc->prior_ssthresh = 0;
 }
 
+static const char *newreno_state_name(const struct rdt_cc *cc)
+{
+	if (cc->recovery_start != 0 && cc->ssthresh == cc->cwnd)
+		return "recovery";
+	return cc->cwnd < cc->ssthresh ? "slow_start" :
+					 "congestion_avoidance";
+}
+
 const struct rdt_cc_ops rdt_cc_newreno = {
 	.name = "newreno",
 	.init = newreno_init,
@@ -193,4 +201,5 @@ const struct rdt_cc_ops rdt_cc_newreno = {
 	.on_congestion = newreno_on_congestion,
 	.on_rto = newreno_on_rto,
 	.on_spurious = newreno_on_spurious,
+	.state_name = newreno_state_name,
 };

@@ -82,6 +82,8 @@ static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
 	rdt_rtt_init(&conn->rtt, cfg->initial_rtt);
 	rdt_cc_init(&conn->cc, cfg->cc ? cfg->cc : rdt_cc_default(),
 		    cfg->max_dgram, now);
+	rdt_rate_init(&conn->rate);
+	rdt_pacer_init(&conn->pacer);
 
 	conn->local_cid = nonzero_random(cfg);
 	if (cfg->fixed_initial) {
@@ -466,6 +468,10 @@ void rdt_conn_get_info(const struct rdt_conn *conn,
 	info->peer_window = conn->peer_edge > conn->snd_nxt ?
 				    conn->peer_edge - conn->snd_nxt : 0;
 	info->pkt_threshold = conn->pkt_threshold;
+	info->pacing_rate = conn->cc.pacing_rate;
+	info->delivery_rate = conn->delivery_rate;
+	info->cc_name = conn->cc.ops->name;
+	info->cc_state = rdt_cc_state_name(&conn->cc);
 	info->stats = conn->stats;
 }
 

@@ -88,7 +88,8 @@ struct rdt_conn_config {
 	rdt_tstamp keepalive;
 	/* Send small segments at once instead of coalescing (Nagle). */
 	int nodelay;
-	/* Congestion control; NULL selects the default (NewReno). */
+	/* Congestion control, e.g. rdt_cc_find("bbr"); NULL selects the
+	 * default (rdt_cc_default()). */
 	const struct rdt_cc_ops *cc;
 	/* Randomness for connection IDs and initial numbers: required. */
 	uint64_t (*rand64)(void *ctx);
@@ -136,6 +137,12 @@ struct rdt_conn_info {
 	uint64_t cwnd, ssthresh, bytes_in_flight;
 	uint64_t peer_window;		/* bytes the peer still accepts */
 	unsigned pkt_threshold;		/* current reordering tolerance */
+	/* The congestion controller: its pacing rate and the last valid
+	 * delivery-rate sample, bytes per second (0: none yet); its name
+	 * and the name of its state (static strings). */
+	uint64_t pacing_rate, delivery_rate;
+	const char *cc_name;
+	const char *cc_state;
 	struct rdt_conn_stats stats;
 };
 

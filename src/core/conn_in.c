@@ -57,19 +57,29 @@ static void record_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now)
 		conn->largest_rcv_time = now;
 }
 
-/* Reordering and gaps in packet numbers call for an immediate ACK. */
-static void track_largest(struct rdt_conn *conn, rdt_pktnum pn)
+/*
+ * Reordering and gaps in packet numbers call for an immediate ACK, but
+ * only when the packet itself asks for one (|eliciting|, RFC 9000
+ * 13.2.1): a pure ACK that arrives out of order or after a lost one
+ * must not be answered, or two peers whose ACKs a jittery path reorders
+ * answer each other's ACKs for ever (found on a +-5 ms jitter path,
+ * where 93% of a sender's datagrams had become such ACKs).
+ */
+static void track_largest(struct rdt_conn *conn, rdt_pktnum pn,
+			  int eliciting)
 {
 	if (!conn->have_rcv_pn || pn > conn->largest_rcv_pn) {
 		/* A jump means something before it is missing: tell the
 		 * sender at once so its loss detection starts early. */
-		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1)
+		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1 &&
+		    eliciting)
 			conn->ack_now = 1;
 		conn->have_rcv_pn = 1;
 		conn->largest_rcv_pn = pn;
 	} else {
 		conn->stats.pkts_reordered++;
-		conn->ack_now = 1;
+		if (eliciting)
+			conn->ack_now = 1;
 	}
 }
 
@@ -93,6 +103,9 @@ static void on_packet_acked(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		uint64_t distance = conn->largest_acked - rec->pn + 1;
 
 		conn->stats.pkts_spurious_lost++;
+		/* Its bytes did arrive: count them as delivered. */
+		if (rec->flags & RDT_SENT_IN_FLIGHT)
+			rdt_rate_on_acked(&conn->rate, rec, now);
 		if (distance > conn->pkt_threshold)
 			conn->pkt_threshold = distance > CONN_PKT_THRESHOLD_MAX ?
 						      CONN_PKT_THRESHOLD_MAX :
@@ -107,6 +120,7 @@ static void on_packet_acked(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		}
 	} else if (rec->flags & RDT_SENT_IN_FLIGHT) {
 		conn->bytes_in_flight -= rec->size;
+		rdt_rate_on_acked(&conn->rate, rec, now);
 		conn->cc.ops->on_ack(&conn->cc, rec->size, rec->sent_time,
 				     !!(rec->flags & RDT_SENT_APP_LIMITED),
 				     now);
@@ -211,12 +225,47 @@ static int ack_ranges(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 	return newly_acked;
 }
 
+/* An RTT sample without the time the peer held the ACK (within what it
+ * promised, and never below the minimum), as RFC 9002 5.3 adjusts srtt:
+ * a congestion controller reading queueing delay from it must not see
+ * delayed ACKs as a queue. */
+static rdt_tstamp path_rtt(const struct rdt_conn *conn, rdt_tstamp sample,
+			   rdt_tstamp ack_delay)
+{
+	if (ack_delay > conn->cfg.max_ack_delay)
+		ack_delay = conn->cfg.max_ack_delay;
+	if (sample >= conn->rtt.min_rtt + ack_delay)
+		return sample - ack_delay;
+	return sample > conn->rtt.min_rtt ? conn->rtt.min_rtt : sample;
+}
+
+/* Once per ACK, after loss detection: the delivery-rate sample goes to
+ * the congestion controller, which then sets cwnd and the pacing rate. */
+static void feed_rate_sample(struct rdt_conn *conn, uint64_t prior_in_flight,
+			     rdt_tstamp rtt, rdt_tstamp now)
+{
+	struct rdt_rate_sample rs;
+	rdt_tstamp min_rtt = conn->rtt.has_sample ? conn->rtt.min_rtt : 0;
+
+	if (!rdt_rate_sample(&conn->rate, &rs, min_rtt))
+		return;
+	rs.rtt = rtt;
+	rs.min_rtt = min_rtt;
+	rs.srtt = conn->rtt.has_sample ? conn->rtt.srtt : 0;
+	rs.rttvar = conn->rtt.has_sample ? conn->rtt.rttvar : 0;
+	rs.prior_in_flight = prior_in_flight;
+	rs.in_flight = conn->bytes_in_flight;
+	if (rs.interval > 0)
+		conn->delivery_rate = rs.delivered * RDT_S / rs.interval;
+	rdt_cc_on_ack_sample(&conn->cc, &rs, now);
+}
+
 static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 		   rdt_tstamp now)
 {
 	rdt_pktnum largest = 0;
 	rdt_tstamp rtt_from = RDT_TSTAMP_NEVER;
-	uint64_t cum;
+	uint64_t cum, prior_in_flight = conn->bytes_in_flight;
 	int newly_acked = 0, ranges_valid;
 
 	if (conn->next_pn > conn->first_pn)
@@ -260,6 +309,13 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 	release_acked(conn, cum);
 	conn_detect_lost(conn, now);
 	trim_sent(conn, now);
+	feed_rate_sample(conn, prior_in_flight,
+			 rtt_from != RDT_TSTAMP_NEVER && now > rtt_from ?
+				 path_rtt(conn, now - rtt_from,
+					  (rdt_tstamp)ack->ack_delay_us *
+						  RDT_US) :
+				 0,
+			 now);
 }
 
 void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
@@ -269,8 +325,10 @@ void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 
 	rec->flags |= RDT_SENT_LOST;
 	conn->stats.pkts_lost++;
-	if (rec->flags & RDT_SENT_IN_FLIGHT)
+	if (rec->flags & RDT_SENT_IN_FLIGHT) {
 		conn->bytes_in_flight -= rec->size;
+		rdt_rate_on_lost(&conn->rate, rec->size);
+	}
 	if (rec->len > 0)
 		conn_queue_rtx(conn, rec->off, rec->len);
 	if ((rec->flags & RDT_SENT_FIN) && !conn->fin_acked)
@@ -447,7 +505,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn_sent_pop_front(conn);
 	if (pkt->flags & RDT_PKT_F_STREAM)
 		taken = on_stream(conn, pkt);
-	track_largest(conn, pn);
+	track_largest(conn, pn, eliciting);
 	if (taken)
 		record_pn(conn, pn, now);
 	else
@@ -474,7 +532,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 							 pkt->pn);
 
 			if (!pn_seen(conn, pn)) {
-				track_largest(conn, pn);
+				track_largest(conn, pn, 1);
 				record_pn(conn, pn, now);
 			}
 			conn->ack_now = 1;

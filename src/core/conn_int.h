@@ -11,7 +11,9 @@
 #define RDT_CORE_CONN_INT_H
 
 #include "conn.h"
+#include "pacer.h"
 #include "ranges.h"
+#include "rate.h"
 #include "rtt.h"
 #include "sent.h"
 
@@ -97,6 +99,10 @@ struct rdt_conn {
 	struct rdt_sent sent;
 	struct rdt_rtt rtt;
 	struct rdt_cc cc;
+	struct rdt_rate rate;
+	struct rdt_pacer pacer;
+	/* The last valid delivery-rate sample, bytes per second. */
+	uint64_t delivery_rate;
 	uint64_t bytes_in_flight;
 	int have_largest_acked;
 	rdt_pktnum largest_acked;

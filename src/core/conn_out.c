@@ -151,6 +151,29 @@ static int fin_due(const struct rdt_conn *conn)
 	       (!conn->fin_sent || conn->fin_rtx);
 }
 
+static int have_stream_to_send(const struct rdt_conn *conn)
+{
+	return !rdt_ranges_empty(&conn->rtx) || conn->fin_rtx ||
+	       have_new_data(conn) || fin_due(conn);
+}
+
+/*
+ * May a datagram of up to |cap| bytes that counts in flight leave now?
+ * The window must have room for it and the pacer must have credit.  The
+ * pacer is asked only when there is something to send and the window
+ * allows it, since a refusal becomes a deadline (rdt_conn_deadline):
+ * asking with nothing to send would make a deadline that serves nothing.
+ */
+static int may_send_paced(struct rdt_conn *conn, size_t cap, rdt_tstamp now)
+{
+	if (conn->bytes_in_flight + cap > conn->cc.cwnd)
+		return 0;
+	if (!have_stream_to_send(conn) || rdt_sent_full(&conn->sent))
+		return 1;
+	return rdt_pacer_allows(&conn->pacer, conn->cc.pacing_rate,
+				conn->max_dgram, now);
+}
+
 static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 			    rdt_tstamp now)
 {
@@ -163,6 +186,8 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	uint8_t flags = 0;
 	rdt_ssize n;
 
+	/* Held back or not is decided afresh on every call. */
+	conn->pacer.blocked = 0;
 	if (conn->probes_pending > 0 && rdt_ranges_empty(&conn->rtx) &&
 	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
 	    !conn_prepare_probe(conn))
@@ -170,12 +195,10 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	want_ack = conn->rcv_pns.n > 0 &&
 		   (conn->ack_now || conn->ack_deadline <= now ||
 		    conn->ack_eliciting_unacked > 0);
-	cc_ok = (conn->probes_pending > 0 ||
-		 conn->bytes_in_flight + cap <= conn->cc.cwnd) &&
+	cc_ok = (conn->probes_pending > 0 || may_send_paced(conn, cap, now)) &&
 		!rdt_sent_full(&conn->sent);
 
-	if (cc_ok && (!rdt_ranges_empty(&conn->rtx) || conn->fin_rtx ||
-		      have_new_data(conn) || fin_due(conn))) {
+	if (cc_ok && have_stream_to_send(conn)) {
 		flags |= RDT_PKT_F_STREAM;
 		/* Room left for payload with every ACK range we may send. */
 		max_ranges = want_ack ? 8 : 0;
@@ -299,8 +322,18 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 			conn->snd_nxt = off + len;
 		}
 		conn->stats.bytes_sent += len;
-		if (!have_new_data(conn) && rdt_ranges_empty(&conn->rtx))
+		rdt_rate_on_sent(&conn->rate, &rec, conn->bytes_in_flight, now);
+		if (conn->cc.ops->on_sent)
+			conn->cc.ops->on_sent(&conn->cc, rec.size,
+					      conn->bytes_in_flight, now);
+		if (conn->probes_pending == 0)
+			rdt_pacer_on_sent(&conn->pacer, conn->cc.pacing_rate,
+					  rec.size);
+		if (!have_new_data(conn) && rdt_ranges_empty(&conn->rtx)) {
 			rec.flags |= RDT_SENT_APP_LIMITED;
+			rdt_rate_app_limited(&conn->rate,
+					     conn->bytes_in_flight + rec.size);
+		}
 		conn->bytes_in_flight += rec.size;
 		conn->last_in_flight_sent = now;
 		if (conn->probes_pending > 0)

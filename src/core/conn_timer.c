@@ -4,8 +4,8 @@
  *
  *   rdt_conn_deadline     the earliest of: handshake retransmission,
  *                         time-wait end, idle timeout, user timeout,
- *                         delayed ACK, loss time, probe timeout, persist
- *                         and keepalive
+ *                         delayed ACK, loss time, probe timeout, persist,
+ *                         keepalive and the pacer's next send time
  *   rdt_conn_on_deadline  a flat list of "if expired, handle" steps
  *   on_pto                RFC 9002 6.2 probe timeout: the first one is a
  *                         tail-loss probe, every later one a full RTO
@@ -100,6 +100,8 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 		t = min_ts(t, ping_deadline(conn));
 	if (keepalive_armed(conn))
 		t = min_ts(t, conn->last_recv + conn->cfg.keepalive);
+	/* Data the pacer held back leaves when its credit returns. */
+	t = min_ts(t, rdt_pacer_next_send(&conn->pacer, conn->cc.pacing_rate));
 	return t;
 }
 

@@ -32,6 +32,9 @@
 #define RDT_SENT_HANDSHAKE 0x20
 /* Sent when the sender was not filling its window. */
 #define RDT_SENT_APP_LIMITED 0x40
+/* Sent while the flight was app-limited in the sense of delivery-rate
+ * estimation (rate.h): its rate sample may underestimate the path. */
+#define RDT_SENT_RATE_APP_LIMITED 0x80
 
 struct rdt_sent_pkt {
 	rdt_pktnum pn;
@@ -39,6 +42,12 @@ struct rdt_sent_pkt {
 	/* Stream range [off, off + len) carried, relative to our isn. */
 	uint64_t off;
 	uint32_t len;
+	/* Delivery state when it was sent, for its rate sample (rate.h):
+	 * bytes delivered by then, when that count last grew, and when the
+	 * send phase it belongs to began. */
+	uint64_t delivered;
+	rdt_tstamp delivered_time;
+	rdt_tstamp first_sent_time;
 	/* Datagram size in bytes, as counted in flight. */
 	uint16_t size;
 	uint8_t flags;

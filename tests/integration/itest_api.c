@@ -901,8 +901,13 @@ static void test_options(void)
 	roundtrip_int(fd, RDT_SOL, RDT_NODELAY, "RDT_NODELAY", 1, 1);
 	len = sizeof(cc);
 	CHECK_OK(rdt_getsockopt(fd, RDT_SOL, RDT_CONGESTION, cc, &len));
-	CHECK(!strcmp(cc, "newreno"), "RDT_CONGESTION: expected \"newreno\""
+	CHECK(!strcmp(cc, "bbr"), "RDT_CONGESTION: expected \"bbr\""
 	      " by default, got \"%.*s\"", (int)len, cc);
+	CHECK_OK(rdt_setsockopt(fd, RDT_SOL, RDT_CONGESTION, "cubic", 5));
+	len = sizeof(cc);
+	CHECK_OK(rdt_getsockopt(fd, RDT_SOL, RDT_CONGESTION, cc, &len));
+	CHECK(!strcmp(cc, "cubic"), "RDT_CONGESTION: set \"cubic\", got "
+	      "\"%.*s\"", (int)len, cc);
 	CHECK_OK(rdt_setsockopt(fd, RDT_SOL, RDT_CONGESTION, "newreno", 7));
 	CHECK(getopt_int(fd, RDT_SOL, RDT_USER_TIMEOUT) == 60000,
 	      "RDT_USER_TIMEOUT: expected the documented default 60000");

@@ -5,6 +5,8 @@
  *           [--pcap FILE [--pcap-at sent|delivered]]  ... recorded
  *   rdt-sim suite PROFILE [--seeds N] [--first S]      many seeds
  *   rdt-sim efficiency                                 throughput floors
+ *   rdt-sim ccefficiency | ccqueue | ccfairness [--cc NAME] [--seeds N]
+ *                          congestion-control acceptance (cc_accept.h)
  *   rdt-sim demo                                       the README's job
  *   rdt-sim list                                       the profiles
  *
@@ -41,6 +43,8 @@
 #include "core/err.h"
 #include "helpers/prng.h"
 #include "runtime/pcaplog.h"
+#include "sim/cc_accept.h"
+#include "sim/flows.h"
 #include "sim/link.h"
 #include "wire/pkt.h"
 
@@ -141,19 +145,9 @@ static const struct profile *find_profile(const char *name)
 	return NULL;
 }
 
-/* The stream's content: byte i is a function of the seed and i only, so
- * the receiver checks it without a copy of what was sent. */
-static void gen_bytes(uint64_t seed, uint64_t pos, uint8_t *dst, size_t len)
-{
-	while (len > 0) {
-		uint64_t x = seed ^ (pos >> 3) * 0xD6E8FEB86659FD93ull;
-		uint64_t word = prng_splitmix64(&x);
-		size_t k = pos & 7;
-
-		for (; k < 8 && len > 0; k++, len--, pos++)
-			*dst++ = (uint8_t)(word >> (8 * k));
-	}
-}
+/* --cc or RDT_SIM_CC: both endpoints' congestion control unless a run
+ * names its own; NULL is the library's default. */
+static const struct rdt_cc_ops *sim_cc;
 
 static uint64_t conn_rand(void *ctx)
 {
@@ -175,6 +169,8 @@ struct result {
 
 struct run_opts {
 	uint64_t seed;
+	/* The sender's congestion control; NULL: the default. */
+	const struct rdt_cc_ops *cc;
 	size_t size;		/* 0: drawn from the profile's range */
 	int verbose;
 	/* Efficiency runs replace the links or the size. */
@@ -257,6 +253,7 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 	rdt_conn_config_default(&ccfg);
 	ccfg.rand64 = conn_rand;
 	ccfg.rand_ctx = &crng;
+	ccfg.cc = o->cc ? o->cc : sim_cc;
 	scfg = ccfg;
 	scfg.rand_ctx = &srng;
 	if (p->near_wrap) {
@@ -337,7 +334,7 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 					rdt_conn_writable(client);
 			if (chunk == 0)
 				break;
-			gen_bytes(data_seed, written, buf, chunk);
+			sim_gen_bytes(data_seed, written, buf, chunk);
 			n = rdt_conn_send(client, buf, chunk, t);
 			if (n <= 0)
 				break;
@@ -361,7 +358,7 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 			}
 			if (n <= 0)
 				break;
-			gen_bytes(data_seed, received, want, (size_t)n);
+			sim_gen_bytes(data_seed, received, want, (size_t)n);
 			if (memcmp(buf, want, (size_t)n) != 0) {
 				fail(r, "%s", "corrupted byte delivered");
 				goto out;
@@ -739,6 +736,21 @@ static int cmd_demo(const struct run_opts *pcap)
 	return 0;
 }
 
+/* The congestion-control benchmarks by name; returns 0 if |name| is
+ * none of them, else 1 with the benchmark's exit status in *pret. */
+static int cc_command(const char *name, uint64_t seeds, int *pret)
+{
+	if (strcmp(name, "ccefficiency") == 0)
+		*pret = sim_cc_efficiency(sim_cc, seeds);
+	else if (strcmp(name, "ccqueue") == 0)
+		*pret = sim_cc_queue(sim_cc, seeds);
+	else if (strcmp(name, "ccfairness") == 0)
+		*pret = sim_cc_fairness(sim_cc, seeds);
+	else
+		return 0;
+	return 1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -746,6 +758,8 @@ static void usage(FILE *f)
 		"[PCAP]\n"
 		"       rdt-sim suite PROFILE [--seeds N] [--first S]\n"
 		"       rdt-sim efficiency [--seeds N]\n"
+		"       rdt-sim ccefficiency|ccqueue|ccfairness [--cc NAME] "
+		"[--seeds N]\n"
 		"       rdt-sim demo [PCAP] | list\n"
 		"  PCAP: --pcap FILE [--pcap-at sent|delivered]\n"
 		"\n"
@@ -753,6 +767,8 @@ static void usage(FILE *f)
 		"time.\n"
 		"suite reads RDT_SIM_SEEDS (default 200) when --seeds is not "
 		"given.\n"
+		"--cc NAME (or RDT_SIM_CC) picks the congestion control: "
+		"newreno, bbr, cubic.\n"
 		"A profile name may also be given as a path ending in "
 		".sim (make check).\n"
 		"--pcap records every datagram in FILE (LINKTYPE_RAW, client "
@@ -776,11 +792,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "pcap-at", required_argument, NULL, 'a' },
+		{ "cc", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o;
 	const struct profile *p = NULL;
 	const char *cmd, *env = getenv("RDT_SIM_SEEDS");
+	const char *cc_name = getenv("RDT_SIM_CC");
 	const char *pcap_path = NULL;
 	uint64_t seeds = env ? strtoull(env, NULL, 10) : 200, first = 1;
 	int c, have_seed = 0, ret;
@@ -798,6 +816,7 @@ int main(int argc, char **argv)
 		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'p': pcap_path = optarg; break;
+		case 'c': cc_name = optarg; break;
 		case 'a':
 			if (strcmp(optarg, "sent") != 0 &&
 			    strcmp(optarg, "delivered") != 0) {
@@ -813,6 +832,14 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (cc_name && *cc_name) {
+		sim_cc = rdt_cc_find(cc_name);
+		if (sim_cc == NULL) {
+			fprintf(stderr, "rdt-sim: unknown congestion control "
+				"'%s'\n", cc_name);
+			return 2;
+		}
 	}
 	cmd = argv[optind];
 	if (pcap_path && strcmp(cmd, "run") != 0 && strcmp(cmd, "demo") != 0) {
@@ -845,6 +872,8 @@ int main(int argc, char **argv)
 			 base);
 		if (strcmp(name, "efficiency") == 0)
 			return cmd_efficiency(seeds < 20 ? seeds : 20);
+		if (cc_command(name, seeds < 20 ? seeds : 20, &ret))
+			return ret;
 		p = find_profile(name);
 		if (p == NULL) {
 			fprintf(stderr, "rdt-sim: unknown profile '%s'\n",
@@ -874,6 +903,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "efficiency") == 0)
 		return cmd_efficiency(seeds < 20 ? seeds : 20);
+	if (cc_command(cmd, seeds < 20 ? seeds : 20, &ret))
+		return ret;
 	if (p == NULL || (strcmp(cmd, "run") == 0 && !have_seed)) {
 		rdt_pcaplog_close(o.pcap);
 		if (p == NULL)
