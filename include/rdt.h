@@ -296,8 +296,10 @@ RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
 
 /* int, 0 or 1: send small writes at once instead of coalescing them. */
 #define RDT_NODELAY 1
-/* string: congestion control by name ("newreno"); getsockopt returns the
- * name, NUL-terminated if it fits.  ENOENT for an unknown name. */
+/* string: congestion control by name: "bbr" (the default), "cubic" or
+ * "newreno" (docs/congestion-control.md says why and measures them);
+ * getsockopt returns the name, NUL-terminated if it fits.  ENOENT for an
+ * unknown name. */
 #define RDT_CONGESTION 2
 /* unsigned int, milliseconds: fail with ETIMEDOUT when data, a probe or
  * the handshake stays unacknowledged this long.  0 restores the default,
