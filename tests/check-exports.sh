@@ -1,6 +1,7 @@
 #!/bin/sh
-# check-exports.sh: fail if the built shared library exports any symbol
-# whose name does not start with rdt_.
+# check-exports.sh: fail if the built shared library exports any symbol,
+# or the static library defines any global, whose name does not start
+# with rdt_.
 #
 # Everything else in librdt is compiled with -fvisibility=hidden; a stray
 # export becomes ABI that users can link against and that we would then
@@ -73,6 +74,22 @@ if [ -n "$bad" ]; then
 	echo "check-exports: $lib exports symbols outside rdt_*:" >&2
 	printf '  %s\n' $bad >&2
 	status=1
+fi
+# librdt.a hides nothing (visibility only matters when linking the .so),
+# so a static program sees every global of every object: they must all
+# carry the prefix too, or they collide with the program's own names.
+archive=${lib%.so}.a
+if [ -f "$archive" ]; then
+	if ! asyms=$(nm -g --defined-only "$archive"); then
+		echo "check-exports: nm failed on $archive" >&2
+		exit 1
+	fi
+	abad=$(printf '%s\n' "$asyms" | awk 'NF == 3' | bad_symbols | sort -u)
+	if [ -n "$abad" ]; then
+		echo "check-exports: $archive defines globals outside rdt_*:" >&2
+		printf '  %s\n' $abad >&2
+		status=1
+	fi
 fi
 if [ $status -eq 0 ]; then
 	echo "check-exports: $lib exports only rdt_* symbols:"

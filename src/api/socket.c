@@ -83,7 +83,7 @@ static struct rt_sock *sock_lock(int fd)
 	pthread_rwlock_rdlock(&table_lock);
 	if (fd >= 0 && (size_t)fd < table_len && table[fd]) {
 		s = table[fd];
-		rt_sock_get(s);
+		rdt_rt_sock_get(s);
 	}
 	pthread_rwlock_unlock(&table_lock);
 	if (s == NULL) {
@@ -93,7 +93,7 @@ static struct rt_sock *sock_lock(int fd)
 	pthread_mutex_lock(&s->lock);
 	if (s->closed) {
 		pthread_mutex_unlock(&s->lock);
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 		errno = EBADF;
 		return NULL;
 	}
@@ -118,7 +118,7 @@ static struct rt_sock *table_take(int fd)
 static ssize_t finish_ssize(struct rt_sock *s, int err, ssize_t rc)
 {
 	pthread_mutex_unlock(&s->lock);
-	rt_sock_put(s);
+	rdt_rt_sock_put(s);
 	if (err) {
 		errno = -err;
 		return -1;
@@ -196,12 +196,12 @@ static void close_all_at_exit(void)
 			continue;
 		/* A socket another thread is using is left alone. */
 		if (pthread_mutex_trylock(&s->lock) == 0) {
-			rt_close(s);
+			rdt_rt_close(s);
 			pthread_mutex_unlock(&s->lock);
 		}
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 	}
-	rt_exit_drain(linger > 0 ? (rdt_tstamp)linger * RDT_S : 0);
+	rdt_rt_exit_drain(linger > 0 ? (rdt_tstamp)linger * RDT_S : 0);
 }
 
 static void process_hooks(void)
@@ -215,7 +215,7 @@ static void process_hooks(void)
 
 static rdt_tstamp deadline_after(rdt_tstamp timeo)
 {
-	return timeo ? rt_now() + timeo : 0;
+	return timeo ? rdt_rt_now() + timeo : 0;
 }
 
 /*
@@ -231,7 +231,7 @@ static int wait_ready(struct rt_sock *s, short events, rdt_tstamp deadline)
 	if (!s->has_fd)
 		return -EBADF;
 	if (deadline) {
-		rdt_tstamp now = rt_now();
+		rdt_tstamp now = rdt_rt_now();
 
 		if (now >= deadline)
 			return -EAGAIN;
@@ -246,7 +246,7 @@ static int wait_ready(struct rt_sock *s, short events, rdt_tstamp deadline)
 	pthread_mutex_lock(&s->lock);
 	if (rc < 0)
 		return err == EINTR ? -EINTR : -err;
-	if (rc == 0 && deadline && rt_now() >= deadline)
+	if (rc == 0 && deadline && rdt_rt_now() >= deadline)
 		return -EAGAIN;
 	return 0;
 }
@@ -343,13 +343,13 @@ int rdt_socket(int domain, int type, int protocol)
 		return -1;
 	}
 	pthread_once(&process_once, process_hooks);
-	s = rt_sock_new(domain, flags & SOCK_CLOEXEC);
+	s = rdt_rt_sock_new(domain, flags & SOCK_CLOEXEC);
 	if (s == NULL)
 		return -1;
 	s->nonblock = !!(flags & SOCK_NONBLOCK);
 	fd = s->notify.app_fd;
 	if (table_add(fd, s) != 0) {
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -365,7 +365,7 @@ int rdt_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		return -1;
 	err = check_addr(s, addr, addrlen);
 	if (err == 0)
-		err = rt_bind(s, addr, addr_len(s->family));
+		err = rdt_rt_bind(s, addr, addr_len(s->family));
 	return finish(s, err, 0);
 }
 
@@ -375,7 +375,7 @@ int rdt_listen(int fd, int backlog)
 
 	if (s == NULL)
 		return -1;
-	return finish(s, rt_listen(s, backlog), 0);
+	return finish(s, rdt_rt_listen(s, backlog), 0);
 }
 
 int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
@@ -392,7 +392,7 @@ int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	if (addr && addrlen == NULL)
 		return finish(s, -EFAULT, 0);
 	deadline = deadline_after(s->opt.rcvtimeo);
-	while ((c = rt_accept_pop(s)) == NULL) {
+	while ((c = rdt_rt_accept_pop(s)) == NULL) {
 		if (s->nonblock)
 			return finish(s, -EAGAIN, 0);
 		err = wait_ready(s, POLLIN, deadline);
@@ -411,11 +411,11 @@ int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			rdt_notify_close(&c->notify);
 		pthread_mutex_unlock(&c->lock);
 		/* As TCP: the connection stays queued for a later accept. */
-		rt_accept_unpop(s, c);
+		rdt_rt_accept_unpop(s, c);
 		return finish(s, err, 0);
 	}
 	c->nonblock = !!(flags & SOCK_NONBLOCK);
-	rt_accept_adopt(c);
+	rdt_rt_accept_adopt(c);
 	newfd = c->notify.app_fd;
 	if (addr)
 		copy_addr(addr, addrlen, &c->peer, c->peer_len);
@@ -452,7 +452,7 @@ int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	}
 	err = check_addr(s, addr, addrlen);
 	if (err == 0)
-		err = rt_connect(s, addr, addr_len(s->family));
+		err = rdt_rt_connect(s, addr, addr_len(s->family));
 	if (err)
 		return finish(s, err, 0);
 	if (s->nonblock)
@@ -462,8 +462,8 @@ int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		err = wait_ready(s, POLLOUT, deadline);
 		if (err == -EAGAIN) {
 			/* SO_SNDTIMEO ran out: give up this attempt. */
-			rdt_conn_abort(s->conn, rt_now());
-			rt_service(s, rt_now());
+			rdt_conn_abort(s->conn, rdt_rt_now());
+			rdt_rt_service(s, rdt_rt_now());
 			s->error_reported = 1;
 			return finish(s, -ETIMEDOUT, 0);
 		}
@@ -525,11 +525,11 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 			continue;
 		}
 		n = rdt_conn_send(s->conn, (const uint8_t *)iov[i].iov_base +
-					  off, iov[i].iov_len - off, rt_now());
+					  off, iov[i].iov_len - off, rdt_rt_now());
 		if (n > 0) {
 			off += (size_t)n;
 			total += (size_t)n;
-			rt_service(s, rt_now());
+			rdt_rt_service(s, rdt_rt_now());
 			continue;
 		}
 		if (n == RDT_ERR_AGAIN) {
@@ -537,7 +537,7 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 				err = -EAGAIN;
 				break;
 			}
-			rt_service(s, rt_now());
+			rdt_rt_service(s, rdt_rt_now());
 			err = wait_ready(s, POLLOUT, deadline);
 			if (err)
 				break;
@@ -608,14 +608,14 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 			continue;
 		}
 		n = rdt_conn_recv(s->conn, (uint8_t *)iov[i].iov_base + off,
-				  iov[i].iov_len - off, peek, rt_now());
+				  iov[i].iov_len - off, peek, rdt_rt_now());
 		if (n > 0) {
 			off += (size_t)n;
 			total += (size_t)n;
 			if (peek)
 				break;
 			/* Reading opens the window: tell the peer. */
-			rt_service(s, rt_now());
+			rdt_rt_service(s, rdt_rt_now());
 			if ((flags & MSG_WAITALL) ||
 			    rdt_conn_readable(s->conn) > 0)
 				continue;
@@ -631,7 +631,7 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 					err = -EAGAIN;
 				break;
 			}
-			rt_service(s, rt_now());
+			rdt_rt_service(s, rdt_rt_now());
 			err = wait_ready(s, POLLIN, deadline);
 			if (err) {
 				if (total > 0)
@@ -679,19 +679,19 @@ int rdt_shutdown(int fd, int how)
 		/* As on Linux: shutting down a listener's reading side stops
 		 * it and wakes rdt_accept, which then fails with EINVAL. */
 		if (how != SHUT_WR)
-			rt_unlisten(s);
+			rdt_rt_unlisten(s);
 		return finish(s, 0, 0);
 	}
 	if (s->role != RT_CONNECTION ||
 	    rdt_conn_state(s->conn) == RDT_CONN_CLOSED)
 		return finish(s, -ENOTCONN, 0);
 	if (how != SHUT_RD) {
-		rdt_conn_shutdown(s->conn, rt_now());
+		rdt_conn_shutdown(s->conn, rdt_rt_now());
 		s->shut_wr = 1;
 	}
 	if (how != SHUT_WR)
 		s->shut_rd = 1;
-	rt_service(s, rt_now());
+	rdt_rt_service(s, rdt_rt_now());
 	return finish(s, 0, 0);
 }
 
@@ -704,9 +704,9 @@ int rdt_close(int fd)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	rt_close(s);
+	rdt_rt_close(s);
 	pthread_mutex_unlock(&s->lock);
-	rt_sock_put(s);
+	rdt_rt_sock_put(s);
 	return 0;
 }
 
@@ -814,10 +814,10 @@ static void retune(struct rt_sock *s)
 
 	if (s->conn == NULL)
 		return;
-	rt_conn_config(&s->opt, &cfg);
+	rdt_rt_conn_config(&s->opt, &cfg);
 	rdt_conn_tune(s->conn, cfg.nodelay, cfg.user_timeout,
 		      cfg.idle_timeout, cfg.keepalive);
-	rt_service(s, rt_now());
+	rdt_rt_service(s, rdt_rt_now());
 }
 
 static int set_socket_level(struct rt_sock *s, int name, const void *val,
@@ -896,7 +896,7 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 		if (v == 0) {
 			struct rt_opts def;
 
-			rt_opts_default(&def);
+			rdt_rt_opts_default(&def);
 			s->opt.user_timeout = def.user_timeout;
 		} else {
 			s->opt.user_timeout = (rdt_tstamp)(unsigned)v * RDT_MS;
@@ -974,7 +974,7 @@ static uint32_t public_state(const struct rt_sock *s)
 
 static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 {
-	struct rt_port_stats port;
+	struct rdt_rt_port_stats port;
 	struct rdt_conn_info ci;
 
 	memset(out, 0, sizeof(*out));
@@ -1020,7 +1020,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->drop_other = st->drop_unknown_cid +
 				  st->drop_reassembly_full;
 	}
-	rt_port_stats(s, &port);
+	rdt_rt_port_stats(s, &port);
 	out->port_dgrams_received = port.received;
 	out->port_dgrams_sent = port.sent;
 	out->port_drop_checksum = port.drop_checksum;

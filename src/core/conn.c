@@ -5,7 +5,7 @@
  *   rdt_conn_del                    creation and teardown
  *   rdt_conn_send, rdt_conn_recv,   the application's bytes in and out
  *   rdt_conn_shutdown, rdt_conn_abort
- *   conn_after_event                state and timer bookkeeping run at
+ *   rdt_conn_after_event                state and timer bookkeeping run at
  *                                   the end of every public call
  *   rdt_conn_get_info and accessors observability
  *
@@ -164,7 +164,7 @@ void rdt_conn_del(struct rdt_conn *conn)
 	rdt_mem_free(conn->mem, conn);
 }
 
-int conn_established(const struct rdt_conn *conn)
+int rdt_conn_established(const struct rdt_conn *conn)
 {
 	return conn->state >= RDT_CONN_ESTABLISHED &&
 	       conn->state < RDT_CONN_CLOSED;
@@ -172,7 +172,7 @@ int conn_established(const struct rdt_conn *conn)
 
 /* Is anything waiting for the peer to acknowledge it?  While so, the
  * user timeout runs. */
-int conn_outstanding(const struct rdt_conn *conn)
+int rdt_conn_outstanding(const struct rdt_conn *conn)
 {
 	if (conn->state == RDT_CONN_SYN_SENT ||
 	    conn->state == RDT_CONN_SYN_RCVD)
@@ -181,27 +181,27 @@ int conn_outstanding(const struct rdt_conn *conn)
 	       (conn->fin_sent && !conn->fin_acked) || conn->ping_outstanding;
 }
 
-rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff)
+rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff)
 {
 	return rdt_rtt_rto(&conn->rtt, conn->cfg.max_ack_delay,
 			   conn->cfg.min_rto, conn->cfg.max_rto, backoff);
 }
 
-void conn_sent_pop_front(struct rdt_conn *conn)
+void rdt_conn_sent_pop_front(struct rdt_conn *conn)
 {
 	rdt_sent_pop_front(&conn->sent);
 	if (conn->loss_scan_from > 0)
 		conn->loss_scan_from--;
 }
 
-void conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now)
+void rdt_conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now)
 {
 	if (conn->state == RDT_CONN_TIME_WAIT)
 		conn->close_deadline =
 			now + CONN_TIME_WAIT_MAX_RTOS * conn->cfg.max_rto;
 }
 
-void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now)
+void rdt_conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now)
 {
 	(void)now;
 	if (conn->state == RDT_CONN_CLOSED)
@@ -224,7 +224,7 @@ void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now)
  */
 static int window_blocked(const struct rdt_conn *conn)
 {
-	return conn_established(conn) && conn->snd_end > conn->snd_nxt &&
+	return rdt_conn_established(conn) && conn->snd_end > conn->snd_nxt &&
 	       conn->snd_nxt >= conn->peer_edge &&
 	       conn->bytes_in_flight == 0 && rdt_ranges_empty(&conn->rtx);
 }
@@ -233,7 +233,7 @@ static void update_state(struct rdt_conn *conn, rdt_tstamp now)
 {
 	enum rdt_conn_state next;
 
-	if (!conn_established(conn))
+	if (!rdt_conn_established(conn))
 		return;
 	/* The FIN's own ACK may overtake the ACK of a hole before it:
 	 * our direction is done only when every byte is acknowledged. */
@@ -250,19 +250,19 @@ static void update_state(struct rdt_conn *conn, rdt_tstamp now)
 		next = RDT_CONN_ESTABLISHED;
 	if (next == RDT_CONN_TIME_WAIT && conn->state != RDT_CONN_TIME_WAIT) {
 		conn->state = next;
-		conn_restart_time_wait(conn, now);
+		rdt_conn_restart_time_wait(conn, now);
 	}
 	conn->state = next;
 }
 
-void conn_after_event(struct rdt_conn *conn, rdt_tstamp now)
+void rdt_conn_after_event(struct rdt_conn *conn, rdt_tstamp now)
 {
 	update_state(conn, now);
 	if (window_blocked(conn)) {
 		if (conn->persist_next == RDT_TSTAMP_NEVER &&
 		    !conn->ping_outstanding && !conn->ping_pending)
 			conn->persist_next =
-				now + conn_rto(conn, conn->persist_backoff);
+				now + rdt_conn_rto(conn, conn->persist_backoff);
 	} else {
 		conn->persist_next = RDT_TSTAMP_NEVER;
 		if (conn->snd_nxt < conn->peer_edge)
@@ -292,7 +292,7 @@ static void ring_get(const uint8_t *ring, size_t cap, uint64_t pos,
 	memcpy(dst + first, ring, len - first);
 }
 
-void conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
+void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
 		     size_t len)
 {
 	ring_put(conn->rcvbuf, conn->rcvcap, pos, src, len);
@@ -325,12 +325,12 @@ rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
 		len = room;
 	ring_put(conn->sndbuf, conn->sndcap, conn->snd_end, data, len);
 	conn->snd_end += len;
-	conn_after_event(conn, now);
+	rdt_conn_after_event(conn, now);
 	return (rdt_ssize)len;
 }
 
 /* The window edge we would advertise now. */
-uint64_t conn_rcv_edge(const struct rdt_conn *conn)
+uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn)
 {
 	return conn->rcv_read + conn->rcvcap;
 }
@@ -384,12 +384,12 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 	 * or when the peer was nearly blocked: waiting for a later ACK would
 	 * idle the sender (the receiver side of silly-window avoidance).
 	 */
-	edge = conn_rcv_edge(conn);
-	if (conn_established(conn) && !conn->peer_fin_rcvd &&
+	edge = rdt_conn_rcv_edge(conn);
+	if (rdt_conn_established(conn) && !conn->peer_fin_rcvd &&
 	    (edge - conn->adv_edge >= conn->rcvcap / 4 ||
 	     conn->adv_edge < conn->rcv_nxt + 2 * conn->max_dgram))
 		conn->ack_now = 1;
-	conn_after_event(conn, now);
+	rdt_conn_after_event(conn, now);
 	return (rdt_ssize)len;
 }
 
@@ -400,20 +400,20 @@ int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now)
 	if (conn->state == RDT_CONN_CLOSED)
 		return conn->error ? conn->error : RDT_ERR_STATE;
 	conn->fin_queued = 1;
-	conn_after_event(conn, now);
+	rdt_conn_after_event(conn, now);
 	return 0;
 }
 
 void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now)
 {
 	if (conn != NULL)
-		conn_fail(conn, RDT_ERR_ABORTED, now);
+		rdt_conn_fail(conn, RDT_ERR_ABORTED, now);
 }
 
 void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now)
 {
 	if (conn != NULL && conn->state == RDT_CONN_SYN_SENT)
-		conn_fail(conn, RDT_ERR_REFUSED, now);
+		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
 }
 
 int rdt_conn_send_done(const struct rdt_conn *conn)
@@ -461,7 +461,7 @@ void rdt_conn_get_info(const struct rdt_conn *conn,
 	info->rttvar = conn->rtt.rttvar;
 	info->min_rtt = conn->rtt.min_rtt;
 	info->latest_rtt = conn->rtt.latest_rtt;
-	info->rto = conn_rto(conn, conn->pto_count);
+	info->rto = rdt_conn_rto(conn, conn->pto_count);
 	info->cwnd = conn->cc.cwnd;
 	info->ssthresh = conn->cc.ssthresh;
 	info->bytes_in_flight = conn->bytes_in_flight;
@@ -490,7 +490,7 @@ const char *rdt_conn_state_name(enum rdt_conn_state state)
 	return "UNKNOWN";
 }
 
-void conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
+void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
 		     size_t len)
 {
 	ring_get(conn->sndbuf, conn->sndcap, pos, dst, len);

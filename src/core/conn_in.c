@@ -6,9 +6,9 @@
  *   on_accept / on_reset   handshake completion and abort
  *   on_data                packet number bookkeeping, then
  *     on_ack               acknowledged packets, RTT sample, cumulative
- *                          point, then conn_detect_lost
+ *                          point, then rdt_conn_detect_lost
  *     on_stream            reassembly into the receive ring, FIN
- *   conn_detect_lost       RFC 9002 6.1: packet and time thresholds,
+ *   rdt_conn_detect_lost       RFC 9002 6.1: packet and time thresholds,
  *                          both raised when reordering proves them short
  *
  * Order of calls for one DATA datagram: on_data -> on_ack -> on_stream ->
@@ -159,7 +159,7 @@ static void trim_sent(struct rdt_conn *conn, rdt_tstamp now)
 		    !(old && (rec->flags & RDT_SENT_LOST ||
 			      !(rec->flags & RDT_SENT_IN_FLIGHT))))
 			break;
-		conn_sent_pop_front(conn);
+		rdt_conn_sent_pop_front(conn);
 	}
 }
 
@@ -307,7 +307,7 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 		conn->ping_backoff = 0;
 	}
 	release_acked(conn, cum);
-	conn_detect_lost(conn, now);
+	rdt_conn_detect_lost(conn, now);
 	trim_sent(conn, now);
 	feed_rate_sample(conn, prior_in_flight,
 			 rtt_from != RDT_TSTAMP_NEVER && now > rtt_from ?
@@ -318,7 +318,7 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 			 now);
 }
 
-void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		       int congestion, rdt_tstamp now)
 {
 	uint64_t before = conn->cc.congestion_events;
@@ -330,7 +330,7 @@ void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		rdt_rate_on_lost(&conn->rate, rec->size);
 	}
 	if (rec->len > 0)
-		conn_queue_rtx(conn, rec->off, rec->len);
+		rdt_conn_queue_rtx(conn, rec->off, rec->len);
 	if ((rec->flags & RDT_SENT_FIN) && !conn->fin_acked)
 		conn->fin_rtx = 1;
 	if (congestion && (rec->flags & RDT_SENT_IN_FLIGHT)) {
@@ -346,7 +346,7 @@ void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 	}
 }
 
-void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
+void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 {
 	rdt_tstamp rtt, loss_delay;
 	size_t k;
@@ -375,7 +375,7 @@ void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 			continue;
 		if (conn->largest_acked - rec->pn >= conn->pkt_threshold ||
 		    rec->sent_time + loss_delay <= now)
-			conn_declare_lost(conn, rec, 1, now);
+			rdt_conn_declare_lost(conn, rec, 1, now);
 		else if (rec->sent_time + loss_delay < conn->loss_time)
 			conn->loss_time = rec->sent_time + loss_delay;
 	}
@@ -391,7 +391,7 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
 					pkt->offset - conn->peer_isn);
 	uint64_t end = off + pkt->data_len;
-	uint64_t limit = conn_rcv_edge(conn);
+	uint64_t limit = rdt_conn_rcv_edge(conn);
 	uint64_t start;
 	int64_t added;
 	int fin = !!(pkt->flags & RDT_PKT_F_FIN), whole = 1;
@@ -436,7 +436,7 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 				conn->stats.drop_reassembly_full++;
 				return 0;
 			}
-			conn_rcvbuf_put(conn, start, pkt->data + (start - off),
+			rdt_conn_rcvbuf_put(conn, start, pkt->data + (start - off),
 					(size_t)(end - start));
 			conn->stats.bytes_received += (uint64_t)added;
 			/* Bytes before rcv_nxt or already held. */
@@ -481,7 +481,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		/* A duplicate FIN or data may mean our ACK was lost. */
 		if (eliciting)
 			conn->ack_now = 1;
-		conn_restart_time_wait(conn, now);
+		rdt_conn_restart_time_wait(conn, now);
 		return;
 	}
 	if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + CONN_MAX_PN_JUMP) {
@@ -502,7 +502,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	 * record must not pin the tracker's front. */
 	while (conn->sent.n > 0 &&
 	       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
-		conn_sent_pop_front(conn);
+		rdt_conn_sent_pop_front(conn);
 	if (pkt->flags & RDT_PKT_F_STREAM)
 		taken = on_stream(conn, pkt);
 	track_largest(conn, pn, eliciting);
@@ -515,7 +515,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	if (eliciting) {
 		schedule_ack(conn, now);
 		/* The peer still resends: it has not heard our last ACK. */
-		conn_restart_time_wait(conn, now);
+		rdt_conn_restart_time_wait(conn, now);
 	}
 }
 
@@ -527,7 +527,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 
 	if (conn->state != RDT_CONN_SYN_SENT) {
 		/* Our answer to an earlier ACCEPT was lost: answer again. */
-		if (conn_established(conn) && pkt->scid == conn->peer_cid) {
+		if (rdt_conn_established(conn) && pkt->scid == conn->peer_cid) {
 			rdt_pktnum pn = rdt_seq32_expand(conn->largest_rcv_pn,
 							 pkt->pn);
 
@@ -554,7 +554,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			       now - rdt_sent_at(&conn->sent, k)->sent_time, 0,
 			       0);
 	while (conn->sent.n > 0)
-		conn_sent_pop_front(conn);
+		rdt_conn_sent_pop_front(conn);
 	conn->peer_cid = pkt->scid;
 	conn->peer_isn = pkt->isn;
 	conn->peer_edge = pkt->window;
@@ -592,9 +592,9 @@ static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	}
 	if (conn->state == RDT_CONN_SYN_SENT &&
 	    pkt->reason == RDT_RESET_REFUSED)
-		conn_fail(conn, RDT_ERR_REFUSED, now);
+		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
 	else
-		conn_fail(conn, RDT_ERR_RESET, now);
+		rdt_conn_fail(conn, RDT_ERR_RESET, now);
 	/* Never answer a RESET with a RESET. */
 	conn->reset_pending = 0;
 }
@@ -648,6 +648,6 @@ int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
 		on_reset(conn, &pkt, now);
 		break;
 	}
-	conn_after_event(conn, now);
+	rdt_conn_after_event(conn, now);
 	return 0;
 }

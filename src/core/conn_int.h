@@ -139,28 +139,28 @@ struct rdt_conn {
 };
 
 /* conn.c */
-void conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now);
-void conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now);
-void conn_sent_pop_front(struct rdt_conn *conn);
-void conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
-int conn_outstanding(const struct rdt_conn *conn);
-int conn_established(const struct rdt_conn *conn);
-rdt_tstamp conn_rto(const struct rdt_conn *conn, unsigned backoff);
-uint64_t conn_rcv_edge(const struct rdt_conn *conn);
-void conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
+void rdt_conn_fail(struct rdt_conn *conn, int error, rdt_tstamp now);
+void rdt_conn_restart_time_wait(struct rdt_conn *conn, rdt_tstamp now);
+void rdt_conn_sent_pop_front(struct rdt_conn *conn);
+void rdt_conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
+int rdt_conn_outstanding(const struct rdt_conn *conn);
+int rdt_conn_established(const struct rdt_conn *conn);
+rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff);
+uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn);
+void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
 		     size_t len);
-void conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
+void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
 		     size_t len);
 
 /* conn_in.c */
-void conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now);
-void conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now);
+void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		       int congestion, rdt_tstamp now);
 
 /* conn_timer.c */
-int conn_prepare_probe(struct rdt_conn *conn);
+int rdt_conn_prepare_probe(struct rdt_conn *conn);
 
 /* conn_out.c */
-void conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len);
+void rdt_conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len);
 
 #endif

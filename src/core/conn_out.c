@@ -7,7 +7,7 @@
  *                        due of: an ACK, resent bytes (lowest first), new
  *                        bytes within min(cwnd, peer window), the FIN, a
  *                        PING
- *   conn_queue_rtx       queue lost bytes for resending, minus what the
+ *   rdt_conn_queue_rtx       queue lost bytes for resending, minus what the
  *                        peer already acknowledged selectively
  *
  * Each call either returns a datagram and consumes what it carried, or
@@ -20,7 +20,7 @@
 #include "seq.h"
 #include "../wire/pkt.h"
 
-void conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len)
+void rdt_conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + len, gs, ge;
 
@@ -83,11 +83,11 @@ static rdt_ssize write_handshake(struct rdt_conn *conn, uint8_t *dest,
 	 * 0.1 ms on loopback, found by reliable-cat's tests); this one only
 	 * fires when the client, already established, lost its ACK.
 	 */
-	conn->hs_next = now + conn_rto(conn, conn->hs_count + conn->is_server);
+	conn->hs_next = now + rdt_conn_rto(conn, conn->hs_count + conn->is_server);
 	conn->hs_count++;
 	conn->stats.pkts_sent++;
 	if (conn->is_server)
-		conn->adv_edge = conn_rcv_edge(conn);
+		conn->adv_edge = rdt_conn_rcv_edge(conn);
 	return n;
 }
 
@@ -190,7 +190,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	conn->pacer.blocked = 0;
 	if (conn->probes_pending > 0 && rdt_ranges_empty(&conn->rtx) &&
 	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
-	    !conn_prepare_probe(conn))
+	    !rdt_conn_prepare_probe(conn))
 		conn->probes_pending = 0;
 	want_ack = conn->rcv_pns.n > 0 &&
 		   (conn->ack_now || conn->ack_deadline <= now ||
@@ -260,7 +260,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	pkt.type = RDT_PKT_DATA;
 	pkt.dcid = conn->peer_cid;
 	pkt.pn = (uint32_t)conn->next_pn;
-	pkt.window_edge = conn->peer_isn + (uint32_t)conn_rcv_edge(conn);
+	pkt.window_edge = conn->peer_isn + (uint32_t)rdt_conn_rcv_edge(conn);
 	pkt.ack.nranges = 0;
 	if (want_ack) {
 		/* As many ranges as fit: all the room a pure ACK has, the
@@ -298,7 +298,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	if (n < 0)
 		return n;
 
-	outstanding_before = conn_outstanding(conn);
+	outstanding_before = rdt_conn_outstanding(conn);
 	memset(&rec, 0, sizeof(rec));
 	rec.pn = conn->next_pn++;
 	rec.sent_time = now;
@@ -352,8 +352,8 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 		conn->ack_deadline = RDT_TSTAMP_NEVER;
 		conn->ack_eliciting_unacked = 0;
 	}
-	conn->adv_edge = conn_rcv_edge(conn);
-	if (!outstanding_before && conn_outstanding(conn))
+	conn->adv_edge = rdt_conn_rcv_edge(conn);
+	if (!outstanding_before && rdt_conn_outstanding(conn))
 		conn->last_progress = now;
 	conn->stats.pkts_sent++;
 	return n;
@@ -383,7 +383,7 @@ rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
 	default:
 		n = write_data(conn, dest, cap, now);
 		if (n > 0)
-			conn_after_event(conn, now);
+			rdt_conn_after_event(conn, now);
 		return n;
 	}
 }

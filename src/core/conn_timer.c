@@ -20,7 +20,7 @@
  * in flight: a probe exists to draw an ACK, and old bytes do that as well
  * as new ones.  Returns 0 if there is nothing at all to probe with.
  */
-int conn_prepare_probe(struct rdt_conn *conn)
+int rdt_conn_prepare_probe(struct rdt_conn *conn)
 {
 	size_t k;
 
@@ -36,7 +36,7 @@ int conn_prepare_probe(struct rdt_conn *conn)
 		    (!(rec->flags & RDT_SENT_FIN) || conn->fin_acked))
 			continue;
 		if (rec->len > 0)
-			conn_queue_rtx(conn, rec->off, rec->len);
+			rdt_conn_queue_rtx(conn, rec->off, rec->len);
 		if ((rec->flags & RDT_SENT_FIN) && !conn->fin_acked)
 			conn->fin_rtx = 1;
 		return 1;
@@ -53,19 +53,19 @@ static rdt_tstamp pto_deadline(const struct rdt_conn *conn)
 {
 	if (conn->bytes_in_flight == 0)
 		return RDT_TSTAMP_NEVER;
-	return conn->last_in_flight_sent + conn_rto(conn, conn->pto_count);
+	return conn->last_in_flight_sent + rdt_conn_rto(conn, conn->pto_count);
 }
 
 /* An unanswered PING (keepalive or zero-window probe) is sent again
  * after an RTO, backing off: it is not in flight, so no PTO covers it. */
 static rdt_tstamp ping_deadline(const struct rdt_conn *conn)
 {
-	return conn->ping_sent + conn_rto(conn, conn->ping_backoff);
+	return conn->ping_sent + rdt_conn_rto(conn, conn->ping_backoff);
 }
 
 static int keepalive_armed(const struct rdt_conn *conn)
 {
-	return conn->cfg.keepalive > 0 && !conn_outstanding(conn) &&
+	return conn->cfg.keepalive > 0 && !rdt_conn_outstanding(conn) &&
 	       !conn->ping_pending && conn->state != RDT_CONN_TIME_WAIT;
 }
 
@@ -88,7 +88,7 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 	}
 	if (conn->cfg.idle_timeout > 0)
 		t = min_ts(t, conn->last_recv + conn->cfg.idle_timeout);
-	if (conn_outstanding(conn))
+	if (rdt_conn_outstanding(conn))
 		t = min_ts(t, conn->last_progress + conn->cfg.user_timeout);
 	if (!conn->ack_now)
 		t = min_ts(t, conn->ack_deadline);
@@ -134,7 +134,7 @@ static void on_pto(struct rdt_conn *conn, rdt_tstamp now)
 			conn->have_recovery_trigger = 1;
 			conn->recovery_trigger_pn = rec->pn;
 		}
-		conn_declare_lost(conn, rec, 0, now);
+		rdt_conn_declare_lost(conn, rec, 0, now);
 	}
 	conn->cc.ops->on_rto(&conn->cc, now);
 	/* Two probes (RFC 9002 6.2.4): one lost datagram must not cost a
@@ -149,7 +149,7 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 	if (conn->state == RDT_CONN_SYN_SENT ||
 	    conn->state == RDT_CONN_SYN_RCVD) {
 		if (now >= conn->created + conn->cfg.user_timeout)
-			conn_fail(conn, RDT_ERR_TIMEOUT, now);
+			rdt_conn_fail(conn, RDT_ERR_TIMEOUT, now);
 		else if (now >= conn->hs_next) {
 			conn->hs_due = 1;
 			conn->hs_next = RDT_TSTAMP_NEVER;
@@ -162,11 +162,11 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 	}
 	if (conn->cfg.idle_timeout > 0 &&
 	    now >= conn->last_recv + conn->cfg.idle_timeout) {
-		conn_fail(conn, RDT_ERR_IDLE, now);
+		rdt_conn_fail(conn, RDT_ERR_IDLE, now);
 		conn->reset_pending = 0;
 		return;
 	}
-	if (conn_outstanding(conn) &&
+	if (rdt_conn_outstanding(conn) &&
 	    now >= conn->last_progress + conn->cfg.user_timeout) {
 		/*
 		 * In LAST_ACK every byte we sent was acknowledged and the
@@ -178,7 +178,7 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 		    conn->snd_una == conn->snd_nxt)
 			conn->state = RDT_CONN_CLOSED;
 		else
-			conn_fail(conn, RDT_ERR_TIMEOUT, now);
+			rdt_conn_fail(conn, RDT_ERR_TIMEOUT, now);
 		return;
 	}
 	if (now >= conn->ack_deadline) {
@@ -186,7 +186,7 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 		conn->ack_deadline = RDT_TSTAMP_NEVER;
 	}
 	if (now >= conn->loss_time)
-		conn_detect_lost(conn, now);
+		rdt_conn_detect_lost(conn, now);
 	else if (now >= pto_deadline(conn))
 		on_pto(conn, now);
 	if (now >= conn->persist_next) {
@@ -204,5 +204,5 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 	if (keepalive_armed(conn) &&
 	    now >= conn->last_recv + conn->cfg.keepalive)
 		conn->ping_pending = 1;
-	conn_after_event(conn, now);
+	rdt_conn_after_event(conn, now);
 }

@@ -50,7 +50,7 @@ static struct engine {
 	pthread_once_t once;
 	/* This process is a fork of one that used rdt. */
 	int forked;
-	/* Orphans still delivering their bytes (rt_exit_drain waits). */
+	/* Orphans still delivering their bytes (rdt_rt_exit_drain waits). */
 	unsigned draining;
 	/* Token bucket for RESET UNKNOWN answers: tokens and last refill. */
 	double reset_tokens;
@@ -86,7 +86,7 @@ static int timer_tag, wake_tag;
 
 static __thread int in_engine;
 
-rdt_tstamp rt_now(void)
+rdt_tstamp rdt_rt_now(void)
 {
 	struct timespec ts;
 
@@ -102,7 +102,7 @@ static uint64_t rt_rand64(void *ctx)
 	/* getrandom on a booted system never blocks for 8 bytes; if it
 	 * failed anyway, fall back to the clock rather than to zero. */
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
-		v = rt_now() * 0x9e3779b97f4a7c15ULL;
+		v = rdt_rt_now() * 0x9e3779b97f4a7c15ULL;
 	return v;
 }
 
@@ -125,7 +125,7 @@ static void stat_add(uint64_t *counter, uint64_t n)
 
 /* --- options ------------------------------------------------------------ */
 
-void rt_opts_default(struct rt_opts *opt)
+void rdt_rt_opts_default(struct rt_opts *opt)
 {
 	struct rdt_conn_config cfg;
 
@@ -140,7 +140,7 @@ void rt_opts_default(struct rt_opts *opt)
 	opt->cc = rdt_cc_default();
 }
 
-void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
+void rdt_rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
 {
 	rdt_conn_config_default(cfg);
 	cfg->sndbuf = opt->sndbuf;
@@ -279,7 +279,7 @@ static void engine_start_once(void)
 		eng.start_errno = rc;
 }
 
-int rt_start(void)
+int rdt_rt_start(void)
 {
 	pthread_once(&eng.once, engine_start_once);
 	if (eng.start_errno) {
@@ -342,14 +342,14 @@ static struct rt_sock *sock_alloc(int family, const struct rt_opts *opt)
 	return s;
 }
 
-struct rt_sock *rt_sock_new(int family, int cloexec)
+struct rt_sock *rdt_rt_sock_new(int family, int cloexec)
 {
 	struct rt_opts opt;
 	struct rt_sock *s;
 
-	if (rt_start() != 0)
+	if (rdt_rt_start() != 0)
 		return NULL;
-	rt_opts_default(&opt);
+	rdt_rt_opts_default(&opt);
 	s = sock_alloc(family, &opt);
 	if (s == NULL) {
 		errno = ENOMEM;
@@ -358,7 +358,7 @@ struct rt_sock *rt_sock_new(int family, int cloexec)
 	if (rdt_notify_open(&s->notify, cloexec) != 0) {
 		int saved = errno;
 
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 		errno = saved;
 		return NULL;
 	}
@@ -366,14 +366,14 @@ struct rt_sock *rt_sock_new(int family, int cloexec)
 	return s;
 }
 
-void rt_sock_get(struct rt_sock *s)
+void rdt_rt_sock_get(struct rt_sock *s)
 {
 	__atomic_fetch_add(&s->refs, 1, __ATOMIC_RELAXED);
 }
 
 static void ep_put(struct rt_endpoint *ep);
 
-void rt_sock_put(struct rt_sock *s)
+void rdt_rt_sock_put(struct rt_sock *s)
 {
 	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
 		return;
@@ -382,7 +382,7 @@ void rt_sock_put(struct rt_sock *s)
 		rdt_notify_close(&s->notify);
 	if (s->ep)
 		ep_put(s->ep);
-	rt_sock_put(s->parent);
+	rdt_rt_sock_put(s->parent);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -559,9 +559,9 @@ static int ep_dead(const struct rt_endpoint *ep)
 	return __atomic_load_n(&ep->dead, __ATOMIC_ACQUIRE);
 }
 
-void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out)
+void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out)
 {
-	const struct rt_port_stats *in;
+	const struct rdt_rt_port_stats *in;
 
 	memset(out, 0, sizeof(*out));
 	if (s->ep == NULL)
@@ -657,7 +657,7 @@ static int registry_add(struct rt_sock *s, int server)
 	}
 	s->registered = 1;
 	eng.nconns++;
-	rt_sock_get(s);
+	rdt_rt_sock_get(s);
 	return 0;
 }
 
@@ -731,7 +731,7 @@ static struct rt_sock *lookup_cid(uint64_t cid, const struct rt_endpoint *ep)
 
 	for (s = eng.cids[bucket(cid)]; s; s = s->cid_next)
 		if (s->cid == cid && s->ep == ep) {
-			rt_sock_get(s);
+			rdt_rt_sock_get(s);
 			return s;
 		}
 	return NULL;
@@ -754,7 +754,7 @@ static struct rt_sock *lookup_init(uint64_t scid, const struct rt_endpoint *ep,
 	for (s = eng.inits[bucket(scid)]; s; s = s->init_next)
 		if (s->init_scid == scid && s->ep == ep &&
 		    same_addr(&s->peer, s->peer_len, from, fromlen)) {
-			rt_sock_get(s);
+			rdt_rt_sock_get(s);
 			return s;
 		}
 	return NULL;
@@ -1118,7 +1118,7 @@ static void maybe_enqueue(struct rt_sock *s, rdt_tstamp now)
 			s->parent->q_head = s;
 		s->parent->q_tail = s;
 		s->parent->q_len++;
-		rt_sock_get(s);
+		rdt_rt_sock_get(s);
 		listener_signal(s->parent);
 	} else if (!s->queued && s->parent->role != RT_LISTENING &&
 		   st != RDT_CONN_CLOSED) {
@@ -1145,7 +1145,7 @@ static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
 		rdt_conn_abort(s->conn, now);
 }
 
-void rt_service(struct rt_sock *s, rdt_tstamp now)
+void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
 {
 	struct rdt_conn *c = s->conn;
 	int registered;
@@ -1189,7 +1189,7 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 	pthread_mutex_unlock(&eng.lock);
 	if (registered)
 		/* The caller holds a reference, so this is not the last. */
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 	else
 		timer_update(s);
 	sync_readiness(s);
@@ -1200,7 +1200,7 @@ void rt_service(struct rt_sock *s, rdt_tstamp now)
 
 /* --- connect, bind, listen, accept, close -------------------------------- */
 
-int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
+int rdt_rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 {
 	struct rt_endpoint *ep;
 	int err = 0;
@@ -1232,7 +1232,7 @@ int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	return 0;
 }
 
-int rt_listen(struct rt_sock *s, int backlog)
+int rdt_rt_listen(struct rt_sock *s, int backlog)
 {
 	int err = 0;
 
@@ -1262,10 +1262,10 @@ static int core_err(int rc)
 	return rc == RDT_ERR_NOMEM ? -ENOMEM : -EINVAL;
 }
 
-int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
+int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 {
 	struct rdt_conn_config cfg;
-	rdt_tstamp now = rt_now();
+	rdt_tstamp now = rdt_rt_now();
 	int err = 0, rc;
 
 	if (s->ep == NULL) {
@@ -1280,7 +1280,7 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 	pthread_mutex_unlock(&eng.lock);
 	if (err)
 		return err;
-	rt_conn_config(&s->opt, &cfg);
+	rdt_rt_conn_config(&s->opt, &cfg);
 	rc = rdt_conn_client_new(&s->conn, &cfg, rdt_mem_default(), now);
 	if (rc != 0)
 		return core_err(rc);
@@ -1299,11 +1299,11 @@ int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 		s->role = RT_FRESH;
 		return err;
 	}
-	rt_service(s, now);
+	rdt_rt_service(s, now);
 	return 0;
 }
 
-struct rt_sock *rt_accept_pop(struct rt_sock *s)
+struct rt_sock *rdt_rt_accept_pop(struct rt_sock *s)
 {
 	struct rt_sock *c;
 
@@ -1321,7 +1321,7 @@ struct rt_sock *rt_accept_pop(struct rt_sock *s)
 	return c;
 }
 
-void rt_accept_unpop(struct rt_sock *s, struct rt_sock *c)
+void rdt_rt_accept_unpop(struct rt_sock *s, struct rt_sock *c)
 {
 	pthread_mutex_lock(&eng.lock);
 	c->q_next = s->q_head;
@@ -1333,7 +1333,7 @@ void rt_accept_unpop(struct rt_sock *s, struct rt_sock *c)
 	pthread_mutex_unlock(&eng.lock);
 }
 
-void rt_accept_adopt(struct rt_sock *c)
+void rdt_rt_accept_adopt(struct rt_sock *c)
 {
 	struct rt_sock *parent;
 
@@ -1344,12 +1344,12 @@ void rt_accept_adopt(struct rt_sock *c)
 	pthread_mutex_unlock(&eng.lock);
 	c->has_fd = 1;
 	sync_readiness(c);
-	rt_sock_put(parent);
+	rdt_rt_sock_put(parent);
 }
 
-void rt_unlisten(struct rt_sock *s)
+void rdt_rt_unlisten(struct rt_sock *s)
 {
-	rdt_tstamp now = rt_now();
+	rdt_tstamp now = rdt_rt_now();
 	struct rt_sock *q, *next;
 
 	if (s->role != RT_LISTENING)
@@ -1373,20 +1373,20 @@ void rt_unlisten(struct rt_sock *s)
 		q->orphan = 1;
 		q->orphan_deadline = RDT_TSTAMP_NEVER;
 		rdt_conn_abort(q->conn, now);
-		rt_service(q, now);
+		rdt_rt_service(q, now);
 		pthread_mutex_unlock(&q->lock);
-		rt_sock_put(q);
+		rdt_rt_sock_put(q);
 	}
 	pthread_mutex_lock(&s->lock);
 }
 
-void rt_close(struct rt_sock *s)
+void rdt_rt_close(struct rt_sock *s)
 {
-	rdt_tstamp now = rt_now();
+	rdt_tstamp now = rdt_rt_now();
 
 	s->closed = 1;
 	if (s->role == RT_LISTENING) {
-		rt_unlisten(s);
+		rdt_rt_unlisten(s);
 	} else if (s->conn) {
 		struct rdt_conn *c = s->conn;
 
@@ -1396,7 +1396,7 @@ void rt_close(struct rt_sock *s)
 			rdt_conn_abort(c, now);
 		else
 			rdt_conn_shutdown(c, now);
-		rt_service(s, now);
+		rdt_rt_service(s, now);
 		if (s->opt.linger_on && s->opt.linger_s > 0) {
 			struct timespec until;
 			rdt_tstamp end = now + (rdt_tstamp)s->opt.linger_s * RDT_S;
@@ -1423,7 +1423,7 @@ void rt_close(struct rt_sock *s)
 			eng.draining++;
 			pthread_mutex_unlock(&eng.lock);
 		}
-		rt_service(s, rt_now());
+		rdt_rt_service(s, rdt_rt_now());
 	}
 	if (s->has_fd) {
 		rdt_notify_close(&s->notify);
@@ -1431,7 +1431,7 @@ void rt_close(struct rt_sock *s)
 	}
 }
 
-void rt_exit_drain(rdt_tstamp wait)
+void rdt_rt_exit_drain(rdt_tstamp wait)
 {
 	struct rt_sock **live;
 	struct timespec until;
@@ -1455,7 +1455,7 @@ void rt_exit_drain(rdt_tstamp wait)
 		struct rt_sock *s;
 
 		for (s = eng.cids[b]; s; s = s->cid_next) {
-			rt_sock_get(s);
+			rdt_rt_sock_get(s);
 			live[n++] = s;
 		}
 	}
@@ -1474,12 +1474,12 @@ void rt_exit_drain(rdt_tstamp wait)
 			 * reach the peer before it reads its end of stream. */
 			if (st != RDT_CONN_CLOSED && st != RDT_CONN_TIME_WAIT &&
 			    !rdt_conn_send_done(s->conn)) {
-				rdt_conn_abort(s->conn, rt_now());
-				rt_service(s, rt_now());
+				rdt_conn_abort(s->conn, rdt_rt_now());
+				rdt_rt_service(s, rdt_rt_now());
 			}
 			pthread_mutex_unlock(&s->lock);
 		}
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 	}
 	free(live);
 }
@@ -1496,7 +1496,7 @@ struct dirty_list {
 static void mark_dirty(struct dirty_list *d, struct rt_sock *s)
 {
 	if (s->dirty) {
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 		return;
 	}
 	s->dirty = 1;
@@ -1512,9 +1512,9 @@ static void service_dirty(struct dirty_list *d, rdt_tstamp now)
 		next = s->dirty_next;
 		pthread_mutex_lock(&s->lock);
 		s->dirty = 0;
-		rt_service(s, now);
+		rdt_rt_service(s, now);
 		pthread_mutex_unlock(&s->lock);
-		rt_sock_put(s);
+		rdt_rt_sock_put(s);
 	}
 	d->head = NULL;
 }
@@ -1566,7 +1566,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 	pthread_mutex_lock(&eng.lock);
 	s = ep->client;
 	if (s)
-		rt_sock_get(s);
+		rdt_rt_sock_get(s);
 	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL)
 		return;
@@ -1623,7 +1623,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	s = lookup_init(pkt->scid, ep, &da->from, da->fromlen);
 	l = ep->listener;
 	if (s == NULL && l)
-		rt_sock_get(l);
+		rdt_rt_sock_get(l);
 	pthread_mutex_unlock(&eng.lock);
 	if (s) {
 		/* A retransmitted INIT: the connection answers it again. */
@@ -1656,22 +1656,22 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	pthread_mutex_unlock(&l->lock);
 	if (victim) {
 		stat_add(&ep->stats.drop_backlog, 1);
-		rt_sock_put(victim);	/* the registry's reference */
+		rdt_rt_sock_put(victim);	/* the registry's reference */
 	}
 	if (!ok) {
 		/* The accept queue is full, as TCP's: silence; the client
 		 * retries. */
 		stat_add(&ep->stats.drop_backlog, 1);
-		rt_sock_put(l);
+		rdt_rt_sock_put(l);
 		return;
 	}
 	s = sock_alloc(l->family, &opt);
-	rt_conn_config(&opt, &cfg);
+	rdt_rt_conn_config(&opt, &cfg);
 	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
 					     pkt, now) != 0) {
 		/* Out of memory: the client's INIT is retransmitted. */
-		rt_sock_put(s);
-		rt_sock_put(l);
+		rdt_rt_sock_put(s);
+		rdt_rt_sock_put(l);
 		return;
 	}
 	s->role = RT_CONNECTION;
@@ -1690,7 +1690,7 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	ep->refs++;
 	if (registry_add(s, 1) != 0) {
 		pthread_mutex_unlock(&eng.lock);
-		rt_sock_put(s);	/* drops the parent and endpoint too */
+		rdt_rt_sock_put(s);	/* drops the parent and endpoint too */
 		return;
 	}
 	embryo_link(l, s);
@@ -1752,15 +1752,15 @@ static void on_icmp_refused(struct rt_endpoint *ep, rdt_tstamp now)
 	pthread_mutex_lock(&eng.lock);
 	s = ep->client;
 	if (s)
-		rt_sock_get(s);
+		rdt_rt_sock_get(s);
 	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->lock);
 	rdt_conn_refused(s->conn, now);
-	rt_service(s, now);
+	rdt_rt_service(s, now);
 	pthread_mutex_unlock(&s->lock);
-	rt_sock_put(s);
+	rdt_rt_sock_put(s);
 }
 
 static void read_endpoint(struct rt_endpoint *ep)
@@ -1791,7 +1791,7 @@ static void read_endpoint(struct rt_endpoint *ep)
 			}
 		}
 		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-		now = rt_now();
+		now = rdt_rt_now();
 		if (n < 0) {
 			if (errno == ECONNREFUSED) {
 				on_icmp_refused(ep, now);
@@ -1826,7 +1826,7 @@ static void run_timers(void)
 
 	(void)!read(eng.timerfd, &expirations, sizeof(expirations));
 	do {
-		rdt_tstamp now = rt_now();
+		rdt_tstamp now = rdt_rt_now();
 		struct rdt_timer *t;
 
 		n = 0;
@@ -1838,15 +1838,15 @@ static void run_timers(void)
 				offsetof(struct rt_sock, timer));
 
 			rdt_timerheap_remove(&eng.heap, t);
-			rt_sock_get(s);
+			rdt_rt_sock_get(s);
 			due[n++] = s;
 		}
 		pthread_mutex_unlock(&eng.lock);
 		for (i = 0; i < n; i++) {
 			pthread_mutex_lock(&due[i]->lock);
-			rt_service(due[i], now);
+			rdt_rt_service(due[i], now);
 			pthread_mutex_unlock(&due[i]->lock);
-			rt_sock_put(due[i]);
+			rdt_rt_sock_put(due[i]);
 		}
 	} while (n == TIMER_SLICE);
 	pthread_mutex_lock(&eng.lock);

@@ -40,7 +40,7 @@
 #define RT_PKTINFO_SPACE 64
 
 /* Counters of one UDP port (struct rdt_info's port_* fields). */
-struct rt_port_stats {
+struct rdt_rt_port_stats {
 	uint64_t received, sent;
 	uint64_t drop_checksum, drop_malformed;
 	uint64_t drop_unknown_cid, drop_no_listener, drop_backlog;
@@ -70,7 +70,7 @@ struct rt_endpoint {
 	int waited;			/* a thread waits for closed */
 	int closed;
 	struct rt_endpoint *next;
-	struct rt_port_stats stats;
+	struct rdt_rt_port_stats stats;
 };
 
 /* Options a socket carries into the connections it makes or accepts. */
@@ -151,65 +151,65 @@ struct rt_sock {
 	int dirty;
 };
 
-/* rt_now reads the monotonic clock the core's timestamps use. */
-rdt_tstamp rt_now(void);
+/* rdt_rt_now reads the monotonic clock the core's timestamps use. */
+rdt_tstamp rdt_rt_now(void);
 
-/* rt_start starts the engine once; returns 0 or -1 with errno. */
-int rt_start(void);
+/* rdt_rt_start starts the engine once; returns 0 or -1 with errno. */
+int rdt_rt_start(void);
 
 /*
- * rt_sock_new makes a socket of |family| with a descriptor (notify pair).
+ * rdt_rt_sock_new makes a socket of |family| with a descriptor (notify pair).
  * Returns NULL with errno set.  The caller owns the one reference.
  */
-struct rt_sock *rt_sock_new(int family, int cloexec);
-void rt_sock_get(struct rt_sock *s);
-void rt_sock_put(struct rt_sock *s);
+struct rt_sock *rdt_rt_sock_new(int family, int cloexec);
+void rdt_rt_sock_get(struct rt_sock *s);
+void rdt_rt_sock_put(struct rt_sock *s);
 
 /* The calls below take |s| locked and return 0 or -errno. */
-int rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
-int rt_listen(struct rt_sock *s, int backlog);
-int rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
+int rdt_rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
+int rdt_rt_listen(struct rt_sock *s, int backlog);
+int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len);
 
 /*
- * rt_accept_pop takes the first established connection of listener |s|
+ * rdt_rt_accept_pop takes the first established connection of listener |s|
  * (locked) and returns it with the queue's reference, or NULL.  Give it
- * back with rt_accept_unpop if it cannot be handed out.
+ * back with rdt_rt_accept_unpop if it cannot be handed out.
  */
-struct rt_sock *rt_accept_pop(struct rt_sock *s);
-void rt_accept_unpop(struct rt_sock *s, struct rt_sock *child);
-/* rt_accept_adopt gives an accepted connection (locked) its descriptor,
+struct rt_sock *rdt_rt_accept_pop(struct rt_sock *s);
+void rdt_rt_accept_unpop(struct rt_sock *s, struct rt_sock *child);
+/* rdt_rt_accept_adopt gives an accepted connection (locked) its descriptor,
  * already opened in |child|->notify; drops the listener reference. */
-void rt_accept_adopt(struct rt_sock *child);
+void rdt_rt_accept_adopt(struct rt_sock *child);
 
 /*
- * rt_service runs the connection's due timers, transmits what it wants
+ * rdt_rt_service runs the connection's due timers, transmits what it wants
  * to send and brings its descriptor's readiness up to date.  Call it
  * with |s| locked after every change to the connection.
  */
-void rt_service(struct rt_sock *s, rdt_tstamp now);
+void rdt_rt_service(struct rt_sock *s, rdt_tstamp now);
 
-/* rt_unlisten stops listener |s| (locked, but unlocked for a while):
+/* rdt_rt_unlisten stops listener |s| (locked, but unlocked for a while):
  * queued connections are reset, blocked accepts wake. */
-void rt_unlisten(struct rt_sock *s);
+void rdt_rt_unlisten(struct rt_sock *s);
 
-/* rt_close releases the application's hold on |s| (locked): listeners
+/* rdt_rt_close releases the application's hold on |s| (locked): listeners
  * stop and reset their queue, connections finish in the background. */
-void rt_close(struct rt_sock *s);
+void rdt_rt_close(struct rt_sock *s);
 
 /*
- * rt_exit_drain, at process exit after every descriptor was closed,
+ * rdt_rt_exit_drain, at process exit after every descriptor was closed,
  * waits up to |wait| for orphans to deliver their bytes, then resets
  * every connection still open so peers learn of it at once.
  */
-void rt_exit_drain(rdt_tstamp wait);
+void rdt_rt_exit_drain(rdt_tstamp wait);
 
-/* rt_port_stats copies the counters of |s|'s port (zeros if none). */
-void rt_port_stats(const struct rt_sock *s, struct rt_port_stats *out);
+/* rdt_rt_port_stats copies the counters of |s|'s port (zeros if none). */
+void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out);
 
-/* rt_conn_config builds the core configuration from |opt|. */
-void rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg);
+/* rdt_rt_conn_config builds the core configuration from |opt|. */
+void rdt_rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg);
 
-/* rt_opts_default fills the defaults documented in rdt.h. */
-void rt_opts_default(struct rt_opts *opt);
+/* rdt_rt_opts_default fills the defaults documented in rdt.h. */
+void rdt_rt_opts_default(struct rt_opts *opt);
 
 #endif
