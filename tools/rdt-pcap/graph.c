@@ -178,6 +178,12 @@ static void strokes(struct canvas *cv, const struct plot *p,
 		yb = Y(f, (double)track_pos(c, dir, q->b));
 		if (ya - yb < MIN_STROKE)
 			yb = ya - MIN_STROKE;
+		/* A short stroke at the very top (a retransmitted FIN) grows
+		 * downward, so it stays inside the plot area. */
+		if (yb < MT && ya >= MT) {
+			yb = MT;
+			ya = yb + MIN_STROKE;
+		}
 		canvas_line(cv, x, ya, x, yb);
 		if (marked)
 			canvas_rect(cv, x - MARK / 2, (ya + yb - MARK) / 2,
