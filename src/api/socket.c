@@ -2,10 +2,15 @@
  * socket.c: the BSD-socket surface of rdt: descriptors, argument checks,
  * blocking and errno.  The protocol work is the runtime's (src/runtime).
  *
- * Blocking calls wait in poll() on the socket's own descriptor, whose
- * readiness the runtime keeps equal to the connection's, so a blocked
- * thread sleeps in the kernel and wakes exactly when the application
- * could make progress (or a signal arrives: EINTR, as on TCP).
+ * A connected socket's descriptor carries the stream itself
+ * (runtime/stream.h), so rdt_send and rdt_recv are the kernel's own
+ * calls on it: they agree with plain read/write by construction, block
+ * in the kernel, and honour O_NONBLOCK and SO_RCVTIMEO/SO_SNDTIMEO set
+ * on the descriptor.  This file adds only what the kernel cannot know:
+ * ENOTCONN before a connection, waiting out the handshake, and the
+ * precise cause of a failure (ETIMEDOUT, ECONNREFUSED) where the pair
+ * can only say ECONNRESET.  Accept and connect wait in poll() on the
+ * descriptor, whose readiness the runtime steers until the stream runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +24,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -40,6 +46,7 @@ static size_t table_len;
 
 static int table_add(int fd, struct rt_sock *s)
 {
+	struct rt_sock *stale = NULL;
 	int rc = 0;
 
 	pthread_rwlock_wrlock(&table_lock);
@@ -59,10 +66,65 @@ static int table_add(int fd, struct rt_sock *s)
 			table_len = len;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		/* An entry left by a plain close(2) whose number the
+		 * kernel handed out again before the runtime noticed. */
+		stale = table[fd];
 		table[fd] = s;
+	}
 	pthread_rwlock_unlock(&table_lock);
+	rdt_rt_sock_put(stale);
 	return rc;
+}
+
+/* The runtime's word that the application closed |s|'s descriptor. */
+static void table_forget(struct rt_sock *s)
+{
+	int fd = s->notify.app_fd;
+
+	pthread_rwlock_wrlock(&table_lock);
+	if (fd >= 0 && (size_t)fd < table_len && table[fd] == s)
+		table[fd] = NULL;
+	else
+		s = NULL;
+	pthread_rwlock_unlock(&table_lock);
+	/* The runtime's caller holds another reference. */
+	rdt_rt_sock_put(s);
+}
+
+/* Is the file |st| describes |s|'s descriptor (or a dup of it)? */
+static int same_file(const struct rt_sock *s, const struct stat *st)
+{
+	return S_ISSOCK(st->st_mode) &&
+	       (unsigned long)st->st_ino == s->notify.app_ino &&
+	       s->notify.app_fd >= 0;
+}
+
+/*
+ * The socket behind |fd|, referenced, or NULL.  The table is indexed by
+ * descriptor number; a number the application closed with close(2) and
+ * got back for another file is told apart by its inode, and a dup(2) of
+ * an rdt descriptor is found by its inode too.
+ */
+static struct rt_sock *lookup(int fd)
+{
+	struct rt_sock *s = NULL;
+	struct stat st;
+	size_t i;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return NULL;
+	pthread_rwlock_rdlock(&table_lock);
+	if ((size_t)fd < table_len && table[fd] &&
+	    same_file(table[fd], &st))
+		s = table[fd];
+	for (i = 0; s == NULL && i < table_len; i++)
+		if (table[i] && same_file(table[i], &st))
+			s = table[i];
+	if (s)
+		rdt_rt_sock_get(s);
+	pthread_rwlock_unlock(&table_lock);
+	return s;
 }
 
 /* Sets errno as the kernel would for a descriptor that is not ours. */
@@ -78,14 +140,8 @@ static void not_ours(int fd)
  */
 static struct rt_sock *sock_lock(int fd)
 {
-	struct rt_sock *s = NULL;
+	struct rt_sock *s = lookup(fd);
 
-	pthread_rwlock_rdlock(&table_lock);
-	if (fd >= 0 && (size_t)fd < table_len && table[fd]) {
-		s = table[fd];
-		rdt_rt_sock_get(s);
-	}
-	pthread_rwlock_unlock(&table_lock);
 	if (s == NULL) {
 		not_ours(fd);
 		return NULL;
@@ -100,16 +156,24 @@ static struct rt_sock *sock_lock(int fd)
 	return s;
 }
 
+/* Takes |fd|'s entry out of the table: the socket with the table's
+ * reference, or NULL if |fd| is not (or no longer) an rdt descriptor. */
 static struct rt_sock *table_take(int fd)
 {
-	struct rt_sock *s = NULL;
+	struct rt_sock *s = NULL, *stale = NULL;
+	struct stat st;
+	int ok = fd >= 0 && fstat(fd, &st) == 0;
 
 	pthread_rwlock_wrlock(&table_lock);
-	if (fd >= 0 && (size_t)fd < table_len) {
-		s = table[fd];
+	if (fd >= 0 && (size_t)fd < table_len && table[fd]) {
+		if (ok && same_file(table[fd], &st))
+			s = table[fd];
+		else
+			stale = table[fd];
 		table[fd] = NULL;
 	}
 	pthread_rwlock_unlock(&table_lock);
+	rdt_rt_sock_put(stale);
 	return s;
 }
 
@@ -167,8 +231,10 @@ static void table_atfork_child(void)
 	for (i = 0; i < table_len; i++) {
 		struct rt_sock *s = table[i];
 
-		if (s && s->has_fd && s->notify.lib_fd >= 0)
+		if (s && s->has_fd && s->notify.lib_fd >= 0) {
 			close(s->notify.lib_fd);
+			s->notify.lib_fd = -1;
+		}
 	}
 	inherited_table = table;
 	table = NULL;
@@ -208,6 +274,7 @@ static void process_hooks(void)
 {
 	pthread_atfork(table_atfork_prepare, table_atfork_parent,
 		       table_atfork_child);
+	rdt_rt_set_forget(table_forget);
 	atexit(close_all_at_exit);
 }
 
@@ -262,7 +329,7 @@ static int take_error(struct rt_sock *s)
 	if (e == 0 || s->error_reported)
 		return 0;
 	s->error_reported = 1;
-	if (s->has_fd) {
+	if (s->has_fd && rdt_notify_app_open(&s->notify)) {
 		int pending;
 		socklen_t len = sizeof(pending);
 
@@ -272,6 +339,14 @@ static int take_error(struct rt_sock *s)
 			   &len);
 	}
 	return rdt_errno_from(e);
+}
+
+/* O_NONBLOCK lives on the descriptor, where fcntl(2) may set it too. */
+static int nonblocking(const struct rt_sock *s)
+{
+	int fl = s->has_fd ? fcntl(s->notify.app_fd, F_GETFL) : -1;
+
+	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 /* Has a peer, as getpeername(2) sees it on TCP: not while the handshake
@@ -346,9 +421,11 @@ int rdt_socket(int domain, int type, int protocol)
 	s = rdt_rt_sock_new(domain, flags & SOCK_CLOEXEC);
 	if (s == NULL)
 		return -1;
-	s->nonblock = !!(flags & SOCK_NONBLOCK);
 	fd = s->notify.app_fd;
-	if (table_add(fd, s) != 0) {
+	if (((flags & SOCK_NONBLOCK) &&
+	     fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) != 0) ||
+	    table_add(fd, s) != 0) {
+		rdt_notify_close(&s->notify);
 		rdt_rt_sock_put(s);
 		errno = ENOMEM;
 		return -1;
@@ -393,7 +470,7 @@ int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 		return finish(s, -EFAULT, 0);
 	deadline = deadline_after(s->opt.rcvtimeo);
 	while ((c = rdt_rt_accept_pop(s)) == NULL) {
-		if (s->nonblock)
+		if (nonblocking(s))
 			return finish(s, -EAGAIN, 0);
 		err = wait_ready(s, POLLIN, deadline);
 		if (err)
@@ -403,6 +480,9 @@ int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	}
 	pthread_mutex_lock(&c->lock);
 	if (rdt_notify_open(&c->notify, flags & SOCK_CLOEXEC) != 0)
+		err = -errno;
+	else if ((flags & SOCK_NONBLOCK) &&
+		 fcntl(c->notify.app_fd, F_SETFL, O_RDWR | O_NONBLOCK) != 0)
 		err = -errno;
 	else if (table_add(c->notify.app_fd, c) != 0)
 		err = -ENOMEM;
@@ -414,7 +494,6 @@ int rdt_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 		rdt_rt_accept_unpop(s, c);
 		return finish(s, err, 0);
 	}
-	c->nonblock = !!(flags & SOCK_NONBLOCK);
 	rdt_rt_accept_adopt(c);
 	newfd = c->notify.app_fd;
 	if (addr)
@@ -455,7 +534,7 @@ int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		err = rdt_rt_connect(s, addr, addr_len(s->family));
 	if (err)
 		return finish(s, err, 0);
-	if (s->nonblock)
+	if (nonblocking(s))
 		return finish(s, -EINPROGRESS, 0);
 	deadline = deadline_after(s->opt.sndtimeo);
 	while (rdt_conn_state(s->conn) == RDT_CONN_SYN_SENT) {
@@ -474,15 +553,86 @@ int rdt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	return finish(s, err ? -err : 0, 0);
 }
 
-/* The send path shared by rdt_send, rdt_write and rdt_writev. */
+/*
+ * Before the stream runs: ENOTCONN without a connection, and during the
+ * handshake wait for it (as TCP's send and recv do) or EAGAIN.  Returns
+ * 0 when the kernel call may proceed, else -errno.  |s| locked.
+ */
+static int await_stream(struct rt_sock *s, int flags, short events,
+			rdt_tstamp timeo)
+{
+	rdt_tstamp deadline = deadline_after(timeo);
+	int err;
+
+	if (s->role != RT_CONNECTION)
+		return -ENOTCONN;
+	while (rdt_conn_state(s->conn) == RDT_CONN_SYN_SENT) {
+		if (nonblocking(s) || (flags & MSG_DONTWAIT))
+			return -EAGAIN;
+		err = wait_ready(s, events, deadline);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The kernel call on the descriptor, framed by what the kernel cannot
+ * know (see the top of this file): sendmsg if |sending|, else recvmsg.
+ */
+static ssize_t stream_io(int fd, struct msghdr *mh, int flags, int sending)
+{
+	struct rt_sock *s = lookup(fd);
+	ssize_t n;
+	int err;
+
+	if (s == NULL) {
+		not_ours(fd);
+		return -1;
+	}
+	if (!__atomic_load_n(&s->streaming, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&s->lock);
+		err = await_stream(s, flags, sending ? POLLOUT : POLLIN,
+				   sending ? s->opt.sndtimeo :
+					     s->opt.rcvtimeo);
+		if (err == 0 && s->conn &&
+		    rdt_conn_state(s->conn) == RDT_CONN_CLOSED &&
+		    !s->notify.streaming) {
+			/* Failed before it ever carried a byte. */
+			int e = take_error(s);
+
+			err = -(e ? e : (sending ? EPIPE : ENOTCONN));
+		}
+		if (err) {
+			finish_ssize(s, err, 0);
+			if (err == -EPIPE && sending && !(flags & MSG_NOSIGNAL))
+				raise(SIGPIPE);
+			return -1;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	n = sending ? sendmsg(fd, mh, flags) : recvmsg(fd, mh, flags);
+	if (n < 0 && (errno == ECONNRESET || errno == EPIPE)) {
+		int e;
+
+		/* The pair knows only that the connection ended; the
+		 * connection knows why. */
+		pthread_mutex_lock(&s->lock);
+		e = take_error(s);
+		pthread_mutex_unlock(&s->lock);
+		if (e)
+			errno = e;
+	}
+	err = errno;
+	rdt_rt_sock_put(s);
+	errno = err;
+	return n;
+}
+
 static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 			int flags)
 {
-	struct rt_sock *s;
-	rdt_tstamp deadline;
-	size_t total = 0;
-	int nonblock, err = 0, i = 0;
-	size_t off = 0;
+	struct msghdr mh;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) {
 		errno = EOPNOTSUPP;
@@ -492,69 +642,10 @@ static ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_lock(fd);
-	if (s == NULL)
-		return -1;
-	if (s->role != RT_CONNECTION)
-		return finish_ssize(s, -ENOTCONN, 0);
-	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
-	deadline = deadline_after(s->opt.sndtimeo);
-	while (i < iovcnt) {
-		rdt_ssize n;
-		int e;
-
-		if (iov[i].iov_len == off) {
-			i++;
-			off = 0;
-			continue;
-		}
-		if (s->shut_wr) {
-			err = -EPIPE;
-			break;
-		}
-		if (rdt_conn_state(s->conn) == RDT_CONN_SYN_SENT) {
-			/* As TCP: nothing is queued before the handshake
-			 * completes, which is also when poll says writable. */
-			if (nonblock) {
-				err = -EAGAIN;
-				break;
-			}
-			err = wait_ready(s, POLLOUT, deadline);
-			if (err)
-				break;
-			continue;
-		}
-		n = rdt_conn_send(s->conn, (const uint8_t *)iov[i].iov_base +
-					  off, iov[i].iov_len - off, rdt_rt_now());
-		if (n > 0) {
-			off += (size_t)n;
-			total += (size_t)n;
-			rdt_rt_service(s, rdt_rt_now());
-			continue;
-		}
-		if (n == RDT_ERR_AGAIN) {
-			if (nonblock) {
-				err = -EAGAIN;
-				break;
-			}
-			rdt_rt_service(s, rdt_rt_now());
-			err = wait_ready(s, POLLOUT, deadline);
-			if (err)
-				break;
-			continue;
-		}
-		e = take_error(s);
-		err = e ? -e : -EPIPE;
-		break;
-	}
-	if (total > 0)
-		return finish_ssize(s, 0, (ssize_t)total);
-	finish_ssize(s, 0, 0);
-	/* After unlocking: a handler may block or never return. */
-	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
-		raise(SIGPIPE);
-	errno = -err;
-	return -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = (struct iovec *)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	return stream_io(fd, &mh, flags, 1);
 }
 
 ssize_t rdt_send(int fd, const void *buf, size_t len, int flags)
@@ -574,14 +665,10 @@ ssize_t rdt_writev(int fd, const struct iovec *iov, int iovcnt)
 	return send_iov(fd, iov, iovcnt, 0);
 }
 
-/* The receive path shared by rdt_recv, rdt_read and rdt_readv. */
 static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 			int flags)
 {
-	struct rt_sock *s;
-	rdt_tstamp deadline;
-	size_t total = 0, off = 0;
-	int nonblock, peek = !!(flags & MSG_PEEK), err = 0, i = 0;
+	struct msghdr mh;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_PEEK | MSG_NOSIGNAL |
 		      MSG_CMSG_CLOEXEC)) {
@@ -592,62 +679,10 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, int iovcnt,
 		errno = EINVAL;
 		return -1;
 	}
-	s = sock_lock(fd);
-	if (s == NULL)
-		return -1;
-	if (s->role != RT_CONNECTION)
-		return finish_ssize(s, -ENOTCONN, 0);
-	nonblock = s->nonblock || (flags & MSG_DONTWAIT);
-	deadline = deadline_after(s->opt.rcvtimeo);
-	while (i < iovcnt && !s->shut_rd) {
-		rdt_ssize n;
-
-		if (iov[i].iov_len == off) {
-			i++;
-			off = 0;
-			continue;
-		}
-		n = rdt_conn_recv(s->conn, (uint8_t *)iov[i].iov_base + off,
-				  iov[i].iov_len - off, peek, rdt_rt_now());
-		if (n > 0) {
-			off += (size_t)n;
-			total += (size_t)n;
-			if (peek)
-				break;
-			/* Reading opens the window: tell the peer. */
-			rdt_rt_service(s, rdt_rt_now());
-			if ((flags & MSG_WAITALL) ||
-			    rdt_conn_readable(s->conn) > 0)
-				continue;
-			break;
-		}
-		if (n == 0)
-			break;	/* end of stream */
-		if (n == RDT_ERR_AGAIN) {
-			if (total > 0 && !(flags & MSG_WAITALL))
-				break;
-			if (nonblock) {
-				if (total == 0)
-					err = -EAGAIN;
-				break;
-			}
-			rdt_rt_service(s, rdt_rt_now());
-			err = wait_ready(s, POLLIN, deadline);
-			if (err) {
-				if (total > 0)
-					err = 0;
-				break;
-			}
-			continue;
-		}
-		if (total == 0) {
-			int e = take_error(s);
-
-			err = e ? -e : 0;
-		}
-		break;
-	}
-	return finish_ssize(s, err, (ssize_t)total);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = (struct iovec *)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	return stream_io(fd, &mh, flags & ~MSG_NOSIGNAL, 0);
 }
 
 ssize_t rdt_recv(int fd, void *buf, size_t len, int flags)
@@ -685,8 +720,12 @@ int rdt_shutdown(int fd, int how)
 	if (s->role != RT_CONNECTION ||
 	    rdt_conn_state(s->conn) == RDT_CONN_CLOSED)
 		return finish(s, -ENOTCONN, 0);
+	/* On the descriptor, so the FIN follows every byte written to it
+	 * before, with whatever call. */
+	if (shutdown(fd, how) != 0)
+		return finish(s, -errno, 0);
 	if (how != SHUT_RD) {
-		rdt_conn_shutdown(s->conn, rdt_rt_now());
+		s->notify.in_ready = 1;
 		s->shut_wr = 1;
 	}
 	if (how != SHUT_WR)
@@ -700,6 +739,13 @@ int rdt_close(int fd)
 	struct rt_sock *s = table_take(fd);
 
 	if (s == NULL) {
+		/* A dup(2) of an rdt descriptor closes as any descriptor:
+		 * the stream lives on in the others. */
+		s = lookup(fd);
+		if (s != NULL) {
+			rdt_rt_sock_put(s);
+			return close(fd);
+		}
 		not_ours(fd);
 		return -1;
 	}
@@ -757,14 +803,12 @@ int rdt_fcntl(int fd, int cmd, ...)
 	}
 	switch (cmd) {
 	case F_GETFL:
-		return finish(s, 0, O_RDWR | (s->nonblock ? O_NONBLOCK : 0));
 	case F_SETFL:
-		s->nonblock = !!(arg & O_NONBLOCK);
-		return finish(s, 0, 0);
 	case F_GETFD:
 	case F_SETFD:
-		rc = cmd == F_GETFD ? fcntl(s->notify.app_fd, F_GETFD) :
-				      fcntl(s->notify.app_fd, F_SETFD, arg);
+		/* The flags are the descriptor's own, as on TCP. */
+		rc = cmd == F_GETFL || cmd == F_GETFD ? fcntl(fd, cmd) :
+							fcntl(fd, cmd, arg);
 		return finish(s, rc < 0 ? -errno : 0, rc);
 	default:
 		return finish(s, -EINVAL, 0);
@@ -846,9 +890,16 @@ static int set_socket_level(struct rt_sock *s, int name, const void *val,
 			retune(s);
 		return 0;
 	case SO_RCVTIMEO:
-		return get_timeval(val, len, &s->opt.rcvtimeo);
 	case SO_SNDTIMEO:
-		return get_timeval(val, len, &s->opt.sndtimeo);
+		err = get_timeval(val, len, name == SO_RCVTIMEO ?
+				  &s->opt.rcvtimeo : &s->opt.sndtimeo);
+		/* The kernel times out blocking reads and writes on the
+		 * descriptor; ours bound accept, connect and the
+		 * handshake. */
+		if (err == 0 && s->has_fd &&
+		    setsockopt(s->notify.app_fd, SOL_SOCKET, name, val, len))
+			err = -errno;
+		return err;
 	case SO_LINGER:
 		if (val == NULL)
 			return -EFAULT;

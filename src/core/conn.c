@@ -329,6 +329,24 @@ rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
 	return (rdt_ssize)len;
 }
 
+size_t rdt_conn_send_space(struct rdt_conn *conn, uint8_t **p)
+{
+	size_t room, at;
+
+	if (conn->error != 0 || conn->state == RDT_CONN_CLOSED)
+		return 0;
+	room = rdt_conn_writable(conn);
+	at = (size_t)(conn->snd_end % conn->sndcap);
+	*p = conn->sndbuf + at;
+	return room < conn->sndcap - at ? room : conn->sndcap - at;
+}
+
+void rdt_conn_send_commit(struct rdt_conn *conn, size_t len, rdt_tstamp now)
+{
+	conn->snd_end += len;
+	rdt_conn_after_event(conn, now);
+}
+
 /* The window edge we would advertise now. */
 uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn)
 {
@@ -357,7 +375,6 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 			int peek, rdt_tstamp now)
 {
 	size_t avail;
-	uint64_t edge;
 
 	if (conn == NULL || (buf == NULL && len > 0))
 		return RDT_ERR_INVALID;
@@ -377,6 +394,26 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 	ring_get(conn->rcvbuf, conn->rcvcap, conn->rcv_read, buf, len);
 	if (peek)
 		return (rdt_ssize)len;
+	rdt_conn_recv_consume(conn, len, now);
+	return (rdt_ssize)len;
+}
+
+size_t rdt_conn_recv_view(const struct rdt_conn *conn, const uint8_t **p)
+{
+	size_t avail, at;
+
+	if (conn->error == RDT_ERR_RESET)
+		return 0;
+	avail = rdt_conn_readable(conn);
+	at = (size_t)(conn->rcv_read % conn->rcvcap);
+	*p = conn->rcvbuf + at;
+	return avail < conn->rcvcap - at ? avail : conn->rcvcap - at;
+}
+
+void rdt_conn_recv_consume(struct rdt_conn *conn, size_t len, rdt_tstamp now)
+{
+	uint64_t edge;
+
 	conn->rcv_read += len;
 	conn->stats.bytes_delivered += len;
 	/*
@@ -390,7 +427,6 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 	     conn->adv_edge < conn->rcv_nxt + 2 * conn->max_dgram))
 		conn->ack_now = 1;
 	rdt_conn_after_event(conn, now);
-	return (rdt_ssize)len;
 }
 
 int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now)

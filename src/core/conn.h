@@ -219,6 +219,21 @@ rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
 rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 			int peek, rdt_tstamp now);
 
+/*
+ * Without a copy, for a caller that moves bytes straight between the
+ * connection's buffers and a kernel descriptor:
+ * rdt_conn_recv_view points |*p| at the longest contiguous run of
+ * readable bytes and returns its length (0: nothing, or reset);
+ * rdt_conn_recv_consume then marks |len| of them read, as rdt_conn_recv.
+ * rdt_conn_send_space points |*p| at contiguous free send-buffer space
+ * and returns its length (0: full, shut down, failed or closed);
+ * rdt_conn_send_commit queues the first |len| bytes written there.
+ */
+size_t rdt_conn_recv_view(const struct rdt_conn *conn, const uint8_t **p);
+void rdt_conn_recv_consume(struct rdt_conn *conn, size_t len, rdt_tstamp now);
+size_t rdt_conn_send_space(struct rdt_conn *conn, uint8_t **p);
+void rdt_conn_send_commit(struct rdt_conn *conn, size_t len, rdt_tstamp now);
+
 /* How many in-order bytes rdt_conn_recv can return now. */
 size_t rdt_conn_readable(const struct rdt_conn *conn);
 

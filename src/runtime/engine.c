@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "core/err.h"
 #include "pcaplog.h"
 #include "rt.h"
+#include "stream.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
 
@@ -70,6 +72,11 @@ static struct engine {
 	struct rdt_pcaplog *pcap;
 	/* The engine thread's receive buffers. */
 	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
+	/* Sockets taken out of epoll whose reference the engine thread
+	 * drops once no event of its current batch can name them. */
+	struct rt_sock *unwatched;
+	/* The api's: forget a descriptor the application closed. */
+	void (*forget)(struct rt_sock *s);
 } eng = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reaped = PTHREAD_COND_INITIALIZER,
@@ -188,7 +195,20 @@ static void engine_atfork_parent(void)
 static void engine_atfork_child(void)
 {
 	struct rt_endpoint *ep;
+	size_t b;
 
+	/* A child's copy of a library end would keep the application's
+	 * end from seeing end of stream or a reset when the parent closes
+	 * it.  Sockets in the application's table are the api's to do. */
+	for (b = 0; eng.cids && b < eng.nbuckets; b++) {
+		struct rt_sock *s;
+
+		for (s = eng.cids[b]; s; s = s->cid_next)
+			if (s->notify.lib_fd >= 0) {
+				close(s->notify.lib_fd);
+				s->notify.lib_fd = -1;
+			}
+	}
 	for (ep = eng.endpoints; ep; ep = ep->next)
 		close(ep->fd);
 	for (ep = eng.dying; ep; ep = ep->next)
@@ -296,6 +316,63 @@ static void engine_wake(void)
 	(void)!write(eng.wakefd, &one, sizeof(one));
 }
 
+/*
+ * A streaming socket's library end sits in the engine's epoll set,
+ * edge-triggered, so the application's writes, reads and close wake the
+ * engine once per change.  The set holds a reference, dropped by the
+ * engine thread itself (release_unwatched) after the batch in which the
+ * socket left: an event already fetched may still name it.  |s| locked.
+ */
+static void watch(struct rt_sock *s)
+{
+	struct epoll_event ev;
+
+	if (s->notify.watched || s->notify.lib_fd < 0)
+		return;
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	/* Endpoints are the untagged pointers. */
+	ev.data.u64 = (uint64_t)(uintptr_t)s | 1;
+	if (epoll_ctl(eng.epfd, EPOLL_CTL_ADD, s->notify.lib_fd, &ev) != 0)
+		return;
+	rdt_rt_sock_get(s);
+	s->notify.watched = 1;
+}
+
+/* Out of the epoll set, before lib_fd closes: a forked child's copy of
+ * it would keep the registration alive.  |s| locked. */
+static void unwatch(struct rt_sock *s)
+{
+	if (!s->notify.watched)
+		return;
+	epoll_ctl(eng.epfd, EPOLL_CTL_DEL, s->notify.lib_fd, NULL);
+	s->notify.watched = 0;
+	pthread_mutex_lock(&eng.lock);
+	s->unwatched_next = eng.unwatched;
+	eng.unwatched = s;
+	pthread_mutex_unlock(&eng.lock);
+	if (!in_engine)
+		engine_wake();
+}
+
+static void release_unwatched(void)
+{
+	struct rt_sock *s, *next;
+
+	pthread_mutex_lock(&eng.lock);
+	s = eng.unwatched;
+	eng.unwatched = NULL;
+	pthread_mutex_unlock(&eng.lock);
+	for (; s; s = next) {
+		next = s->unwatched_next;
+		rdt_rt_sock_put(s);
+	}
+}
+
+void rdt_rt_set_forget(void (*forget)(struct rt_sock *s))
+{
+	eng.forget = forget;
+}
+
 /* Arm the timerfd to the heap's earliest deadline.  Engine lock held. */
 static void timer_rearm(void)
 {
@@ -378,8 +455,9 @@ void rdt_rt_sock_put(struct rt_sock *s)
 	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	rdt_conn_del(s->conn);
-	if (s->has_fd)
-		rdt_notify_close(&s->notify);
+	/* The application's descriptor is the application's: its number
+	 * may belong to another file by now. */
+	rdt_notify_close_lib(&s->notify);
 	if (s->ep)
 		ep_put(s->ep);
 	rdt_rt_sock_put(s->parent);
@@ -1069,6 +1147,19 @@ static void sync_readiness(struct rt_sock *s)
 	if (s->conn == NULL)
 		return;
 	st = rdt_conn_state(s->conn);
+	if (n->streaming) {
+		int failed = rdt_conn_error(s->conn) != 0;
+
+		/* Readiness is the pair's own; what is left is to end it
+		 * once every byte reached the application's end. */
+		if ((st == RDT_CONN_CLOSED || st == RDT_CONN_TIME_WAIT) &&
+		    (failed || rdt_conn_readable(s->conn) == 0 ||
+		     n->app_no_read)) {
+			unwatch(s);
+			rdt_notify_finish(n, failed);
+		}
+		return;
+	}
 	if (st == RDT_CONN_CLOSED || st == RDT_CONN_TIME_WAIT) {
 		if (rdt_conn_peer_finished(s->conn))
 			rdt_notify_set_rdhup(n);
@@ -1145,6 +1236,73 @@ static void orphan_timeout(struct rt_sock *s, rdt_tstamp now)
 		rdt_conn_abort(s->conn, now);
 }
 
+/*
+ * The application let go of |s| (closed its last descriptor, or exited):
+ * as a kernel's orphaned TCP socket, it delivers what was written and
+ * ends with a FIN, counted for the exit drain.  |s| locked.
+ */
+static void orphan(struct rt_sock *s)
+{
+	struct rdt_conn *c = s->conn;
+
+	if (s->orphan)
+		return;
+	s->orphan = 1;
+	s->orphan_deadline = RDT_TSTAMP_NEVER;
+	if (c && rdt_conn_state(c) != RDT_CONN_CLOSED &&
+	    !rdt_conn_send_done(c)) {
+		s->draining = 1;
+		pthread_mutex_lock(&eng.lock);
+		eng.draining++;
+		pthread_mutex_unlock(&eng.lock);
+	}
+}
+
+/* Moves bytes between the descriptor and the connection.  |s| locked. */
+static void stream_service(struct rt_sock *s, rdt_tstamp now)
+{
+	struct rdt_notify *n = &s->notify;
+	struct rdt_conn *c = s->conn;
+	enum rdt_conn_state st = rdt_conn_state(c);
+
+	if (!s->has_fd || n->finished || st == RDT_CONN_SYN_SENT ||
+	    st == RDT_CONN_SYN_RCVD)
+		return;
+	if (!n->streaming) {
+		rdt_stream_start(n);
+		watch(s);
+		/* The api reads it without the lock: calls on the
+		 * descriptor go straight to the kernel from now on. */
+		__atomic_store_n(&s->streaming, 1, __ATOMIC_RELEASE);
+	}
+	switch (rdt_stream_pump_in(n, c, now)) {
+	case RDT_STREAM_IN_EOF:
+		rdt_conn_shutdown(c, now);
+		s->shut_wr = 1;
+		break;
+	case RDT_STREAM_IN_RESET:
+		rdt_conn_abort(c, now);
+		break;
+	case RDT_STREAM_IN_MORE:
+		break;
+	}
+	if (s->shut_rd)
+		n->app_no_read = 1;
+	if (s->app_hup && !s->orphan) {
+		/* Both directions of the pair are shut: the application
+		 * closed it, or shut both ways and keeps the descriptor. */
+		n->app_no_read = 1;
+		if (!rdt_notify_app_open(n)) {
+			orphan(s);
+			if (eng.forget)
+				eng.forget(s);
+		}
+	}
+	/* An orphan's new bytes have no reader: rdt_rt_service resets. */
+	if (!s->orphan)
+		rdt_stream_pump_out(n, c, now);
+}
+
 void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
 {
 	struct rdt_conn *c = s->conn;
@@ -1156,7 +1314,8 @@ void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
 	}
 	if (rdt_conn_deadline(c) <= now)
 		rdt_conn_on_deadline(c, now);
-	if (s->shut_rd || s->orphan) {
+	stream_service(s, now);
+	if (s->orphan || (s->shut_rd && !s->notify.streaming)) {
 		uint8_t scratch[4096];
 
 		/* Bytes arriving after close mean the peer's data is lost:
@@ -1343,7 +1502,7 @@ void rdt_rt_accept_adopt(struct rt_sock *c)
 	c->queued = 0;
 	pthread_mutex_unlock(&eng.lock);
 	c->has_fd = 1;
-	sync_readiness(c);
+	rdt_rt_service(c, rdt_rt_now());
 	rdt_rt_sock_put(parent);
 }
 
@@ -1383,19 +1542,37 @@ void rdt_rt_unlisten(struct rt_sock *s)
 void rdt_rt_close(struct rt_sock *s)
 {
 	rdt_tstamp now = rdt_rt_now();
+	struct rdt_conn *c = s->conn;
+	int streaming = s->has_fd && s->notify.streaming;
 
 	s->closed = 1;
 	if (s->role == RT_LISTENING) {
 		rdt_rt_unlisten(s);
-	} else if (s->conn) {
-		struct rdt_conn *c = s->conn;
-
+	} else if (c) {
 		if ((s->opt.linger_on && s->opt.linger_s == 0) ||
-		    rdt_conn_readable(c) > 0 ||
-		    rdt_conn_state(c) == RDT_CONN_SYN_SENT)
+		    rdt_conn_state(c) == RDT_CONN_SYN_SENT ||
+		    (!streaming && rdt_conn_readable(c) > 0))
 			rdt_conn_abort(c, now);
-		else
+		else if (!streaming)
 			rdt_conn_shutdown(c, now);
+	}
+	if (streaming) {
+		/* The library's end stays open: what the application wrote
+		 * is still to be read from it, then end of stream, then the
+		 * FIN (stream_service, which also orphans |s|). */
+		struct pollfd p = { .fd = s->notify.lib_fd, .events = 0 };
+
+		if (rdt_notify_app_open(&s->notify))
+			close(s->notify.app_fd);
+		s->notify.app_fd = -1;
+		/* A dup(2) of the descriptor keeps the stream open, as it
+		 * keeps a TCP socket open; the engine hears of its close. */
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+			s->app_hup = 1;
+			s->notify.in_ready = 1;
+		}
+	}
+	if (c) {
 		rdt_rt_service(s, now);
 		if (s->opt.linger_on && s->opt.linger_s > 0) {
 			struct timespec until;
@@ -1414,18 +1591,13 @@ void rdt_rt_close(struct rt_sock *s)
 			}
 			s->lingering = 0;
 		}
-		s->orphan = 1;
-		s->orphan_deadline = RDT_TSTAMP_NEVER;
-		if (rdt_conn_state(c) != RDT_CONN_CLOSED &&
-		    !rdt_conn_send_done(c)) {
-			s->draining = 1;
-			pthread_mutex_lock(&eng.lock);
-			eng.draining++;
-			pthread_mutex_unlock(&eng.lock);
-		}
+		orphan(s);
 		rdt_rt_service(s, rdt_rt_now());
 	}
-	if (s->has_fd) {
+	if (s->has_fd && !streaming) {
+		unwatch(s);
+		if (!rdt_notify_app_open(&s->notify))
+			s->notify.app_fd = -1;
 		rdt_notify_close(&s->notify);
 		s->has_fd = 0;
 	}
@@ -1854,6 +2026,23 @@ static void run_timers(void)
 	pthread_mutex_unlock(&eng.lock);
 }
 
+/* The application wrote, read, shut down or closed its end.  The epoll
+ * set's reference keeps |s| alive for the batch. */
+static void sock_event(struct rt_sock *s, uint32_t events)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->notify.watched) {
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			s->notify.in_ready = 1;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			s->notify.out_blocked = 0;
+		if (events & EPOLLHUP)
+			s->app_hup = 1;
+		rdt_rt_service(s, rdt_rt_now());
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *engine_main(void *arg)
 {
 	struct epoll_event evs[64];
@@ -1871,10 +2060,15 @@ static void *engine_main(void *arg)
 				uint64_t v;
 
 				(void)!read(eng.wakefd, &v, sizeof(v));
+			} else if (evs[i].data.u64 & 1) {
+				sock_event((struct rt_sock *)(uintptr_t)
+					   (evs[i].data.u64 & ~(uint64_t)1),
+					   evs[i].events);
 			} else {
 				read_endpoint(p);
 			}
 		}
+		release_unwatched();
 		reap_dying_endpoints();
 	}
 	return NULL;

@@ -3,15 +3,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "notify.h"
 
-/* Larger than a quarter of the smallest send buffer the kernel allows
- * (SOCK_MIN_SNDBUF, about 4.5 KiB), which is when AF_UNIX stops
- * reporting a stream end writable. */
-#define FILL_BLOCK 2048
+/* The unit of the block that makes the application's end unwritable. */
+#define FILL_BLOCK 65536
 /* Edge bytes beyond the first; bounded so a reader that never drains
  * cannot fill the pair. */
 #define MAX_TOKENS 32
@@ -19,7 +20,6 @@
 int rdt_notify_open(struct rdt_notify *n, int cloexec)
 {
 	int sv[2];
-	int one = 1;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
@@ -31,14 +31,15 @@ int rdt_notify_open(struct rdt_notify *n, int cloexec)
 		errno = saved;
 		return -1;
 	}
-	/* The kernel raises it to its minimum. */
-	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	memset(n, 0, sizeof(*n));
 	n->app_fd = sv[0];
 	n->lib_fd = sv[1];
-	n->tokens = 0;
-	n->unwritable = 0;
-	n->rdhup = 0;
-	n->finished = 0;
+	{
+		struct stat st;
+
+		if (fstat(sv[0], &st) == 0)
+			n->app_ino = (unsigned long)st.st_ino;
+	}
 	/* A connection starts unwritable until it is established. */
 	rdt_notify_set_writable(n, 0);
 	return 0;
@@ -47,7 +48,7 @@ int rdt_notify_open(struct rdt_notify *n, int cloexec)
 /* Read and discard everything queued on |fd| now. */
 static void drain(int fd)
 {
-	char buf[FILL_BLOCK];
+	char buf[4096];
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
@@ -75,18 +76,46 @@ void rdt_notify_set_readable(struct rdt_notify *n, int readable, int edge)
 	}
 }
 
-void rdt_notify_set_writable(struct rdt_notify *n, int writable)
+/*
+ * An AF_UNIX stream end is writable while four times what it has queued
+ * is within its send buffer: a block of more than a quarter of it, left
+ * unread, makes it unwritable whatever the system's default buffer.
+ */
+static unsigned fill(int fd)
 {
 	static const char block[FILL_BLOCK];
+	int sndbuf = 0;
+	socklen_t len = sizeof(sndbuf);
+	size_t want, sent = 0;
 
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
+	    sndbuf <= 0)
+		sndbuf = 4 * FILL_BLOCK;
+	want = (size_t)sndbuf / 4 + 1;
+	while (sent < want) {
+		size_t chunk = want - sent < sizeof(block) ? want - sent :
+							     sizeof(block);
+		ssize_t n = send(fd, block, chunk,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	return (unsigned)sent;
+}
+
+void rdt_notify_set_writable(struct rdt_notify *n, int writable)
+{
 	if (n->finished || (!writable) == n->unwritable)
 		return;
 	if (writable) {
 		drain(n->lib_fd);
 		n->unwritable = 0;
-	} else if (send(n->app_fd, block, sizeof(block),
-			MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
-		n->unwritable = 1;
+		n->filler = 0;
+	} else {
+		n->filler = fill(n->app_fd);
+		n->unwritable = n->filler > 0;
 	}
 }
 
@@ -106,12 +135,22 @@ void rdt_notify_finish(struct rdt_notify *n, int failed)
 	if (n->finished)
 		return;
 	if (failed) {
+		int unread = 0;
+
 		/* Closing an AF_UNIX stream end with unread bytes flags
-		 * ECONNRESET on its peer: that is POLLERR. */
-		if (!n->unwritable)
+		 * ECONNRESET on its peer: that is POLLERR.  The byte goes in
+		 * through the application's end, so only while that is still
+		 * the application's (a plain close may have freed its
+		 * number); bytes the application wrote and we never sent
+		 * serve as well. */
+		if (n->streaming && ioctl(n->lib_fd, FIONREAD, &unread) != 0)
+			unread = 0;
+		if (!n->unwritable && unread == 0 && rdt_notify_app_open(n))
 			(void)send(n->app_fd, block, sizeof(block),
 				   MSG_DONTWAIT | MSG_NOSIGNAL);
-	} else {
+	} else if (!n->streaming) {
+		/* Streaming, an unread byte is one the application wrote
+		 * and the peer never got: its ECONNRESET is the truth. */
 		drain(n->lib_fd);
 	}
 	close(n->lib_fd);
@@ -128,4 +167,20 @@ void rdt_notify_close(struct rdt_notify *n)
 	n->lib_fd = -1;
 	n->app_fd = -1;
 	n->finished = 1;
+}
+
+void rdt_notify_close_lib(struct rdt_notify *n)
+{
+	if (n->lib_fd >= 0)
+		close(n->lib_fd);
+	n->lib_fd = -1;
+	n->finished = 1;
+}
+
+int rdt_notify_app_open(const struct rdt_notify *n)
+{
+	struct stat st;
+
+	return n->app_fd >= 0 && fstat(n->app_fd, &st) == 0 &&
+	       S_ISSOCK(st.st_mode) && (unsigned long)st.st_ino == n->app_ino;
 }

@@ -36,7 +36,28 @@ struct rdt_notify {
 	unsigned unwritable : 1;
 	unsigned rdhup : 1;
 	unsigned finished : 1;
+	/* The pair carries the connection's bytes (see stream.h). */
+	unsigned streaming : 1;
+	/* The application may have written bytes not yet read. */
+	unsigned in_ready : 1;
+	/* The pair toward the application is full: wait for EPOLLOUT. */
+	unsigned out_blocked : 1;
+	/* The application finished writing (read returned 0). */
+	unsigned app_eof : 1;
+	/* The application stopped reading (closed, or SHUT_RD): EPIPE. */
+	unsigned app_no_read : 1;
+	/* shutdown(lib_fd, SHUT_WR) told the application end of stream. */
+	unsigned eof_sent : 1;
+	/* lib_fd is in the engine's epoll set. */
+	unsigned watched : 1;
+	/* Bytes of the unwritable block still at the head of what the
+	 * application wrote: skipped, they were never the application's. */
+	unsigned filler;
+	/* The application end's inode: tells our descriptor from another
+	 * file that reuses its number after a plain close(2). */
+	unsigned long app_ino;
 };
+
 
 /*
  * rdt_notify_open makes the pair; |cloexec| sets FD_CLOEXEC on the
@@ -65,5 +86,13 @@ void rdt_notify_finish(struct rdt_notify *n, int failed);
 
 /* rdt_notify_close closes both ends (the application's descriptor too). */
 void rdt_notify_close(struct rdt_notify *n);
+
+/* rdt_notify_close_lib closes only the library's end: the application's
+ * descriptor is the application's to close. */
+void rdt_notify_close_lib(struct rdt_notify *n);
+
+/* Non-zero while |n|->app_fd still names the application end: the
+ * application may have closed it and reused the number. */
+int rdt_notify_app_open(const struct rdt_notify *n);
 
 #endif

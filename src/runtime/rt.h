@@ -127,6 +127,12 @@ struct rt_sock {
 	size_t wake_room;
 	/* New bytes became readable since the last readiness update. */
 	int new_data;
+	/* Both directions of the pair were shut from the application's
+	 * side (EPOLLHUP): it closed or shut down its descriptor. */
+	int app_hup;
+	/* notify.streaming, for lock-free readers (atomic). */
+	int streaming;
+	struct rt_sock *unwatched_next;		/* engine lock */
 
 	/* Engine lock: */
 	int registered;
@@ -202,6 +208,13 @@ void rdt_rt_close(struct rt_sock *s);
  * every connection still open so peers learn of it at once.
  */
 void rdt_rt_exit_drain(rdt_tstamp wait);
+
+/*
+ * rdt_rt_set_forget installs the api's |forget|, which the runtime calls
+ * (with |s| locked and referenced) when the application closed |s|'s
+ * descriptor with close(2): the api drops its table entry.
+ */
+void rdt_rt_set_forget(void (*forget)(struct rt_sock *s));
 
 /* rdt_rt_port_stats copies the counters of |s|'s port (zeros if none). */
 void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out);
