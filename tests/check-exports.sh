@@ -24,6 +24,9 @@ bad_symbols() {
 		sub(/@.*/, "", name)
 		if (type == "A" || type == "U" || type == "w" || type == "v")
 			next
+		# AddressSanitizer marks each instrumented global.
+		if (name ~ /^__odr_asan[.]/)
+			next
 		if (name ~ /^(_init|_fini|_edata|_end|__bss_start)$/ ||
 		    name ~ /^(_DYNAMIC|_GLOBAL_OFFSET_TABLE_)$/)
 			next
