@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -253,15 +254,27 @@ static void close_all_at_exit(void)
 {
 	const char *env = getenv("RDT_EXIT_LINGER");
 	long linger = env && *env ? strtol(env, NULL, 10) : EXIT_LINGER_S;
+	struct timespec until;
 	size_t i;
 
 	for (i = 0; i < table_len; i++) {
-		struct rt_sock *s = table_take((int)i);
+		struct rt_sock *s;
 
+		/* Unchecked: an entry whose descriptor the application
+		 * closed with close(2) may not be orphaned yet, and
+		 * rdt_rt_close closes a descriptor only if still ours. */
+		pthread_rwlock_wrlock(&table_lock);
+		s = table[i];
+		table[i] = NULL;
+		pthread_rwlock_unlock(&table_lock);
 		if (s == NULL)
 			continue;
-		/* A socket another thread is using is left alone. */
-		if (pthread_mutex_trylock(&s->lock) == 0) {
+		/* The engine thread holds sockets' locks only briefly; a
+		 * socket still locked after a second (a thread of the
+		 * application stuck in it) is left alone. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		if (pthread_mutex_timedlock(&s->lock, &until) == 0) {
 			rdt_rt_close(s);
 			pthread_mutex_unlock(&s->lock);
 		}

@@ -452,6 +452,19 @@ void rdt_conn_refused(struct rdt_conn *conn, rdt_tstamp now)
 		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
 }
 
+void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (conn == NULL)
+		return;
+	if (conn->state == RDT_CONN_SYN_SENT)
+		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
+	else if (conn->state != RDT_CONN_CLOSED &&
+		 conn->state != RDT_CONN_TIME_WAIT)
+		/* Nobody is there to take or acknowledge another byte:
+		 * what TCP learns from the RST a rebooted host sends. */
+		rdt_conn_fail(conn, RDT_ERR_RESET, now);
+}
+
 int rdt_conn_send_done(const struct rdt_conn *conn)
 {
 	return conn->fin_acked;

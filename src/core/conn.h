@@ -257,6 +257,14 @@ int rdt_conn_shutdown(struct rdt_conn *conn, rdt_tstamp now);
 void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now);
 
 /*
+ * rdt_conn_peer_unreachable: the peer's host says nothing listens on its
+ * port any more (a validated ICMP port unreachable, see PROTOCOL.md):
+ * during the handshake the connection fails with RDT_ERR_REFUSED, later
+ * with RDT_ERR_RESET; closed or in TIME_WAIT, nothing changes.
+ */
+void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now);
+
+/*
  * rdt_conn_refused tells a client still in its handshake that nothing
  * listens at the peer's address (the runtime saw an ICMP port
  * unreachable): the connection fails with RDT_ERR_REFUSED, as a RESET

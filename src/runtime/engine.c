@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -557,6 +558,18 @@ static struct rt_endpoint *ep_open(int family, const struct sockaddr *addr,
 				   sizeof(one)) == 0 :
 			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 				   sizeof(one)) == 0;
+	}
+	{
+		int one = 1;
+
+		/* ICMP errors with the address and the quoted datagram, on
+		 * unconnected ports too: how a dead peer is noticed
+		 * (read_errors). */
+		if (family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+					 sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one,
+				 sizeof(one));
 	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = ep;
@@ -1691,16 +1704,6 @@ static void service_dirty(struct dirty_list *d, rdt_tstamp now)
 	d->head = NULL;
 }
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A datagram no connection claimed: count why. */
 /*
  * May we answer one more datagram with RESET UNKNOWN?  A token bucket
@@ -1885,7 +1888,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		stat_add(&ep->stats.drop_malformed, 1);
 		return;
 	}
-	dcid = be64(dg + 4);
+	(void)rdt_pkt_peek_dcid(dg, len, &dcid);
 	if (dcid == 0) {
 		struct rdt_pkt pkt;
 
@@ -1917,25 +1920,112 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 }
 
 /* The client connected on |ep| learns that nothing listens there. */
-static void on_icmp_refused(struct rt_endpoint *ep, rdt_tstamp now)
+/* Most sockets one ICMP error is checked against (one peer address). */
+#define ICMP_CANDIDATES 64
+
+/*
+ * A port unreachable for a datagram we sent to |to| carrying |dcid|.  It
+ * counts only for the connection whose peer is |to| and whose peer
+ * connection ID is |dcid|: a 64-bit random number an off-path forger of
+ * ICMP cannot know (docs/PROTOCOL.md, "Dead peers").
+ */
+static void on_unreachable(struct rt_endpoint *ep, uint64_t dcid,
+			   const struct sockaddr_storage *to, socklen_t tolen,
+			   rdt_tstamp now)
 {
-	struct rt_sock *s;
+	struct rt_sock *cand[ICMP_CANDIDATES];
+	size_t n = 0, b, i;
+	int hit = 0;
 
 	pthread_mutex_lock(&eng.lock);
-	s = ep->client;
-	if (s)
-		rdt_rt_sock_get(s);
+	for (b = 0; b < eng.nbuckets && n < ICMP_CANDIDATES; b++) {
+		struct rt_sock *s;
+
+		for (s = eng.cids[b]; s && n < ICMP_CANDIDATES;
+		     s = s->cid_next)
+			if (s->ep == ep &&
+			    same_addr(&s->peer, s->peer_len, to, tolen)) {
+				rdt_rt_sock_get(s);
+				cand[n++] = s;
+			}
+	}
 	pthread_mutex_unlock(&eng.lock);
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&s->lock);
-	rdt_conn_refused(s->conn, now);
-	rdt_rt_service(s, now);
-	pthread_mutex_unlock(&s->lock);
-	rdt_rt_sock_put(s);
+	for (i = 0; i < n; i++) {
+		struct rt_sock *s = cand[i];
+
+		pthread_mutex_lock(&s->lock);
+		if (s->conn && rdt_conn_peer_cid(s->conn) == dcid) {
+			hit = 1;
+			rdt_conn_peer_unreachable(s->conn, now);
+			rdt_rt_service(s, now);
+		}
+		pthread_mutex_unlock(&s->lock);
+		rdt_rt_sock_put(s);
+	}
+	if (!hit)
+		stat_add(&ep->stats.drop_icmp, 1);
 }
 
-static void read_endpoint(struct rt_endpoint *ep)
+/* The sock_extended_err of an IP_RECVERR/IPV6_RECVERR message, or NULL. */
+static const struct sock_extended_err *icmp_error(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if ((cm->cmsg_level == IPPROTO_IP &&
+		     cm->cmsg_type == IP_RECVERR) ||
+		    (cm->cmsg_level == IPPROTO_IPV6 &&
+		     cm->cmsg_type == IPV6_RECVERR))
+			return (const struct sock_extended_err *)
+				CMSG_DATA(cm);
+	return NULL;
+}
+
+/*
+ * Reads the port's ICMP errors.  Only port unreachable means anything
+ * to a connection (nothing listens there any more: the peer died); the
+ * rest (host or net unreachable, fragmentation needed, ...) is left to
+ * retransmission, as RFC 5927 advises for errors that may be transient
+ * or forged.
+ */
+static void read_errors(struct rt_endpoint *ep, rdt_tstamp now)
+{
+	int k;
+
+	for (k = 0; k < BATCH; k++) {
+		uint8_t quote[64], ctl[256];
+		struct sockaddr_storage to;
+		struct iovec iov = { quote, sizeof(quote) };
+		struct msghdr mh;
+		const struct sock_extended_err *ee;
+		uint64_t dcid;
+		ssize_t n;
+
+		memset(&mh, 0, sizeof(mh));
+		memset(&to, 0, sizeof(to));
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		n = recvmsg(ep->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		ee = icmp_error(&mh);
+		if (ee == NULL || ee->ee_errno != ECONNREFUSED ||
+		    (ee->ee_origin != SO_EE_ORIGIN_ICMP &&
+		     ee->ee_origin != SO_EE_ORIGIN_ICMP6))
+			continue;
+		if (rdt_pkt_peek_dcid(quote, (size_t)n, &dcid) != 0) {
+			stat_add(&ep->stats.drop_icmp, 1);
+			continue;
+		}
+		on_unreachable(ep, dcid, &to, mh.msg_namelen, now);
+	}
+}
+
+static void read_endpoint(struct rt_endpoint *ep, uint32_t events)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH];
@@ -1943,6 +2033,10 @@ static void read_endpoint(struct rt_endpoint *ep)
 	static uint8_t ctrl[BATCH][RT_PKTINFO_SPACE * 2];
 	struct dirty_list d = { NULL };
 	int round, i;
+
+	/* Level-triggered: an error left queued would wake us forever. */
+	if (events & EPOLLERR)
+		read_errors(ep, rdt_rt_now());
 
 	for (round = 0; round < READ_ROUNDS && !ep_dead(ep); round++) {
 		rdt_tstamp now;
@@ -1965,11 +2059,13 @@ static void read_endpoint(struct rt_endpoint *ep)
 		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		now = rdt_rt_now();
 		if (n < 0) {
-			if (errno == ECONNREFUSED) {
-				on_icmp_refused(ep, now);
-				continue;
-			}
-			break;
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			/* sk_err from an ICMP error; the error queue says
+			 * which datagram it answers. */
+			read_errors(ep, now);
+			continue;
 		}
 		for (i = 0; i < n; i++) {
 			size_t len = msgs[i].msg_len;
@@ -2065,7 +2161,7 @@ static void *engine_main(void *arg)
 					   (evs[i].data.u64 & ~(uint64_t)1),
 					   evs[i].events);
 			} else {
-				read_endpoint(p);
+				read_endpoint(p, evs[i].events);
 			}
 		}
 		release_unwatched();

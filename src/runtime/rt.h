@@ -45,6 +45,8 @@ struct rdt_rt_port_stats {
 	uint64_t drop_checksum, drop_malformed;
 	uint64_t drop_unknown_cid, drop_no_listener, drop_backlog;
 	uint64_t send_errors;
+	/* ICMP port unreachable matching no connection (forged or late). */
+	uint64_t drop_icmp;
 };
 
 struct rt_sock;

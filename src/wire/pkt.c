@@ -420,3 +420,16 @@ size_t rdt_pkt_data_overhead(int has_ack, unsigned nranges, int has_stream)
 		n += STREAM_FIXED;
 	return n;
 }
+
+int rdt_pkt_peek_dcid(const uint8_t *dg, size_t len, uint64_t *dcid)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (len < 12)
+		return RDT_ERR_MALFORMED;
+	for (i = 4; i < 12; i++)
+		v = v << 8 | dg[i];
+	*dcid = v;
+	return 0;
+}

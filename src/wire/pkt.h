@@ -186,4 +186,12 @@ int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len);
  */
 size_t rdt_pkt_data_overhead(int has_ack, unsigned nranges, int has_stream);
 
+/*
+ * rdt_pkt_peek_dcid reads the destination connection ID of the datagram
+ * (or of the first |len| bytes of one, as an ICMP error quotes it)
+ * without decoding or checking the rest (the version included).
+ * Returns 0, or RDT_ERR_MALFORMED if |len| is too short.
+ */
+int rdt_pkt_peek_dcid(const uint8_t *dg, size_t len, uint64_t *dcid);
+
 #endif
