@@ -1281,6 +1281,10 @@ static void stream_service(struct rt_sock *s, rdt_tstamp now)
 	if (!s->has_fd || n->finished || st == RDT_CONN_SYN_SENT ||
 	    st == RDT_CONN_SYN_RCVD)
 		return;
+	/* Failed before it carried a byte: the descriptor must go from
+	 * unwritable straight to the error, never writable in between. */
+	if (!n->streaming && rdt_conn_error(c) != 0)
+		return;
 	if (!n->streaming) {
 		rdt_stream_start(n);
 		watch(s);
