@@ -1,0 +1,419 @@
+/*
+ * options.c: rdt_setsockopt and rdt_getsockopt, at the levels
+ * SOL_SOCKET, RDT_SOL and IPPROTO_TCP, and RDT_INFO.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "core/err.h"
+#include "errmap.h"
+#include "rdt.h"
+#include "runtime/rt.h"
+#include "wire/pkt.h"
+
+/* SO_SNDBUF / SO_RCVBUF are clamped into this range. */
+#define MIN_BUFFER 4096
+#define MAX_BUFFER (256u << 20)
+
+/* --- options ---------------------------------------------------------------- */
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+	if (val == NULL)
+		return -EFAULT;
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+static int get_timeval(const void *val, socklen_t len, rdt_tstamp *out)
+{
+	struct timeval tv;
+
+	if (val == NULL)
+		return -EFAULT;
+	if (len < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, val, sizeof(tv));
+	if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	*out = (rdt_tstamp)tv.tv_sec * RDT_S + (rdt_tstamp)tv.tv_usec * RDT_US;
+	return 0;
+}
+
+static size_t clamp_buffer(int v)
+{
+	if (v < (int)MIN_BUFFER)
+		return MIN_BUFFER;
+	if ((unsigned)v > MAX_BUFFER)
+		return MAX_BUFFER;
+	return (size_t)v;
+}
+
+/* Pushes the options that may change on a live connection into it. */
+static void retune(struct rt_sock *s)
+{
+	struct rdt_conn_config cfg;
+
+	if (s->conn == NULL)
+		return;
+	rdt_rt_conn_config(&s->opt, &cfg);
+	rdt_conn_tune(s->conn, cfg.nodelay, cfg.user_timeout,
+		      cfg.idle_timeout, cfg.keepalive);
+	rdt_rt_service(s, rdt_rt_now());
+}
+
+static int set_socket_level(struct rt_sock *s, int name, const void *val,
+			    socklen_t len)
+{
+	struct linger lg;
+	int v = 0, err;
+
+	switch (name) {
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+	case SO_KEEPALIVE:
+	case SO_REUSEADDR:
+		err = get_int(val, len, &v);
+		if (err)
+			return err;
+		if (name == SO_SNDBUF)
+			s->opt.sndbuf = clamp_buffer(v);
+		else if (name == SO_RCVBUF)
+			s->opt.rcvbuf = clamp_buffer(v);
+		else if (name == SO_KEEPALIVE)
+			s->opt.keepalive = !!v;
+		else
+			s->opt.reuseaddr = !!v;
+		if (name == SO_KEEPALIVE)
+			retune(s);
+		return 0;
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO:
+		err = get_timeval(val, len, name == SO_RCVTIMEO ?
+				  &s->opt.rcvtimeo : &s->opt.sndtimeo);
+		/* The kernel times out blocking reads and writes on the
+		 * descriptor; ours bound accept, connect and the
+		 * handshake. */
+		if (err == 0 && s->has_fd &&
+		    setsockopt(s->notify.app_fd, SOL_SOCKET, name, val, len))
+			err = -errno;
+		return err;
+	case SO_LINGER:
+		if (val == NULL)
+			return -EFAULT;
+		if (len < sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		s->opt.linger_on = !!lg.l_onoff;
+		s->opt.linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int set_rdt_level(struct rt_sock *s, int name, const void *val,
+			 socklen_t len)
+{
+	const struct rdt_cc_ops *cc;
+	char cc_name[32];
+	int v = 0, err;
+
+	if (name == RDT_CONGESTION) {
+		if (val == NULL)
+			return -EFAULT;
+		if (len == 0 || len >= sizeof(cc_name))
+			return -EINVAL;
+		memcpy(cc_name, val, len);
+		cc_name[len] = '\0';
+		cc = rdt_cc_find(cc_name);
+		if (cc == NULL)
+			return -ENOENT;
+		s->opt.cc = cc;
+		return 0;
+	}
+	err = get_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case RDT_NODELAY:
+		s->opt.nodelay = !!v;
+		break;
+	case RDT_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		if (v == 0) {
+			struct rt_opts def;
+
+			rdt_rt_opts_default(&def);
+			s->opt.user_timeout = def.user_timeout;
+		} else {
+			s->opt.user_timeout = (rdt_tstamp)(unsigned)v * RDT_MS;
+		}
+		break;
+	case RDT_KEEPIDLE:
+		if (v <= 0)
+			return -EINVAL;
+		s->opt.keepidle = (rdt_tstamp)(unsigned)v * RDT_MS;
+		break;
+	case RDT_IDLE_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		s->opt.idle_timeout = (rdt_tstamp)(unsigned)v * RDT_MS;
+		break;
+	case RDT_MAXDGRAM:
+		if (v < RDT_PKT_INIT_MIN_SIZE || v > RDT_PKT_MAX_DGRAM)
+			return -EINVAL;
+		s->opt.max_dgram = (size_t)v;
+		return 0;
+	case RDT_INFO:
+		return -EINVAL;
+	default:
+		return -ENOPROTOOPT;
+	}
+	retune(s);
+	return 0;
+}
+
+int rdt_setsockopt(int fd, int level, int optname, const void *optval,
+		   socklen_t optlen)
+{
+	struct rt_sock *s = rdt_api_sock_lock(fd);
+	int err;
+
+	if (s == NULL)
+		return -1;
+	if (level == SOL_SOCKET)
+		err = set_socket_level(s, optname, optval, optlen);
+	else if (level == RDT_SOL)
+		err = set_rdt_level(s, optname, optval, optlen);
+	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
+		/* A ported TCP program's TCP_NODELAY is RDT_NODELAY. */
+		err = set_rdt_level(s, RDT_NODELAY, optval, optlen);
+	else
+		err = -ENOPROTOOPT;
+	return rdt_api_finish(s, err, 0);
+}
+
+static uint32_t to_us(rdt_tstamp t)
+{
+	t /= RDT_US;
+	return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static uint32_t public_state(const struct rt_sock *s)
+{
+	static const uint32_t map[] = {
+		[RDT_CONN_SYN_SENT] = RDT_STATE_SYN_SENT,
+		[RDT_CONN_SYN_RCVD] = RDT_STATE_SYN_RCVD,
+		[RDT_CONN_ESTABLISHED] = RDT_STATE_ESTABLISHED,
+		[RDT_CONN_FIN_WAIT] = RDT_STATE_FIN_WAIT,
+		[RDT_CONN_CLOSE_WAIT] = RDT_STATE_CLOSE_WAIT,
+		[RDT_CONN_LAST_ACK] = RDT_STATE_LAST_ACK,
+		[RDT_CONN_TIME_WAIT] = RDT_STATE_TIME_WAIT,
+		[RDT_CONN_CLOSED] = RDT_STATE_CLOSED,
+	};
+
+	if (s->role == RT_LISTENING)
+		return RDT_STATE_LISTEN;
+	if (s->conn == NULL)
+		return RDT_STATE_CLOSED;
+	return map[rdt_conn_state(s->conn)];
+}
+
+static void fill_info(const struct rt_sock *s, struct rdt_info *out)
+{
+	struct rdt_rt_port_stats port;
+	struct rdt_conn_info ci;
+
+	memset(out, 0, sizeof(*out));
+	out->state = public_state(s);
+	if (s->conn) {
+		const struct rdt_conn_stats *st = &ci.stats;
+
+		rdt_conn_get_info(s->conn, &ci);
+		out->error = ci.error ? (uint32_t)rdt_errno_from(ci.error) : 0;
+		out->srtt_us = to_us(ci.srtt);
+		out->rttvar_us = to_us(ci.rttvar);
+		out->min_rtt_us = to_us(ci.min_rtt);
+		out->latest_rtt_us = to_us(ci.latest_rtt);
+		out->rto_us = to_us(ci.rto);
+		out->max_dgram = (uint32_t)s->opt.max_dgram;
+		out->cwnd = ci.cwnd;
+		out->ssthresh = ci.ssthresh;
+		out->bytes_in_flight = ci.bytes_in_flight;
+		out->peer_window = ci.peer_window;
+		out->reordering = ci.pkt_threshold;
+		out->bytes_sent = st->bytes_sent;
+		out->bytes_retransmitted = st->bytes_retransmitted;
+		out->bytes_acked = st->bytes_acked;
+		out->bytes_received = st->bytes_received;
+		out->bytes_delivered = st->bytes_delivered;
+		out->bytes_duplicate = st->bytes_duplicate;
+		out->pkts_sent = st->pkts_sent;
+		out->pkts_received = st->pkts_received;
+		out->pkts_retransmitted = st->pkts_retransmitted;
+		out->pkts_lost = st->pkts_lost;
+		out->pkts_spurious_lost = st->pkts_spurious_lost;
+		out->pkts_reordered = st->pkts_reordered;
+		out->pkts_duplicate = st->pkts_duplicate;
+		out->tlp_count = st->tlp_count;
+		out->rto_count = st->rto_count;
+		out->persist_probes = st->persist_probes;
+		out->drop_checksum = st->drop_checksum;
+		out->drop_malformed = st->drop_malformed;
+		out->drop_version = st->drop_version;
+		out->drop_beyond_window = st->drop_beyond_window;
+		out->drop_invalid_ack = st->drop_invalid_ack;
+		out->drop_state = st->drop_state;
+		out->drop_other = st->drop_unknown_cid +
+				  st->drop_reassembly_full;
+	}
+	rdt_rt_port_stats(s, &port);
+	out->port_dgrams_received = port.received;
+	out->port_dgrams_sent = port.sent;
+	out->port_drop_checksum = port.drop_checksum;
+	out->port_drop_malformed = port.drop_malformed;
+	out->port_drop_unknown_cid = port.drop_unknown_cid;
+	out->port_drop_no_listener = port.drop_no_listener;
+	out->port_drop_backlog = port.drop_backlog;
+	out->port_send_errors = port.send_errors;
+}
+
+/* Writes an int option value as getsockopt(2) does. */
+static int put_int(void *val, socklen_t *len, int v)
+{
+	if (val == NULL || len == NULL)
+		return -EFAULT;
+	if (*len < sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+static int put_bytes(void *val, socklen_t *len, const void *src, size_t n)
+{
+	if (val == NULL || len == NULL)
+		return -EFAULT;
+	if (*len < n)
+		n = *len;
+	memcpy(val, src, n);
+	*len = (socklen_t)n;
+	return 0;
+}
+
+static struct timeval to_timeval(rdt_tstamp t)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(t / RDT_S);
+	tv.tv_usec = (suseconds_t)((t % RDT_S) / RDT_US);
+	return tv;
+}
+
+static int ms_int(rdt_tstamp t)
+{
+	t /= RDT_MS;
+	return t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+static int get_socket_level(struct rt_sock *s, int name, void *val,
+			    socklen_t *len)
+{
+	struct timeval tv;
+	struct linger lg;
+
+	switch (name) {
+	case SO_SNDBUF:
+		return put_int(val, len, (int)s->opt.sndbuf);
+	case SO_RCVBUF:
+		return put_int(val, len, (int)s->opt.rcvbuf);
+	case SO_KEEPALIVE:
+		return put_int(val, len, s->opt.keepalive);
+	case SO_REUSEADDR:
+		return put_int(val, len, s->opt.reuseaddr);
+	case SO_TYPE:
+		return put_int(val, len, SOCK_STREAM);
+	case SO_DOMAIN:
+		return put_int(val, len, s->family);
+	case SO_ERROR:
+		return put_int(val, len, rdt_api_take_error(s));
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO:
+		tv = to_timeval(name == SO_RCVTIMEO ? s->opt.rcvtimeo :
+						      s->opt.sndtimeo);
+		return put_bytes(val, len, &tv, sizeof(tv));
+	case SO_LINGER:
+		lg.l_onoff = s->opt.linger_on;
+		lg.l_linger = s->opt.linger_s;
+		return put_bytes(val, len, &lg, sizeof(lg));
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int get_rdt_level(struct rt_sock *s, int name, void *val,
+			 socklen_t *len)
+{
+	struct rdt_info info;
+	const char *cc;
+
+	switch (name) {
+	case RDT_NODELAY:
+		return put_int(val, len, s->opt.nodelay);
+	case RDT_USER_TIMEOUT:
+		return put_int(val, len, ms_int(s->opt.user_timeout));
+	case RDT_KEEPIDLE:
+		return put_int(val, len, ms_int(s->opt.keepidle));
+	case RDT_IDLE_TIMEOUT:
+		return put_int(val, len, ms_int(s->opt.idle_timeout));
+	case RDT_MAXDGRAM:
+		return put_int(val, len, (int)s->opt.max_dgram);
+	case RDT_CONGESTION:
+		cc = s->opt.cc->name;
+		return put_bytes(val, len, cc, strlen(cc) + 1);
+	case RDT_INFO:
+		fill_info(s, &info);
+		return put_bytes(val, len, &info, sizeof(info));
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int rdt_getsockopt(int fd, int level, int optname, void *optval,
+		   socklen_t *optlen)
+{
+	struct rt_sock *s = rdt_api_sock_lock(fd);
+	int err;
+
+	if (s == NULL)
+		return -1;
+	if (level == SOL_SOCKET)
+		err = get_socket_level(s, optname, optval, optlen);
+	else if (level == RDT_SOL)
+		err = get_rdt_level(s, optname, optval, optlen);
+	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
+		err = get_rdt_level(s, RDT_NODELAY, optval, optlen);
+	else
+		err = -ENOPROTOOPT;
+	return rdt_api_finish(s, err, 0);
+}
+
