@@ -375,6 +375,15 @@ struct rdt_info {
 	uint64_t port_drop_checksum, port_drop_malformed;
 	uint64_t port_drop_unknown_cid, port_drop_no_listener;
 	uint64_t port_drop_backlog, port_send_errors;
+	/* The congestion controller: its pacing rate and the latest
+	 * delivery-rate sample (bytes per second, 0 before the first), its
+	 * name ("bbr", "cubic", "newreno") and the name of its state (for
+	 * BBR: "startup", "drain", "probe_bw", "probe_rtt"). */
+	uint64_t pacing_rate, delivery_rate;
+	char cc_name[16], cc_state[16];
+	/* ICMP port unreachable errors that matched no connection of the
+	 * port: late, or forged (rdt(7), "Dead peers"). */
+	uint64_t port_drop_icmp;
 };
 
 /*
@@ -384,14 +393,29 @@ struct rdt_info {
  * they take effect at the next rdt_connect or rdt_listen and are not
  * doubled as Linux does for TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
  * reading clears it), SO_KEEPALIVE (int), SO_LINGER (struct linger),
- * SO_REUSEADDR (int), SO_TYPE, SO_DOMAIN (get only).
+ * SO_REUSEADDR (int), SO_REUSEPORT (int; as SO_REUSEADDR: one listener
+ * per port, a second bind fails with EADDRINUSE), SO_TYPE, SO_DOMAIN,
+ * SO_PROTOCOL (get only: SOCK_STREAM, the family, IPPROTO_TCP).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
  * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, described above.
- * IPPROTO_TCP: TCP_NODELAY, the same as RDT_NODELAY, so that ported TCP
- * programs need no change; other TCP options fail with ENOPROTOOPT.
+ * IPPROTO_TCP, with TCP's names, units and ranges, so that ported TCP
+ * programs need no change: TCP_NODELAY (= RDT_NODELAY), TCP_KEEPIDLE
+ * (seconds; = RDT_KEEPIDLE), TCP_KEEPINTVL and TCP_KEEPCNT (stored and
+ * reported; rdt retransmits an unanswered probe on its own timer and
+ * gives up after the user timeout), TCP_USER_TIMEOUT (ms; 0 restores the
+ * default), TCP_CONGESTION (= RDT_CONGESTION), TCP_QUICKACK (accepted;
+ * rdt acknowledges promptly anyway), and get only: TCP_INFO (struct
+ * tcp_info of <linux/tcp.h>, filled from RDT_INFO where the fields mean
+ * the same: state, rto, rtt, rttvar, mss, cwnd in segments, retransmits,
+ * lost, bytes and segments, pacing and delivery rates, min RTT; the rest
+ * zero) and TCP_MAXSEG (payload bytes per datagram).  Every other TCP
+ * option (TCP_CORK, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_MD5SIG, ...) fails
+ * with ENOPROTOOPT, as an unknown option does.
  * Errors: EBADF, ENOTSOCK, ENOPROTOOPT (unknown level or option), EINVAL
  * (bad length or value), EFAULT (NULL pointers), ENOENT (unknown
- * congestion control).
+ * congestion control), EISCONN (RDT_CONGESTION or TCP_CONGESTION on a
+ * socket that already has a connection: choose before rdt_connect, or on
+ * the listener for the connections it accepts).
  */
 RDT_EXTERN int rdt_setsockopt(int fd, int level, int optname,
 			      const void *optval, socklen_t optlen);

@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+/* linux/tcp.h, not netinet/tcp.h: its struct tcp_info has every field
+ * TCP_INFO fills (pacing and delivery rates, bytes). */
+#include <linux/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +93,7 @@ static int set_socket_level(struct rt_sock *s, int name, const void *val,
 	case SO_RCVBUF:
 	case SO_KEEPALIVE:
 	case SO_REUSEADDR:
+	case SO_REUSEPORT:
 		err = get_int(val, len, &v);
 		if (err)
 			return err;
@@ -99,6 +103,8 @@ static int set_socket_level(struct rt_sock *s, int name, const void *val,
 			s->opt.rcvbuf = clamp_buffer(v);
 		else if (name == SO_KEEPALIVE)
 			s->opt.keepalive = !!v;
+		else if (name == SO_REUSEPORT)
+			s->opt.reuseport = !!v;
 		else
 			s->opt.reuseaddr = !!v;
 		if (name == SO_KEEPALIVE)
@@ -146,6 +152,10 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 		cc = rdt_cc_find(cc_name);
 		if (cc == NULL)
 			return -ENOENT;
+		/* The controller is chosen when the connection starts; a
+		 * live one keeps its own, and a read-back must not lie. */
+		if (s->conn != NULL)
+			return -EISCONN;
 		s->opt.cc = cc;
 		return 0;
 	}
@@ -192,6 +202,58 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 	return 0;
 }
 
+/* Linux's bounds for the keepalive options (MAX_TCP_KEEP*). */
+#define MAX_KEEP_S 32767
+#define MAX_KEEPCNT 127
+
+/* IPPROTO_TCP: TCP's names and units onto rdt's (rdt.h lists them). */
+static int set_tcp_level(struct rt_sock *s, int name, const void *val,
+			 socklen_t len)
+{
+	int v = 0, err;
+
+	if (name == TCP_CONGESTION)
+		return set_rdt_level(s, RDT_CONGESTION, val, len);
+	switch (name) {
+	case TCP_NODELAY:
+		return set_rdt_level(s, RDT_NODELAY, val, len);
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_QUICKACK:
+		err = get_int(val, len, &v);
+		if (err)
+			return err;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	switch (name) {
+	case TCP_KEEPIDLE:
+		if (v < 1 || v > MAX_KEEP_S)
+			return -EINVAL;
+		s->opt.keepidle = (rdt_tstamp)v * RDT_S;
+		retune(s);
+		return 0;
+	case TCP_KEEPINTVL:
+		if (v < 1 || v > MAX_KEEP_S)
+			return -EINVAL;
+		s->opt.keepintvl_s = v;
+		return 0;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > MAX_KEEPCNT)
+			return -EINVAL;
+		s->opt.keepcnt = v;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		return set_rdt_level(s, RDT_USER_TIMEOUT, &v, sizeof(v));
+	default: /* TCP_QUICKACK */
+		s->opt.quickack = !!v;
+		return 0;
+	}
+}
+
 int rdt_setsockopt(int fd, int level, int optname, const void *optval,
 		   socklen_t optlen)
 {
@@ -204,9 +266,8 @@ int rdt_setsockopt(int fd, int level, int optname, const void *optval,
 		err = set_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
 		err = set_rdt_level(s, optname, optval, optlen);
-	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
-		/* A ported TCP program's TCP_NODELAY is RDT_NODELAY. */
-		err = set_rdt_level(s, RDT_NODELAY, optval, optlen);
+	else if (level == IPPROTO_TCP)
+		err = set_tcp_level(s, optname, optval, optlen);
 	else
 		err = -ENOPROTOOPT;
 	return rdt_api_finish(s, err, 0);
@@ -285,6 +346,12 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->drop_state = st->drop_state;
 		out->drop_other = st->drop_unknown_cid +
 				  st->drop_reassembly_full;
+		out->pacing_rate = ci.pacing_rate;
+		out->delivery_rate = ci.delivery_rate;
+		snprintf(out->cc_name, sizeof(out->cc_name), "%s",
+			 ci.cc_name ? ci.cc_name : "");
+		snprintf(out->cc_state, sizeof(out->cc_state), "%s",
+			 ci.cc_state ? ci.cc_state : "");
 	}
 	rdt_rt_port_stats(s, &port);
 	out->port_dgrams_received = port.received;
@@ -295,6 +362,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 	out->port_drop_no_listener = port.drop_no_listener;
 	out->port_drop_backlog = port.drop_backlog;
 	out->port_send_errors = port.send_errors;
+	out->port_drop_icmp = port.drop_icmp;
 }
 
 /* Writes an int option value as getsockopt(2) does. */
@@ -350,6 +418,10 @@ static int get_socket_level(struct rt_sock *s, int name, void *val,
 		return put_int(val, len, s->opt.keepalive);
 	case SO_REUSEADDR:
 		return put_int(val, len, s->opt.reuseaddr);
+	case SO_REUSEPORT:
+		return put_int(val, len, s->opt.reuseport);
+	case SO_PROTOCOL:
+		return put_int(val, len, IPPROTO_TCP);
 	case SO_TYPE:
 		return put_int(val, len, SOCK_STREAM);
 	case SO_DOMAIN:
@@ -398,6 +470,97 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 	}
 }
 
+/* TCP's state numbers (include/net/tcp_states.h). */
+static uint8_t tcp_state(uint32_t state)
+{
+	static const uint8_t map[] = {
+		[RDT_STATE_CLOSED] = 7,		/* TCP_CLOSE */
+		[RDT_STATE_LISTEN] = 10,	/* TCP_LISTEN */
+		[RDT_STATE_SYN_SENT] = 2,
+		[RDT_STATE_SYN_RCVD] = 3,
+		[RDT_STATE_ESTABLISHED] = 1,
+		[RDT_STATE_FIN_WAIT] = 4,	/* TCP_FIN_WAIT1 */
+		[RDT_STATE_CLOSE_WAIT] = 8,
+		[RDT_STATE_LAST_ACK] = 9,
+		[RDT_STATE_TIME_WAIT] = 6,
+	};
+
+	return state < sizeof(map) ? map[state] : 7;
+}
+
+/* Bytes of stream a datagram of |max_dgram| carries: less the header,
+ * the DATA fields and the CRC. */
+static uint32_t payload(uint32_t max_dgram)
+{
+	const uint32_t overhead = RDT_PKT_HEADER_SIZE + 4 + 6 +
+				  RDT_PKT_CRC_SIZE;
+
+	return max_dgram > overhead ? max_dgram - overhead : 1;
+}
+
+/* TCP_INFO from RDT_INFO, field by field where the meaning is the same. */
+static void fill_tcp_info(const struct rt_sock *s, struct tcp_info *t)
+{
+	struct rdt_info i;
+	uint32_t mss;
+
+	fill_info(s, &i);
+	mss = payload(i.max_dgram);
+	memset(t, 0, sizeof(*t));
+	t->tcpi_state = tcp_state(i.state);
+	t->tcpi_rto = i.rto_us;
+	t->tcpi_snd_mss = mss;
+	t->tcpi_rcv_mss = mss;
+	t->tcpi_lost = (uint32_t)i.pkts_lost;
+	t->tcpi_retrans = (uint32_t)i.pkts_retransmitted;
+	t->tcpi_rtt = i.srtt_us;
+	t->tcpi_rttvar = i.rttvar_us;
+	t->tcpi_snd_cwnd = (uint32_t)(i.cwnd / mss);
+	t->tcpi_snd_ssthresh = (uint32_t)(i.ssthresh / mss);
+	t->tcpi_total_retrans = (uint32_t)i.pkts_retransmitted;
+	t->tcpi_reordering = i.reordering;
+	t->tcpi_pacing_rate = i.pacing_rate;
+	t->tcpi_bytes_acked = i.bytes_acked;
+	t->tcpi_bytes_received = i.bytes_received;
+	t->tcpi_segs_out = (uint32_t)i.pkts_sent;
+	t->tcpi_segs_in = (uint32_t)i.pkts_received;
+	t->tcpi_min_rtt = i.min_rtt_us;
+	t->tcpi_delivery_rate = i.delivery_rate;
+	t->tcpi_bytes_sent = i.bytes_sent;
+	t->tcpi_bytes_retrans = i.bytes_retransmitted;
+}
+
+static int get_tcp_level(struct rt_sock *s, int name, void *val,
+			 socklen_t *len)
+{
+	struct tcp_info ti;
+
+	switch (name) {
+	case TCP_NODELAY:
+		return put_int(val, len, s->opt.nodelay);
+	case TCP_KEEPIDLE:
+		return put_int(val, len, (int)(s->opt.keepidle / RDT_S));
+	case TCP_KEEPINTVL:
+		return put_int(val, len, s->opt.keepintvl_s);
+	case TCP_KEEPCNT:
+		return put_int(val, len, s->opt.keepcnt);
+	case TCP_USER_TIMEOUT:
+		return put_int(val, len, ms_int(s->opt.user_timeout));
+	case TCP_QUICKACK:
+		return put_int(val, len, s->opt.quickack);
+	case TCP_CONGESTION:
+		return get_rdt_level(s, RDT_CONGESTION, val, len);
+	case TCP_MAXSEG:
+		return put_int(val, len, (int)payload(
+				(uint32_t)s->opt.max_dgram));
+	case TCP_INFO:
+		fill_tcp_info(s, &ti);
+		return put_bytes(val, len, &ti, sizeof(ti));
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int rdt_getsockopt(int fd, int level, int optname, void *optval,
 		   socklen_t *optlen)
 {
@@ -410,8 +573,8 @@ int rdt_getsockopt(int fd, int level, int optname, void *optval,
 		err = get_socket_level(s, optname, optval, optlen);
 	else if (level == RDT_SOL)
 		err = get_rdt_level(s, optname, optval, optlen);
-	else if (level == IPPROTO_TCP && optname == TCP_NODELAY)
-		err = get_rdt_level(s, RDT_NODELAY, optval, optlen);
+	else if (level == IPPROTO_TCP)
+		err = get_tcp_level(s, optname, optval, optlen);
 	else
 		err = -ENOPROTOOPT;
 	return rdt_api_finish(s, err, 0);

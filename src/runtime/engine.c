@@ -145,6 +145,9 @@ void rdt_rt_opts_default(struct rt_opts *opt)
 	opt->user_timeout = cfg.user_timeout;
 	opt->idle_timeout = cfg.idle_timeout;
 	opt->keepidle = 7200 * RDT_S;
+	/* Linux's defaults, reported back by TCP_KEEPINTVL/KEEPCNT. */
+	opt->keepintvl_s = 75;
+	opt->keepcnt = 9;
 	opt->cc = rdt_cc_default();
 }
 
@@ -1383,7 +1386,7 @@ int rdt_rt_bind(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 
 	if (s->ep != NULL || s->role != RT_FRESH)
 		return -EINVAL;
-	if (s->opt.reuseaddr) {
+	if (s->opt.reuseaddr || s->opt.reuseport) {
 		/* Take over a port whose connections are still closing in
 		 * this process, unless something listens there. */
 		pthread_mutex_lock(&eng.lock);

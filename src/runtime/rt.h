@@ -80,7 +80,9 @@ struct rt_opts {
 	size_t sndbuf, rcvbuf, max_dgram;
 	rdt_tstamp rcvtimeo, sndtimeo;	/* 0: wait forever */
 	rdt_tstamp user_timeout, idle_timeout, keepidle;
-	int keepalive, nodelay, reuseaddr;
+	int keepalive, nodelay, reuseaddr, reuseport;
+	int keepintvl_s, keepcnt;	/* TCP_KEEPINTVL, TCP_KEEPCNT */
+	int quickack;
 	int linger_on, linger_s;
 	const struct rdt_cc_ops *cc;
 };
