@@ -670,6 +670,7 @@ void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out)
 	COPY(drop_no_listener);
 	COPY(drop_backlog);
 	COPY(send_errors);
+	COPY(drop_icmp);
 #undef COPY
 }
 
