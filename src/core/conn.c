@@ -101,6 +101,7 @@ static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
 	conn->loss_time = RDT_TSTAMP_NEVER;
 	conn->persist_next = RDT_TSTAMP_NEVER;
 	conn->close_deadline = RDT_TSTAMP_NEVER;
+	conn->silence_probe_at = RDT_TSTAMP_NEVER;
 	conn->pkt_threshold = CONN_PKT_THRESHOLD;
 	conn->last_progress = now;
 	conn->last_recv = now;

@@ -503,8 +503,12 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	while (conn->sent.n > 0 &&
 	       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
 		rdt_conn_sent_pop_front(conn);
-	if (pkt->flags & RDT_PKT_F_STREAM)
+	if (pkt->flags & RDT_PKT_F_STREAM) {
 		taken = on_stream(conn, pkt);
+		conn->silence_probe_at = conn->peer_fin_rcvd ?
+			RDT_TSTAMP_NEVER :
+			now + rdt_conn_silence_interval(conn);
+	}
 	track_largest(conn, pn, eliciting);
 	if (taken)
 		record_pn(conn, pn, now);

@@ -131,6 +131,10 @@ struct rdt_conn {
 	unsigned persist_backoff;
 	rdt_tstamp last_progress;
 	rdt_tstamp last_recv;
+	/* The peer was sending stream bytes: if it falls silent without a
+	 * FIN until then, one PING asks whether it is still there (a dead
+	 * process's host answers with ICMP port unreachable). */
+	rdt_tstamp silence_probe_at;
 	rdt_tstamp close_deadline;
 	int reset_pending;
 	uint32_t reset_reason;
@@ -146,6 +150,7 @@ void rdt_conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
 int rdt_conn_outstanding(const struct rdt_conn *conn);
 int rdt_conn_established(const struct rdt_conn *conn);
 rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff);
+rdt_tstamp rdt_conn_silence_interval(const struct rdt_conn *conn);
 uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn);
 void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
 		     size_t len);

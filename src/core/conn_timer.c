@@ -5,7 +5,8 @@
  *   rdt_conn_deadline     the earliest of: handshake retransmission,
  *                         time-wait end, idle timeout, user timeout,
  *                         delayed ACK, loss time, probe timeout, persist,
- *                         keepalive and the pacer's next send time
+ *                         keepalive, the silence probe and the pacer's
+ *                         next send time
  *   rdt_conn_on_deadline  a flat list of "if expired, handle" steps
  *   on_pto                RFC 9002 6.2 probe timeout: the first one is a
  *                         tail-loss probe, every later one a full RTO
@@ -63,6 +64,19 @@ static rdt_tstamp ping_deadline(const struct rdt_conn *conn)
 	return conn->ping_sent + rdt_conn_rto(conn, conn->ping_backoff);
 }
 
+/*
+ * How long a sending peer may fall silent before we ask whether it is
+ * still there: an RTO (a pause in its data is then more than a lost
+ * ACK), and not under 200 ms, so that pauses between an application's
+ * writes cost at most a few probes a second.
+ */
+rdt_tstamp rdt_conn_silence_interval(const struct rdt_conn *conn)
+{
+	rdt_tstamp rto = rdt_conn_rto(conn, 0);
+
+	return rto > 200 * RDT_MS ? rto : 200 * RDT_MS;
+}
+
 static int keepalive_armed(const struct rdt_conn *conn)
 {
 	return conn->cfg.keepalive > 0 && !rdt_conn_outstanding(conn) &&
@@ -100,6 +114,7 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 		t = min_ts(t, ping_deadline(conn));
 	if (keepalive_armed(conn))
 		t = min_ts(t, conn->last_recv + conn->cfg.keepalive);
+	t = min_ts(t, conn->silence_probe_at);
 	/* Data the pacer held back leaves when its credit returns. */
 	t = min_ts(t, rdt_pacer_next_send(&conn->pacer, conn->cc.pacing_rate));
 	return t;
@@ -204,5 +219,11 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 	if (keepalive_armed(conn) &&
 	    now >= conn->last_recv + conn->cfg.keepalive)
 		conn->ping_pending = 1;
+	if (now >= conn->silence_probe_at) {
+		/* Once per silence: the next stream bytes re-arm it. */
+		conn->silence_probe_at = RDT_TSTAMP_NEVER;
+		if (!conn->peer_fin_rcvd && !conn->ping_outstanding)
+			conn->ping_pending = 1;
+	}
 	rdt_conn_after_event(conn, now);
 }

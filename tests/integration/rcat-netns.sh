@@ -3,7 +3,8 @@
 # removed by this test; reliable-cat moves 256 MiB (RDT_TEST_QUICK=1:
 # 32 MiB) from one to the other, byte-exact; then 32 MiB (quick: 8 MiB)
 # through a bottleneck whose small queue overflows, so that the transfer
-# must recover from real losses.  Needs root.
+# must recover from real losses; and a sender killed with SIGKILL is
+# noticed by the receiver within 1 s.  Needs root.
 #
 # Names carry this shell's PID so that parallel runs do not collide; the
 # namespaces (and with them the veth pair) are deleted on any exit.  The
@@ -51,6 +52,34 @@ same_bytes "$ns_a -> $ns_b over veth" "$work/data" "$work/srv.out"
 grep -q '198.18.0.1:' "$work/srv.err" ||
 	fail "the receiver did not report the peer 198.18.0.1"
 sed 's/^/  /' "$work/cli.err"
+
+# A sender killed with SIGKILL mid-transfer: the receiver, in the other
+# namespace, must fail within 1 s (the dead port's ICMP port unreachable),
+# not at its 60 s user timeout.  `ip netns exec` execs reliable-cat in
+# place, so the PID is reliable-cat's own.
+start_listener kill 198.18.0.2 0
+ip netns exec "$ns_a" "$RCAT" 198.18.0.2 "$port" < /dev/zero \
+	> /dev/null 2> "$work/kill-cli.err" &
+sender=$!
+rcat_pids="$rcat_pids $sender"
+# Until a megabyte arrived, bounded: 200 * 0.05 s = 10 s.
+i=0
+while [ "$(stat -c %s "$work/kill.out")" -lt 1048576 ]; do
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "kill: no megabyte arrived in 10 s"
+	sleep 0.05
+done
+t0=$(date +%s%N)
+kill -KILL "$sender"
+reap "$listener_pid"
+t1=$(date +%s%N)
+took=$(( (t1 - t0) / 1000000 ))
+echo "receiver in $ns_b failed $took ms after its peer's SIGKILL" \
+	"(exit status $reaped): $(tail -n 1 "$work/kill.err")"
+[ "$reaped" != 0 ] && [ "$reaped" != 124 ] ||
+	fail "the receiver must fail when its sender dies (status $reaped)"
+[ "$took" -le 1000 ] || fail "the dead sender was noticed after $took ms"
+wait "$sender" 2>/dev/null
 
 # The bottleneck: a token bucket of 200 Mbit/s with a 64 KiB queue on
 # a's side of the veth (the kernel here has tbf but no netem).  Whatever
