@@ -81,46 +81,73 @@ RDT_EXTERN const char *rdt_version(void);
  * values, -1 and errno on failure.  Where rdt differs, the comment says
  * so.
  *
- * Descriptors.  An rdt socket is a real kernel file descriptor (one end of
- * an AF_UNIX socket pair whose readiness the library keeps equal to the
- * connection's), so poll(), select() and epoll, level- or edge-triggered,
- * report it as they would report a TCP socket:
- *   readable  in-order data, end of stream, an error, or (listener) a
- *             connection waiting in rdt_accept;
- *   writable  connected and room in the send buffer;
- *   POLLRDHUP the peer finished sending;
- *   POLLHUP   both directions are finished, or the connection failed;
- *   POLLERR   the connection failed (rdt_getsockopt SO_ERROR says why).
- * Use the descriptor only with rdt_* calls and with poll/select/epoll:
- * reading, writing or closing it with the plain system calls breaks the
- * mirror.  Each rdt socket holds two kernel descriptors (the one returned
- * and the library's end of the pair) and a client socket a third, its
- * UDP socket, so plan RLIMIT_NOFILE for two to three times the number
- * of sockets; when the limit is reached calls fail with EMFILE.  A
- * closed client connection keeps its UDP socket while it lingers in
- * time-wait (up to 20 s) to re-acknowledge a lost FIN, where TCP's
- * time-wait holds no descriptor.
+ * Descriptors.  An rdt socket is a real kernel file descriptor, and once
+ * connected the descriptor carries the stream itself: bytes written to it
+ * with any call (write, send, writev, sendmsg, sendfile, splice) are sent
+ * on the connection in order, exactly once; any read call (read, recv,
+ * readv, recvmsg, splice) returns the peer's bytes; shutdown(2) SHUT_WR
+ * sends end of stream after every byte written before it; close(2) is a
+ * graceful close (queued bytes are still delivered); a reset shows as
+ * ECONNRESET, then EPIPE (and SIGPIPE) on writes, as on TCP.  So any
+ * event loop (poll, select, epoll level- or edge-triggered, libevent
+ * bufferevents, libuv's uv_tcp_open) drives it as it drives a TCP socket:
+ *   readable  bytes, end of stream, an error, or (listener) a connection
+ *             waiting in rdt_accept;
+ *   writable  connected and room to write;
+ *   POLLRDHUP the peer finished sending and every byte was read;
+ *   POLLHUP   the connection is over;
+ *   POLLERR   it failed (rdt_getsockopt SO_ERROR says why).
+ * The rdt_* calls work on the same bytes and may be mixed with the plain
+ * ones freely.  They add what the kernel cannot know: ENOTCONN before a
+ * connection, waiting out the handshake, and the precise cause of a
+ * failure (ETIMEDOUT, ECONNREFUSED), where a plain call says ECONNRESET.
+ * Bytes written while the handshake runs are queued and sent once it
+ * completes.  Flow control is end to end: a reader that stops reading
+ * stops the sender once the buffers between them (the connection's
+ * SO_RCVBUF and SO_SNDBUF, and about 200 KiB of kernel buffer each way)
+ * are full.
+ *
+ * What still differs from TCP: the descriptor is an AF_UNIX socket
+ * underneath, so fstat(2), getsockopt(2) at SOL_SOCKET from the kernel
+ * (SO_TYPE, SO_DOMAIN, SO_PEERCRED...) and getpeername(2) describe that
+ * pair, not the connection: use rdt_getsockopt and rdt_getpeername.  A
+ * listener's descriptor works only with rdt_accept and poll; accept(2),
+ * connect(2) and bind(2) on rdt descriptors need the rdt_ calls.  A dup(2)
+ * of a descriptor works with every call, rdt_* ones included; the
+ * connection ends when the last copy is closed.  Each rdt socket holds two
+ * kernel descriptors (the one returned and the library's end of the pair)
+ * and a client socket a third, its UDP socket, so plan RLIMIT_NOFILE for
+ * two to three times the number of sockets; when the limit is reached
+ * calls fail with EMFILE.  A closed client connection keeps its UDP socket
+ * while it lingers in time-wait (up to 20 s) to re-acknowledge a lost
+ * FIN, where TCP's time-wait holds no descriptor.
  *
  * Threads.  Any call may be made from any thread.  On one socket, one
  * thread may read while another writes.  The library runs one background
  * thread (started by the first rdt_socket) that receives datagrams and
- * runs timers; an idle connection costs it no CPU.  A blocking call
- * interrupted by a signal handler fails with EINTR (or returns what it
- * had moved), even if the handler was installed with SA_RESTART, which
- * restarts recv(2) on a TCP socket but not these calls.
+ * runs timers, and moves the bytes between the descriptors and the
+ * connections; an idle connection costs it no CPU.  Reads and writes are
+ * the kernel's and behave as on any socket under signals (SA_RESTART
+ * restarts them); a blocking rdt_accept or rdt_connect interrupted by a
+ * signal handler fails with EINTR even under SA_RESTART.
  *
  * Processes.  The connections live in the process, not in the kernel:
  * at exit() (not _exit or a fatal signal) every rdt descriptor still
  * open is closed gracefully, and the library waits up to RDT_EXIT_LINGER
  * seconds (environment variable, default 10) for queued bytes to be
  * acknowledged, then resets the connections whose bytes could not all be
- * delivered, so their peers learn of it.  A
- * peer that crashes is noticed when it answers with a reset (its port
- * is reused), when its user timeout expires, or never if both sides
- * only wait to receive: use keepalive (SO_KEEPALIVE) or RDT_IDLE_TIMEOUT
- * for that.  After fork() the child cannot use the rdt descriptors it
- * inherited (calls fail with ENOTSOCK; close(2) them), which stay the
- * parent's; it may create new rdt sockets.
+ * delivered, so their peers learn of it.  A peer whose process dies is
+ * noticed from its host's ICMP port unreachable within about a round
+ * trip of the next datagram (ECONNRESET; docs/PROTOCOL.md, "Dead peers",
+ * says which errors count and why a forger cannot use them); a receiver
+ * whose sender falls silent mid-stream sends one probe after an RTO (at
+ * least 200 ms) to find out.  A peer whose whole host vanishes is
+ * noticed at the user timeout, or, if both sides only wait to receive,
+ * with keepalive (SO_KEEPALIVE) or RDT_IDLE_TIMEOUT.  After fork() the
+ * child keeps reading and writing the descriptors it inherited with the
+ * plain calls while the parent lives (the connection runs in the
+ * parent); rdt_* calls on them fail with ENOTSOCK in the child.  It may
+ * create new rdt sockets.
  *
  * Transport.  Connections run over UDP.  A listener and all connections
  * it accepts share its UDP port; each client socket has a UDP socket of
@@ -209,7 +236,9 @@ RDT_EXTERN int rdt_connect(int fd, const struct sockaddr *addr,
 /*
  * rdt_send, rdt_write, rdt_writev - queue bytes for the peer
  *
- * Copies as much as the send buffer takes and returns the count; blocks
+ * sendmsg(2) on the descriptor, plus ENOTCONN, the wait for the handshake
+ * and the precise errno below.  Copies as much as the buffers take and
+ * returns the count; blocks
  * while the buffer is full unless the socket is non-blocking or |flags|
  * has MSG_DONTWAIT (then a partial count, or EAGAIN if nothing fit).  A
  * blocking call returns only once every byte is queued, or early with the
@@ -230,7 +259,8 @@ RDT_EXTERN ssize_t rdt_writev(int fd, const struct iovec *iov, int iovcnt);
 /*
  * rdt_recv, rdt_read, rdt_readv - take in-order bytes from the peer
  *
- * Returns how many bytes were copied, 0 at end of stream (the peer shut
+ * recvmsg(2) on the descriptor, plus ENOTCONN, the wait for the handshake
+ * and the precise errno below.  Returns how many bytes were copied, 0 at end of stream (the peer shut
  * down its sending side and every byte was read) or -1.  Blocks until at
  * least one byte is ready unless the socket is non-blocking or |flags| has
  * MSG_DONTWAIT (then EAGAIN).  MSG_WAITALL blocks until |len| bytes,
@@ -264,8 +294,10 @@ RDT_EXTERN int rdt_shutdown(int fd, int how);
  * sees ECONNRESET), as TCP does.  SO_LINGER with l_onoff set and
  * l_linger 0 resets at once; with l_linger > 0 the call blocks until the
  * queued bytes are acknowledged or l_linger seconds pass.  Closing a
- * listener resets the connections still waiting in its queue.  Returns 0,
- * or -1 with EBADF/ENOTSOCK.
+ * listener resets the connections still waiting in its queue.  close(2)
+ * on a connected descriptor does the same (SO_LINGER aside: only
+ * rdt_close waits); while a dup(2) of the descriptor is open, neither
+ * ends the connection.  Returns 0, or -1 with EBADF/ENOTSOCK.
  */
 RDT_EXTERN int rdt_close(int fd);
 
@@ -284,10 +316,9 @@ RDT_EXTERN int rdt_getpeername(int fd, struct sockaddr *addr,
 /*
  * rdt_fcntl - descriptor flags
  *
- * F_GETFL returns O_RDWR plus O_NONBLOCK if set; F_SETFL takes O_NONBLOCK
- * (other flags are ignored, as fcntl(2) ignores flags it cannot change);
- * F_GETFD and F_SETFD handle FD_CLOEXEC.  Other commands fail with
- * EINVAL.
+ * fcntl(2) on the descriptor, where the flags live (so fcntl(2) itself
+ * works as well): F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD and F_SETFD
+ * (FD_CLOEXEC).  Other commands fail with EINVAL.
  */
 RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
 
@@ -393,8 +424,8 @@ struct rdt_info {
  * they take effect at the next rdt_connect or rdt_listen and are not
  * doubled as Linux does for TCP), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ERROR (get only;
  * reading clears it), SO_KEEPALIVE (int), SO_LINGER (struct linger),
- * SO_REUSEADDR (int), SO_REUSEPORT (int; as SO_REUSEADDR: one listener
- * per port, a second bind fails with EADDRINUSE), SO_TYPE, SO_DOMAIN,
+ * SO_REUSEADDR (int), SO_REUSEPORT (int; as SO_REUSEADDR: still one
+ * listener per port, so a second one cannot bind it), SO_TYPE, SO_DOMAIN,
  * SO_PROTOCOL (get only: SOCK_STREAM, the family, IPPROTO_TCP).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
  * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, described above.
