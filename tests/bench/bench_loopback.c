@@ -1,20 +1,23 @@
 /*
  * bench_loopback.c: bulk throughput of rdt against kernel TCP, same run.
  *
- *   tests/bench/bench_loopback [MIB [ROUNDS]]
+ *   tests/bench/bench_loopback [MIB [ROUNDS [PINGS]]]
  *
  * Moves MIB mebibytes (default 512) from a client thread to a server
  * thread over 127.0.0.1, ROUNDS times (default 3) with each transport,
  * through the same code: rdt's calls take the same arguments as the BSD
  * ones, so one table of function pointers per transport is the whole
- * difference.  Prints each run, the medians and the ratio rdt/TCP.  It
- * is a benchmark, not a test: it asserts only that the bytes arrived
- * intact, never a speed.
+ * difference.  Prints each run, the medians and the ratio rdt/TCP.  Then
+ * 64-byte ping-pong (PINGS round trips, default 10,000, TCP_NODELAY and
+ * RDT_NODELAY set): median and 99th percentile round-trip time of each,
+ * and their ratios.  It is a benchmark, not a test: it asserts only that
+ * the bytes arrived intact, never a speed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +39,16 @@ struct transport {
 	ssize_t (*recv)(int, void *, size_t, int);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
 	int (*close)(int);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int nodelay_level, nodelay_name;
 };
 
 static const struct transport transports[] = {
 	{ "tcp", socket, bind, listen, accept, connect, send, recv,
-	  getsockname, close },
+	  getsockname, close, setsockopt, IPPROTO_TCP, TCP_NODELAY },
 	{ "rdt", rdt_socket, rdt_bind, rdt_listen, rdt_accept, rdt_connect,
-	  rdt_send, rdt_recv, rdt_getsockname, rdt_close },
+	  rdt_send, rdt_recv, rdt_getsockname, rdt_close, rdt_setsockopt,
+	  RDT_SOL, RDT_NODELAY },
 };
 
 #define CHUNK (256 << 10)
@@ -168,6 +174,88 @@ static double run(const struct transport *t, size_t bytes)
 	return (double)bytes * 8 / dt / 1e9;
 }
 
+#define PING 64
+
+struct echo_arg {
+	const struct transport *t;
+	int listener;
+};
+
+/* Reads exactly |n| bytes; 0 at end of stream. */
+static int read_full(const struct transport *t, int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = t->recv(fd, buf + got, n - got, 0);
+
+		if (k < 0)
+			die("recv");
+		if (k == 0)
+			return 0;
+		got += (size_t)k;
+	}
+	return 1;
+}
+
+static void *echo(void *p)
+{
+	struct echo_arg *a = p;
+	char buf[PING];
+	int one = 1;
+	int c = a->t->accept(a->listener, NULL, NULL);
+
+	if (c < 0)
+		die("accept");
+	a->t->setsockopt(c, a->t->nodelay_level, a->t->nodelay_name, &one,
+			 sizeof(one));
+	while (read_full(a->t, c, buf, PING))
+		if (a->t->send(c, buf, PING, MSG_NOSIGNAL) != PING)
+			die("send");
+	a->t->close(c);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b);
+
+/* |pings| round trips of PING bytes; the sorted times, microseconds. */
+static void ping_pong(const struct transport *t, double *us, int pings)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	struct echo_arg arg = { t, -1 };
+	char buf[PING];
+	pthread_t th;
+	int c, i, one = 1;
+
+	memset(buf, 'p', sizeof(buf));
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	arg.listener = t->socket(AF_INET, SOCK_STREAM, 0);
+	if (arg.listener < 0 ||
+	    t->bind(arg.listener, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    t->listen(arg.listener, 4) ||
+	    t->getsockname(arg.listener, (struct sockaddr *)&addr, &len))
+		die("listen");
+	pthread_create(&th, NULL, echo, &arg);
+	c = t->socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || t->connect(c, (struct sockaddr *)&addr, sizeof(addr)))
+		die("connect");
+	t->setsockopt(c, t->nodelay_level, t->nodelay_name, &one,
+		      sizeof(one));
+	for (i = 0; i < pings; i++) {
+		double t0 = now_s();
+
+		if (t->send(c, buf, PING, MSG_NOSIGNAL) != PING ||
+		    !read_full(t, c, buf, PING))
+			die("ping");
+		us[i] = (now_s() - t0) * 1e6;
+	}
+	t->close(c);
+	pthread_join(th, NULL);
+	t->close(arg.listener);
+	qsort(us, (size_t)pings, sizeof(*us), cmp_double);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -179,11 +267,14 @@ int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 512;
 	int rounds = argc > 2 ? atoi(argv[2]) : 3, r;
-	double med[2], *g;
+	int pings = argc > 3 ? atoi(argv[3]) : 10000;
+	double med[2], p50[2], p99[2], *g, *us;
 	size_t k;
 
-	if (mib == 0 || rounds < 1 || rounds > 99) {
-		fprintf(stderr, "usage: bench_loopback [MIB [ROUNDS]]\n");
+	if (mib == 0 || rounds < 1 || rounds > 99 || pings < 100 ||
+	    pings > 10000000) {
+		fprintf(stderr, "usage: bench_loopback [MIB [ROUNDS [PINGS]]]"
+			"\n");
 		return 2;
 	}
 	pattern_init();
@@ -201,6 +292,17 @@ int main(int argc, char **argv)
 	}
 	printf("median: tcp %.2f Gbit/s, rdt %.2f Gbit/s, rdt/tcp = %.3f\n",
 	       med[0], med[1], med[1] / med[0]);
+	us = calloc((size_t)pings, sizeof(*us));
+	for (k = 0; k < 2; k++) {
+		ping_pong(&transports[k], us, pings);
+		p50[k] = us[pings / 2];
+		p99[k] = us[pings * 99 / 100];
+		printf("%s ping-pong, %d x %d bytes: median %.1f us, p99 %.1f "
+		       "us\n", transports[k].name, pings, PING, p50[k], p99[k]);
+	}
+	printf("ping-pong: rdt/tcp median = %.2f, p99 = %.2f\n",
+	       p50[1] / p50[0], p99[1] / p99[0]);
+	free(us);
 	free(g);
 	return 0;
 }
