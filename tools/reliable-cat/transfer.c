@@ -369,27 +369,34 @@ static bool drained(const struct rdt_info *i, const struct rcat_session *s)
  * what wakes us.  Whether our bytes are all acknowledged (after -q) has
  * no descriptor event, nor has a hangup that comes before the end, so
  * RDT_INFO is also read again every tick, from 1 ms doubling up to
- * DRAIN_TICK_MAX.  Bounded by the user timeout, after which the
- * library fails the connection, and by -w: no byte acknowledged for
- * that long is an idle connection too.
+ * DRAIN_TICK_MAX.
+ *
+ * A slow link may need minutes to take what the buffers hold at the end
+ * of input, so there is no deadline for the whole drain: we give up only
+ * when nothing new was acknowledged (bytes_acked, or the state after our
+ * FIN) for the user timeout, plus a second so that the library's own
+ * timeout fires first and the error we report is its own; or, with -w,
+ * for that long.
  */
-bool rcat_drain(int sock, struct rcat_session *s, const struct rcat_options *o)
+bool rcat_drain(int sock, struct rcat_session *s,
+		const struct rcat_options *o)
 {
 	unsigned int limit_ms = 0;
 	socklen_t len = sizeof(limit_ms);
 	struct pollfd pfd = { sock, 0, 0 };
-	double give_up, idle_at = INFINITY, tick = 0.001;
+	double stall_s, last_progress, tick = 0.001;
 	uint64_t acked = 0;
+	uint32_t state = RDT_STATE_CLOSED;
+	bool first = true;
 
 	if (rdt_getsockopt(sock, RDT_SOL, RDT_USER_TIMEOUT, &limit_ms,
 			   &len) < 0 || limit_ms == 0)
 		limit_ms = DEFAULT_USER_TIMEOUT_MS;
-	/* One extra second lets the library's own timeout fire first, so
-	 * the error we report is its own. */
-	give_up = rcat_now() + limit_ms / 1000.0 + 1;
+	stall_s = limit_ms / 1000.0 + 1;
+	last_progress = rcat_now();
 
 	for (;;) {
-		double now;
+		double now, give_up;
 
 		rcat_fetch_info(sock, s);
 		if (!s->have_info) {
@@ -407,24 +414,29 @@ bool rcat_drain(int sock, struct rcat_session *s, const struct rcat_options *o)
 			rcat_stopped(s, "");
 			return false;
 		}
-		if (now >= give_up) {
+		if (first || s->info.bytes_acked != acked ||
+		    s->info.state != state) {
+			acked = s->info.bytes_acked;
+			state = s->info.state;
+			last_progress = now;
+			first = false;
+		}
+		if (now >= last_progress + stall_s) {
 			rcat_fail(s, ETIMEDOUT, "waiting for the last "
-				  "acknowledgement");
+				  "acknowledgement: nothing acknowledged for "
+				  "%g s", stall_s);
 			return false;
 		}
-		if (o->wait_s > 0 && (isinf(idle_at) ||
-				      s->info.bytes_acked != acked)) {
-			acked = s->info.bytes_acked;
-			idle_at = now + o->wait_s;
-		}
-		if (now >= idle_at) {
+		if (o->wait_s > 0 && now >= last_progress + o->wait_s) {
 			rcat_fail(s, ETIMEDOUT, "nothing acknowledged for "
 				  "%g s", o->wait_s);
 			return false;
 		}
+		give_up = last_progress + (o->wait_s > 0 ?
+					   fmin(stall_s, o->wait_s) :
+					   stall_s);
 		pfd.revents = 0;
-		if (rcat_wait(&pfd, 1, fmin(fmin(now + tick, give_up),
-					    idle_at)) > 0) {
+		if (rcat_wait(&pfd, 1, fmin(now + tick, give_up)) > 0) {
 			if (pfd.revents & POLLERR) {
 				rcat_fail(s, rcat_socket_error(sock, EPIPE),
 					  "connection");
