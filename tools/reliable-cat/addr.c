@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rcat.h"
@@ -39,6 +40,50 @@ void rcat_format_local(int fd, char *buf, size_t size)
 	if (rdt_getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 		rcat_format_addr((struct sockaddr *)&ss, len, buf, size);
 }
+
+/*
+ * rcat_parse_port - check PORT on the command line and give its number
+ *
+ * Digits are a port from 1 to 65535, or 0 if |zero_ok| (a listener's
+ * "any free port"); anything larger is refused rather than wrapped, as
+ * getaddrinfo would wrap it.  Anything else is a service name, looked up
+ * as a TCP service: rdt mirrors TCP, so "http" is port 80 (the UDP
+ * entries differ or are missing for many services).  A bad port is a
+ * usage error: the process exits 2.
+ */
+unsigned int rcat_parse_port(const char *arg, bool zero_ok)
+{
+	struct addrinfo hints, *res;
+	unsigned long v;
+	unsigned int port;
+	int err;
+
+	if (*arg && strspn(arg, "0123456789") == strlen(arg)) {
+		const char *d = arg + strspn(arg, "0");
+
+		/* Many digits could overflow strtoul; any port fits in 5. */
+		v = strlen(d) > 5 ? 65536 : strtoul(arg, NULL, 10);
+		if (v > 65535)
+			rcat_usage("port %s is out of range (%s to 65535)",
+				   arg, zero_ok ? "0" : "1");
+		if (v == 0 && !zero_ok)
+			rcat_usage("port 0 is only for -l (any free port)");
+		return (unsigned int)v;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_PASSIVE;
+	err = *arg ? getaddrinfo(NULL, arg, &hints, &res) : EAI_SERVICE;
+	if (err)
+		rcat_usage("unknown port or service '%s' (a number from 1 to "
+			   "65535, or a TCP service name)", arg);
+	port = ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port);
+	freeaddrinfo(res);
+	return port;
+}
+
 int rcat_resolve(const struct rcat_options *o, bool passive,
 		 struct addrinfo **res, struct rcat_session *s)
 {
@@ -47,11 +92,11 @@ int rcat_resolve(const struct rcat_options *o, bool passive,
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = o->family;
-	/* rdt runs over UDP: PORT names a UDP port. */
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_protocol = IPPROTO_UDP;
-	hints.ai_flags = passive ? AI_PASSIVE : 0;
-	err = getaddrinfo(o->host, o->port, &hints, res);
+	/* The port was checked and made numeric by rcat_parse_port. */
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV;
+	err = getaddrinfo(o->host, o->port_num, &hints, res);
 	if (err == EAI_SYSTEM)
 		rcat_fail(s, errno, "%s port %s", o->host ? o->host : "*",
 			  o->port);

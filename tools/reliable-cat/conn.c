@@ -102,11 +102,12 @@ static bool serve(int sock, struct rcat_session *s,
 	if (ok && !s->quit_early && !o->keep_open && s->have_info &&
 	    s->info.state == RDT_STATE_TIME_WAIT)
 		rcat_time_wait(sock, &s->info);
-	/* Only a connection that is over may close gracefully.  After a
-	 * failure, or when -q gave up on the peer, we reset: the library
-	 * ends with this process, so the peer would otherwise wait for
-	 * acknowledgements until its user timeout. */
-	if (ok && !s->quit_early)
+	/* A clean end closes gracefully, -q's too: the peer has every
+	 * byte and our end of stream, and a reset would make it fail
+	 * although nothing was lost (as nc -q closes, it does not abort).
+	 * After a failure we reset, so that the peer learns it now rather
+	 * than at its user timeout: the library ends with this process. */
+	if (ok)
 		rdt_close(sock);
 	else
 		close_abort(sock);

@@ -54,7 +54,8 @@ static void print_help(void)
 "stdout, both directions at once.  When stdin ends, " PROG " half-closes\n"
 "the connection (the peer reads end of stream) and keeps copying until\n"
 "the peer closes its side too.  rdt is a reliable byte stream over UDP;\n"
-"PORT is a UDP port.  Only data goes to stdout; messages go to stderr.\n"
+"PORT is a UDP port, 1 to 65535, or a TCP service name (\"http\" is 80,\n"
+"as rdt mirrors TCP).  Only data goes to stdout; messages to stderr.\n"
 "\n"
 "The first form connects to HOST PORT (a name or a numeric IPv4 or IPv6\n"
 "address; each address HOST has is tried in turn).  With -l, " PROG "\n"
@@ -70,8 +71,11 @@ static void print_help(void)
 "                        connection on which no byte moved (or, at the\n"
 "                        end, was acknowledged) for SECS\n"
 "  -q, --quit-after SECS after stdin's end and our half-close, wait at\n"
-"                        most SECS for the peer to close, then exit\n"
+"                        most SECS for the peer to close, then close\n"
+"                        cleanly (the peer is not reset) and exit\n"
 "  -d, --no-stdin        do not read stdin: half-close at once\n"
+"  -N                    accepted for nc: the connection is always shut\n"
+"                        down at the end of stdin\n"
 "  -4, -6                use IPv4 only, IPv6 only\n"
 "  -v, --verbose         report the connection on stderr, and at the end\n"
 "                        a summary: bytes each way, duration, goodput,\n"
@@ -209,7 +213,7 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 	o->family = AF_UNSPEC;
 	o->quit_s = -1;
 	/* The leading ':' makes a missing value ':' instead of '?'. */
-	while ((c = getopt_long(argc, argv, ":lkw:q:d46vhV", long_options,
+	while ((c = getopt_long(argc, argv, ":lkw:q:d46NvhV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = true; break;
@@ -217,6 +221,10 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		case 'w': o->wait_s = parse_secs(optarg, "-w", true); break;
 		case 'q': o->quit_s = parse_secs(optarg, "-q", false); break;
 		case 'd': o->no_stdin = true; break;
+		/* nc's -N shuts the connection down at the end of input;
+		 * reliable-cat always does, so it is accepted and changes
+		 * nothing. */
+		case 'N': break;
 		case '4': o->family = AF_INET; break;
 		case '6': o->family = AF_INET6; break;
 		case 'v': o->verbose = true; break;
@@ -269,6 +277,8 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		rcat_usage("%s", o->listen ? "expected [HOST] PORT after -l" :
 			   "expected HOST PORT");
 	}
+	snprintf(o->port_num, sizeof(o->port_num), "%u",
+		 rcat_parse_port(o->port, o->listen));
 	if (o->keep_open && !o->listen)
 		rcat_usage("-k needs -l");
 	if (o->port_file && !o->listen)

@@ -51,7 +51,8 @@ struct rcat_options {
 	unsigned int user_timeout_ms;	/* 0: the library's default */
 	int sndbuf, rcvbuf;	/* 0: the library's default */
 	const char *host;	/* NULL: any address (listen only) */
-	const char *port;
+	const char *port;	/* as given: a number or a service */
+	char port_num[6];	/* |port| as a number, for getaddrinfo */
 };
 
 /* Values of "result" in --stats, in the order of their names in
@@ -98,6 +99,8 @@ void rcat_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 		      size_t size);
 /* rcat_format_addr of |fd|'s local address; |buf| unchanged on failure. */
 void rcat_format_local(int fd, char *buf, size_t size);
+/* The number of PORT (digits or a TCP service name); exits 2 if bad. */
+unsigned int rcat_parse_port(const char *arg, bool zero_ok);
 /* getaddrinfo for o->host and o->port; 0, or -1 with the reason in |s|.
  * The caller frees *|res| with freeaddrinfo. */
 int rcat_resolve(const struct rcat_options *o, bool passive,

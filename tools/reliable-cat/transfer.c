@@ -106,6 +106,7 @@ struct xfer {
 	bool sock_quiet;	/* a hangup without error was seen */
 	bool moved;		/* a byte moved in this round */
 	double last_activity;	/* when a byte last moved, for -w */
+	uint64_t last_acked;	/* bytes_acked at last_activity */
 	double quit_at;		/* -q deadline, INFINITY until set */
 	bool show_progress;
 	struct rcat_progress prog;
@@ -202,6 +203,23 @@ static bool maybe_shutdown(struct xfer *x)
 	x->wr_shut = true;
 	if (x->o->quit_s >= 0)
 		x->quit_at = rcat_now() + x->o->quit_s;
+	return true;
+}
+
+/*
+ * Whether the peer acknowledged bytes since the last activity; if so
+ * that is activity too.  After the end of input on a slow link, the
+ * send buffer may take far longer than -w to drain while no byte moves
+ * through our descriptors: -w is a timeout without progress, and
+ * acknowledgements are progress.
+ */
+static bool acked_more(struct xfer *x, double now)
+{
+	rcat_fetch_info(x->sock, x->s);
+	if (!x->s->have_info || x->s->info.bytes_acked == x->last_acked)
+		return false;
+	x->last_acked = x->s->info.bytes_acked;
+	x->last_activity = now;
 	return true;
 }
 
@@ -314,7 +332,8 @@ bool rcat_transfer(int sock, struct rcat_session *s,
 			ok = true;
 			break;
 		}
-		if (o->wait_s > 0 && now >= x.last_activity + o->wait_s) {
+		if (o->wait_s > 0 && now >= x.last_activity + o->wait_s &&
+		    !acked_more(&x, now)) {
 			rcat_fail(s, ETIMEDOUT, "no data moved for %g s",
 				  o->wait_s);
 			break;
