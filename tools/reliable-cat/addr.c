@@ -48,10 +48,11 @@ void rcat_format_local(int fd, char *buf, size_t size)
  * "any free port"); anything larger is refused rather than wrapped, as
  * getaddrinfo would wrap it.  Anything else is a service name, looked up
  * as a TCP service: rdt mirrors TCP, so "http" is port 80 (the UDP
- * entries differ or are missing for many services).  A bad port is a
+ * entries differ or are missing for many services), unless -n forbids
+ * lookups (|numeric|).  A bad port is a
  * usage error: the process exits 2.
  */
-unsigned int rcat_parse_port(const char *arg, bool zero_ok)
+unsigned int rcat_parse_port(const char *arg, bool zero_ok, bool numeric)
 {
 	struct addrinfo hints, *res;
 	unsigned long v;
@@ -70,6 +71,8 @@ unsigned int rcat_parse_port(const char *arg, bool zero_ok)
 			rcat_usage("port 0 is only for -l (any free port)");
 		return (unsigned int)v;
 	}
+	if (numeric)
+		rcat_usage("-n: port '%s' is not a number", arg);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
@@ -95,7 +98,8 @@ int rcat_resolve(const struct rcat_options *o, bool passive,
 	/* The port was checked and made numeric by rcat_parse_port. */
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV;
+	hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV |
+			 (o->numeric ? AI_NUMERICHOST : 0);
 	err = getaddrinfo(o->host, o->port_num, &hints, res);
 	if (err == EAI_SYSTEM)
 		rcat_fail(s, errno, "%s port %s", o->host ? o->host : "*",
@@ -104,4 +108,37 @@ int rcat_resolve(const struct rcat_options *o, bool passive,
 		rcat_fail(s, 0, "%s port %s: %s", o->host ? o->host : "*",
 			  o->port, gai_strerror(err));
 	return err ? -1 : 0;
+}
+
+int rcat_bind_source(int fd, int family, const struct rcat_options *o,
+		     struct rcat_session *s)
+{
+	const char *port = o->src_port_num[0] ? o->src_port_num : "0";
+	struct addrinfo hints, *res;
+	int err;
+
+	if (!o->src_host && !o->src_port_num[0])
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV |
+			 (o->numeric ? AI_NUMERICHOST : 0);
+	err = getaddrinfo(o->src_host, port, &hints, &res);
+	if (err) {
+		rcat_fail(s, 0, "source %s port %s: %s",
+			  o->src_host ? o->src_host : "*", port,
+			  err == EAI_SYSTEM ? strerror(errno) :
+			  gai_strerror(err));
+		return -1;
+	}
+	err = rdt_bind(fd, res->ai_addr, res->ai_addrlen) < 0 ? errno : 0;
+	freeaddrinfo(res);
+	if (err) {
+		rcat_fail(s, err, "bind to source %s port %s",
+			  o->src_host ? o->src_host : "*", port);
+		return -1;
+	}
+	return 0;
 }

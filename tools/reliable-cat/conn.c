@@ -92,7 +92,17 @@ static bool serve(int sock, struct rcat_session *s,
 		fprintf(stderr, "%s: connected %s <-> %s\n", PROG, s->local,
 			s->peer);
 	s->t_start = rcat_now();
-	ok = rcat_transfer(sock, s, o, stdin_open);
+	if (o->probe) {
+		/* -z: the connection answered, which is all we asked.  We
+		 * end our side and close cleanly; the library delivers the
+		 * end of stream before the process exits. */
+		s->quit_early = true;
+		ok = rdt_shutdown(sock, SHUT_WR) == 0;
+		if (!ok)
+			rcat_fail(s, errno, "shutdown");
+	} else {
+		ok = rcat_transfer(sock, s, o, stdin_open);
+	}
 	if (ok)
 		ok = rcat_drain(sock, s, o);
 	s->t_end = rcat_now();
@@ -156,6 +166,12 @@ static int connect_any(const struct addrinfo *ai, const struct rcat_options *o,
 			continue;
 		}
 		set_user_options(fd, o);
+		/* -s/-p: bound before connecting, as nc does, so the peer
+		 * sees the address and port asked for. */
+		if (rcat_bind_source(fd, ai->ai_family, o, s) < 0) {
+			rdt_close(fd);
+			continue;
+		}
 		if (rdt_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			err = 0;
 		else if (errno != EINPROGRESS)

@@ -76,6 +76,11 @@ static void print_help(void)
 "  -d, --no-stdin        do not read stdin: half-close at once\n"
 "  -N                    accepted for nc: the connection is always shut\n"
 "                        down at the end of stdin\n"
+"  -n                    numeric HOST and PORT only: no name lookups\n"
+"  -p PORT, -s ADDR      connect from this source port and address; with\n"
+"                        -l, listen on them instead of [HOST] PORT\n"
+"  -z                    probe: connect, close cleanly, send nothing;\n"
+"                        exit 0 if the connection was accepted, else 1\n"
 "  -4, -6                use IPv4 only, IPv6 only\n"
 "  -v, --verbose         report the connection on stderr, and at the end\n"
 "                        a summary: bytes each way, duration, goodput,\n"
@@ -207,13 +212,14 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 {
 	/* The bounds rdt.h gives for SO_SNDBUF and SO_RCVBUF. */
 	const uint64_t buf_min = 4096, buf_max = 1u << 30;
+	const char *src_port = NULL;
 	int c, nargs;
 
 	memset(o, 0, sizeof(*o));
 	o->family = AF_UNSPEC;
 	o->quit_s = -1;
 	/* The leading ':' makes a missing value ':' instead of '?'. */
-	while ((c = getopt_long(argc, argv, ":lkw:q:d46NvhV", long_options,
+	while ((c = getopt_long(argc, argv, ":lkw:q:d46Nnp:s:zvhV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = true; break;
@@ -225,6 +231,10 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		 * reliable-cat always does, so it is accepted and changes
 		 * nothing. */
 		case 'N': break;
+		case 'n': o->numeric = true; break;
+		case 'p': src_port = optarg; break;
+		case 's': o->src_host = optarg; break;
+		case 'z': o->probe = true; o->no_stdin = true; break;
 		case '4': o->family = AF_INET; break;
 		case '6': o->family = AF_INET6; break;
 		case 'v': o->verbose = true; break;
@@ -268,7 +278,16 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		}
 	}
 	nargs = argc - optind;
-	if (o->listen && nargs == 1) {
+	/* nc -l -p PORT [-s ADDR]: the listening port and address. */
+	if (o->listen && nargs == 0 && src_port) {
+		o->port = src_port;
+		o->host = o->src_host;
+		src_port = NULL;
+		o->src_host = NULL;
+	} else if (o->listen && (src_port || o->src_host)) {
+		rcat_usage("with -l, give either [HOST] PORT or -p PORT "
+			   "[-s HOST]");
+	} else if (o->listen && nargs == 1) {
 		o->port = argv[optind];
 	} else if (nargs == 2) {
 		o->host = argv[optind];
@@ -278,7 +297,12 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 			   "expected HOST PORT");
 	}
 	snprintf(o->port_num, sizeof(o->port_num), "%u",
-		 rcat_parse_port(o->port, o->listen));
+		 rcat_parse_port(o->port, o->listen, o->numeric));
+	if (src_port)
+		snprintf(o->src_port_num, sizeof(o->src_port_num), "%u",
+			 rcat_parse_port(src_port, true, o->numeric));
+	if (o->probe && o->listen)
+		rcat_usage("-z is for the client");
 	if (o->keep_open && !o->listen)
 		rcat_usage("-k needs -l");
 	if (o->port_file && !o->listen)

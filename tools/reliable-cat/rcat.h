@@ -53,6 +53,10 @@ struct rcat_options {
 	const char *host;	/* NULL: any address (listen only) */
 	const char *port;	/* as given: a number or a service */
 	char port_num[6];	/* |port| as a number, for getaddrinfo */
+	bool numeric;		/* -n: no name or service lookups */
+	bool probe;		/* -z: connect, close, report */
+	const char *src_host;	/* -s: the client's address, or NULL */
+	char src_port_num[6];	/* -p: the client's port; "" if none */
 };
 
 /* Values of "result" in --stats, in the order of their names in
@@ -100,7 +104,11 @@ void rcat_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 /* rcat_format_addr of |fd|'s local address; |buf| unchanged on failure. */
 void rcat_format_local(int fd, char *buf, size_t size);
 /* The number of PORT (digits or a TCP service name); exits 2 if bad. */
-unsigned int rcat_parse_port(const char *arg, bool zero_ok);
+unsigned int rcat_parse_port(const char *arg, bool zero_ok, bool numeric);
+/* Bind |fd| to -s and -p for a connection in |family|; 0, or -1 with
+ * the reason in |s|. */
+int rcat_bind_source(int fd, int family, const struct rcat_options *o,
+		     struct rcat_session *s);
 /* getaddrinfo for o->host and o->port; 0, or -1 with the reason in |s|.
  * The caller frees *|res| with freeaddrinfo. */
 int rcat_resolve(const struct rcat_options *o, bool passive,
