@@ -92,6 +92,7 @@ static bool serve(int sock, struct rcat_session *s,
 		fprintf(stderr, "%s: connected %s <-> %s\n", PROG, s->local,
 			s->peer);
 	s->t_start = rcat_now();
+	rcat_progress_start(&s->prog, o, s->t_start);
 	if (o->probe) {
 		/* -z: the connection answered, which is all we asked.  We
 		 * end our side and close cleanly; the library delivers the
@@ -106,6 +107,7 @@ static bool serve(int sock, struct rcat_session *s,
 	if (ok)
 		ok = rcat_drain(sock, s, o);
 	s->t_end = rcat_now();
+	rcat_progress_end(&s->prog, sock, s, s->t_end);
 	rcat_fetch_info(sock, s);
 	/* With -k the process lives on, and the library keeps answering
 	 * for a closed socket in TIME_WAIT meanwhile: no need to wait. */

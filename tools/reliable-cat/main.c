@@ -85,9 +85,12 @@ static void print_help(void)
 "  -v, --verbose         report the connection on stderr, and at the end\n"
 "                        a summary: bytes each way, duration, goodput,\n"
 "                        round-trip time, retransmissions and losses\n"
-"      --progress        show bytes, rate and ETA on stderr while running\n"
-"                        (only if stderr is a terminal)\n"
-"      --size N          the number of bytes expected, for the ETA\n"
+"      --progress        show the bytes the peer acknowledged, the rate\n"
+"                        over the last second and, when the size is\n"
+"                        known, the percentage and ETA on stderr, twice\n"
+"                        a second (only if stderr is a terminal)\n"
+"      --size N          the bytes expected, for the ETA (default: the\n"
+"                        rest of stdin if it is a regular file)\n"
 "      --stats FILE      at exit write one JSON object to FILE: result,\n"
 "                        addresses, byte counts, goodput and the\n"
 "                        connection's RDT_INFO counters\n"
@@ -219,8 +222,8 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 	o->family = AF_UNSPEC;
 	o->quit_s = -1;
 	/* The leading ':' makes a missing value ':' instead of '?'. */
-	while ((c = getopt_long(argc, argv, ":lkw:q:d46Nnp:s:zvhV", long_options,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":lkw:q:d46Nnp:s:zvhV",
+				long_options, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = true; break;
 		case 'k': o->keep_open = true; break;

@@ -63,6 +63,18 @@ struct rcat_options {
  * report.c. */
 enum rcat_result { RES_OK, RES_REFUSED, RES_TIMEOUT, RES_RESET, RES_ERROR };
 
+/* The --progress line's state (progress.c). */
+struct rcat_progress {
+	bool on;		/* drawing: asked for, and stderr a tty */
+	bool sending;		/* stdin feeds the peer: count acks */
+	uint64_t total;		/* bytes expected; 0: unknown */
+	double next_t;		/* when to redraw */
+	/* Recent (time, bytes done) samples, oldest first, for the rate. */
+	double hist_t[4];
+	uint64_t hist_b[4];
+	unsigned int n;
+};
+
 /* What one connection (or one failed attempt) did; fed to -v and
  * --stats. */
 struct rcat_session {
@@ -75,6 +87,7 @@ struct rcat_session {
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;
 	struct rdt_info info;
+	struct rcat_progress prog;
 };
 
 /* ----- main.c ---------------------------------------------------------- */
@@ -139,16 +152,16 @@ void rcat_time_wait(int sock, const struct rdt_info *at_end);
 
 /* ----- progress.c ------------------------------------------------------ */
 
-/* The --progress line's state: the last redraw, for the current rate. */
-struct rcat_progress {
-	double last_t;
-	uint64_t last_bytes;
-};
-
-/* Redraw the --progress line on stderr. */
-void rcat_progress_draw(struct rcat_progress *p,
-			const struct rcat_session *s,
-			const struct rcat_options *o, double now);
+/* Start the --progress line of a connection (drawn only if asked and
+ * stderr is a terminal). */
+void rcat_progress_start(struct rcat_progress *p,
+			 const struct rcat_options *o, double now);
+/* Redraw if due; returns when the next redraw is due (INFINITY: off). */
+double rcat_progress_tick(struct rcat_progress *p, int sock,
+			  struct rcat_session *s, double now);
+/* Draw the final state and end the line. */
+void rcat_progress_end(struct rcat_progress *p, int sock,
+		       struct rcat_session *s, double now);
 
 /* ----- report.c -------------------------------------------------------- */
 

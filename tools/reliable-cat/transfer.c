@@ -33,8 +33,6 @@
 /* Largest single read or write, so that one busy direction cannot keep
  * the loop from serving the other for long. */
 #define IO_CHUNK (256u * 1024)
-/* How often --progress redraws its line, seconds. */
-#define PROGRESS_PERIOD 0.5
 /* Longest pause between RDT_INFO checks while rcat_drain() waits for
  * the final acknowledgement, seconds. */
 #define DRAIN_TICK_MAX 0.02
@@ -108,8 +106,6 @@ struct xfer {
 	double last_activity;	/* when a byte last moved, for -w */
 	uint64_t last_acked;	/* bytes_acked at last_activity */
 	double quit_at;		/* -q deadline, INFINITY until set */
-	bool show_progress;
-	struct rcat_progress prog;
 };
 
 /*
@@ -261,8 +257,8 @@ static double next_deadline(const struct xfer *x)
 
 	if (x->o->wait_s > 0 && x->last_activity + x->o->wait_s < d)
 		d = x->last_activity + x->o->wait_s;
-	if (x->show_progress && x->prog.last_t + PROGRESS_PERIOD < d)
-		d = x->prog.last_t + PROGRESS_PERIOD;
+	if (x->s->prog.on && x->s->prog.next_t < d)
+		d = x->s->prog.next_t;
 	return d;
 }
 
@@ -306,11 +302,9 @@ bool rcat_transfer(int sock, struct rcat_session *s,
 		.to_peer = { ring_space[0], 0, 0 },
 		.to_out = { ring_space[1], 0, 0 },
 		.last_activity = rcat_now(), .quit_at = INFINITY,
-		.show_progress = o->progress && isatty(STDERR_FILENO),
 	};
 	bool ok = false;
 
-	x.prog.last_t = x.last_activity;
 	for (;;) {
 		struct pollfd pfd[3];
 		double now;
@@ -338,8 +332,7 @@ bool rcat_transfer(int sock, struct rcat_session *s,
 				  o->wait_s);
 			break;
 		}
-		if (x.show_progress && now >= x.prog.last_t + PROGRESS_PERIOD)
-			rcat_progress_draw(&x.prog, s, o, now);
+		rcat_progress_tick(&s->prog, sock, s, now);
 
 		sev = poll_set(&x, pfd);
 		if (rcat_wait(pfd, 3, next_deadline(&x)) < 0) {
@@ -357,10 +350,6 @@ bool rcat_transfer(int sock, struct rcat_session *s,
 			break;
 		if (x.moved)
 			x.last_activity = rcat_now();
-	}
-	if (x.show_progress) {
-		rcat_progress_draw(&x.prog, s, o, rcat_now());
-		fputc('\n', stderr);
 	}
 	return ok;
 }
@@ -455,6 +444,8 @@ bool rcat_drain(int sock, struct rcat_session *s,
 					   fmin(stall_s, o->wait_s) :
 					   stall_s);
 		pfd.revents = 0;
+		/* The line keeps moving while the link drains. */
+		rcat_progress_tick(&s->prog, sock, s, now);
 		if (rcat_wait(&pfd, 1, fmin(now + tick, give_up)) > 0) {
 			if (pfd.revents & POLLERR) {
 				rcat_fail(s, rcat_socket_error(sock, EPIPE),
