@@ -14,7 +14,7 @@
 
 set -u
 
-RCAT=${RCAT:-${top_builddir:-.}/tools/reliable-cat}
+RCAT=${RCAT:-${top_builddir:-.}/tools/reliable-cat/reliable-cat}
 # Upper bound for any single reliable-cat run, seconds: far above what a
 # healthy run needs, so only a hang reaches it.
 RCAT_TIMEOUT=${RCAT_TIMEOUT:-300}

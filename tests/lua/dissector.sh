@@ -346,7 +346,7 @@ fi
 # jitter, so reordering, and corruption, both ways).  Its retransmitted
 # data, and the ACKs that came back reordered or corrupted, must all be
 # flagged.
-RCAT=$top_builddir/tools/reliable-cat
+RCAT=$top_builddir/tools/reliable-cat/reliable-cat
 IMPAIR=$top_builddir/tools/rdt-impair/rdt-impair
 if [ -x "$RCAT" ] && [ -x "$IMPAIR" ]; then
 	head -c 1048576 /dev/urandom >"$tmp/relay.in"

@@ -7,7 +7,7 @@
 # count is real.
 . "${srcdir:-.}/tests/pcap/lib.sh"
 
-RCAT=$top_builddir/tools/reliable-cat
+RCAT=$top_builddir/tools/reliable-cat/reliable-cat
 IMPAIR=$top_builddir/tools/rdt-impair/rdt-impair
 [ -x "$RCAT" ] || { echo "SKIP: reliable-cat not built"; exit 77; }
 [ -x "$IMPAIR" ] || { echo "SKIP: rdt-impair not built"; exit 77; }
