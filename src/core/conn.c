@@ -459,6 +459,12 @@ void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now)
 		return;
 	if (conn->state == RDT_CONN_SYN_SENT)
 		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
+	else if (conn->state == RDT_CONN_LAST_ACK &&
+		 conn->snd_una == conn->snd_nxt)
+		/* Both streams were delivered and only the ACK of our FIN
+		 * is missing: the peer left after its time-wait or without
+		 * one, as the user timeout concludes too. */
+		conn->state = RDT_CONN_CLOSED;
 	else if (conn->state != RDT_CONN_CLOSED &&
 		 conn->state != RDT_CONN_TIME_WAIT)
 		/* Nobody is there to take or acknowledge another byte:

@@ -260,7 +260,9 @@ void rdt_conn_abort(struct rdt_conn *conn, rdt_tstamp now);
  * rdt_conn_peer_unreachable: the peer's host says nothing listens on its
  * port any more (a validated ICMP port unreachable, see PROTOCOL.md):
  * during the handshake the connection fails with RDT_ERR_REFUSED, later
- * with RDT_ERR_RESET; closed or in TIME_WAIT, nothing changes.
+ * with RDT_ERR_RESET; in LAST_ACK with every byte acknowledged it closes
+ * cleanly (only the ACK of our FIN was missing); closed or in TIME_WAIT,
+ * nothing changes.
  */
 void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now);
 
