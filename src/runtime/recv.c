@@ -1,0 +1,578 @@
+/*
+ * recv.c: the receive path, on the engine thread.
+ *
+ *   rdt_rt_read_endpoint  engine.c: a port is readable (or has an ICMP
+ *                         error queued)
+ *     read_errors         ICMP port unreachable -> on_unreachable ->
+ *                         the one connection it can be for
+ *     on_datagram         connection ID -> registry.c (rdt_rt_lookup_cid)
+ *                         -> the core; ID 0 -> on_init (a new server
+ *                         connection: rdt_rt_sock_alloc, registry.c);
+ *                         nobody's -> on_unclaimed (count, RESET UNKNOWN)
+ *     service_dirty       after each batch, rdt_rt_service (sock.c) once
+ *                         per connection that received
+ *
+ * Calls out to registry.c, sock.c and endpoint.c; nothing there calls
+ * back in.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+#include <linux/errqueue.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+#include "engine_int.h"
+
+/* Batches read from one UDP socket per wakeup, so that one busy port
+ * cannot starve the others or the timers. */
+#define READ_ROUNDS 8
+/* RESET UNKNOWN answers per second, and their burst. */
+#define RESET_RATE 100
+
+/*
+ * Source-address control message for a datagram sent from a port bound to
+ * a wildcard address: the reply must leave from the address the peer
+ * sent to, or a peer that reached us through another of our addresses
+ * (and whose UDP socket is connected) drops it.  Writes into |buf|
+ * (RT_PKTINFO_SPACE bytes) and returns the length, 0 if not needed.
+ */
+static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
+{
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi4;
+	struct cmsghdr *cm;
+	struct msghdr mh;
+	const void *data;
+	size_t len;
+
+	memset(buf, 0, RT_PKTINFO_SPACE);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_control = buf;
+	mh.msg_controllen = RT_PKTINFO_SPACE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (src->ss_family == AF_INET) {
+		memset(&pi4, 0, sizeof(pi4));
+		pi4.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		data = &pi4;
+		len = sizeof(pi4);
+	} else if (src->ss_family == AF_INET6) {
+		memset(&pi6, 0, sizeof(pi6));
+		/* A v4-mapped address works too: Linux sends IPv4 from it. */
+		pi6.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		data = &pi6;
+		len = sizeof(pi6);
+	} else {
+		return 0;
+	}
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
+}
+
+/* Where a received datagram came from, and the local address (with the
+ * port's number) it was sent to. */
+struct dgram_addr {
+	struct sockaddr_storage from, to;
+	socklen_t fromlen, tolen;
+};
+
+/* Fills |da|->to from the PKTINFO control message of a received datagram,
+ * or with the port's own address. */
+static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
+			  struct dgram_addr *da)
+{
+	struct cmsghdr *cm;
+
+	memcpy(&da->to, &ep->local, ep->local_len);
+	da->tolen = ep->local_len;
+	if (!ep->pktinfo)
+		return;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    da->to.ss_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in *)&da->to)->sin_addr = pi.ipi_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO &&
+			   da->to.ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			((struct sockaddr_in6 *)&da->to)->sin6_addr =
+				pi.ipi6_addr;
+		}
+	}
+}
+
+/* Writes a RESET for |dcid| into |buf| (64 bytes); returns its length. */
+static rdt_ssize encode_reset(uint8_t *buf, uint64_t dcid, uint32_t reason)
+{
+	struct rdt_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.type = RDT_PKT_RESET;
+	pkt.dcid = dcid;
+	pkt.reason = reason;
+	return rdt_pkt_encode(buf, 64, &pkt);
+}
+
+/* Sends a bare RESET back to the sender of |da| for a connection ID we
+ * do not hold. */
+static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
+		       const struct dgram_addr *da)
+{
+	uint8_t buf[64], ctrl[RT_PKTINFO_SPACE];
+	struct msghdr mh;
+	struct iovec iov;
+	rdt_ssize len = encode_reset(buf, dcid, reason);
+
+	if (len <= 0)
+		return;
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (!ep->connected) {
+		mh.msg_name = (void *)&da->from;
+		mh.msg_namelen = da->fromlen;
+		if (ep->pktinfo) {
+			mh.msg_control = ctrl;
+			mh.msg_controllen = pktinfo_cmsg(ctrl, &da->to);
+		}
+	}
+	if (sendmsg(ep->fd, &mh, 0) == len) {
+		stat_add(&ep->stats.sent, 1);
+		rdt_rt_pcap_record(&da->to, &da->from, buf, (size_t)len);
+	} else {
+		stat_add(&ep->stats.send_errors, 1);
+	}
+}
+
+/* --- datagrams in ------------------------------------------------------- */
+
+struct dirty_list {
+	struct rt_sock *head;
+};
+
+/* Remember |s| (its reference moves to the list) for servicing after the
+ * batch; a second datagram for it in the same batch drops its extra
+ * reference. */
+static void mark_dirty(struct dirty_list *d, struct rt_sock *s)
+{
+	if (s->dirty) {
+		rdt_rt_sock_put(s);
+		return;
+	}
+	s->dirty = 1;
+	s->dirty_next = d->head;
+	d->head = s;
+}
+
+static void service_dirty(struct dirty_list *d, rdt_tstamp now)
+{
+	struct rt_sock *s, *next;
+
+	for (s = d->head; s; s = next) {
+		next = s->dirty_next;
+		pthread_mutex_lock(&s->lock);
+		s->dirty = 0;
+		rdt_rt_service(s, now);
+		pthread_mutex_unlock(&s->lock);
+		rdt_rt_sock_put(s);
+	}
+	d->head = NULL;
+}
+
+/*
+ * May we answer one more datagram with RESET UNKNOWN?  A token bucket
+ * (RESET_RATE per second, as many in a burst) keeps the answers from
+ * becoming a flood; they are smaller than what they answer, so they
+ * amplify nothing.  Engine thread only.
+ */
+static int reset_allowed(rdt_tstamp now)
+{
+	eng.reset_tokens += (double)(now - eng.reset_refill) / RDT_S *
+			    RESET_RATE;
+	if (eng.reset_tokens > RESET_RATE)
+		eng.reset_tokens = RESET_RATE;
+	eng.reset_refill = now;
+	if (eng.reset_tokens < 1)
+		return 0;
+	eng.reset_tokens -= 1;
+	return 1;
+}
+
+/*
+ * The peer of the client connected on |ep| says it no longer has the
+ * connection named |dcid| (it restarted, or gave up): the connection
+ * fails at once with ECONNRESET instead of at its user timeout.  The
+ * core hears it as the RESET it would have received had the peer known
+ * our connection ID.
+ */
+static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
+			     rdt_tstamp now, struct dirty_list *d)
+{
+	struct rt_sock *s;
+	uint8_t buf[64];
+	rdt_ssize len;
+
+	pthread_mutex_lock(&eng.lock);
+	s = ep->client;
+	if (s)
+		rdt_rt_sock_get(s);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (rdt_conn_peer_cid(s->conn) == dcid) {
+		len = encode_reset(buf, rdt_conn_local_cid(s->conn),
+				   RDT_RESET_UNKNOWN);
+		if (len > 0)
+			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
+	}
+	pthread_mutex_unlock(&s->lock);
+	mark_dirty(d, s);
+}
+
+/* A datagram no connection claimed: count why, and answer a well-formed
+ * one so that a peer which lost its state learns it. */
+static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			 const struct dgram_addr *da, rdt_tstamp now,
+			 struct dirty_list *d)
+{
+	struct rdt_pkt pkt;
+	int rc = rdt_pkt_decode(&pkt, dg, len);
+
+	if (rc == RDT_ERR_CHECKSUM) {
+		stat_add(&ep->stats.drop_checksum, 1);
+		return;
+	}
+	if (rc != 0) {
+		stat_add(&ep->stats.drop_malformed, 1);
+		return;
+	}
+	stat_add(&ep->stats.drop_unknown_cid, 1);
+	if (pkt.type == RDT_PKT_RESET) {
+		/* Never answer a RESET with a RESET. */
+		if (pkt.reason == RDT_RESET_UNKNOWN && pkt.dcid != 0)
+			on_reset_unknown(ep, pkt.dcid, now, d);
+		return;
+	}
+	if (pkt.dcid != 0 && reset_allowed(now))
+		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, da);
+}
+
+/* An INIT for |ep|: hand it to its connection, or make one. */
+static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
+		    const uint8_t *dg, size_t len, const struct dgram_addr *da,
+		    rdt_tstamp now, struct dirty_list *d)
+{
+	struct rdt_conn_config cfg;
+	struct rt_sock *s, *l, *victim = NULL;
+	struct rt_opts opt;
+	int ok;
+
+	pthread_mutex_lock(&eng.lock);
+	s = rdt_rt_lookup_init(pkt->scid, ep, &da->from, da->fromlen);
+	l = ep->listener;
+	if (s == NULL && l)
+		rdt_rt_sock_get(l);
+	pthread_mutex_unlock(&eng.lock);
+	if (s) {
+		/* A retransmitted INIT: the connection answers it again. */
+		pthread_mutex_lock(&s->lock);
+		rdt_conn_recv_pkt(s->conn, dg, len, now);
+		pthread_mutex_unlock(&s->lock);
+		mark_dirty(d, s);
+		return;
+	}
+	if (l == NULL) {
+		stat_add(&ep->stats.drop_no_listener, 1);
+		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, da);
+		return;
+	}
+	pthread_mutex_lock(&l->lock);
+	opt = l->opt;
+	pthread_mutex_lock(&eng.lock);
+	ok = l->role == RT_LISTENING && l->q_len < l->backlog;
+	if (ok && l->embryos >= l->backlog) {
+		/*
+		 * The handshake queue is full: drop its oldest entry
+		 * silently (that client's INIT is retransmitted) rather than
+		 * the newcomer, so that replayed or spoofed INITs, which
+		 * never complete, cannot lock real clients out.
+		 */
+		victim = l->emb_head;
+		rdt_rt_registry_remove(victim);
+	}
+	pthread_mutex_unlock(&eng.lock);
+	pthread_mutex_unlock(&l->lock);
+	if (victim) {
+		stat_add(&ep->stats.drop_backlog, 1);
+		rdt_rt_sock_put(victim);	/* the registry's reference */
+	}
+	if (!ok) {
+		/* The accept queue is full, as TCP's: silence; the client
+		 * retries. */
+		stat_add(&ep->stats.drop_backlog, 1);
+		rdt_rt_sock_put(l);
+		return;
+	}
+	s = rdt_rt_sock_alloc(l->family, &opt);
+	rdt_rt_conn_config(&opt, &cfg);
+	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
+					     pkt, now) != 0) {
+		/* Out of memory: the client's INIT is retransmitted. */
+		rdt_rt_sock_put(s);
+		rdt_rt_sock_put(l);
+		return;
+	}
+	s->role = RT_CONNECTION;
+	s->server = 1;
+	s->wake_room = opt.sndbuf / 4;
+	memcpy(&s->peer, &da->from, da->fromlen);
+	s->peer_len = da->fromlen;
+	if (ep->pktinfo) {
+		memcpy(&s->local, &da->to, da->tolen);
+		s->local_len = da->tolen;
+		s->pktinfo_len = pktinfo_cmsg(s->pktinfo, &da->to);
+	}
+	s->parent = l;	/* the reference taken above */
+	pthread_mutex_lock(&eng.lock);
+	s->ep = ep;
+	ep->refs++;
+	if (rdt_rt_registry_add(s, 1) != 0) {
+		pthread_mutex_unlock(&eng.lock);
+		rdt_rt_sock_put(s);	/* drops the parent and endpoint too */
+		return;
+	}
+	rdt_rt_embryo_link(l, s);
+	pthread_mutex_unlock(&eng.lock);
+	mark_dirty(d, s);
+}
+
+static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			const struct dgram_addr *da, rdt_tstamp now,
+			struct dirty_list *d)
+{
+	struct rt_sock *s;
+	uint64_t dcid;
+
+	stat_add(&ep->stats.received, 1);
+	/* The port closed during this batch: nobody is left to answer. */
+	if (rdt_rt_ep_dead(ep))
+		return;
+	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) {
+		stat_add(&ep->stats.drop_malformed, 1);
+		return;
+	}
+	(void)rdt_pkt_peek_dcid(dg, len, &dcid);
+	if (dcid == 0) {
+		struct rdt_pkt pkt;
+
+		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
+		    pkt.type != RDT_PKT_INIT) {
+			on_unclaimed(ep, dg, len, da, now, d);
+			return;
+		}
+		on_init(ep, &pkt, dg, len, da, now, d);
+		return;
+	}
+	pthread_mutex_lock(&eng.lock);
+	s = rdt_rt_lookup_cid(dcid, ep);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL) {
+		on_unclaimed(ep, dg, len, da, now, d);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	{
+		size_t before = rdt_conn_readable(s->conn);
+
+		rdt_conn_recv_pkt(s->conn, dg, len, now);
+		if (rdt_conn_readable(s->conn) > before)
+			s->new_data = 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	mark_dirty(d, s);
+}
+
+/* Most sockets one ICMP error is checked against (one peer address). */
+#define ICMP_CANDIDATES 64
+
+/*
+ * A port unreachable for a datagram we sent to |to| carrying |dcid|.  It
+ * counts only for the connection whose peer is |to| and whose peer
+ * connection ID is |dcid|: a 64-bit random number an off-path forger of
+ * ICMP cannot know (docs/PROTOCOL.md, "Dead peers").
+ */
+static void on_unreachable(struct rt_endpoint *ep, uint64_t dcid,
+			   const struct sockaddr_storage *to, socklen_t tolen,
+			   rdt_tstamp now)
+{
+	struct rt_sock *cand[ICMP_CANDIDATES];
+	size_t n = 0, b, i;
+	int hit = 0;
+
+	pthread_mutex_lock(&eng.lock);
+	for (b = 0; b < eng.nbuckets && n < ICMP_CANDIDATES; b++) {
+		struct rt_sock *s;
+
+		for (s = eng.cids[b]; s && n < ICMP_CANDIDATES;
+		     s = s->cid_next)
+			if (s->ep == ep &&
+			    rdt_rt_same_addr(&s->peer, s->peer_len, to,
+					     tolen)) {
+				rdt_rt_sock_get(s);
+				cand[n++] = s;
+			}
+	}
+	pthread_mutex_unlock(&eng.lock);
+	for (i = 0; i < n; i++) {
+		struct rt_sock *s = cand[i];
+
+		pthread_mutex_lock(&s->lock);
+		if (s->conn && rdt_conn_peer_cid(s->conn) == dcid) {
+			hit = 1;
+			rdt_conn_peer_unreachable(s->conn, now);
+			rdt_rt_service(s, now);
+		}
+		pthread_mutex_unlock(&s->lock);
+		rdt_rt_sock_put(s);
+	}
+	if (!hit)
+		stat_add(&ep->stats.drop_icmp, 1);
+}
+
+/* The sock_extended_err of an IP_RECVERR/IPV6_RECVERR message, or NULL. */
+static const struct sock_extended_err *icmp_error(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if ((cm->cmsg_level == IPPROTO_IP &&
+		     cm->cmsg_type == IP_RECVERR) ||
+		    (cm->cmsg_level == IPPROTO_IPV6 &&
+		     cm->cmsg_type == IPV6_RECVERR))
+			return (const struct sock_extended_err *)
+				CMSG_DATA(cm);
+	return NULL;
+}
+
+/*
+ * Reads the port's ICMP errors.  Only port unreachable means anything
+ * to a connection (nothing listens there any more: the peer died); the
+ * rest (host or net unreachable, fragmentation needed, ...) is left to
+ * retransmission, as RFC 5927 advises for errors that may be transient
+ * or forged.
+ */
+static void read_errors(struct rt_endpoint *ep, rdt_tstamp now)
+{
+	int k;
+
+	for (k = 0; k < BATCH; k++) {
+		uint8_t quote[64], ctl[256];
+		struct sockaddr_storage to;
+		struct iovec iov = { quote, sizeof(quote) };
+		struct msghdr mh;
+		const struct sock_extended_err *ee;
+		uint64_t dcid;
+		ssize_t n;
+
+		memset(&mh, 0, sizeof(mh));
+		memset(&to, 0, sizeof(to));
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		n = recvmsg(ep->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		ee = icmp_error(&mh);
+		if (ee == NULL || ee->ee_errno != ECONNREFUSED ||
+		    (ee->ee_origin != SO_EE_ORIGIN_ICMP &&
+		     ee->ee_origin != SO_EE_ORIGIN_ICMP6))
+			continue;
+		if (rdt_pkt_peek_dcid(quote, (size_t)n, &dcid) != 0) {
+			stat_add(&ep->stats.drop_icmp, 1);
+			continue;
+		}
+		on_unreachable(ep, dcid, &to, mh.msg_namelen, now);
+	}
+}
+
+void rdt_rt_read_endpoint(struct rt_endpoint *ep, uint32_t events)
+{
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov[BATCH];
+	static struct dgram_addr da[BATCH];
+	static uint8_t ctrl[BATCH][RT_PKTINFO_SPACE * 2];
+	struct dirty_list d = { NULL };
+	int round, i;
+
+	/* Level-triggered: an error left queued would wake us forever. */
+	if (events & EPOLLERR)
+		read_errors(ep, rdt_rt_now());
+
+	for (round = 0; round < READ_ROUNDS && !rdt_rt_ep_dead(ep); round++) {
+		rdt_tstamp now;
+		int n;
+
+		for (i = 0; i < BATCH; i++) {
+			iov[i].iov_base = eng.rxbuf[i];
+			iov[i].iov_len = sizeof(eng.rxbuf[i]);
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &da[i].from;
+			msgs[i].msg_hdr.msg_namelen = sizeof(da[i].from);
+			if (ep->pktinfo) {
+				msgs[i].msg_hdr.msg_control = ctrl[i];
+				msgs[i].msg_hdr.msg_controllen =
+					sizeof(ctrl[i]);
+			}
+		}
+		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		now = rdt_rt_now();
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			/* sk_err from an ICMP error; the error queue says
+			 * which datagram it answers. */
+			read_errors(ep, now);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			size_t len = msgs[i].msg_len;
+
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				stat_add(&ep->stats.received, 1);
+				stat_add(&ep->stats.drop_malformed, 1);
+				continue;
+			}
+			da[i].fromlen = msgs[i].msg_hdr.msg_namelen;
+			local_address(ep, &msgs[i].msg_hdr, &da[i]);
+			rdt_rt_pcap_record(&da[i].from, &da[i].to,
+					   eng.rxbuf[i], len);
+			on_datagram(ep, eng.rxbuf[i], len, &da[i], now, &d);
+		}
+		service_dirty(&d, now);
+		if (n < BATCH)
+			break;
+	}
+}
