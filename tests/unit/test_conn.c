@@ -2239,6 +2239,58 @@ static void test_conn_forged_pn_plus(void **state)
 	}
 }
 
+/*
+ * A forged PING 10 numbers ahead, inside the allowance a packet needs no
+ * proof for: the server notes the number and its ACKs name it, so when
+ * the genuine packet with that number is lost the client is told it
+ * arrived.  Only the cumulative point may release bytes: the client must
+ * notice it is waiting on bytes nothing will resend, and resend them.
+ */
+static int inject_small_jump_lose_it(struct sim *s, int from,
+				     const uint8_t *dg, size_t len,
+				     uint64_t idx)
+{
+	struct rdt_pkt p;
+
+	if (from != CLI)
+		return 0;
+	decode_ok(&p, dg, len);
+	if (idx == 50) {
+		s->last_pn[CLI] = p.pn + 10;
+		p.flags = RDT_PKT_F_PING;
+		p.pn += 10;
+		p.data_len = 0;
+		p.data = NULL;
+		p.ack.nranges = 0;
+		forged_send(s->f, &p);
+		s->flag = 1;
+		return 0;
+	}
+	/* The genuine packet with the forged number is lost. */
+	return s->flag && p.pn == s->last_pn[CLI];
+}
+
+static void test_conn_forged_pn_acked_then_lost(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t total = 1u << 20;
+	struct sim *s;
+
+	memset(&forger, 0, sizeof(forger));
+	handshake(f);
+	s = sim_new(f, CLI, total);
+	s->drop = inject_small_jump_lose_it;
+	assert_true(sim_run(s, sim_both_closed, 2000000));
+	assert_int_equal(forger.sent, 1);
+	assert_int_equal(s->rcvd, total);
+	assert_false(s->closed_early);
+	assert_int_equal(rdt_conn_error(f->c[CLI]), 0);
+	assert_int_equal(rdt_conn_error(f->c[SRV]), 0);
+	assert_true(info_of(f->c[CLI]).stats.sack_reneged >= 1);
+	/* One timeout, not the user timeout. */
+	assert_true(s->t_all < RDT_S + 5 * RDT_S);
+}
+
 /* Forged FINs, bare or with bytes, at random positions from 1 MiB below
  * to 1 MiB above a genuine packet's (the forger has seen the traffic),
  * numbered just after it. */
@@ -2611,6 +2663,7 @@ int main(void)
 		T(test_conn_small_dest_buffer_acks),
 		T(test_conn_forged_pn_jump_ignored),
 		T(test_conn_forged_pn_plus),
+		T(test_conn_forged_pn_acked_then_lost),
 		T(test_conn_forged_fins),
 		T(test_conn_forged_blind_data),
 		T(test_conn_alloc_torture),
