@@ -413,8 +413,8 @@ void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
  * or the FIN): that is what makes its packet number believable.
  *
  * A FIN is believed only where it closes the in-order stream: at rcv_nxt
- * once the section's own bytes are placed.  A FIN below what was already
- * received, beyond the window, or unlike an earlier one is a forgery and
+ * once the section's own bytes are placed.  A FIN below the in-order
+ * point, beyond the window, or unlike an earlier one is a forgery and
  * dropped whole.  A FIN ahead of a hole may be genuine (reordering) but
  * may as well be forged, and once believed it would refuse every genuine
  * byte past it: its bytes are kept, the FIN is not, and the packet is
@@ -440,9 +440,7 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			}
 			/* A repeat of the FIN we hold: handled below. */
 			fin = 0;
-		} else if (end > limit || end < conn->rcv_nxt ||
-			   (!rdt_ranges_empty(&conn->ooo) &&
-			    conn->ooo.v[conn->ooo.n - 1].end > end)) {
+		} else if (end > limit || end < conn->rcv_nxt) {
 			conn->stats.drop_forged_fin++;
 			return 0;
 		}
@@ -493,6 +491,17 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	}
 	if (fin) {
 		if (whole && conn->rcv_nxt == end) {
+			/* Bytes held beyond an in-order FIN cannot both be
+			 * genuine, and trusting the bytes would let one
+			 * forged segment past the end refuse the true FIN
+			 * for ever.  The FIN wins; if it is the forgery, the
+			 * stream is a prefix of the truth and the sender's
+			 * unacknowledged bytes end the connection in error. */
+			if (!rdt_ranges_empty(&conn->ooo)) {
+				conn->stats.drop_past_fin++;
+				(void)rdt_ranges_remove(&conn->ooo, end,
+							UINT64_MAX);
+			}
 			conn->peer_fin_known = 1;
 			conn->peer_fin_off = end;
 			*pfresh = 1;

@@ -900,6 +900,11 @@ static void test_conn_reasm_fin_below_held_data(void **state)
 	 * 150: the FIN is the liar, rejected. */
 	forge(f, 200, 100, 0);
 	forge(f, 100, 50, 1);
+	assert_int_equal(info_of(f->c[SRV]).stats.fin_deferred, 1);
+	assert_false(rdt_conn_peer_finished(f->c[SRV]));
+	/* Below the in-order point, it is dropped as forged. */
+	forge(f, 0, 150, 0);
+	forge(f, 100, 20, 1);
 	assert_int_equal(info_of(f->c[SRV]).stats.drop_forged_fin, 1);
 	assert_false(rdt_conn_peer_finished(f->c[SRV]));
 }
@@ -2318,7 +2323,11 @@ static int inject_fins(struct sim *s, int from, const uint8_t *dg,
 		q.data_len = (uint16_t)prng_below(&forger.rng, 2) *
 			     (uint16_t)prng_below(&forger.rng, sizeof(junk));
 		/* True bytes, where they exist: the FIN is the only lie
-		 * (forged bytes are the blind-data test's business). */
+		 * (made-up bytes with consistent numbers are an injection
+		 * only encryption stops). */
+		if ((uint32_t)(q.offset - s->f->init.isn) + q.data_len >
+		    s->total)
+			q.data_len = 0;
 		fill_pat(junk, (uint32_t)(q.offset - s->f->init.isn),
 			 q.data_len);
 		q.data = q.data_len ? junk : NULL;
