@@ -415,6 +415,16 @@ struct rdt_info {
 	/* ICMP port unreachable errors that matched no connection of the
 	 * port: late, or forged (rdt(7), "Dead peers"). */
 	uint64_t port_drop_icmp;
+	/* Forged or impossible datagrams this connection dropped (added
+	 * after the fields above, which keep their places): a packet number
+	 * implausibly far from the peer's, a FIN off the in-order end of the
+	 * stream or the window, bytes past the FIN, a window edge the peer
+	 * never had.  Then FINs ahead of a hole not taken (the sender
+	 * repeats them), seen packet numbers that brought new bytes, and
+	 * selective acknowledgements withdrawn to get going again. */
+	uint64_t drop_forged_pn, drop_forged_fin, drop_past_fin;
+	uint64_t drop_invalid_edge;
+	uint64_t fin_deferred, pn_collisions, sack_reneged;
 };
 
 /*

@@ -346,6 +346,13 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->drop_state = st->drop_state;
 		out->drop_other = st->drop_unknown_cid +
 				  st->drop_reassembly_full;
+		out->drop_forged_pn = st->drop_forged_pn;
+		out->drop_forged_fin = st->drop_forged_fin;
+		out->drop_past_fin = st->drop_past_fin;
+		out->drop_invalid_edge = st->drop_invalid_edge;
+		out->fin_deferred = st->fin_deferred;
+		out->pn_collisions = st->pn_collisions;
+		out->sack_reneged = st->sack_reneged;
 		out->pacing_rate = ci.pacing_rate;
 		out->delivery_rate = ci.delivery_rate;
 		snprintf(out->cc_name, sizeof(out->cc_name), "%s",

@@ -141,6 +141,7 @@ int rdt_conn_server_new(struct rdt_conn **pconn,
 	conn->peer_cid = init->scid;
 	conn->peer_isn = init->isn;
 	conn->peer_edge = init->window;
+	conn->peer_window0 = init->window;
 	if (init->max_dgram < conn->max_dgram)
 		conn->max_dgram = init->max_dgram;
 	conn->peer_init_pn = init->pn;

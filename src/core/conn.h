@@ -127,6 +127,18 @@ struct rdt_conn_stats {
 	uint64_t drop_invalid_ack;	/* acknowledged what was never sent */
 	uint64_t drop_state;		/* not valid in the current state */
 	uint64_t drop_reassembly_full;
+	/*
+	 * Forgeries (issue 10; see PROTOCOL.md "Robustness without
+	 * cryptography").  A datagram counted here was dropped whole, or,
+	 * for fin_deferred and pn_collisions, not acknowledged or noted.
+	 */
+	uint64_t drop_forged_pn;	/* number implausibly far from ours */
+	uint64_t drop_forged_fin;	/* FIN off the in-order end or window */
+	uint64_t drop_past_fin;		/* bytes beyond the known FIN */
+	uint64_t drop_invalid_edge;	/* window edge the peer never had */
+	uint64_t fin_deferred;		/* FIN ahead of a hole: not acked */
+	uint64_t pn_collisions;		/* a seen number brought new bytes */
+	uint64_t sack_reneged;		/* SACKs withdrawn to unstall */
 };
 
 /* A snapshot of the connection, in the spirit of TCP_INFO. */

@@ -185,11 +185,14 @@ static void release_acked(struct rdt_conn *conn, uint64_t cum)
  * Walk the ACK's packet-number ranges, newest first, and mark what they
  * cover.  Returns 1 if anything was newly acknowledged; sets *prtt_from to
  * the send time of |largest| if it was newly acknowledged and
- * ack-eliciting (the only unambiguous RTT sample an ACK gives).
+ * ack-eliciting (the only unambiguous RTT sample an ACK gives), and
+ * raises *phighest to the highest packet we sent that the ranges cover.
+ * Numbers we have not sent match no record, so a range reaching past
+ * next_pn acknowledges only what it covers below it.
  */
 static int ack_ranges(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 		      rdt_pktnum largest, rdt_tstamp *prtt_from,
-		      rdt_tstamp now)
+		      rdt_pktnum *phighest, rdt_tstamp now)
 {
 	rdt_pktnum hi = largest, lo = largest - ack->first_len;
 	int newly_acked = 0;
@@ -203,6 +206,8 @@ static int ack_ranges(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 
 			if (rec->pn > hi)
 				break;
+			if (*phighest == UINT64_MAX || rec->pn > *phighest)
+				*phighest = rec->pn;
 			if (rec->flags & RDT_SENT_ACKED)
 				continue;
 			if (rec->pn == largest &&
@@ -260,23 +265,36 @@ static void feed_rate_sample(struct rdt_conn *conn, uint64_t prior_in_flight,
 	rdt_cc_on_ack_sample(&conn->cc, &rs, now);
 }
 
-static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
-		   rdt_tstamp now)
+/*
+ * Process an ACK frame.  Returns 1 if it acknowledged anything new (bytes
+ * or packets): something only the peer can know, which makes the packet
+ * that carried it believable.
+ */
+static int on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
+		  rdt_tstamp now)
 {
-	rdt_pktnum largest = 0;
+	rdt_pktnum largest = 0, highest = UINT64_MAX;
 	rdt_tstamp rtt_from = RDT_TSTAMP_NEVER;
 	uint64_t cum, prior_in_flight = conn->bytes_in_flight;
-	int newly_acked = 0, ranges_valid;
+	int newly_acked = 0, ranges_valid, progress;
 
 	if (conn->next_pn > conn->first_pn)
 		largest = rdt_seq32_expand(conn->next_pn - 1, ack->largest);
+	/*
+	 * The peer may have been fed a forged packet number a little ahead
+	 * of ours (CONN_PN_UNPROVEN_JUMP) and will name it in its ACKs
+	 * until it falls out of its ranges: the ranges are used for what
+	 * they say about packets we sent, not thrown away whole, or one
+	 * forged number would blind loss detection for as long.
+	 */
 	ranges_valid = conn->next_pn > conn->first_pn &&
-		       largest < conn->next_pn && largest >= conn->first_pn &&
+		       largest < conn->next_pn + CONN_PN_UNPROVEN_JUMP &&
+		       largest >= conn->first_pn &&
 		       ack->first_len <= largest - conn->first_pn;
 	cum = rdt_seq32_expand(conn->snd_una, ack->cum - conn->local_isn);
 	if (cum > conn->snd_nxt + (conn->fin_sent ? 1 : 0)) {
 		conn->stats.drop_invalid_ack++;
-		return;
+		return 0;
 	}
 	/* An older cumulative point (a reordered ACK) teaches nothing. */
 	if (cum < conn->snd_una)
@@ -286,13 +304,17 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 	 * ignore them, but keep the cumulative point, which was checked on
 	 * its own, so one bad packet number cannot stall the transfer.
 	 */
-	if (!ranges_valid)
+	if (!ranges_valid || largest >= conn->next_pn)
 		conn->stats.drop_invalid_ack++;
-	else
-		newly_acked = ack_ranges(conn, ack, largest, &rtt_from, now);
-
-	if (ranges_valid && (!conn->have_largest_acked ||
-			     largest > conn->largest_acked)) {
+	if (ranges_valid)
+		newly_acked = ack_ranges(conn, ack, largest, &rtt_from,
+					 &highest, now);
+	/* Loss detection counts back from the largest acknowledged: only a
+	 * packet we sent may be it. */
+	if (ranges_valid && largest >= conn->next_pn)
+		largest = highest;
+	if (ranges_valid && largest != UINT64_MAX &&
+	    (!conn->have_largest_acked || largest > conn->largest_acked)) {
 		conn->have_largest_acked = 1;
 		conn->largest_acked = largest;
 	}
@@ -300,7 +322,8 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 		rdt_rtt_update(&conn->rtt, now - rtt_from,
 			       (rdt_tstamp)ack->ack_delay_us * RDT_US,
 			       conn->cfg.max_ack_delay);
-	if (cum > conn->snd_una || newly_acked) {
+	progress = cum > conn->snd_una || newly_acked;
+	if (progress) {
 		conn->last_progress = now;
 		conn->pto_count = 0;
 		conn->ping_outstanding = 0;
@@ -316,6 +339,7 @@ static void on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 						  RDT_US) :
 				 0,
 			 now);
+	return progress;
 }
 
 void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
@@ -384,9 +408,21 @@ void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 /*
  * Place a STREAM section's bytes.  Returns 1 if every byte was taken or
  * was already held, 0 if any was refused (beyond the window, no room to
- * track it, or a broken FIN): then the packet must not be acknowledged.
+ * track it, or a FIN not taken): then the packet must not be
+ * acknowledged.  Sets *pfresh if the section brought anything new (bytes
+ * or the FIN): that is what makes its packet number believable.
+ *
+ * A FIN is believed only where it closes the in-order stream: at rcv_nxt
+ * once the section's own bytes are placed.  A FIN below the in-order
+ * point, beyond the window, or unlike an earlier one is a forgery and
+ * dropped whole.  A FIN ahead of a hole may be genuine (reordering) but
+ * may as well be forged, and once believed it would refuse every genuine
+ * byte past it: its bytes are kept, the FIN is not, and the packet is
+ * not acknowledged, so the sender sends the FIN again, in order this
+ * time.  That costs a round trip only when the FIN itself was reordered.
  */
-static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
+static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
+		     int *pfresh)
 {
 	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
 					pkt->offset - conn->peer_isn);
@@ -397,22 +433,19 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	int fin = !!(pkt->flags & RDT_PKT_F_FIN), whole = 1;
 
 	if (fin) {
-		if ((conn->peer_fin_known && end != conn->peer_fin_off) ||
-		    (!conn->peer_fin_known && end < conn->rcv_nxt)) {
-			conn->stats.drop_malformed++;
+		if (conn->peer_fin_known) {
+			if (end != conn->peer_fin_off) {
+				conn->stats.drop_forged_fin++;
+				return 0;
+			}
+			/* A repeat of the FIN we hold: handled below. */
+			fin = 0;
+		} else if (end > limit || end < conn->rcv_nxt) {
+			conn->stats.drop_forged_fin++;
 			return 0;
 		}
-		if (!conn->peer_fin_known &&
-		    !rdt_ranges_empty(&conn->ooo) &&
-		    conn->ooo.v[conn->ooo.n - 1].end > end) {
-			conn->stats.drop_malformed++;
-			return 0;
-		}
-		conn->peer_fin_known = 1;
-		conn->peer_fin_off = end;
-		conn->ack_now = 1;
 	} else if (conn->peer_fin_known && end > conn->peer_fin_off) {
-		conn->stats.drop_malformed++;
+		conn->stats.drop_past_fin++;
 		return 0;
 	}
 	if (pkt->data_len > 0) {
@@ -436,6 +469,8 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 				conn->stats.drop_reassembly_full++;
 				return 0;
 			}
+			if (added > 0)
+				*pfresh = 1;
 			rdt_conn_rcvbuf_put(conn, start, pkt->data + (start - off),
 					(size_t)(end - start));
 			conn->stats.bytes_received += (uint64_t)added;
@@ -454,6 +489,28 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 			}
 		}
 	}
+	if (fin) {
+		if (whole && conn->rcv_nxt == end) {
+			/* Bytes held beyond an in-order FIN cannot both be
+			 * genuine, and trusting the bytes would let one
+			 * forged segment past the end refuse the true FIN
+			 * for ever.  The FIN wins; if it is the forgery, the
+			 * stream is a prefix of the truth and the sender's
+			 * unacknowledged bytes end the connection in error. */
+			if (!rdt_ranges_empty(&conn->ooo)) {
+				conn->stats.drop_past_fin++;
+				(void)rdt_ranges_remove(&conn->ooo, end,
+							UINT64_MAX);
+			}
+			conn->peer_fin_known = 1;
+			conn->peer_fin_off = end;
+			*pfresh = 1;
+		} else {
+			conn->stats.fin_deferred++;
+			whole = 0;
+		}
+		conn->ack_now = 1;
+	}
 	if (conn->peer_fin_known && !conn->peer_fin_rcvd &&
 	    conn->rcv_nxt == conn->peer_fin_off) {
 		conn->rcv_nxt++;
@@ -463,10 +520,63 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	return whole;
 }
 
-/* Farther ahead than this a packet number is not believed: an honest
- * peer cannot lose a million datagrams in a row and still be talking. */
+/* Farther from the largest received than this a packet number is not
+ * believed at all: an honest peer cannot lose a million datagrams in a
+ * row and still be talking, nor deliver one that late.  Also what keeps
+ * a blind forger's chance of a usable number near 2^21 / 2^32. */
 #define CONN_MAX_PN_JUMP ((uint64_t)1 << 20)
 
+/*
+ * Could the peer have sent this DATA datagram?  Every one carries the
+ * window edge it advertises, its read position plus the buffer size it
+ * announced in the handshake: that position is somewhere in [0, what we
+ * sent], and an ACK's cumulative point no further back than our send
+ * buffer reaches.  An off-path forger who knows the connection ID but not
+ * the initial numbers fails these as RFC 5961 5.2 makes a blind TCP
+ * forger fail its ACK check, and the packet is dropped whole: its bytes
+ * are no more believable than the numbers that came with them.
+ */
+static int acceptable(struct rdt_conn *conn, const struct rdt_pkt *pkt)
+{
+	uint64_t sent_end = conn->snd_nxt + (conn->fin_sent ? 1 : 0);
+	uint64_t edge = rdt_seq32_expand(conn->snd_una,
+					 pkt->window_edge - conn->local_isn);
+
+	if (edge < conn->peer_window0 ||
+	    edge - conn->peer_window0 > sent_end) {
+		conn->stats.drop_invalid_edge++;
+		return 0;
+	}
+	if (pkt->flags & RDT_PKT_F_ACK) {
+		uint64_t cum = rdt_seq32_expand(conn->snd_una,
+						pkt->ack.cum - conn->local_isn);
+
+		if (cum > sent_end ||
+		    (cum < conn->snd_una && conn->snd_una - cum > conn->sndcap)) {
+			conn->stats.drop_invalid_ack++;
+			return 0;
+		}
+		if (conn->next_pn > conn->first_pn &&
+		    rdt_seq32_expand(conn->next_pn - 1, pkt->ack.largest) >=
+			    conn->next_pn + CONN_PN_UNPROVEN_JUMP) {
+			conn->stats.drop_invalid_ack++;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Packet numbers never outrank stream offsets.  A packet number only
+ * says which packet an ACK is about; whether bytes are new is decided by
+ * their offsets alone, so a packet whose number was seen before still
+ * has its bytes placed (a true duplicate changes nothing; a genuine
+ * packet whose number a forgery took first is not thrown away).  A packet
+ * is acknowledged only if everything it carried is held.  A packet that
+ * brings nothing new cannot move the largest number far (see
+ * CONN_PN_UNPROVEN_JUMP), so a forged jump is not acknowledged and does
+ * not make the ACKs name packets the sender has not sent.
+ */
 static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		    rdt_tstamp now)
 {
@@ -474,20 +584,19 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 				rdt_seq32_expand(conn->largest_rcv_pn, pkt->pn) :
 				pkt->pn;
 	int eliciting = !!(pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING));
-	int taken = 1;
+	int taken = 1, fresh = 0, progress = 0, seen;
 
-	if (pn_seen(conn, pn)) {
+	if (conn->have_rcv_pn &&
+	    (pn > conn->largest_rcv_pn + CONN_MAX_PN_JUMP ||
+	     pn + CONN_MAX_PN_JUMP < conn->largest_rcv_pn)) {
+		conn->stats.drop_forged_pn++;
+		return;
+	}
+	if (!acceptable(conn, pkt))
+		return;
+	seen = pn_seen(conn, pn);
+	if (seen)
 		conn->stats.pkts_duplicate++;
-		/* A duplicate FIN or data may mean our ACK was lost. */
-		if (eliciting)
-			conn->ack_now = 1;
-		rdt_conn_restart_time_wait(conn, now);
-		return;
-	}
-	if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + CONN_MAX_PN_JUMP) {
-		conn->stats.drop_malformed++;
-		return;
-	}
 	if (conn->state == RDT_CONN_SYN_RCVD) {
 		conn->state = RDT_CONN_ESTABLISHED;
 		conn->hs_next = RDT_TSTAMP_NEVER;
@@ -496,28 +605,45 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	}
 	update_peer_edge(conn, pkt->window_edge);
 	if (pkt->flags & RDT_PKT_F_ACK)
-		on_ack(conn, &pkt->ack, now);
+		progress = on_ack(conn, &pkt->ack, now);
 	/* The ACCEPT did its work whether or not it was acknowledged (its
 	 * ACK, just processed, gave the server's first RTT sample); its
 	 * record must not pin the tracker's front. */
 	while (conn->sent.n > 0 &&
 	       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
 		rdt_conn_sent_pop_front(conn);
-	if (pkt->flags & RDT_PKT_F_STREAM) {
-		taken = on_stream(conn, pkt);
+	if (pkt->flags & RDT_PKT_F_STREAM)
+		taken = on_stream(conn, pkt, &fresh);
+	if (seen) {
+		/* The number was taken before, yet the bytes are new: the
+		 * earlier packet with it was not this one (a forgery). */
+		if (fresh)
+			conn->stats.pn_collisions++;
+	} else if (!fresh && !progress &&
+		   pn > conn->largest_rcv_pn + CONN_PN_UNPROVEN_JUMP) {
+		conn->stats.drop_forged_pn++;
+		return;
+	} else {
+		track_largest(conn, pn, eliciting);
+	}
+	/* The peer is sending: should it fall silent without a FIN, the
+	 * silence probe asks whether it is still there. */
+	if (pkt->flags & RDT_PKT_F_STREAM)
 		conn->silence_probe_at = conn->peer_fin_rcvd ?
 			RDT_TSTAMP_NEVER :
 			now + rdt_conn_silence_interval(conn);
-	}
-	track_largest(conn, pn, eliciting);
-	if (taken)
-		record_pn(conn, pn, now);
-	else
+	if (!taken)
 		conn->ack_now = 1;
+	else if (!seen)
+		record_pn(conn, pn, now);
 	if (pkt->flags & RDT_PKT_F_PING)
 		conn->ack_now = 1;
+	/* A duplicate FIN or data may mean our ACK was lost. */
+	if (seen && eliciting)
+		conn->ack_now = 1;
 	if (eliciting) {
-		schedule_ack(conn, now);
+		if (!seen)
+			schedule_ack(conn, now);
 		/* The peer still resends: it has not heard our last ACK. */
 		rdt_conn_restart_time_wait(conn, now);
 	}
@@ -562,6 +688,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	conn->peer_cid = pkt->scid;
 	conn->peer_isn = pkt->isn;
 	conn->peer_edge = pkt->window;
+	conn->peer_window0 = pkt->window;
 	if (pkt->max_dgram < conn->max_dgram)
 		conn->max_dgram = pkt->max_dgram;
 	conn->state = RDT_CONN_ESTABLISHED;

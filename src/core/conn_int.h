@@ -36,6 +36,18 @@
 /* Acknowledge at least every this many ack-eliciting datagrams (RFC 9000
  * 13.2.2, RFC 5681 4.2); anything fewer waits up to max_ack_delay. */
 #define CONN_ACK_EVERY 2
+/*
+ * A packet that proves nothing (no new stream bytes, no FIN, no new
+ * acknowledgement: a PING or a repeated ACK) is believed only this many
+ * packet numbers beyond the largest received; further ahead it is
+ * dropped, so one forged number cannot become the reference that later
+ * genuine packets are judged by.  Honest peers jump this far only after
+ * losing as many packets in a row, and then their data (which proves
+ * itself) follows.  The same allowance bounds how far an ACK may name
+ * packet numbers we have not sent yet (the peer may have been fed a
+ * forged one within it).
+ */
+#define CONN_PN_UNPROVEN_JUMP 64
 /* The receive buffer is kept below this so 32-bit offsets stay clear. */
 #define CONN_MAX_BUF ((size_t)1 << 29)
 /* Time-wait lingers this many maximum RTOs: long enough to answer
@@ -76,6 +88,9 @@ struct rdt_conn {
 	uint64_t snd_nxt;	/* first position never sent */
 	uint64_t snd_end;	/* first position not yet written by the app */
 	uint64_t peer_edge;	/* the peer accepts positions below this */
+	/* The peer's buffer size, from its handshake: every edge it
+	 * advertises is its read position plus this. */
+	uint64_t peer_window0;
 	int fin_queued;		/* FIN follows snd_end */
 	int fin_sent;
 	int fin_acked;

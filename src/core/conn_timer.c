@@ -50,11 +50,40 @@ static rdt_tstamp min_ts(rdt_tstamp a, rdt_tstamp b)
 	return a < b ? a : b;
 }
 
+/*
+ * Bytes below the highest sent are unacknowledged, yet nothing in flight
+ * or queued will ever cover them: a selective ACK said they arrived, the
+ * cumulative point says they did not.  Honest receivers never renege, but
+ * an ACK about a packet number a forger used first says "arrived" of a
+ * genuine packet that may then be lost.  SACK is advice; only the
+ * cumulative point releases bytes (RFC 2018 8), so this is a state to
+ * time out of, not to wait in.
+ */
+static int reneged(const struct rdt_conn *conn)
+{
+	return conn->bytes_in_flight == 0 && rdt_ranges_empty(&conn->rtx) &&
+	       !conn->fin_rtx &&
+	       (conn->snd_una < conn->snd_nxt ||
+		(conn->fin_sent && !conn->fin_acked));
+}
+
 static rdt_tstamp pto_deadline(const struct rdt_conn *conn)
 {
-	if (conn->bytes_in_flight == 0)
+	if (conn->bytes_in_flight == 0 && !reneged(conn))
 		return RDT_TSTAMP_NEVER;
 	return conn->last_in_flight_sent + rdt_conn_rto(conn, conn->pto_count);
+}
+
+/* Forget every SACK and resend from the cumulative point (RFC 2018 8:
+ * "the data sender ... MUST ignore prior SACK information" on timeout). */
+static void on_renege(struct rdt_conn *conn)
+{
+	conn->stats.sack_reneged++;
+	rdt_ranges_free(&conn->sacked);
+	rdt_conn_queue_rtx(conn, conn->snd_una, conn->snd_nxt - conn->snd_una);
+	if (conn->fin_sent && !conn->fin_acked)
+		conn->fin_rtx = 1;
+	conn->probes_pending = 1;
 }
 
 /* An unanswered PING (keepalive or zero-window probe) is sent again
@@ -125,6 +154,10 @@ static void on_pto(struct rdt_conn *conn, rdt_tstamp now)
 	size_t k;
 
 	conn->pto_count++;
+	if (reneged(conn)) {
+		on_renege(conn);
+		return;
+	}
 	if (conn->pto_count == 1) {
 		/* Tail-loss probe (RFC 8985 7): one datagram beyond the
 		 * window, new bytes if there are any, else the newest ones

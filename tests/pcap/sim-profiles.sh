@@ -22,6 +22,11 @@ profiles=$("$SIM" list | awk '{ print $1 }')
 for p in $profiles; do
 	for seed in $seeds; do
 		for at in sent delivered; do
+			# The forger's datagrams are on the delivered side and
+			# are violations on purpose: the checker is right to
+			# flag them, so only the genuine (sent) side is held
+			# to a clean check.
+			[ "$p-$at" = forgery-delivered ] && continue
 			f=$tmp/$p-$seed-$at.pcap
 			"$SIM" run "$p" --seed "$seed" --size "$size" \
 				--pcap "$f" --pcap-at "$at" >"$tmp/sim.out" 2>&1 ||

@@ -79,6 +79,10 @@ struct profile {
 	/* The receiver's buffer, if not the default: small enough that a
 	 * stalled reader really closes the window. */
 	size_t rcvbuf;
+	/* An attacker who sees the client's datagrams forges this many
+	 * per genuine one toward the server (issue 10): PINGs far ahead in
+	 * packet numbers, FINs at random positions, blind data. */
+	double forge;
 };
 
 /* The path every profile starts from: 100 Mbit/s, 40 ms RTT and a
@@ -131,7 +135,72 @@ static const struct profile profiles[] = {
 		  "and duplicates",
 	  BOTH(.reorder = 0.2, .reorder_extra = 5 * RDT_MS, .dup = 0.05),
 	  .near_wrap = 1 },
+	{ .name = "forgery",
+	  .what = "1% loss, and an attacker forging a tenth as many "
+		  "datagrams as the client sends (valid CRC)",
+	  BOTH(.loss = 0.01), .forge = 0.1 },
 };
+
+/*
+ * One forgery built from the genuine client datagram |g|, sent down the
+ * client's link: a PING 1000 or 100000 packet numbers ahead, a FIN (with
+ * true bytes or none) up to 1 MiB either side of |g|'s position, or blind
+ * data (only the connection ID right).  All carry a valid CRC.
+ */
+static void forge_one(struct prng *frng, const struct rdt_pkt *g,
+		      uint64_t data_seed, uint32_t client_isn, size_t size,
+		      struct sim_link *fwd, rdt_tstamp t)
+{
+	static uint8_t junk[1200], out[RDT_PKT_MAX_DGRAM];
+	struct rdt_pkt q = *g;
+	rdt_ssize n;
+	size_t i;
+
+	q.ack.nranges = 0;
+	switch (prng_below(frng, 3)) {
+	case 0:
+		q.flags = RDT_PKT_F_PING;
+		q.pn += prng_below(frng, 2) ? 1000 : 100000;
+		q.data_len = 0;
+		q.data = NULL;
+		break;
+	case 1:
+		q.flags = RDT_PKT_F_STREAM | RDT_PKT_F_FIN;
+		q.pn += 1 + (uint32_t)prng_below(frng, 8);
+		q.offset += (uint32_t)prng_below(frng, 2u << 20) - (1u << 20);
+		q.data_len = (uint16_t)(prng_below(frng, 2) *
+					prng_below(frng, sizeof(junk)));
+		/* True bytes: the FIN is the only lie.  Outside the stream
+		 * there are none, and made-up bytes with consistent numbers
+		 * are an injection only encryption stops: the FIN goes
+		 * bare. */
+		if ((uint32_t)(q.offset - client_isn) + q.data_len > size)
+			q.data_len = 0;
+		sim_gen_bytes(data_seed, (uint32_t)(q.offset - client_isn),
+			      junk, q.data_len);
+		q.data = q.data_len ? junk : NULL;
+		break;
+	default:
+		q.flags = RDT_PKT_F_STREAM;
+		q.pn = (uint32_t)prng_next(frng);
+		q.offset = (uint32_t)prng_next(frng);
+		q.window_edge = (uint32_t)prng_next(frng);
+		if (prng_below(frng, 2)) {
+			q.flags |= RDT_PKT_F_ACK;
+			q.ack.largest = (uint32_t)prng_next(frng);
+			q.ack.cum = (uint32_t)prng_next(frng);
+			q.ack.first_len = 0;
+		}
+		q.data_len = (uint16_t)(1 + prng_below(frng, sizeof(junk)));
+		for (i = 0; i < q.data_len; i++)
+			junk[i] = (uint8_t)prng_next(frng);
+		q.data = junk;
+		break;
+	}
+	n = rdt_pkt_encode(out, sizeof(out), &q);
+	if (n > 0)
+		sim_link_send(fwd, out, (size_t)n, t);
+}
 
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
 
@@ -226,8 +295,9 @@ static void record_dgram(const struct run_opts *o, struct result *r,
 static void run_transfer(const struct profile *p, const struct run_opts *o,
 			 struct result *r)
 {
-	struct prng rng, crng, srng;
+	struct prng rng, crng, srng, frng;
 	struct rdt_conn_config ccfg, scfg;
+	uint32_t client_isn = 0;
 	struct rdt_conn *client = NULL, *server = NULL;
 	struct sim_link *fwd = NULL, *rev = NULL;
 	static uint8_t dg[RDT_PKT_MAX_DGRAM], buf[256 * 1024],
@@ -279,6 +349,8 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 		fail(r, "%s", "set-up failed");
 		goto out;
 	}
+	/* Drawn last, so the forger changes no other seed. */
+	prng_seed(&frng, prng_next(&rng));
 	/* Generous: 30% loss both ways moves 8 MiB in a few virtual minutes;
 	 * anything near this means a stall. */
 	limit = T0 + 3600 * RDT_S;
@@ -403,9 +475,21 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 		/* 4. Everything the cores want to send now. */
 		while (vanished != VANISH_SENDER &&
 		       (n = rdt_conn_write_pkt(client, dg, sizeof(dg), t)) > 0) {
+			struct rdt_pkt g;
+
 			if (!o->pcap_delivered)
 				record_dgram(o, r, 1, dg, (size_t)n, t);
 			sim_link_send(fwd, dg, (size_t)n, t);
+			if (p->forge == 0 ||
+			    rdt_pkt_decode(&g, dg, (size_t)n) != 0)
+				continue;
+			/* The forger saw the handshake too. */
+			if (g.type == RDT_PKT_INIT)
+				client_isn = g.isn;
+			if (g.type == RDT_PKT_DATA &&
+			    prng_uniform(&frng) < p->forge)
+				forge_one(&frng, &g, data_seed, client_isn,
+					  size, fwd, t);
 		}
 		while (server && vanished != VANISH_RECEIVER &&
 		       (n = rdt_conn_write_pkt(server, dg, sizeof(dg), t)) > 0) {
