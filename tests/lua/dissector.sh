@@ -398,7 +398,7 @@ fi
 # and tshark decodes it as it decodes the simulator's.
 BENCH=$top_builddir/tests/bench/bench_loopback
 if [ -x "$BENCH" ]; then
-	if RDT_PCAP=$tmp/lib.pcap $TO "$BENCH" 1 1 >"$tmp/bench.out" 2>&1; then
+	if RDT_PCAP=$tmp/lib.pcap $TO "$BENCH" 1 1 0 >"$tmp/bench.out" 2>&1; then
 		# The first datagram is the client's INIT, to the listener.
 		lport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 2>/dev/null |
 			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')

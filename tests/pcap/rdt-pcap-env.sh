@@ -9,7 +9,7 @@ BENCH=$top_builddir/tests/bench/bench_loopback
 [ -x "$BENCH" ] || { echo "SKIP: $BENCH not built"; exit 77; }
 if [ -n "$RDT_TEST_QUICK" ]; then mib=1; else mib=8; fi
 
-RDT_PCAP=$tmp/lib.pcap timeout 120 "$BENCH" "$mib" 1 >"$tmp/bench.out" 2>&1 ||
+RDT_PCAP=$tmp/lib.pcap timeout 120 "$BENCH" "$mib" 1 0 >"$tmp/bench.out" 2>&1 ||
 	fail "bench_loopback failed: $(cat "$tmp/bench.out")"
 [ -s "$tmp/lib.pcap" ] || { echo "SKIP: no RDT_PCAP log written"; exit 77; }
 "$PCAP" check --json "$tmp/lib.pcap" >"$tmp/lib.json" ||
