@@ -37,12 +37,11 @@
 void rdt_rt_pcap_record(const void *src, const void *dst, const uint8_t *dg,
 			size_t len)
 {
-	struct timespec ts;
-
 	if (eng.pcap == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rdt_pcaplog_write(eng.pcap, &ts, src, dst, dg, len);
+	/* The log takes the time under its own lock, so the records'
+	 * order and their timestamps agree. */
+	rdt_pcaplog_write(eng.pcap, NULL, src, dst, dg, len);
 }
 
 /* --- endpoints ---------------------------------------------------------- */
@@ -290,6 +289,19 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 	struct rt_endpoint *ep = s->ep;
 	unsigned done = 0;
 
+	/* Logged before they leave: logged after, the peer's answer (read
+	 * by the engine thread meanwhile) could precede them in the log. */
+	if (eng.pcap) {
+		unsigned i;
+
+		for (i = 0; i < n; i++)
+			rdt_rt_pcap_record(
+				s->local_len ? &s->local : &ep->local,
+				ep->connected ? (void *)&s->peer :
+						msgs[i].msg_hdr.msg_name,
+				msgs[i].msg_hdr.msg_iov->iov_base,
+				msgs[i].msg_hdr.msg_iov->iov_len);
+	}
 	while (done < n) {
 		int rc = sendmmsg(ep->fd, msgs + done, n - done, 0);
 
@@ -311,17 +323,6 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		done++;
 	}
 	stat_add(&ep->stats.sent, n);
-	if (eng.pcap) {
-		unsigned i;
-
-		for (i = 0; i < n; i++)
-			rdt_rt_pcap_record(
-				s->local_len ? &s->local : &ep->local,
-				ep->connected ? (void *)&s->peer :
-						msgs[i].msg_hdr.msg_name,
-				msgs[i].msg_hdr.msg_iov->iov_base,
-				msgs[i].msg_hdr.msg_iov->iov_len);
-	}
 	return 0;
 }
 

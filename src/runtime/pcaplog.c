@@ -299,12 +299,12 @@ void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
 	else if (len > (s.v6 ? IP6_PAYLOAD_MAX : IP4_PAYLOAD_MAX) ||
 		 (payload == NULL && len > 0))
 		bad = "datagram too long for an IP packet not recorded";
+	pthread_mutex_lock(&log->lock);
+	/* Timestamped under the lock: records are in time order. */
 	if (ts == NULL) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		ts = &now;
 	}
-
-	pthread_mutex_lock(&log->lock);
 	if (bad != NULL) {
 		lose(log, 1, bad);
 		pthread_mutex_unlock(&log->lock);
