@@ -9,7 +9,8 @@
  *                                   the end of every public call
  *   rdt_conn_get_info and accessors observability
  *
- * Datagrams in are in conn_in.c, datagrams out in conn_out.c, timers in
+ * Datagrams in are in conn_in.c (ACKs of them in acks.c, of ours in
+ * recovery.c), datagrams out in conn_out.c, timers in
  * conn_timer.c.
  */
 #include <string.h>

@@ -1,7 +1,9 @@
 /*
  * conn_int.h: the inside of struct rdt_conn, shared by conn.c (life cycle
- * and application side), conn_in.c (datagrams in), conn_out.c (datagrams
- * out) and conn_timer.c (deadlines).  Nothing outside src/core includes it.
+ * and application side), conn_in.c (datagrams in), acks.c (what to
+ * acknowledge), recovery.c (what the peer acknowledged or lost),
+ * conn_out.c (datagrams out) and conn_timer.c (deadlines).  Nothing
+ * outside src/core includes it.
  *
  * Stream positions are 64-bit and relative: position 0 is the first byte
  * of a direction's stream, and its FIN takes the position after the last
@@ -172,7 +174,17 @@ void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src
 void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
 		     size_t len);
 
-/* conn_in.c */
+/* acks.c */
+void rdt_conn_schedule_ack(struct rdt_conn *conn, rdt_tstamp now);
+int rdt_conn_pn_seen(const struct rdt_conn *conn, rdt_pktnum pn);
+void rdt_conn_record_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now);
+void rdt_conn_track_largest(struct rdt_conn *conn, rdt_pktnum pn,
+			    int eliciting);
+
+/* recovery.c */
+struct rdt_pkt_ack;
+int rdt_conn_on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
+		    rdt_tstamp now);
 void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now);
 void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
 		       int congestion, rdt_tstamp now);
