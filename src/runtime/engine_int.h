@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/admit.h"
 #include "pcaplog.h"
 #include "rt.h"
 #include "wire/pkt.h"
@@ -41,9 +42,8 @@ struct engine {
 	int forked;
 	/* Orphans still delivering their bytes (rdt_rt_exit_drain waits). */
 	unsigned draining;
-	/* Token bucket for RESET UNKNOWN answers: tokens and last refill. */
-	double reset_tokens;
-	rdt_tstamp reset_refill;
+	/* Paces the RESETs answering datagrams nobody claimed (admit.h). */
+	struct rdt_admit_limiter reset_limiter;
 	int start_errno;
 	pthread_t thread;
 	int epfd, timerfd, wakefd;

@@ -5,10 +5,12 @@
  *                         error queued)
  *     read_errors         ICMP port unreachable -> on_unreachable ->
  *                         the one connection it can be for
- *     on_datagram         connection ID -> registry.c (rdt_rt_lookup_cid)
- *                         -> the core; ID 0 -> on_init (a new server
- *                         connection: rdt_rt_sock_alloc, registry.c);
- *                         nobody's -> on_unclaimed (count, RESET UNKNOWN)
+ *     on_datagram         connection ID -> registry.c (rdt_rt_lookup_cid,
+ *                         or rdt_rt_lookup_init for a repeated INIT)
+ *                         -> the core; nobody's -> on_unclaimed:
+ *                         core/admit.c decides drop, RESET or
+ *                         start_handshake (a new server connection:
+ *                         rdt_rt_sock_alloc, registry.c)
  *     service_dirty       after each batch, rdt_rt_service (sock.c) once
  *                         per connection that received
  *
@@ -31,8 +33,6 @@
 /* Batches read from one UDP socket per wakeup, so that one busy port
  * cannot starve the others or the timers. */
 #define READ_ROUNDS 8
-/* RESET UNKNOWN answers per second, and their burst. */
-#define RESET_RATE 100
 
 /*
  * Source-address control message for a datagram sent from a port bound to
@@ -115,27 +115,15 @@ static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
 	}
 }
 
-/* Writes a RESET for |dcid| into |buf| (64 bytes); returns its length. */
-static rdt_ssize encode_reset(uint8_t *buf, uint64_t dcid, uint32_t reason)
-{
-	struct rdt_pkt pkt;
-
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.type = RDT_PKT_RESET;
-	pkt.dcid = dcid;
-	pkt.reason = reason;
-	return rdt_pkt_encode(buf, 64, &pkt);
-}
-
 /* Sends a bare RESET back to the sender of |da| for a connection ID we
  * do not hold. */
 static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
 		       const struct dgram_addr *da)
 {
-	uint8_t buf[64], ctrl[RT_PKTINFO_SPACE];
+	uint8_t buf[RDT_PKT_RESET_SIZE], ctrl[RT_PKTINFO_SPACE];
 	struct msghdr mh;
 	struct iovec iov;
-	rdt_ssize len = encode_reset(buf, dcid, reason);
+	rdt_ssize len = rdt_pkt_encode_reset(buf, sizeof(buf), dcid, reason);
 
 	if (len <= 0)
 		return;
@@ -196,25 +184,6 @@ static void service_dirty(struct dirty_list *d, rdt_tstamp now)
 }
 
 /*
- * May we answer one more datagram with RESET UNKNOWN?  A token bucket
- * (RESET_RATE per second, as many in a burst) keeps the answers from
- * becoming a flood; they are smaller than what they answer, so they
- * amplify nothing.  Engine thread only.
- */
-static int reset_allowed(rdt_tstamp now)
-{
-	eng.reset_tokens += (double)(now - eng.reset_refill) / RDT_S *
-			    RESET_RATE;
-	if (eng.reset_tokens > RESET_RATE)
-		eng.reset_tokens = RESET_RATE;
-	eng.reset_refill = now;
-	if (eng.reset_tokens < 1)
-		return 0;
-	eng.reset_tokens -= 1;
-	return 1;
-}
-
-/*
  * The peer of the client connected on |ep| says it no longer has the
  * connection named |dcid| (it restarted, or gave up): the connection
  * fails at once with ECONNRESET instead of at its user timeout.  The
@@ -225,7 +194,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 			     rdt_tstamp now, struct dirty_list *d)
 {
 	struct rt_sock *s;
-	uint8_t buf[64];
+	uint8_t buf[RDT_PKT_RESET_SIZE];
 	rdt_ssize len;
 
 	pthread_mutex_lock(&eng.lock);
@@ -237,8 +206,9 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 		return;
 	pthread_mutex_lock(&s->lock);
 	if (rdt_conn_peer_cid(s->conn) == dcid) {
-		len = encode_reset(buf, rdt_conn_local_cid(s->conn),
-				   RDT_RESET_UNKNOWN);
+		len = rdt_pkt_encode_reset(buf, sizeof(buf),
+					   rdt_conn_local_cid(s->conn),
+					   RDT_RESET_UNKNOWN);
 		if (len > 0)
 			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
 	}
@@ -246,63 +216,22 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 	mark_dirty(d, s);
 }
 
-/* A datagram no connection claimed: count why, and answer a well-formed
- * one so that a peer which lost its state learns it. */
-static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			 const struct dgram_addr *da, rdt_tstamp now,
-			 struct dirty_list *d)
-{
-	struct rdt_pkt pkt;
-	int rc = rdt_pkt_decode(&pkt, dg, len);
-
-	if (rc == RDT_ERR_CHECKSUM) {
-		stat_add(&ep->stats.drop_checksum, 1);
-		return;
-	}
-	if (rc != 0) {
-		stat_add(&ep->stats.drop_malformed, 1);
-		return;
-	}
-	stat_add(&ep->stats.drop_unknown_cid, 1);
-	if (pkt.type == RDT_PKT_RESET) {
-		/* Never answer a RESET with a RESET. */
-		if (pkt.reason == RDT_RESET_UNKNOWN && pkt.dcid != 0)
-			on_reset_unknown(ep, pkt.dcid, now, d);
-		return;
-	}
-	if (pkt.dcid != 0 && reset_allowed(now))
-		send_reset(ep, pkt.dcid, RDT_RESET_UNKNOWN, da);
-}
-
-/* An INIT for |ep|: hand it to its connection, or make one. */
-static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-		    const uint8_t *dg, size_t len, const struct dgram_addr *da,
-		    rdt_tstamp now, struct dirty_list *d)
+/*
+ * Start the handshake |pkt| asks for on listener |l| (whose reference
+ * this takes over): a new connection in |l|'s handshake queue, unless
+ * the queues are full or memory is short, when the client's INIT is
+ * retransmitted.
+ */
+static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
+			    const struct rdt_pkt *pkt,
+			    const struct dgram_addr *da, rdt_tstamp now,
+			    struct dirty_list *d)
 {
 	struct rdt_conn_config cfg;
-	struct rt_sock *s, *l, *victim = NULL;
+	struct rt_sock *s, *victim = NULL;
 	struct rt_opts opt;
 	int ok;
 
-	pthread_mutex_lock(&eng.lock);
-	s = rdt_rt_lookup_init(pkt->scid, ep, &da->from, da->fromlen);
-	l = ep->listener;
-	if (s == NULL && l)
-		rdt_rt_sock_get(l);
-	pthread_mutex_unlock(&eng.lock);
-	if (s) {
-		/* A retransmitted INIT: the connection answers it again. */
-		pthread_mutex_lock(&s->lock);
-		rdt_conn_recv_pkt(s->conn, dg, len, now);
-		pthread_mutex_unlock(&s->lock);
-		mark_dirty(d, s);
-		return;
-	}
-	if (l == NULL) {
-		stat_add(&ep->stats.drop_no_listener, 1);
-		send_reset(ep, pkt->scid, RDT_RESET_REFUSED, da);
-		return;
-	}
 	pthread_mutex_lock(&l->lock);
 	opt = l->opt;
 	pthread_mutex_lock(&eng.lock);
@@ -363,6 +292,54 @@ static void on_init(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 	mark_dirty(d, s);
 }
 
+/* A datagram no connection claimed: admit.c decides, this carries it
+ * out. */
+static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+			 const struct dgram_addr *da, rdt_tstamp now,
+			 struct dirty_list *d)
+{
+	struct rdt_admit_verdict v;
+	struct rdt_pkt pkt;
+	struct rt_sock *l;
+
+	pthread_mutex_lock(&eng.lock);
+	l = ep->listener;
+	if (l)
+		rdt_rt_sock_get(l);
+	pthread_mutex_unlock(&eng.lock);
+	rdt_admit(dg, len, l != NULL, &eng.reset_limiter, now, &pkt, &v);
+	switch (v.drop) {
+	case RDT_ADMIT_DROP_NONE:
+		break;
+	case RDT_ADMIT_DROP_CHECKSUM:
+		stat_add(&ep->stats.drop_checksum, 1);
+		break;
+	case RDT_ADMIT_DROP_MALFORMED:
+		stat_add(&ep->stats.drop_malformed, 1);
+		break;
+	case RDT_ADMIT_DROP_UNKNOWN_CID:
+		stat_add(&ep->stats.drop_unknown_cid, 1);
+		break;
+	case RDT_ADMIT_DROP_NO_LISTENER:
+		stat_add(&ep->stats.drop_no_listener, 1);
+		break;
+	}
+	switch (v.action) {
+	case RDT_ADMIT_DROP:
+		break;
+	case RDT_ADMIT_RESET:
+		send_reset(ep, v.reset_dcid, v.reset_reason, da);
+		break;
+	case RDT_ADMIT_PEER_FORGOT:
+		on_reset_unknown(ep, v.reset_dcid, now, d);
+		break;
+	case RDT_ADMIT_HANDSHAKE:
+		start_handshake(ep, l, &pkt, da, now, d);
+		return;
+	}
+	rdt_rt_sock_put(l);
+}
+
 static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			const struct dgram_addr *da, rdt_tstamp now,
 			struct dirty_list *d)
@@ -380,19 +357,22 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	}
 	(void)rdt_pkt_peek_dcid(dg, len, &dcid);
 	if (dcid == 0) {
+		/* An INIT retransmitted: the handshake it started claims it. */
 		struct rdt_pkt pkt;
 
-		if (rdt_pkt_decode(&pkt, dg, len) != 0 ||
-		    pkt.type != RDT_PKT_INIT) {
-			on_unclaimed(ep, dg, len, da, now, d);
-			return;
+		s = NULL;
+		if (rdt_pkt_decode(&pkt, dg, len) == 0 &&
+		    pkt.type == RDT_PKT_INIT) {
+			pthread_mutex_lock(&eng.lock);
+			s = rdt_rt_lookup_init(pkt.scid, ep, &da->from,
+					       da->fromlen);
+			pthread_mutex_unlock(&eng.lock);
 		}
-		on_init(ep, &pkt, dg, len, da, now, d);
-		return;
+	} else {
+		pthread_mutex_lock(&eng.lock);
+		s = rdt_rt_lookup_cid(dcid, ep);
+		pthread_mutex_unlock(&eng.lock);
 	}
-	pthread_mutex_lock(&eng.lock);
-	s = rdt_rt_lookup_cid(dcid, ep);
-	pthread_mutex_unlock(&eng.lock);
 	if (s == NULL) {
 		on_unclaimed(ep, dg, len, da, now, d);
 		return;

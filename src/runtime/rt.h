@@ -24,6 +24,11 @@
  * holds one reference, the engine's registry (connection ID table, timer
  * heap, accept queue) another while the connection lives, and every
  * thread working on a socket holds one for the duration.
+ *
+ * Errors: every runtime function that can fail returns 0 (or a count) or
+ * a negated errno, as the kernel's own calls do internally; a core or
+ * wire code (RDT_ERR_*) never leaves the runtime unmapped, and the map is
+ * src/api/errmap.c, the only one.
  */
 #ifndef RDT_RUNTIME_RT_H
 #define RDT_RUNTIME_RT_H

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/err.h"
 #include "engine_int.h"
+#include "api/errmap.h"
 
 /* --- connect, bind, listen, accept, close -------------------------------- */
 
@@ -82,11 +82,6 @@ int rdt_rt_listen(struct rt_sock *s, int backlog)
 	return 0;
 }
 
-static int core_err(int rc)
-{
-	return rc == RDT_ERR_NOMEM ? -ENOMEM : -EINVAL;
-}
-
 int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len)
 {
 	struct rdt_conn_config cfg;
@@ -108,7 +103,7 @@ int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len
 	rdt_rt_conn_config(&s->opt, &cfg);
 	rc = rdt_conn_client_new(&s->conn, &cfg, rdt_mem_default(), now);
 	if (rc != 0)
-		return core_err(rc);
+		return -rdt_errno_from(rc);
 	memcpy(&s->peer, addr, len);
 	s->peer_len = len;
 	s->role = RT_CONNECTION;

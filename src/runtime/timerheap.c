@@ -1,9 +1,9 @@
 /*
  * timerheap.c: a binary min-heap whose entries track their own index.
  */
+#include <errno.h>
 #include <stdlib.h>
 
-#include "core/err.h"
 #include "timerheap.h"
 
 void rdt_timerheap_init(struct rdt_timerheap *h)
@@ -91,7 +91,7 @@ int rdt_timerheap_reserve(struct rdt_timerheap *h, size_t n)
 		cap *= 2;
 	items = realloc(h->items, cap * sizeof(*items));
 	if (items == NULL)
-		return RDT_ERR_NOMEM;
+		return -ENOMEM;
 	h->items = items;
 	h->cap = cap;
 	return 0;
@@ -107,7 +107,7 @@ int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
 	}
 	if (t->index == RDT_TIMER_IDLE) {
 		if (rdt_timerheap_reserve(h, h->len + 1) != 0)
-			return RDT_ERR_NOMEM;
+			return -ENOMEM;
 		t->when = when;
 		place(h, t, h->len++);
 		sift_up(h, t->index);

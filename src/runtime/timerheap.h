@@ -41,7 +41,7 @@ void rdt_timerheap_free(struct rdt_timerheap *h);
 
 /*
  * rdt_timerheap_set queues |t| for |when|, moving it if already queued;
- * RDT_TSTAMP_NEVER removes it.  Returns 0, or RDT_ERR_NOMEM if the array
+ * RDT_TSTAMP_NEVER removes it.  Returns 0, or -ENOMEM if the array
  * could not grow (|t| is then left as it was).
  */
 int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
@@ -49,7 +49,7 @@ int rdt_timerheap_set(struct rdt_timerheap *h, struct rdt_timer *t,
 
 /*
  * rdt_timerheap_reserve makes room for |n| entries, so that setting up to
- * that many cannot fail.  Returns 0 or RDT_ERR_NOMEM.
+ * that many cannot fail.  Returns 0 or -ENOMEM.
  */
 int rdt_timerheap_reserve(struct rdt_timerheap *h, size_t n);
 

@@ -296,7 +296,7 @@ static rdt_ssize datagram_size(const struct rdt_pkt *pkt)
 	case RDT_PKT_RESET:
 		if (pkt->flags != 0)
 			return RDT_ERR_INVALID;
-		return RDT_PKT_HEADER_SIZE + RESET_SIZE + RDT_PKT_CRC_SIZE;
+		return RDT_PKT_RESET_SIZE;
 	case RDT_PKT_DATA:
 		break;
 	default:
@@ -419,6 +419,18 @@ size_t rdt_pkt_data_overhead(int has_ack, unsigned nranges, int has_stream)
 	if (has_stream)
 		n += STREAM_FIXED;
 	return n;
+}
+
+rdt_ssize rdt_pkt_encode_reset(uint8_t *dst, size_t dstlen, uint64_t dcid,
+			       uint32_t reason)
+{
+	struct rdt_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.type = RDT_PKT_RESET;
+	pkt.dcid = dcid;
+	pkt.reason = reason;
+	return rdt_pkt_encode(dst, dstlen, &pkt);
 }
 
 int rdt_pkt_peek_dcid(const uint8_t *dg, size_t len, uint64_t *dcid)

@@ -186,6 +186,19 @@ int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len);
  */
 size_t rdt_pkt_data_overhead(int has_ack, unsigned nranges, int has_stream);
 
+/* Bytes a RESET takes on the wire. */
+#define RDT_PKT_RESET_SIZE (RDT_PKT_HEADER_SIZE + 4 + RDT_PKT_CRC_SIZE)
+
+/*
+ * rdt_pkt_encode_reset writes a RESET naming connection |dcid| with
+ * |reason| (enum rdt_reset_reason) into |dst|, |dstlen| bytes of which at
+ * least RDT_PKT_RESET_SIZE; returns its length or RDT_ERR_NOBUF.  What
+ * an endpoint answers for a connection it does not hold, and what the
+ * runtime feeds a connection whose peer said so in its own words.
+ */
+rdt_ssize rdt_pkt_encode_reset(uint8_t *dst, size_t dstlen, uint64_t dcid,
+			       uint32_t reason);
+
 /*
  * rdt_pkt_peek_dcid reads the destination connection ID of the datagram
  * (or of the first |len| bytes of one, as an ICMP error quotes it)

@@ -1,0 +1,90 @@
+/*
+ * admit.c: the verdict on a datagram no connection claimed (admit.h).
+ *
+ *   rdt_admit            decode (CRC first) -> by type: RESET is never
+ *                        answered, INIT is a handshake or refused, the
+ *                        rest is answered RESET UNKNOWN
+ *     reset_or_drop      every RESET answer passes the token bucket
+ */
+#include <string.h>
+
+#include "admit.h"
+#include "err.h"
+
+#define BUCKET_MILLI ((uint32_t)RDT_ADMIT_RESET_RATE * 1000)
+
+static int take_token(struct rdt_admit_limiter *lim, rdt_tstamp now)
+{
+	rdt_tstamp elapsed;
+	uint64_t milli;
+
+	if (!lim->started) {
+		lim->started = 1;
+		lim->refill = now;
+		lim->tokens_milli = BUCKET_MILLI;
+	}
+	/* A clock that went backwards refills nothing. */
+	elapsed = now > lim->refill ? now - lim->refill : 0;
+	if (elapsed > RDT_S)
+		elapsed = RDT_S;
+	milli = lim->tokens_milli +
+		(uint64_t)elapsed * RDT_ADMIT_RESET_RATE / RDT_MS;
+	lim->tokens_milli = milli > BUCKET_MILLI ? BUCKET_MILLI :
+						   (uint32_t)milli;
+	if (now > lim->refill)
+		lim->refill = now;
+	if (lim->tokens_milli < 1000)
+		return 0;
+	lim->tokens_milli -= 1000;
+	return 1;
+}
+
+static void reset_or_drop(struct rdt_admit_verdict *v,
+			  struct rdt_admit_limiter *lim, rdt_tstamp now,
+			  uint64_t dcid, uint32_t reason)
+{
+	if (dcid == 0 || !take_token(lim, now))
+		return;
+	v->action = RDT_ADMIT_RESET;
+	v->reset_dcid = dcid;
+	v->reset_reason = reason;
+}
+
+void rdt_admit(const uint8_t *dg, size_t len, int listening,
+	       struct rdt_admit_limiter *lim, rdt_tstamp now,
+	       struct rdt_pkt *pkt, struct rdt_admit_verdict *v)
+{
+	int rc = rdt_pkt_decode(pkt, dg, len);
+
+	memset(v, 0, sizeof(*v));
+	v->action = RDT_ADMIT_DROP;
+	if (rc == RDT_ERR_CHECKSUM) {
+		v->drop = RDT_ADMIT_DROP_CHECKSUM;
+		return;
+	}
+	if (rc != 0) {
+		/* A version we do not speak counts here too: without its
+		 * layout nothing in it can be answered. */
+		v->drop = RDT_ADMIT_DROP_MALFORMED;
+		return;
+	}
+	if (pkt->type == RDT_PKT_INIT && pkt->dcid == 0) {
+		if (listening) {
+			v->action = RDT_ADMIT_HANDSHAKE;
+			return;
+		}
+		v->drop = RDT_ADMIT_DROP_NO_LISTENER;
+		reset_or_drop(v, lim, now, pkt->scid, RDT_RESET_REFUSED);
+		return;
+	}
+	v->drop = RDT_ADMIT_DROP_UNKNOWN_CID;
+	if (pkt->type == RDT_PKT_RESET) {
+		/* Never answer a RESET with a RESET. */
+		if (pkt->reason == RDT_RESET_UNKNOWN && pkt->dcid != 0) {
+			v->action = RDT_ADMIT_PEER_FORGOT;
+			v->reset_dcid = pkt->dcid;
+		}
+		return;
+	}
+	reset_or_drop(v, lim, now, pkt->dcid, RDT_RESET_UNKNOWN);
+}
