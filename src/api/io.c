@@ -87,7 +87,22 @@ static ssize_t stream_io(int fd, struct msghdr *mh, int flags, int sending)
 		}
 		pthread_mutex_unlock(&s->lock);
 	}
+	if (sending && !(flags & MSG_MORE)) {
+		pthread_mutex_lock(&s->lock);
+		n = rdt_rt_send_direct(s, mh->msg_iov, mh->msg_iovlen,
+				       rdt_rt_now());
+		pthread_mutex_unlock(&s->lock);
+		if (n >= 0) {
+			rdt_rt_sock_put(s);
+			return n;
+		}
+	}
 	n = sending ? sendmsg(fd, mh, flags) : recvmsg(fd, mh, flags);
+	if (n > 0 && sending) {
+		pthread_mutex_lock(&s->lock);
+		rdt_rt_app_wrote(s, rdt_rt_now());
+		pthread_mutex_unlock(&s->lock);
+	}
 	if (n < 0 && (errno == ECONNRESET || errno == EPIPE)) {
 		int e;
 

@@ -229,13 +229,32 @@ void rdt_rt_watch(struct rt_sock *s)
 
 	if (s->notify.watched || s->notify.lib_fd < 0)
 		return;
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	/* EPOLLOUT only once the pair toward the application has filled
+	 * (rdt_rt_watch_out): until then every read the application makes
+	 * would wake the engine for nothing. */
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 	/* Endpoints are the untagged pointers. */
 	ev.data.u64 = (uint64_t)(uintptr_t)s | 1;
 	if (epoll_ctl(eng.epfd, EPOLL_CTL_ADD, s->notify.lib_fd, &ev) != 0)
 		return;
 	rdt_rt_sock_get(s);
 	s->notify.watched = 1;
+}
+
+void rdt_rt_watch_out(struct rt_sock *s)
+{
+	struct epoll_event ev;
+
+	if (!s->notify.watched || s->notify.out_watched)
+		return;
+	/* It stays: a reader that fell behind once will again, and
+	 * changing the set on every fill would cost a call each time.
+	 * Modifying the set rechecks readiness, so room made before this
+	 * call is still reported. */
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = (uint64_t)(uintptr_t)s | 1;
+	if (epoll_ctl(eng.epfd, EPOLL_CTL_MOD, s->notify.lib_fd, &ev) == 0)
+		s->notify.out_watched = 1;
 }
 
 /* Out of the epoll set, before lib_fd closes: a forked child's copy of
@@ -246,6 +265,7 @@ void rdt_rt_unwatch(struct rt_sock *s)
 		return;
 	epoll_ctl(eng.epfd, EPOLL_CTL_DEL, s->notify.lib_fd, NULL);
 	s->notify.watched = 0;
+	s->notify.out_watched = 0;
 	pthread_mutex_lock(&eng.lock);
 	s->unwatched_next = eng.unwatched;
 	eng.unwatched = s;

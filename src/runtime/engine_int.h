@@ -83,6 +83,8 @@ static inline void stat_add(uint64_t *counter, uint64_t n)
 void rdt_rt_engine_wake(void);
 /* |s| locked. */
 void rdt_rt_watch(struct rt_sock *s);
+/* Add EPOLLOUT once the pair toward the application is full. */
+void rdt_rt_watch_out(struct rt_sock *s);
 void rdt_rt_unwatch(struct rt_sock *s);
 /* Takes the engine lock. */
 void rdt_rt_timer_update(struct rt_sock *s);

@@ -48,8 +48,9 @@ struct rdt_notify {
 	unsigned app_no_read : 1;
 	/* shutdown(lib_fd, SHUT_WR) told the application end of stream. */
 	unsigned eof_sent : 1;
-	/* lib_fd is in the engine's epoll set. */
+	/* lib_fd is in the engine's epoll set, and for EPOLLOUT too. */
 	unsigned watched : 1;
+	unsigned out_watched : 1;
 	/* Bytes of the unwritable block still at the head of what the
 	 * application wrote: skipped, they were never the application's. */
 	unsigned filler;

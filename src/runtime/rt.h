@@ -203,6 +203,23 @@ void rdt_rt_accept_adopt(struct rt_sock *child);
  */
 void rdt_rt_service(struct rt_sock *s, rdt_tstamp now);
 
+/* rdt_rt_app_wrote: the application just wrote bytes to |s|'s descriptor
+ * (locked).  They are taken and transmitted on the caller's thread, not
+ * after the engine's wakeup: a small write then costs no thread switch. */
+void rdt_rt_app_wrote(struct rt_sock *s, rdt_tstamp now);
+
+/*
+ * rdt_rt_send_direct queues the |iovcnt| buffers at |iov| on |s|'s
+ * connection (|s| locked) without passing them through the descriptor,
+ * and transmits: a write through the pair wakes the engine, which a
+ * ping-pong pays for on every message.  Only when that cannot reorder or
+ * change anything: the stream runs, nothing the application wrote waits
+ * in the pair, and the connection takes every byte at once.  Returns the
+ * bytes queued, or -1 when the caller must write to the descriptor.
+ */
+ssize_t rdt_rt_send_direct(struct rt_sock *s, const struct iovec *iov,
+			   size_t iovcnt, rdt_tstamp now);
+
 /* rdt_rt_unlisten stops listener |s| (locked, but unlocked for a while):
  * queued connections are reset, blocked accepts wake. */
 void rdt_rt_unlisten(struct rt_sock *s);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -341,6 +342,41 @@ static void stream_service(struct rt_sock *s, rdt_tstamp now)
 	/* An orphan's new bytes have no reader: rdt_rt_service resets. */
 	if (!s->orphan)
 		rdt_stream_pump_out(n, c, now);
+	if (n->out_blocked)
+		rdt_rt_watch_out(s);
+}
+
+ssize_t rdt_rt_send_direct(struct rt_sock *s, const struct iovec *iov,
+			   size_t iovcnt, rdt_tstamp now)
+{
+	struct rdt_notify *n = &s->notify;
+	size_t total = 0, i;
+	int queued = 0;
+
+	if (s->conn == NULL || !n->streaming || n->finished || n->app_eof ||
+	    n->filler > 0 || s->shut_wr || s->orphan)
+		return -1;
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (total == 0 || total > rdt_conn_writable(s->conn))
+		return -1;
+	/* Bytes written with a plain call and not yet taken go first. */
+	if (ioctl(n->lib_fd, FIONREAD, &queued) != 0 || queued != 0)
+		return -1;
+	for (i = 0; i < iovcnt; i++)
+		if (iov[i].iov_len > 0)
+			(void)rdt_conn_send(s->conn, iov[i].iov_base,
+					    iov[i].iov_len, now);
+	rdt_rt_service(s, now);
+	return (ssize_t)total;
+}
+
+void rdt_rt_app_wrote(struct rt_sock *s, rdt_tstamp now)
+{
+	/* The engine's EPOLLIN for these bytes may not have been handled
+	 * yet; the next read finds out whether they are still there. */
+	s->notify.in_ready = 1;
+	rdt_rt_service(s, now);
 }
 
 void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
