@@ -278,7 +278,7 @@ static void test_epipe_after_peer_close(void)
 	struct sigaction sa = { .sa_handler = on_sigpipe };
 	struct itest_pair p;
 	struct pollfd pfd;
-	char c;
+	char c = 0;
 	int n;
 
 	CHECK_OK(sigaction(SIGPIPE, &sa, NULL));
@@ -443,7 +443,7 @@ static void test_enotconn(void)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int fd = CHECK_OK(rdt_socket(AF_INET, SOCK_STREAM, 0));
-	char c;
+	char c = 0;
 
 	CHECK_ERR(rdt_send(fd, "x", 1, MSG_NOSIGNAL), ENOTCONN);
 	CHECK_ERR(rdt_recv(fd, &c, 1, 0), ENOTCONN);
@@ -467,7 +467,7 @@ static void test_ebadf(void)
 	int fd = CHECK_OK(rdt_socket(AF_INET, SOCK_STREAM, 0));
 	int v = 0;
 	socklen_t vlen = sizeof(v);
-	char c;
+	char c = 0;
 
 	CHECK_OK(rdt_close(fd));
 	CHECK_ERR(rdt_close(fd), EBADF);
@@ -492,7 +492,7 @@ static void test_enotsock(void)
 	socklen_t len = itest_loopback(&ss, AF_INET, 0);
 	int plain[3], i, v = 0;
 	socklen_t vlen = sizeof(v);
-	char c;
+	char c = 0;
 
 	CHECK_OK(pipe(plain));
 	plain[2] = CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0));
@@ -602,7 +602,7 @@ static void test_einval(void)
 static void test_eopnotsupp(void)
 {
 	struct itest_pair p;
-	char c;
+	char c = 0;
 
 	itest_pair_open(&p, AF_INET);
 	CHECK_ERR(rdt_send(p.cfd, "x", 1, MSG_OOB), EOPNOTSUPP);
