@@ -122,8 +122,9 @@ static void test_acks_single_waits_max_ack_delay(void **state)
 	assert_int_equal(ack.ack_delay_us, delay / RDT_US);
 }
 
-/* A second datagram within the delay does not push the timer back. */
-static void test_acks_delay_runs_from_first(void **state)
+/* A pure ACK arriving while an ACK is delayed neither sends it early
+ * nor moves its timer. */
+static void test_acks_pure_ack_leaves_timer(void **state)
 {
 	struct conn_pair *p = *state;
 	rdt_tstamp first = p->t, delay = p->cfg[PAIR_SRV].max_ack_delay;
@@ -227,6 +228,24 @@ static void test_acks_duplicate_data_at_once(void **state)
 }
 
 /*
+ * A packet number received before, now with new bytes: one of the two was
+ * forged.  Whichever it was, the sender must hear at once what we hold.
+ */
+static void test_acks_repeated_pn_at_once(void **state)
+{
+	struct conn_pair *p = *state;
+	struct rdt_pkt_ack ack;
+	uint32_t pn = p->fpn;
+
+	conn_pair_forge(p, STREAM, 0, 100, NULL);
+	settle(p);
+	conn_pair_forge_pn(p, pn, STREAM, 100, 100, NULL);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).stats.pn_collisions, 1);
+	assert_true(acked_at_once(p, &ack));
+	assert_int_equal(ack.cum, p->init.isn + 200);
+}
+
+/*
  * Pure ACKs, however they arrive (reordered, after a gap, repeated), are
  * never acknowledged: two peers whose ACKs a jittery path reorders would
  * otherwise answer each other for ever.
@@ -270,13 +289,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_acks_every_second_datagram),
 		T(test_acks_single_waits_max_ack_delay),
-		T(test_acks_delay_runs_from_first),
+		T(test_acks_pure_ack_leaves_timer),
 		T(test_acks_pn_gap_at_once),
 		T(test_acks_byte_gap_at_once),
 		T(test_acks_reordered_at_once),
 		T(test_acks_filled_hole_at_once),
 		T(test_acks_ping_at_once),
 		T(test_acks_duplicate_data_at_once),
+		T(test_acks_repeated_pn_at_once),
 		T(test_acks_pure_ack_never_answered),
 		T(test_acks_pure_ack_recorded),
 	};

@@ -161,6 +161,37 @@ static void test_recovery_ack_releases_packets(void **state)
 	assert_int_equal(rdt_conn_deadline(p->c[PAIR_SRV]), RDT_TSTAMP_NEVER);
 }
 
+/*
+ * Only the largest packet an ACK names gives an RTT sample, and only if
+ * this ACK is the first to acknowledge it: older packets in the same ACK
+ * may have waited in the receiver's holes.
+ */
+static void test_recovery_rtt_from_largest_only(void **state)
+{
+	struct conn_pair *p = *state;
+	struct flight fl = { 0 };
+	struct rdt_pkt_ack a;
+
+	send_chunk(p, &fl);
+	p->t += 10 * RDT_MS;
+	send_chunk(p, &fl);
+	p->t += 10 * RDT_MS;
+	send_chunk(p, &fl);
+	p->t += 30 * RDT_MS;
+	/* Packets 2 and 0, with a gap at 1. */
+	a = conn_pair_ack(p, fl.pn[2], fl.pn[2], 0);
+	a.nranges = 1;
+	a.ranges[0].gap = 0;
+	a.ranges[0].len = 0;
+	send_ack_frame(p, &a);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).latest_rtt, 30 * RDT_MS);
+	/* Packet 1 now, the largest again: no new sample. */
+	p->t += 5 * RDT_MS;
+	ack(p, &fl, 0, 2, 3 * CHUNK);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).latest_rtt, 30 * RDT_MS);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).bytes_in_flight, 0);
+}
+
 /* A selective ACK takes a packet out of flight, but only the cumulative
  * point counts bytes as acknowledged. */
 static void test_recovery_selective_ack(void **state)
@@ -266,13 +297,14 @@ static void test_recovery_spurious_loss(void **state)
 	assert_int_equal(conn_pair_info(p, PAIR_SRV).stats.pkts_lost, 1);
 	assert_int_equal(spy_spurious_calls, 0);
 	p->t += 1 * RDT_MS;
-	ack(p, &fl, 0, 4, 5 * CHUNK);
+	/* Selectively: the cumulative point stays where it was. */
+	ack(p, &fl, 0, 4, 0);
 	info = conn_pair_info(p, PAIR_SRV);
 	assert_int_equal(info.stats.pkts_spurious_lost, 1);
 	assert_int_equal(spy_spurious_calls, 1);
 	assert_int_equal(info.pkt_threshold, 5);
-	assert_int_equal(info.stats.bytes_acked, 5 * CHUNK);
-	/* The bytes were acknowledged: the queued resend is withdrawn. */
+	assert_int_equal(info.stats.bytes_acked, 0);
+	/* The bytes arrived after all: the queued resend is withdrawn. */
 	assert_int_equal(conn_pair_next(p, PAIR_SRV,
 					&(struct rdt_pkt){ 0 },
 					(uint8_t[PAIR_DG_MAX]){ 0 }),
@@ -425,14 +457,30 @@ static void test_recovery_range_below_first_pn(void **state)
 	assert_true(after.bytes_in_flight < before.bytes_in_flight / 2);
 	assert_int_equal(after.stats.pkts_lost, 0);
 	assert_int_equal(after.latest_rtt, 20 * RDT_MS);
-	/* The same with a range whose length runs below the first. */
+}
+
+/* A range that would cover packet 0 but runs on below the first packet
+ * number is bogus as a whole: packet 0 stays in flight. */
+static void test_recovery_range_runs_below_first_pn(void **state)
+{
+	struct conn_pair *p = *state;
+	struct flight fl = { 0 };
+	struct rdt_conn_info after_largest;
+	struct rdt_pkt_ack a;
+
+	send_chunks(p, &fl, 3);
+	p->t += 20 * RDT_MS;
+	ack(p, &fl, 2, 2, 0);
+	after_largest = conn_pair_info(p, PAIR_SRV);
 	a = conn_pair_ack(p, fl.pn[2], fl.pn[2], 0);
 	a.nranges = 1;
 	a.ranges[0].gap = 0;
-	a.ranges[0].len = UINT32_MAX;
+	/* Down to one below the ACCEPT, the first number the server used. */
+	a.ranges[0].len = fl.pn[0] - p->accept.pn + 1;
 	send_ack_frame(p, &a);
 	assert_int_equal(conn_pair_info(p, PAIR_SRV).bytes_in_flight,
-			 after.bytes_in_flight);
+			 after_largest.bytes_in_flight);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).stats.pkts_lost, 0);
 }
 
 int main(void)
@@ -440,6 +488,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_recovery_ack_releases_packets),
+		T(test_recovery_rtt_from_largest_only),
 		T(test_recovery_selective_ack),
 		T(test_recovery_loss_by_packet_threshold),
 		T(test_recovery_loss_timer),
@@ -450,6 +499,7 @@ int main(void)
 		T(test_recovery_range_past_next_pn),
 		T(test_recovery_range_only_unsent),
 		T(test_recovery_range_below_first_pn),
+		T(test_recovery_range_runs_below_first_pn),
 	};
 #undef T
 
