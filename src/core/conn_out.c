@@ -192,9 +192,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
 	    !rdt_conn_prepare_probe(conn))
 		conn->probes_pending = 0;
-	want_ack = conn->rcv_pns.n > 0 &&
-		   (conn->ack_now || conn->ack_deadline <= now ||
-		    conn->ack_eliciting_unacked > 0);
+	want_ack = rdt_conn_ack_wanted(conn, now);
 	cc_ok = (conn->probes_pending > 0 || may_send_paced(conn, cap, now)) &&
 		!rdt_sent_full(&conn->sent);
 
@@ -254,7 +252,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 		return 0;
 	/* A pure ACK is only worth sending when one is due. */
 	if (!(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) &&
-	    !conn->ack_now && conn->ack_deadline > now)
+	    !rdt_conn_ack_due(conn, now))
 		return 0;
 
 	pkt.type = RDT_PKT_DATA;
@@ -347,11 +345,8 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 		conn->ping_outstanding = 1;
 		conn->ping_sent = now;
 	}
-	if (flags & RDT_PKT_F_ACK) {
-		conn->ack_now = 0;
-		conn->ack_deadline = RDT_TSTAMP_NEVER;
-		conn->ack_eliciting_unacked = 0;
-	}
+	if (flags & RDT_PKT_F_ACK)
+		rdt_conn_ack_sent(conn);
 	conn->adv_edge = rdt_conn_rcv_edge(conn);
 	if (!outstanding_before && rdt_conn_outstanding(conn))
 		conn->last_progress = now;
