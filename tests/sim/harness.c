@@ -73,6 +73,8 @@ int sim_step(struct sim_harness *h)
 	deliver_arrivals(h);
 	if (h->stop)
 		return 1;
+	if (h->open)
+		h->open(h);
 	run_timers(h);
 	if (h->app)
 		h->app(h);

@@ -5,7 +5,8 @@
  * One step (sim_step), at the current time |t|:
  *   1. every datagram that has arrived on each link, in link order, goes
  *      to the |deliver| hook (which picks its connection, or makes one);
- *   2. every node whose deadline has passed has its timers run;
+ *   2. the |open| hook makes connections due now, then every node
+ *      whose deadline has passed has its timers run;
  *   3. the |app| hook moves application bytes (and may stop the run);
  *   4. every node that is not silent is drained of what it wants to
  *      send, in node order, each datagram to the |send| hook.
@@ -58,6 +59,8 @@ struct sim_harness {
 	/* Required: node |node| wrote datagram |dg|: send it somewhere. */
 	void (*send)(struct sim_harness *h, unsigned node, const uint8_t *dg,
 		     size_t len);
+	/* Optional: connections to open now, before timers run. */
+	void (*open)(struct sim_harness *h);
 	/* Optional: the applications' turn. */
 	void (*app)(struct sim_harness *h);
 	/* Optional, for sim_run_until: the caller's next own event, or
