@@ -59,17 +59,18 @@ void conn_pair_handshake(struct conn_pair *p)
 	uint8_t dg[PAIR_DG_MAX];
 	struct rdt_pkt answer;
 	rdt_ssize n;
+	int rv;
 
-	assert_int_equal(rdt_conn_client_new(&p->c[PAIR_CLI], &p->cfg[PAIR_CLI],
-					     rdt_mem_default(), p->t),
-			 0);
+	rv = rdt_conn_client_new(&p->c[PAIR_CLI], &p->cfg[PAIR_CLI],
+				 rdt_mem_default(), p->t);
+	assert_int_equal(rv, 0);
 	n = rdt_conn_write_pkt(p->c[PAIR_CLI], p->init_buf,
 			       sizeof(p->init_buf), p->t);
 	assert_true(n > 0);
 	decode_ok(&p->init, p->init_buf, (size_t)n);
-	assert_int_equal(rdt_conn_server_new(&p->c[PAIR_SRV], &p->cfg[PAIR_SRV],
-					     rdt_mem_default(), &p->init, p->t),
-			 0);
+	rv = rdt_conn_server_new(&p->c[PAIR_SRV], &p->cfg[PAIR_SRV],
+				 rdt_mem_default(), &p->init, p->t);
+	assert_int_equal(rv, 0);
 	n = rdt_conn_write_pkt(p->c[PAIR_SRV], p->accept_buf,
 			       sizeof(p->accept_buf), p->t);
 	assert_true(n > 0);
@@ -82,8 +83,8 @@ void conn_pair_handshake(struct conn_pair *p)
 	n = rdt_conn_write_pkt(p->c[PAIR_CLI], dg, sizeof(dg), p->t);
 	assert_true(n > 0);
 	decode_ok(&answer, dg, (size_t)n);
-	assert_int_equal(rdt_conn_recv_pkt(p->c[PAIR_SRV], dg, (size_t)n, p->t),
-			 0);
+	rv = rdt_conn_recv_pkt(p->c[PAIR_SRV], dg, (size_t)n, p->t);
+	assert_int_equal(rv, 0);
 	assert_int_equal(rdt_conn_state(p->c[PAIR_CLI]), RDT_CONN_ESTABLISHED);
 	assert_int_equal(rdt_conn_state(p->c[PAIR_SRV]), RDT_CONN_ESTABLISHED);
 	p->fpn = answer.pn + 1;
@@ -115,7 +116,8 @@ void conn_pair_forge_pn(struct conn_pair *p, uint32_t pn, uint8_t flags,
 	pkt.data = len ? data : NULL;
 	n = rdt_pkt_encode(dg, sizeof(dg), &pkt);
 	assert_true(n > 0);
-	assert_int_equal(rdt_conn_recv_pkt(p->c[PAIR_SRV], dg, (size_t)n, p->t),
+	assert_int_equal(rdt_conn_recv_pkt(p->c[PAIR_SRV], dg, (size_t)n,
+					   p->t),
 			 0);
 }
 

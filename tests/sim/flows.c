@@ -270,7 +270,8 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 	while (h.t < end && r->ok) {
 		sim_step(&h);
 		for (i = 0; i < cfg->n; i++)
-			if ((f[i].client && rdt_conn_error(f[i].client) != 0) ||
+			if ((f[i].client &&
+			     rdt_conn_error(f[i].client) != 0) ||
 			    (f[i].server && rdt_conn_error(f[i].server) != 0))
 				fail(r, "a connection failed");
 		/* Flow 0's RTT, at a steady beat. */

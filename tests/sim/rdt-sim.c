@@ -384,10 +384,12 @@ static int transfer_read(struct sim_harness *h, struct transfer *x)
 		    x->vanish_at == RDT_TSTAMP_NEVER &&
 		    x->received >= x->size / 3) {
 			x->vanish_at = t;
-			x->vanished = p->vanish == VANISH_EITHER ?
-					      (x->o->seed & 1 ? VANISH_SENDER :
-								VANISH_RECEIVER) :
-					      p->vanish;
+			if (p->vanish != VANISH_EITHER)
+				x->vanished = p->vanish;
+			else if (x->o->seed & 1)
+				x->vanished = VANISH_SENDER;
+			else
+				x->vanished = VANISH_RECEIVER;
 			h->silent[NODE_CLIENT] = x->vanished == VANISH_SENDER;
 			h->silent[NODE_SERVER] =
 				x->vanished == VANISH_RECEIVER;
