@@ -260,8 +260,6 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 	sim_harness_add_link(&h, x.fwd);
 	sim_harness_add_link(&h, x.rev);
 	h.max_steps_per_instant = FLOWS_MAX_STEPS_PER_INSTANT;
-	/* Room for the flow tag in front of every datagram. */
-	h.dg_room = RDT_PKT_MAX_DGRAM;
 	h.deliver = flows_deliver;
 	h.open = flows_open;
 	h.app = flows_app;

@@ -14,7 +14,6 @@ void sim_harness_init(struct sim_harness *h, rdt_tstamp t0)
 {
 	memset(h, 0, sizeof(*h));
 	h->t = t0;
-	h->dg_room = RDT_PKT_MAX_DGRAM;
 	h->max_steps_per_instant = 100000;
 }
 
@@ -57,15 +56,22 @@ static void run_timers(struct sim_harness *h)
 static void drain(struct sim_harness *h)
 {
 	static uint8_t dg[SIM_HARNESS_DG_MAX];
-	size_t room = h->dg_room < sizeof(dg) ? h->dg_room : sizeof(dg);
 	unsigned i;
 	rdt_ssize n;
 
-	for (i = 0; i < h->nnodes; i++)
-		while (*h->node[i] && !h->silent[i] &&
-		       (n = rdt_conn_write_pkt(*h->node[i], dg, room,
+	for (i = 0; i < h->nnodes; i++) {
+		size_t room = h->room[i] ? h->room[i] : RDT_PKT_MAX_DGRAM;
+
+		if (*h->node[i] == NULL || h->silent[i])
+			continue;
+		if (room > sizeof(dg))
+			room = sizeof(dg);
+		while ((n = rdt_conn_write_pkt(*h->node[i], dg, room,
 					       h->t)) > 0)
 			h->send(h, i, dg, (size_t)n);
+		if (n < 0 && h->write_err == 0)
+			h->write_err = (int)n;
+	}
 }
 
 int sim_step(struct sim_harness *h)

@@ -45,9 +45,11 @@ struct sim_harness {
 	int silent[SIM_HARNESS_MAX_NODES];
 	struct sim_link *link[SIM_HARNESS_MAX_LINKS];
 	unsigned nlinks;
-	/* Room write_pkt may fill: RDT_PKT_MAX_DGRAM unless the caller
-	 * keeps some for a header of its own. */
-	size_t dg_room;
+	/* The destlen each node's write_pkt is given; 0 (the default) is
+	 * RDT_PKT_MAX_DGRAM. */
+	size_t room[SIM_HARNESS_MAX_NODES];
+	/* The first error any write_pkt returned, or 0. */
+	int write_err;
 	/* Steps at one instant before sim_jump reports a busy loop. */
 	unsigned max_steps_per_instant;
 	unsigned steps_here;
@@ -79,8 +81,8 @@ enum sim_run_end {
 	SIM_RUN_BUSY,		/* too many steps at one instant */
 };
 
-/* sim_harness_init clears |h| and sets the defaults: time |t0|, room
- * RDT_PKT_MAX_DGRAM, 100000 steps per instant. */
+/* sim_harness_init clears |h| and sets the defaults: time |t0|, 100000
+ * steps per instant. */
 void sim_harness_init(struct sim_harness *h, rdt_tstamp t0);
 
 /* Adds the connection variable |*pconn| as the next node; returns its
