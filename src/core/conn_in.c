@@ -10,8 +10,9 @@
  *     on_stream            reassembly into the receive ring, FIN
  *
  * Order of calls for one DATA datagram: on_data -> rdt_conn_on_ack ->
- * on_stream -> ACK scheduling.  Nothing here sends; conn_out.c picks up
- * the flags.
+ * on_stream -> rdt_conn_ack_on_datagram (acks.c decides when the ACK is
+ * due; events here that cannot wait call rdt_conn_ack_at_once).  Nothing
+ * here sends; conn_out.c picks up what is pending.
  */
 #include "conn_int.h"
 #include "err.h"
