@@ -227,6 +227,41 @@ static void test_acks_duplicate_data_at_once(void **state)
 	assert_true(acked_at_once(p, &ack));
 }
 
+/* Once max_ack_delay has passed, the next write sends the ACK even if
+ * the caller has not run the timers yet. */
+static void test_acks_due_before_timer_runs(void **state)
+{
+	struct conn_pair *p = *state;
+
+	conn_pair_forge(p, STREAM, 0, 100, NULL);
+	assert_false(acked_at_once(p, NULL));
+	p->t += p->cfg[PAIR_SRV].max_ack_delay;
+	assert_true(acked_at_once(p, NULL));
+}
+
+/*
+ * A datagram whose bytes were refused (beyond the window) is answered at
+ * once, so the sender learns what we do hold, but its number is not
+ * acknowledged: that would tell the sender its bytes need no resending.
+ */
+static void test_acks_refused_answered_not_acked(void **state)
+{
+	struct conn_pair *p = *state;
+	uint64_t beyond = p->cfg[PAIR_SRV].rcvbuf + 1000;
+	struct rdt_pkt_ack ack;
+	uint32_t pn;
+
+	conn_pair_forge(p, STREAM, 0, 100, NULL);
+	settle(p);
+	pn = p->fpn;
+	conn_pair_forge(p, STREAM, beyond, 100, NULL);
+	assert_int_equal(
+		conn_pair_info(p, PAIR_SRV).stats.drop_beyond_window, 1);
+	assert_true(acked_at_once(p, &ack));
+	assert_int_equal(ack.cum, p->init.isn + 100);
+	assert_int_equal(ack.largest, pn - 1);
+}
+
 /*
  * A packet number received before, now with new bytes: one of the two was
  * forged.  Whichever it was, the sender must hear at once what we hold.
@@ -296,6 +331,8 @@ int main(void)
 		T(test_acks_filled_hole_at_once),
 		T(test_acks_ping_at_once),
 		T(test_acks_duplicate_data_at_once),
+		T(test_acks_due_before_timer_runs),
+		T(test_acks_refused_answered_not_acked),
 		T(test_acks_repeated_pn_at_once),
 		T(test_acks_pure_ack_never_answered),
 		T(test_acks_pure_ack_recorded),
