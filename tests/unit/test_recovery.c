@@ -377,6 +377,33 @@ static void test_recovery_declare_lost_requeues_bytes_and_fin(void **state)
 	expect_resend(p, 0, 1);
 }
 
+/* The cumulative point one past the last byte acknowledges the FIN,
+ * whatever the ranges say. */
+static void test_recovery_cum_acks_fin(void **state)
+{
+	struct conn_pair *p = *state;
+	uint8_t data[CHUNK], dg[PAIR_DG_MAX];
+	struct rdt_pkt pkt;
+	struct rdt_pkt_ack a;
+
+	memset(data, 0, sizeof(data));
+	assert_int_equal(rdt_conn_send(p->c[PAIR_SRV], data, CHUNK, p->t),
+			 CHUNK);
+	assert_int_equal(rdt_conn_shutdown(p->c[PAIR_SRV], p->t), 0);
+	assert_true(conn_pair_next(p, PAIR_SRV, &pkt, dg) > 0);
+	assert_true(pkt.flags & RDT_PKT_F_FIN);
+	p->t += 20 * RDT_MS;
+	/* Up to the last byte only: the FIN is still outstanding. */
+	a = conn_pair_ack(p, p->accept.pn, p->accept.pn, CHUNK);
+	send_ack_frame(p, &a);
+	assert_false(rdt_conn_send_done(p->c[PAIR_SRV]));
+	/* One more: the FIN's position. */
+	a = conn_pair_ack(p, p->accept.pn, p->accept.pn, CHUNK + 1);
+	send_ack_frame(p, &a);
+	assert_true(rdt_conn_send_done(p->c[PAIR_SRV]));
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).stats.bytes_acked, CHUNK);
+}
+
 /*
  * An ACK range that reaches past the packets we sent (a forged number the
  * peer was fed) is counted invalid, yet what it says about packets we did
@@ -496,6 +523,7 @@ int main(void)
 		T(test_recovery_spurious_loss),
 		T(test_recovery_spurious_not_trigger),
 		T(test_recovery_declare_lost_requeues_bytes_and_fin),
+		T(test_recovery_cum_acks_fin),
 		T(test_recovery_range_past_next_pn),
 		T(test_recovery_range_only_unsent),
 		T(test_recovery_range_below_first_pn),
