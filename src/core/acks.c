@@ -2,16 +2,33 @@
  * acks.c: the receiver's side of acknowledgement.  Which packet numbers
  * arrived (for ACK frames and duplicate detection), and when the next ACK
  * is due: at once on reordering, a gap or a filled hole, otherwise every
- * CONN_ACK_EVERY ack-eliciting datagrams or after max_ack_delay.
+ * CONN_ACK_EVERY ack-eliciting datagrams or after max_ack_delay.  This is
+ * the only file that decides when an ACK is due; the rest of the core
+ * reports events to it and asks it.
+ *
+ *   rdt_conn_ack_on_datagram  one DATA datagram taken in: record its
+ *                             number, then at once, counted or timed
+ *   rdt_conn_track_largest    reordering and packet-number gaps
+ *   rdt_conn_ack_at_once      events that cannot wait (see the callers)
+ *   rdt_conn_ack_on_timer     max_ack_delay ran out
+ *   rdt_conn_ack_wanted / rdt_conn_ack_due / rdt_conn_ack_deadline
+ *                             what conn_out.c and conn_timer.c ask
+ *   rdt_conn_ack_sent         an ACK left: nothing is pending any more
  */
 #include "conn_int.h"
 #include "err.h"
+#include "../wire/pkt.h"
 
-void rdt_conn_schedule_ack(struct rdt_conn *conn, rdt_tstamp now)
+void rdt_conn_ack_at_once(struct rdt_conn *conn)
+{
+	conn->ack_now = 1;
+}
+
+static void schedule_ack(struct rdt_conn *conn, rdt_tstamp now)
 {
 	conn->ack_eliciting_unacked++;
 	if (conn->ack_eliciting_unacked >= CONN_ACK_EVERY)
-		conn->ack_now = 1;
+		rdt_conn_ack_at_once(conn);
 	else if (conn->ack_deadline == RDT_TSTAMP_NEVER)
 		conn->ack_deadline = now + conn->cfg.max_ack_delay;
 }
@@ -61,12 +78,80 @@ void rdt_conn_track_largest(struct rdt_conn *conn, rdt_pktnum pn,
 		 * sender at once so its loss detection starts early. */
 		if (conn->have_rcv_pn && pn > conn->largest_rcv_pn + 1 &&
 		    eliciting)
-			conn->ack_now = 1;
+			rdt_conn_ack_at_once(conn);
 		conn->have_rcv_pn = 1;
 		conn->largest_rcv_pn = pn;
 	} else {
 		conn->stats.pkts_reordered++;
 		if (eliciting)
-			conn->ack_now = 1;
+			rdt_conn_ack_at_once(conn);
 	}
+}
+
+/*
+ * The ACK decision for one DATA datagram, once its sections were taken
+ * (|taken|: every byte and FIN it carried is held) and packet number |pn|
+ * was checked against those received (|seen|).
+ */
+void rdt_conn_ack_on_datagram(struct rdt_conn *conn,
+			      const struct rdt_pkt *pkt, rdt_pktnum pn,
+			      int seen, int taken, rdt_tstamp now)
+{
+	int eliciting = !!(pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING));
+
+	/* A packet is acknowledged only if everything it carried is held;
+	 * one that was not tells the sender at once what we do hold. */
+	if (!taken)
+		rdt_conn_ack_at_once(conn);
+	else if (!seen)
+		rdt_conn_record_pn(conn, pn, now);
+	/* A PING exists to be answered: it measures the path or probes a
+	 * closed window. */
+	if (pkt->flags & RDT_PKT_F_PING)
+		rdt_conn_ack_at_once(conn);
+	/* A duplicate FIN or data may mean our ACK was lost. */
+	if (seen && eliciting)
+		rdt_conn_ack_at_once(conn);
+	if (eliciting && !seen)
+		schedule_ack(conn, now);
+}
+
+void rdt_conn_ack_on_timer(struct rdt_conn *conn, rdt_tstamp now)
+{
+	if (now >= conn->ack_deadline) {
+		conn->ack_now = 1;
+		conn->ack_deadline = RDT_TSTAMP_NEVER;
+	}
+}
+
+/*
+ * Should the next datagram carry an ACK section?  Whenever one is due,
+ * and also when anything ack-eliciting is unacknowledged: a datagram that
+ * leaves anyway carries it for free.
+ */
+int rdt_conn_ack_wanted(const struct rdt_conn *conn, rdt_tstamp now)
+{
+	return conn->rcv_pns.n > 0 &&
+	       (conn->ack_now || conn->ack_deadline <= now ||
+		conn->ack_eliciting_unacked > 0);
+}
+
+/* Is an ACK due now, worth a datagram of its own? */
+int rdt_conn_ack_due(const struct rdt_conn *conn, rdt_tstamp now)
+{
+	return conn->ack_now || conn->ack_deadline <= now;
+}
+
+/* When the delayed ACK falls due; NEVER when none waits or one is due
+ * already (then the datagram is sent without waiting for a deadline). */
+rdt_tstamp rdt_conn_ack_deadline(const struct rdt_conn *conn)
+{
+	return conn->ack_now ? RDT_TSTAMP_NEVER : conn->ack_deadline;
+}
+
+void rdt_conn_ack_sent(struct rdt_conn *conn)
+{
+	conn->ack_now = 0;
+	conn->ack_deadline = RDT_TSTAMP_NEVER;
+	conn->ack_eliciting_unacked = 0;
 }

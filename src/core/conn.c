@@ -428,7 +428,7 @@ void rdt_conn_recv_consume(struct rdt_conn *conn, size_t len, rdt_tstamp now)
 	if (rdt_conn_established(conn) && !conn->peer_fin_rcvd &&
 	    (edge - conn->adv_edge >= conn->rcvcap / 4 ||
 	     conn->adv_edge < conn->rcv_nxt + 2 * conn->max_dgram))
-		conn->ack_now = 1;
+		rdt_conn_ack_at_once(conn);
 	rdt_conn_after_event(conn, now);
 }
 

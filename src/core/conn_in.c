@@ -10,8 +10,9 @@
  *     on_stream            reassembly into the receive ring, FIN
  *
  * Order of calls for one DATA datagram: on_data -> rdt_conn_on_ack ->
- * on_stream -> ACK scheduling.  Nothing here sends; conn_out.c picks up
- * the flags.
+ * on_stream -> rdt_conn_ack_on_datagram (acks.c decides when the ACK is
+ * due; events here that cannot wait call rdt_conn_ack_at_once).  Nothing
+ * here sends; conn_out.c picks up what is pending.
  */
 #include "conn_int.h"
 #include "err.h"
@@ -86,7 +87,7 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		if (end <= start) {
 			conn->stats.bytes_duplicate += pkt->data_len;
 			/* The sender resent what we have: our ACK was lost. */
-			conn->ack_now = 1;
+			rdt_conn_ack_at_once(conn);
 		} else {
 			added = rdt_ranges_add(&conn->ooo, start, end);
 			if (added < 0) {
@@ -101,13 +102,15 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			/* Bytes before rcv_nxt or already held. */
 			conn->stats.bytes_duplicate +=
 				(end - off) - (uint64_t)added;
+			/* Bytes beyond a hole: an immediate ACK shows the
+			 * sender the hole (RFC 5681 4.2). */
 			if (start > conn->rcv_nxt)
-				conn->ack_now = 1;
+				rdt_conn_ack_at_once(conn);
 			if (conn->ooo.v[0].start == conn->rcv_nxt) {
 				/* A filled hole (more than these bytes moved
 				 * rcv_nxt): the sender wants to know at once. */
 				if (conn->ooo.v[0].end > end || conn->ooo.n > 1)
-					conn->ack_now = 1;
+					rdt_conn_ack_at_once(conn);
 				conn->rcv_nxt = conn->ooo.v[0].end;
 				rdt_ranges_drop_lowest(&conn->ooo);
 			}
@@ -133,13 +136,15 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			conn->stats.fin_deferred++;
 			whole = 0;
 		}
-		conn->ack_now = 1;
+		/* Taken or deferred, the sender must hear of it: its
+		 * close, or its resend, waits for this answer. */
+		rdt_conn_ack_at_once(conn);
 	}
 	if (conn->peer_fin_known && !conn->peer_fin_rcvd &&
 	    conn->rcv_nxt == conn->peer_fin_off) {
 		conn->rcv_nxt++;
 		conn->peer_fin_rcvd = 1;
-		conn->ack_now = 1;
+		rdt_conn_ack_at_once(conn);
 	}
 	return whole;
 }
@@ -256,21 +261,10 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		conn->silence_probe_at = conn->peer_fin_rcvd ?
 			RDT_TSTAMP_NEVER :
 			now + rdt_conn_silence_interval(conn);
-	if (!taken)
-		conn->ack_now = 1;
-	else if (!seen)
-		rdt_conn_record_pn(conn, pn, now);
-	if (pkt->flags & RDT_PKT_F_PING)
-		conn->ack_now = 1;
-	/* A duplicate FIN or data may mean our ACK was lost. */
-	if (seen && eliciting)
-		conn->ack_now = 1;
-	if (eliciting) {
-		if (!seen)
-			rdt_conn_schedule_ack(conn, now);
-		/* The peer still resends: it has not heard our last ACK. */
+	rdt_conn_ack_on_datagram(conn, pkt, pn, seen, taken, now);
+	/* The peer still resends: it has not heard our last ACK. */
+	if (eliciting)
 		rdt_conn_restart_time_wait(conn, now);
-	}
 }
 
 static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
@@ -289,7 +283,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 				rdt_conn_track_largest(conn, pn, 1);
 				rdt_conn_record_pn(conn, pn, now);
 			}
-			conn->ack_now = 1;
+			rdt_conn_ack_at_once(conn);
 		} else {
 			conn->stats.drop_state++;
 		}
@@ -323,7 +317,8 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	conn->largest_rcv_pn = pkt->pn;
 	conn->largest_rcv_time = now;
 	rdt_conn_record_pn(conn, pkt->pn, now);
-	conn->ack_now = 1;
+	/* This ACK completes the server's handshake. */
+	rdt_conn_ack_at_once(conn);
 }
 
 static void on_init(struct rdt_conn *conn, const struct rdt_pkt *pkt)

@@ -175,7 +175,15 @@ void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst
 		     size_t len);
 
 /* acks.c */
-void rdt_conn_schedule_ack(struct rdt_conn *conn, rdt_tstamp now);
+void rdt_conn_ack_at_once(struct rdt_conn *conn);
+void rdt_conn_ack_on_datagram(struct rdt_conn *conn,
+			      const struct rdt_pkt *pkt, rdt_pktnum pn,
+			      int seen, int taken, rdt_tstamp now);
+void rdt_conn_ack_on_timer(struct rdt_conn *conn, rdt_tstamp now);
+int rdt_conn_ack_wanted(const struct rdt_conn *conn, rdt_tstamp now);
+int rdt_conn_ack_due(const struct rdt_conn *conn, rdt_tstamp now);
+rdt_tstamp rdt_conn_ack_deadline(const struct rdt_conn *conn);
+void rdt_conn_ack_sent(struct rdt_conn *conn);
 int rdt_conn_pn_seen(const struct rdt_conn *conn, rdt_pktnum pn);
 void rdt_conn_record_pn(struct rdt_conn *conn, rdt_pktnum pn, rdt_tstamp now);
 void rdt_conn_track_largest(struct rdt_conn *conn, rdt_pktnum pn,

@@ -7,8 +7,17 @@
  *                        due of: an ACK, resent bytes (lowest first), new
  *                        bytes within min(cwnd, peer window), the FIN, a
  *                        PING
- *   rdt_conn_queue_rtx       queue lost bytes for resending, minus what the
+ *   rdt_conn_queue_rtx   queue lost bytes for resending, minus what the
  *                        peer already acknowledged selectively
+ *
+ * One DATA datagram (write_data) in four steps:
+ *   plan_data            what it carries: plan_stream picks the bytes and
+ *                        FIN, plan_ping the PING, acks.c says whether an
+ *                        ACK is wanted or due
+ *   fill_ack             the ACK section, as many ranges as fit
+ *   reserve_record       room in the sent-packet tracker, or no datagram
+ *   on_data_sent         after encoding: the record, on_stream_sent for
+ *                        the stream bytes, probes, pending ACK, stats
  *
  * Each call either returns a datagram and consumes what it carried, or
  * returns 0; so a caller draining it until 0 always terminates.
@@ -174,188 +183,258 @@ static int may_send_paced(struct rdt_conn *conn, size_t cap, rdt_tstamp now)
 				conn->max_dgram, now);
 }
 
-static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
-			    rdt_tstamp now)
-{
-	struct rdt_pkt pkt;
-	struct rdt_sent_pkt rec;
-	int want_ack, cc_ok, is_rtx = 0, outstanding_before;
-	unsigned max_ranges;
-	size_t payload_cap;
-	uint64_t off = 0, len = 0, rs;
-	uint8_t flags = 0;
-	rdt_ssize n;
+/* What the next DATA datagram carries, decided before it is encoded. */
+struct data_plan {
+	/* RDT_PKT_F_STREAM, _FIN and _PING; _ACK is added when encoding. */
+	uint8_t flags;
+	int want_ack;		/* it carries an ACK section */
+	int is_rtx;		/* its stream bytes are resent ones */
+	uint64_t off, len;	/* its stream range */
+};
 
-	/* Held back or not is decided afresh on every call. */
-	conn->pacer.blocked = 0;
+/* A probe with nothing of its own to carry takes the newest bytes in
+ * flight (rdt_conn_prepare_probe); with none of those either, there is
+ * nothing to probe with and the probe is dropped. */
+static void drop_empty_probes(struct rdt_conn *conn)
+{
 	if (conn->probes_pending > 0 && rdt_ranges_empty(&conn->rtx) &&
 	    !conn->fin_rtx && !have_new_data(conn) && !fin_due(conn) &&
 	    !rdt_conn_prepare_probe(conn))
 		conn->probes_pending = 0;
-	want_ack = conn->rcv_pns.n > 0 &&
-		   (conn->ack_now || conn->ack_deadline <= now ||
-		    conn->ack_eliciting_unacked > 0);
-	cc_ok = (conn->probes_pending > 0 || may_send_paced(conn, cap, now)) &&
-		!rdt_sent_full(&conn->sent);
+}
 
-	if (cc_ok && have_stream_to_send(conn)) {
-		flags |= RDT_PKT_F_STREAM;
-		/* Room left for payload with every ACK range we may send. */
-		max_ranges = want_ack ? 8 : 0;
-		payload_cap = cap - rdt_pkt_data_overhead(want_ack, max_ranges,
-							  1);
-		if (!rdt_ranges_empty(&conn->rtx)) {
-			off = conn->rtx.v[0].start;
-			len = conn->rtx.v[0].end - off;
-			is_rtx = 1;
-		} else if (have_new_data(conn)) {
-			off = conn->snd_nxt;
-			len = conn->snd_end - off;
-			if (len > conn->peer_edge - off)
-				len = conn->peer_edge - off;
-			/* Nagle (RFC 896): hold a small tail while data is
-			 * in flight; its ACK will let it go out fuller. */
-			if (len < payload_cap && !conn->cfg.nodelay &&
-			    !conn->fin_queued && conn->bytes_in_flight > 0 &&
-			    conn->probes_pending == 0) {
-				flags &= ~RDT_PKT_F_STREAM;
-				len = 0;
-			}
-		} else {
-			off = conn->snd_end;
+/*
+ * Choose the stream bytes: resent ones first (lowest first), else new
+ * ones within the peer's window, else only the FIN.  Clears
+ * RDT_PKT_F_STREAM again if nothing is worth sending after all.
+ */
+static void plan_stream(struct rdt_conn *conn, struct data_plan *plan,
+			size_t cap)
+{
+	/* Room left for payload with every ACK range we may send. */
+	unsigned max_ranges = plan->want_ack ? 8 : 0;
+	size_t payload_cap = cap - rdt_pkt_data_overhead(plan->want_ack,
+							 max_ranges, 1);
+	uint64_t off = 0, len = 0, ring_left;
+
+	plan->flags |= RDT_PKT_F_STREAM;
+	if (!rdt_ranges_empty(&conn->rtx)) {
+		off = conn->rtx.v[0].start;
+		len = conn->rtx.v[0].end - off;
+		plan->is_rtx = 1;
+	} else if (have_new_data(conn)) {
+		off = conn->snd_nxt;
+		len = conn->snd_end - off;
+		if (len > conn->peer_edge - off)
+			len = conn->peer_edge - off;
+		/* Nagle (RFC 896): hold a small tail while data is
+		 * in flight; its ACK will let it go out fuller. */
+		if (len < payload_cap && !conn->cfg.nodelay &&
+		    !conn->fin_queued && conn->bytes_in_flight > 0 &&
+		    conn->probes_pending == 0) {
+			plan->flags &= ~RDT_PKT_F_STREAM;
+			len = 0;
 		}
-		if (len > payload_cap)
-			len = payload_cap;
-		/* Resent or not, the bytes come from the send ring: keep to
-		 * its contiguous part so they can be encoded in place. */
-		rs = conn->sndcap - (off % conn->sndcap);
-		if (len > rs)
-			len = rs;
-		if ((flags & RDT_PKT_F_STREAM) && conn->fin_queued &&
-		    off + len == conn->snd_end &&
-		    (!conn->fin_sent || conn->fin_rtx))
-			flags |= RDT_PKT_F_FIN;
-		if ((flags & RDT_PKT_F_STREAM) && len == 0 &&
-		    !(flags & RDT_PKT_F_FIN))
-			flags &= ~RDT_PKT_F_STREAM;
+	} else {
+		off = conn->snd_end;
 	}
-	if (conn->ping_pending && !(flags & RDT_PKT_F_STREAM))
-		flags |= RDT_PKT_F_PING;
+	if (len > payload_cap)
+		len = payload_cap;
+	/* Resent or not, the bytes come from the send ring: keep to
+	 * its contiguous part so they can be encoded in place. */
+	ring_left = conn->sndcap - (off % conn->sndcap);
+	if (len > ring_left)
+		len = ring_left;
+	if ((plan->flags & RDT_PKT_F_STREAM) && conn->fin_queued &&
+	    off + len == conn->snd_end && (!conn->fin_sent || conn->fin_rtx))
+		plan->flags |= RDT_PKT_F_FIN;
+	if ((plan->flags & RDT_PKT_F_STREAM) && len == 0 &&
+	    !(plan->flags & RDT_PKT_F_FIN))
+		plan->flags &= ~RDT_PKT_F_STREAM;
+	plan->off = off;
+	plan->len = len;
+}
+
+static void plan_ping(const struct rdt_conn *conn, struct data_plan *plan,
+		      size_t cap)
+{
+	if (conn->ping_pending && !(plan->flags & RDT_PKT_F_STREAM))
+		plan->flags |= RDT_PKT_F_PING;
 	/*
 	 * The last datagram the window lets out asks for an immediate ACK:
 	 * its ACK is what lets the next ones go, and a delayed-ACK timer
 	 * holding it would stall the whole flight (the idea of QUIC's
 	 * ACK-frequency IMMEDIATE_ACK).
 	 */
-	if ((flags & RDT_PKT_F_STREAM) &&
+	if ((plan->flags & RDT_PKT_F_STREAM) &&
 	    conn->bytes_in_flight + 2 * cap > conn->cc.cwnd)
-		flags |= RDT_PKT_F_PING;
-	if (!want_ack && !(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)))
-		return 0;
+		plan->flags |= RDT_PKT_F_PING;
+}
+
+/* Decide what the next DATA datagram carries; returns 0 if nothing is
+ * worth a datagram now. */
+static int plan_data(struct rdt_conn *conn, struct data_plan *plan,
+		     size_t cap, rdt_tstamp now)
+{
+	int cc_ok;
+
+	memset(plan, 0, sizeof(*plan));
+	/* Held back or not is decided afresh on every call. */
+	conn->pacer.blocked = 0;
+	drop_empty_probes(conn);
+	plan->want_ack = rdt_conn_ack_wanted(conn, now);
+	cc_ok = (conn->probes_pending > 0 || may_send_paced(conn, cap, now)) &&
+		!rdt_sent_full(&conn->sent);
+	if (cc_ok && have_stream_to_send(conn))
+		plan_stream(conn, plan, cap);
+	plan_ping(conn, plan, cap);
+	if (plan->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
+		return 1;
 	/* A pure ACK is only worth sending when one is due. */
-	if (!(flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) &&
-	    !conn->ack_now && conn->ack_deadline > now)
-		return 0;
+	return plan->want_ack && rdt_conn_ack_due(conn, now);
+}
 
-	pkt.type = RDT_PKT_DATA;
-	pkt.dcid = conn->peer_cid;
-	pkt.pn = (uint32_t)conn->next_pn;
-	pkt.window_edge = conn->peer_isn + (uint32_t)rdt_conn_rcv_edge(conn);
-	pkt.ack.nranges = 0;
-	if (want_ack) {
-		/* As many ranges as fit: all the room a pure ACK has, the
-		 * eight payload_cap was sized for beside stream bytes. */
-		size_t fit = (cap - rdt_pkt_data_overhead(1, 0, 0)) /
-			     sizeof(struct rdt_pkt_ack_range);
+/* The ACK section: as many ranges as fit, that is all the room a pure
+ * ACK has, or the eight plan_stream sized the payload for. */
+static void fill_ack(struct rdt_conn *conn, struct rdt_pkt *pkt, size_t cap,
+		     rdt_tstamp now)
+{
+	size_t fit = (cap - rdt_pkt_data_overhead(1, 0, 0)) /
+		     sizeof(struct rdt_pkt_ack_range);
 
-		if (flags & RDT_PKT_F_STREAM)
-			fit = 8;
-		if (fit > RDT_PKT_MAX_ACK_RANGES)
-			fit = RDT_PKT_MAX_ACK_RANGES;
-		flags |= RDT_PKT_F_ACK;
-		build_ack(conn, &pkt.ack, (unsigned)fit, now);
+	if (pkt->flags & RDT_PKT_F_STREAM)
+		fit = 8;
+	if (fit > RDT_PKT_MAX_ACK_RANGES)
+		fit = RDT_PKT_MAX_ACK_RANGES;
+	pkt->flags |= RDT_PKT_F_ACK;
+	build_ack(conn, &pkt->ack, (unsigned)fit, now);
+}
+
+/*
+ * Track it or do not send it: an untracked datagram in flight could
+ * never be declared lost.  A PING can wait (it is taken out of
+ * |pkt|); an ACK that is due still goes out without it.  Returns 1 if
+ * the datagram may go, else what write_data returns: 0 or RDT_ERR_*.
+ */
+static rdt_ssize reserve_record(struct rdt_conn *conn, struct rdt_pkt *pkt)
+{
+	int rv;
+
+	if (!(pkt->flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)))
+		return 1;
+	rv = rdt_sent_reserve(&conn->sent);
+	if (rv == 0)
+		return 1;
+	if (pkt->flags & RDT_PKT_F_STREAM)
+		return rv;
+	pkt->flags &= ~RDT_PKT_F_PING;
+	if (!(pkt->flags & RDT_PKT_F_ACK))
+		return rv == RDT_ERR_NOBUF ? 0 : rv;
+	return 1;
+}
+
+/* Stream bytes left in the datagram |rec|: mark them sent, count them
+ * in flight and tell the rate estimator, controller and pacer. */
+static void on_stream_sent(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
+			   const struct data_plan *plan, uint8_t flags,
+			   rdt_tstamp now)
+{
+	uint64_t off = plan->off, len = plan->len;
+
+	rec->off = off;
+	rec->len = (uint32_t)len;
+	rec->flags |= RDT_SENT_IN_FLIGHT;
+	if (flags & RDT_PKT_F_FIN) {
+		rec->flags |= RDT_SENT_FIN;
+		conn->fin_sent = 1;
+		conn->fin_rtx = 0;
 	}
-	pkt.flags = flags;
-	pkt.offset = conn->local_isn + (uint32_t)off;
-	pkt.data_len = (uint16_t)len;
-	pkt.data = len ? conn->sndbuf + (off % conn->sndcap) : NULL;
-	/* Track it or do not send it: an untracked datagram in flight
-	 * could never be declared lost.  A PING can wait; an ACK that is
-	 * due still goes out without it. */
-	if (flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING)) {
-		int rv = rdt_sent_reserve(&conn->sent);
-
-		if (rv != 0 && (flags & RDT_PKT_F_STREAM))
-			return rv;
-		if (rv != 0) {
-			flags &= ~RDT_PKT_F_PING;
-			if (!(flags & RDT_PKT_F_ACK))
-				return rv == RDT_ERR_NOBUF ? 0 : rv;
-			pkt.flags = flags;
-		}
+	if (plan->is_rtx) {
+		(void)rdt_ranges_remove(&conn->rtx, off, off + len);
+		conn->stats.bytes_retransmitted += len;
+		conn->stats.pkts_retransmitted++;
+	} else if (off + len > conn->snd_nxt) {
+		conn->snd_nxt = off + len;
 	}
-	n = rdt_pkt_encode(dest, cap, &pkt);
-	if (n < 0)
-		return n;
+	conn->stats.bytes_sent += len;
+	rdt_rate_on_sent(&conn->rate, rec, conn->bytes_in_flight, now);
+	if (conn->cc.ops->on_sent)
+		conn->cc.ops->on_sent(&conn->cc, rec->size,
+				      conn->bytes_in_flight, now);
+	if (conn->probes_pending == 0)
+		rdt_pacer_on_sent(&conn->pacer, conn->cc.pacing_rate,
+				  rec->size);
+	if (!have_new_data(conn) && rdt_ranges_empty(&conn->rtx)) {
+		rec->flags |= RDT_SENT_APP_LIMITED;
+		rdt_rate_app_limited(&conn->rate,
+				     conn->bytes_in_flight + rec->size);
+	}
+	conn->bytes_in_flight += rec->size;
+	conn->last_in_flight_sent = now;
+	if (conn->probes_pending > 0)
+		conn->probes_pending--;
+}
 
-	outstanding_before = rdt_conn_outstanding(conn);
+/* Everything the datagram of |size| bytes with |flags| changes once it
+ * is encoded: its record, the stream, probes and pending ACK. */
+static void on_data_sent(struct rdt_conn *conn, const struct data_plan *plan,
+			 uint8_t flags, size_t size, rdt_tstamp now)
+{
+	int outstanding_before = rdt_conn_outstanding(conn);
+	struct rdt_sent_pkt rec;
+
 	memset(&rec, 0, sizeof(rec));
 	rec.pn = conn->next_pn++;
 	rec.sent_time = now;
-	rec.size = (uint16_t)n;
+	rec.size = (uint16_t)size;
 	if (flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
 		rec.flags |= RDT_SENT_ACK_ELICITING;
-	if (flags & RDT_PKT_F_STREAM) {
-		rec.off = off;
-		rec.len = (uint32_t)len;
-		rec.flags |= RDT_SENT_IN_FLIGHT;
-		if (flags & RDT_PKT_F_FIN) {
-			rec.flags |= RDT_SENT_FIN;
-			conn->fin_sent = 1;
-			conn->fin_rtx = 0;
-		}
-		if (is_rtx) {
-			(void)rdt_ranges_remove(&conn->rtx, off, off + len);
-			conn->stats.bytes_retransmitted += len;
-			conn->stats.pkts_retransmitted++;
-		} else if (off + len > conn->snd_nxt) {
-			conn->snd_nxt = off + len;
-		}
-		conn->stats.bytes_sent += len;
-		rdt_rate_on_sent(&conn->rate, &rec, conn->bytes_in_flight, now);
-		if (conn->cc.ops->on_sent)
-			conn->cc.ops->on_sent(&conn->cc, rec.size,
-					      conn->bytes_in_flight, now);
-		if (conn->probes_pending == 0)
-			rdt_pacer_on_sent(&conn->pacer, conn->cc.pacing_rate,
-					  rec.size);
-		if (!have_new_data(conn) && rdt_ranges_empty(&conn->rtx)) {
-			rec.flags |= RDT_SENT_APP_LIMITED;
-			rdt_rate_app_limited(&conn->rate,
-					     conn->bytes_in_flight + rec.size);
-		}
-		conn->bytes_in_flight += rec.size;
-		conn->last_in_flight_sent = now;
-		if (conn->probes_pending > 0)
-			conn->probes_pending--;
-	}
+	if (flags & RDT_PKT_F_STREAM)
+		on_stream_sent(conn, &rec, plan, flags, now);
 	if (rec.flags & RDT_SENT_ACK_ELICITING)
-		(void)rdt_sent_push(&conn->sent, &rec);	/* reserved above */
+		(void)rdt_sent_push(&conn->sent, &rec);	/* reserved */
 	/* Stream bytes draw an ACK as well as a PING would. */
 	conn->ping_pending = 0;
 	if ((flags & RDT_PKT_F_PING) && !(flags & RDT_PKT_F_STREAM)) {
 		conn->ping_outstanding = 1;
 		conn->ping_sent = now;
 	}
-	if (flags & RDT_PKT_F_ACK) {
-		conn->ack_now = 0;
-		conn->ack_deadline = RDT_TSTAMP_NEVER;
-		conn->ack_eliciting_unacked = 0;
-	}
+	if (flags & RDT_PKT_F_ACK)
+		rdt_conn_ack_sent(conn);
 	conn->adv_edge = rdt_conn_rcv_edge(conn);
 	if (!outstanding_before && rdt_conn_outstanding(conn))
 		conn->last_progress = now;
 	conn->stats.pkts_sent++;
+}
+
+/* One DATA datagram: plan it, build it, encode it, account for it. */
+static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
+			    rdt_tstamp now)
+{
+	struct data_plan plan;
+	struct rdt_pkt pkt;
+	rdt_ssize n;
+
+	if (!plan_data(conn, &plan, cap, now))
+		return 0;
+	pkt.type = RDT_PKT_DATA;
+	pkt.dcid = conn->peer_cid;
+	pkt.pn = (uint32_t)conn->next_pn;
+	pkt.window_edge = conn->peer_isn + (uint32_t)rdt_conn_rcv_edge(conn);
+	pkt.flags = plan.flags;
+	pkt.ack.nranges = 0;
+	if (plan.want_ack)
+		fill_ack(conn, &pkt, cap, now);
+	pkt.offset = conn->local_isn + (uint32_t)plan.off;
+	pkt.data_len = (uint16_t)plan.len;
+	pkt.data = plan.len ? conn->sndbuf + (plan.off % conn->sndcap) : NULL;
+	n = reserve_record(conn, &pkt);
+	if (n != 1)
+		return n;
+	n = rdt_pkt_encode(dest, cap, &pkt);
+	if (n < 0)
+		return n;
+	on_data_sent(conn, &plan, pkt.flags, (size_t)n, now);
 	return n;
 }
 

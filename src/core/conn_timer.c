@@ -133,8 +133,7 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 		t = min_ts(t, conn->last_recv + conn->cfg.idle_timeout);
 	if (rdt_conn_outstanding(conn))
 		t = min_ts(t, conn->last_progress + conn->cfg.user_timeout);
-	if (!conn->ack_now)
-		t = min_ts(t, conn->ack_deadline);
+	t = min_ts(t, rdt_conn_ack_deadline(conn));
 	t = min_ts(t, conn->loss_time);
 	if (conn->loss_time == RDT_TSTAMP_NEVER)
 		t = min_ts(t, pto_deadline(conn));
@@ -229,10 +228,7 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 			rdt_conn_fail(conn, RDT_ERR_TIMEOUT, now);
 		return;
 	}
-	if (now >= conn->ack_deadline) {
-		conn->ack_now = 1;
-		conn->ack_deadline = RDT_TSTAMP_NEVER;
-	}
+	rdt_conn_ack_on_timer(conn, now);
 	if (now >= conn->loss_time)
 		rdt_conn_detect_lost(conn, now);
 	else if (now >= pto_deadline(conn))

@@ -3,8 +3,9 @@
  * flows.h).
  *
  * Map: sim_gen_bytes (the stream's content) -> sim_flows_run (set-up,
- * then the event loop: deliver, start flows, timers, applications,
- * drain, sample the RTT, jump to the next event) -> sim_jain_index.
+ * then the harness's steps, harness.h: deliver, start flows, timers,
+ * applications, drain; then sample the RTT and jump to the next event)
+ * -> sim_jain_index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/err.h"
 #include "helpers/prng.h"
 #include "sim/flows.h"
+#include "sim/harness.h"
 #include "wire/pkt.h"
 
 /* Virtual start time: later than 0 so no timestamp is ever 0. */
@@ -122,31 +124,116 @@ static void run_apps(const struct sim_flows_cfg *cfg, struct flow *f,
 	}
 }
 
+/* One run's state, shared by the harness hooks below. */
+struct flows_run {
+	const struct sim_flows_cfg *cfg;
+	struct flow *f;
+	const rdt_tstamp *start;
+	struct sim_flows_result *r;
+	struct sim_link *fwd, *rev;
+};
+
+/* Harness nodes are flow i's client at 2i and its server at 2i + 1;
+ * links are the forward one (clients to servers), then the reverse. */
+enum { LINK_FWD, LINK_REV };
+
+static void flows_deliver(struct sim_harness *h, unsigned link,
+			  const uint8_t *dg, size_t len)
+{
+	struct flows_run *x = h->ctx;
+	struct flow *fl = &x->f[dg[0] % x->cfg->n];
+	struct rdt_pkt init;
+
+	if (link == LINK_REV) {
+		if (fl->client)
+			rdt_conn_recv_pkt(fl->client, dg + 1, len - 1, h->t);
+		return;
+	}
+	if (fl->server) {
+		rdt_conn_recv_pkt(fl->server, dg + 1, len - 1, h->t);
+		return;
+	}
+	if (rdt_pkt_decode(&init, dg + 1, len - 1) != 0 ||
+	    init.type != RDT_PKT_INIT)
+		return;
+	if (rdt_conn_server_new(&fl->server, &fl->scfg, rdt_mem_default(),
+				&init, h->t))
+		fail(x->r, "server_new failed");
+}
+
+/* Flows whose time has come connect, before any timer runs. */
+static void flows_open(struct sim_harness *h)
+{
+	struct flows_run *x = h->ctx;
+	unsigned i;
+
+	for (i = 0; i < x->cfg->n; i++)
+		if (!x->f[i].started && h->t >= x->start[i]) {
+			x->f[i].started = 1;
+			if (rdt_conn_client_new(&x->f[i].client,
+						&x->f[i].ccfg,
+						rdt_mem_default(), h->t))
+				fail(x->r, "client_new failed");
+		}
+}
+
+static void flows_app(struct sim_harness *h)
+{
+	struct flows_run *x = h->ctx;
+
+	run_apps(x->cfg, x->f, x->r, h->t);
+}
+
+static void flows_send(struct sim_harness *h, unsigned node,
+		       const uint8_t *dg, size_t len)
+{
+	struct flows_run *x = h->ctx;
+
+	send_tagged(node % 2 ? x->rev : x->fwd, node / 2, dg, len, h->t);
+}
+
+/* The earliest of |end| and the start of every flow not yet started. */
+static rdt_tstamp next_start(const struct flows_run *x, rdt_tstamp end)
+{
+	rdt_tstamp next = end;
+	unsigned i;
+
+	for (i = 0; i < x->cfg->n; i++)
+		if (!x->f[i].started && x->start[i] < next)
+			next = x->start[i];
+	return next;
+}
+
 void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 		   struct sim_flows_result *r)
 {
-	static uint8_t dg[RDT_PKT_MAX_DGRAM + 1];
 	struct flow f[SIM_FLOWS_MAX];
 	rdt_tstamp start[SIM_FLOWS_MAX];
-	struct sim_link *fwd = NULL, *rev = NULL;
+	struct flows_run x;
+	struct sim_harness h;
 	struct prng rng;
-	rdt_tstamp t = FLOWS_T0, end = FLOWS_T0 + cfg->duration;
+	rdt_tstamp end = FLOWS_T0 + cfg->duration;
 	rdt_tstamp next_sample = FLOWS_T0 + cfg->measure_from, *rtts = NULL;
 	size_t nrtts = 0, max_rtts;
-	unsigned i, steps_here = 0;
+	unsigned i;
 
 	memset(r, 0, sizeof(*r));
 	memset(f, 0, sizeof(f));
+	memset(&x, 0, sizeof(x));
 	r->ok = 1;
 	if (cfg->n == 0 || cfg->n > SIM_FLOWS_MAX) {
 		fail(r, "bad number of flows");
 		return;
 	}
+	x.cfg = cfg;
+	x.f = f;
+	x.start = start;
+	x.r = r;
 	prng_seed(&rng, seed);
 	max_rtts = cfg->duration / SIM_FLOWS_RTT_EVERY + 1;
 	rtts = calloc(max_rtts, sizeof(*rtts));
-	if (rtts == NULL || sim_link_new(&fwd, &cfg->fwd, prng_next(&rng)) ||
-	    sim_link_new(&rev, &cfg->rev, prng_next(&rng))) {
+	if (rtts == NULL || sim_link_new(&x.fwd, &cfg->fwd, prng_next(&rng)) ||
+	    sim_link_new(&x.rev, &cfg->rev, prng_next(&rng))) {
 		fail(r, "set-up failed");
 		goto out;
 	}
@@ -165,68 +252,28 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 			start[i] += prng_below(&rng, cfg->start_jitter);
 	}
 
-	while (t < end && r->ok) {
-		rdt_tstamp next = end, d;
-		size_t len;
-		rdt_ssize n;
-
-		/* 1. Datagrams that arrived by now, to their flow. */
-		while ((len = sim_link_recv(fwd, dg, sizeof(dg), t)) > 0) {
-			struct flow *fl = &f[dg[0] % cfg->n];
-			struct rdt_pkt init;
-
-			if (fl->server) {
-				rdt_conn_recv_pkt(fl->server, dg + 1, len - 1,
-						  t);
-				continue;
-			}
-			if (rdt_pkt_decode(&init, dg + 1, len - 1) != 0 ||
-			    init.type != RDT_PKT_INIT)
-				continue;
-			if (rdt_conn_server_new(&fl->server, &fl->scfg,
-						rdt_mem_default(), &init, t))
-				fail(r, "server_new failed");
-		}
-		while ((len = sim_link_recv(rev, dg, sizeof(dg), t)) > 0) {
-			struct flow *fl = &f[dg[0] % cfg->n];
-
-			if (fl->client)
-				rdt_conn_recv_pkt(fl->client, dg + 1, len - 1,
-						  t);
-		}
-		/* 2. Flows whose time has come. */
+	sim_harness_init(&h, FLOWS_T0);
+	for (i = 0; i < cfg->n; i++) {
+		sim_harness_add_node(&h, &f[i].client);
+		sim_harness_add_node(&h, &f[i].server);
+	}
+	sim_harness_add_link(&h, x.fwd);
+	sim_harness_add_link(&h, x.rev);
+	h.max_steps_per_instant = FLOWS_MAX_STEPS_PER_INSTANT;
+	h.deliver = flows_deliver;
+	h.open = flows_open;
+	h.app = flows_app;
+	h.send = flows_send;
+	h.ctx = &x;
+	while (h.t < end && r->ok) {
+		sim_step(&h);
 		for (i = 0; i < cfg->n; i++)
-			if (!f[i].started && t >= start[i]) {
-				f[i].started = 1;
-				if (rdt_conn_client_new(&f[i].client,
-							&f[i].ccfg,
-							rdt_mem_default(), t))
-					fail(r, "client_new failed");
-			}
-		/* 3. Timers, 4. applications, 5. everything to send. */
-		for (i = 0; i < cfg->n; i++) {
-			if (f[i].client && rdt_conn_deadline(f[i].client) <= t)
-				rdt_conn_on_deadline(f[i].client, t);
-			if (f[i].server && rdt_conn_deadline(f[i].server) <= t)
-				rdt_conn_on_deadline(f[i].server, t);
-		}
-		run_apps(cfg, f, r, t);
-		for (i = 0; i < cfg->n; i++) {
-			while (f[i].client &&
-			       (n = rdt_conn_write_pkt(f[i].client, dg,
-						       sizeof(dg) - 1, t)) > 0)
-				send_tagged(fwd, i, dg, (size_t)n, t);
-			while (f[i].server &&
-			       (n = rdt_conn_write_pkt(f[i].server, dg,
-						       sizeof(dg) - 1, t)) > 0)
-				send_tagged(rev, i, dg, (size_t)n, t);
 			if ((f[i].client &&
 			     rdt_conn_error(f[i].client) != 0) ||
 			    (f[i].server && rdt_conn_error(f[i].server) != 0))
 				fail(r, "a connection failed");
-		}
-		/* 6. Flow 0's RTT, at a steady beat. */
-		while (t >= next_sample && next_sample < end) {
+		/* Flow 0's RTT, at a steady beat. */
+		while (h.t >= next_sample && next_sample < end) {
 			struct rdt_conn_info ci;
 
 			next_sample += SIM_FLOWS_RTT_EVERY;
@@ -236,28 +283,8 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 			if (ci.latest_rtt > 0 && nrtts < max_rtts)
 				rtts[nrtts++] = ci.latest_rtt;
 		}
-		/* 7. Jump to the next event. */
-		d = sim_link_next_arrival(fwd);
-		next = d < next ? d : next;
-		d = sim_link_next_arrival(rev);
-		next = d < next ? d : next;
-		for (i = 0; i < cfg->n; i++) {
-			if (!f[i].started && start[i] < next)
-				next = start[i];
-			if (f[i].client &&
-			    (d = rdt_conn_deadline(f[i].client)) < next)
-				next = d;
-			if (f[i].server &&
-			    (d = rdt_conn_deadline(f[i].server)) < next)
-				next = d;
-		}
-		if (next <= t) {
-			if (++steps_here > FLOWS_MAX_STEPS_PER_INSTANT)
-				fail(r, "busy loop at one instant");
-		} else {
-			steps_here = 0;
-			t = next;
-		}
+		if (!sim_jump(&h, sim_next_event(&h, next_start(&x, end))))
+			fail(r, "busy loop at one instant");
 	}
 	if (nrtts > 0) {
 		qsort(rtts, nrtts, sizeof(*rtts), cmp_tstamp);
@@ -267,14 +294,14 @@ void sim_flows_run(const struct sim_flows_cfg *cfg, uint64_t seed,
 		if (f[i].client)
 			rdt_conn_get_info(f[i].client, &r->snd[i]);
 	r->min_rtt = r->snd[0].min_rtt;
-	r->fwd_sent = sim_link_stats(fwd)->sent;
-	r->fwd_queue_drops = sim_link_stats(fwd)->dropped_queue;
+	r->fwd_sent = sim_link_stats(x.fwd)->sent;
+	r->fwd_queue_drops = sim_link_stats(x.fwd)->dropped_queue;
 out:
 	for (i = 0; i < cfg->n; i++) {
 		rdt_conn_del(f[i].client);
 		rdt_conn_del(f[i].server);
 	}
-	sim_link_del(fwd);
-	sim_link_del(rev);
+	sim_link_del(x.fwd);
+	sim_link_del(x.rev);
 	free(rtts);
 }

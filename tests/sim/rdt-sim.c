@@ -45,6 +45,7 @@
 #include "runtime/pcaplog.h"
 #include "sim/cc_accept.h"
 #include "sim/flows.h"
+#include "sim/harness.h"
 #include "sim/link.h"
 #include "wire/pkt.h"
 
@@ -292,307 +293,349 @@ static void record_dgram(const struct run_opts *o, struct result *r,
 		r->recorded_server++;
 }
 
+/* One transfer's state, shared by the harness hooks below. */
+struct transfer {
+	const struct profile *p;
+	const struct run_opts *o;
+	struct result *r;
+	struct rdt_conn_config ccfg, scfg;
+	struct rdt_conn *client, *server;
+	struct sim_link *fwd, *rev;
+	struct prng frng;		/* the forger's */
+	uint32_t client_isn;		/* as the forger saw it */
+	uint64_t data_seed, written, received;
+	size_t size;
+	rdt_tstamp stall_until, vanish_at;
+	int client_shut, server_shut, client_eof;
+	int vanished;
+};
+
+/* Harness nodes and links, in the order a transfer always used. */
+enum { NODE_CLIENT, NODE_SERVER };
+enum { LINK_FWD, LINK_REV };
+
+static void transfer_deliver(struct sim_harness *h, unsigned link,
+			     const uint8_t *dg, size_t len)
+{
+	struct transfer *x = h->ctx;
+
+	if (x->o->pcap_delivered)
+		record_dgram(x->o, x->r, link == LINK_FWD, dg, len, h->t);
+	if (link == LINK_REV) {
+		if (x->vanished != VANISH_SENDER)
+			rdt_conn_recv_pkt(x->client, dg, len, h->t);
+		return;
+	}
+	if (x->vanished == VANISH_RECEIVER)
+		return;
+	if (x->server == NULL) {
+		struct rdt_pkt init;
+
+		if (rdt_pkt_decode(&init, dg, len) != 0 ||
+		    init.type != RDT_PKT_INIT)
+			return;
+		if (rdt_conn_server_new(&x->server, &x->scfg,
+					rdt_mem_default(), &init, h->t) != 0) {
+			fail(x->r, "%s", "server_new failed");
+			h->stop = 1;
+		}
+		return;
+	}
+	rdt_conn_recv_pkt(x->server, dg, len, h->t);
+}
+
+/* The receiving application: reads, checks every byte, stalls or
+ * vanishes when the profile says so.  Returns 0 on a failed check. */
+static int transfer_read(struct sim_harness *h, struct transfer *x)
+{
+	static uint8_t buf[256 * 1024], want[256 * 1024];
+	const struct profile *p = x->p;
+	rdt_tstamp t = h->t;
+	rdt_ssize n;
+
+	while (x->server && t >= x->stall_until &&
+	       x->vanished != VANISH_RECEIVER) {
+		n = rdt_conn_recv(x->server, buf, sizeof(buf), 0, t);
+		if (n == 0 && !x->server_shut) {
+			if (x->received != x->size) {
+				fail(x->r, "%s", "early end of stream");
+				return 0;
+			}
+			x->r->duration = t - T0;
+			rdt_conn_shutdown(x->server, t);
+			x->server_shut = 1;
+		}
+		if (n <= 0)
+			break;
+		sim_gen_bytes(x->data_seed, x->received, want, (size_t)n);
+		if (memcmp(buf, want, (size_t)n) != 0) {
+			fail(x->r, "%s", "corrupted byte delivered");
+			return 0;
+		}
+		x->received += (uint64_t)n;
+		if (x->received > x->size) {
+			fail(x->r, "%s", "more bytes than sent");
+			return 0;
+		}
+		if (p->stall && x->stall_until == 0 &&
+		    x->received >= x->size / 4)
+			x->stall_until = t + p->stall;
+		if (p->vanish != VANISH_NONE &&
+		    x->vanish_at == RDT_TSTAMP_NEVER &&
+		    x->received >= x->size / 3) {
+			x->vanish_at = t;
+			if (p->vanish != VANISH_EITHER)
+				x->vanished = p->vanish;
+			else if (x->o->seed & 1)
+				x->vanished = VANISH_SENDER;
+			else
+				x->vanished = VANISH_RECEIVER;
+			h->silent[NODE_CLIENT] = x->vanished == VANISH_SENDER;
+			h->silent[NODE_SERVER] =
+				x->vanished == VANISH_RECEIVER;
+		}
+	}
+	return 1;
+}
+
+static void transfer_app(struct sim_harness *h)
+{
+	static uint8_t buf[256 * 1024];
+	struct transfer *x = h->ctx;
+	rdt_tstamp t = h->t;
+	rdt_ssize n;
+
+	while (x->written < x->size && x->vanished != VANISH_SENDER) {
+		size_t chunk = x->size - x->written < sizeof(buf) ?
+				       x->size - x->written :
+				       sizeof(buf);
+
+		chunk = chunk < rdt_conn_writable(x->client) ?
+				chunk :
+				rdt_conn_writable(x->client);
+		if (chunk == 0)
+			break;
+		sim_gen_bytes(x->data_seed, x->written, buf, chunk);
+		n = rdt_conn_send(x->client, buf, chunk, t);
+		if (n <= 0)
+			break;
+		x->written += (uint64_t)n;
+	}
+	if (x->written == x->size && !x->client_shut) {
+		rdt_conn_shutdown(x->client, t);
+		x->client_shut = 1;
+	}
+	if (!transfer_read(h, x)) {
+		h->stop = 1;
+		return;
+	}
+	while (!x->client_eof) {
+		n = rdt_conn_recv(x->client, buf, sizeof(buf), 0, t);
+		if (n == 0)
+			x->client_eof = 1;
+		if (n <= 0)
+			break;
+		fail(x->r, "%s", "server sent stream bytes");
+	}
+	if (x->r->ss_exit == 0) {
+		struct rdt_conn_info ci;
+
+		rdt_conn_get_info(x->client, &ci);
+		if (ci.ssthresh != UINT64_MAX) {
+			x->r->ss_exit = t;
+			x->r->bytes_at_ss_exit = x->received;
+		}
+	}
+}
+
+static void transfer_send(struct sim_harness *h, unsigned node,
+			  const uint8_t *dg, size_t len)
+{
+	struct transfer *x = h->ctx;
+	struct rdt_pkt g;
+
+	if (!x->o->pcap_delivered)
+		record_dgram(x->o, x->r, node == NODE_CLIENT, dg, len, h->t);
+	if (node == NODE_SERVER) {
+		sim_link_send(x->rev, dg, len, h->t);
+		return;
+	}
+	sim_link_send(x->fwd, dg, len, h->t);
+	if (x->p->forge == 0 || rdt_pkt_decode(&g, dg, len) != 0)
+		return;
+	/* The forger saw the handshake too. */
+	if (g.type == RDT_PKT_INIT)
+		x->client_isn = g.isn;
+	if (g.type == RDT_PKT_DATA && prng_uniform(&x->frng) < x->p->forge)
+		forge_one(&x->frng, &g, x->data_seed, x->client_isn, x->size,
+			  x->fwd, h->t);
+}
+
+/* A vanished peer: the survivor must fail with the timeout error, and
+ * within the user timeout of the vanish. */
+static void check_survivor(struct transfer *x, struct rdt_conn *survivor,
+			   rdt_tstamp t)
+{
+	const struct profile *p = x->p;
+
+	if (rdt_conn_error(survivor) != RDT_ERR_TIMEOUT)
+		fail(x->r, "survivor ended with %s",
+		     rdt_strerror(rdt_conn_error(survivor)));
+	else if (t - x->vanish_at >
+		 x->ccfg.user_timeout +
+			 (x->vanished == VANISH_SENDER ? x->ccfg.keepalive :
+							 0) +
+			 p->fwd.delay + p->rev.delay + x->ccfg.max_ack_delay)
+		/*
+		 * The user timeout runs from the last datagram the
+		 * survivor heard, up to one round trip and an ACK delay
+		 * after the vanish; a receiver with nothing outstanding
+		 * first needs its keepalive to have a question out.
+		 */
+		fail(x->r, "%s", "timeout came too late");
+}
+
+static int transfer_done(struct sim_harness *h)
+{
+	struct transfer *x = h->ctx;
+	struct rdt_conn *client = x->client, *server = x->server;
+
+	if (x->vanished != VANISH_NONE) {
+		struct rdt_conn *survivor =
+			x->vanished == VANISH_SENDER ? server : client;
+
+		if (rdt_conn_state(survivor) != RDT_CONN_CLOSED)
+			return 0;
+		check_survivor(x, survivor, h->t);
+		return 1;
+	}
+	if (rdt_conn_state(client) != RDT_CONN_CLOSED || server == NULL ||
+	    rdt_conn_state(server) != RDT_CONN_CLOSED)
+		return 0;
+	if (rdt_conn_error(client) || rdt_conn_error(server))
+		fail(x->r, "closed with error %s",
+		     rdt_strerror(rdt_conn_error(client) ?
+					  rdt_conn_error(client) :
+					  rdt_conn_error(server)));
+	else if (x->received != x->size)
+		fail(x->r, "%s", "closed before all bytes arrived");
+	else if (x->p->stall) {
+		struct rdt_conn_info ci;
+
+		/* The stall must have closed the window and been bridged
+		 * by zero-window probes. */
+		rdt_conn_get_info(client, &ci);
+		if (ci.stats.persist_probes == 0)
+			fail(x->r, "%s", "stall sent no persist probe");
+	}
+	return 1;
+}
+
+/* The reader's stall ends: it reads again. */
+static rdt_tstamp transfer_wake(struct sim_harness *h)
+{
+	struct transfer *x = h->ctx;
+
+	return x->stall_until > h->t ? x->stall_until : RDT_TSTAMP_NEVER;
+}
+
 static void run_transfer(const struct profile *p, const struct run_opts *o,
 			 struct result *r)
 {
-	struct prng rng, crng, srng, frng;
-	struct rdt_conn_config ccfg, scfg;
-	uint32_t client_isn = 0;
-	struct rdt_conn *client = NULL, *server = NULL;
-	struct sim_link *fwd = NULL, *rev = NULL;
-	static uint8_t dg[RDT_PKT_MAX_DGRAM], buf[256 * 1024],
-		want[256 * 1024];
-	uint64_t data_seed, written = 0, received = 0;
-	rdt_tstamp t = T0, stall_until = 0, vanish_at = RDT_TSTAMP_NEVER;
+	struct prng rng, crng, srng;
+	struct transfer x;
+	struct sim_harness h;
 	rdt_tstamp limit;
-	int client_shut = 0, server_shut = 0, client_eof = 0;
-	int vanished = VANISH_NONE, steps_here = 0;
-	size_t size;
 
 	memset(r, 0, sizeof(*r));
+	memset(&x, 0, sizeof(x));
 	r->ok = 1;
+	x.p = p;
+	x.o = o;
+	x.r = r;
+	x.vanish_at = RDT_TSTAMP_NEVER;
+	x.vanished = VANISH_NONE;
 	prng_seed(&rng, o->seed);
-	data_seed = prng_next(&rng);
-	size = o->size ? o->size :
-			 p->min_size + prng_below(&rng, p->max_size -
-							   p->min_size + 1);
-	r->size = size;
+	x.data_seed = prng_next(&rng);
+	x.size = o->size ? o->size :
+			   p->min_size + prng_below(&rng, p->max_size -
+							     p->min_size + 1);
+	r->size = x.size;
 	prng_seed(&crng, prng_next(&rng));
 	prng_seed(&srng, prng_next(&rng));
 
-	rdt_conn_config_default(&ccfg);
-	ccfg.rand64 = conn_rand;
-	ccfg.rand_ctx = &crng;
-	ccfg.cc = o->cc ? o->cc : sim_cc;
-	scfg = ccfg;
-	scfg.rand_ctx = &srng;
+	rdt_conn_config_default(&x.ccfg);
+	x.ccfg.rand64 = conn_rand;
+	x.ccfg.rand_ctx = &crng;
+	x.ccfg.cc = o->cc ? o->cc : sim_cc;
+	x.scfg = x.ccfg;
+	x.scfg.rand_ctx = &srng;
 	if (p->near_wrap) {
 		/* Cross every truncated field's wrap early in the run. */
-		ccfg.fixed_initial = scfg.fixed_initial = 1;
-		ccfg.initial_pn = 0xFFFFFFFFull - prng_below(&rng, 256);
-		scfg.initial_pn = 0xFFFFFFFFull - prng_below(&rng, 256);
-		ccfg.initial_isn = 0xFFFFFFFFu - (uint32_t)prng_below(&rng,
-								   65536);
-		scfg.initial_isn = 0xFFFFFFFFu - (uint32_t)prng_below(&rng, 16);
+		x.ccfg.fixed_initial = x.scfg.fixed_initial = 1;
+		x.ccfg.initial_pn = 0xFFFFFFFFull - prng_below(&rng, 256);
+		x.scfg.initial_pn = 0xFFFFFFFFull - prng_below(&rng, 256);
+		x.ccfg.initial_isn =
+			0xFFFFFFFFu - (uint32_t)prng_below(&rng, 65536);
+		x.scfg.initial_isn =
+			0xFFFFFFFFu - (uint32_t)prng_below(&rng, 16);
 	}
 	if (p->rcvbuf)
-		scfg.rcvbuf = p->rcvbuf;
+		x.scfg.rcvbuf = p->rcvbuf;
 	if (p->vanish != VANISH_NONE) {
-		vanished = VANISH_NONE;
 		/* A survivor with nothing to send learns of the loss only
 		 * through keepalive probes. */
-		ccfg.keepalive = scfg.keepalive = 5 * RDT_S;
+		x.ccfg.keepalive = x.scfg.keepalive = 5 * RDT_S;
 	}
-	if (sim_link_new(&fwd, o->fwd ? o->fwd : &p->fwd, prng_next(&rng)) ||
-	    sim_link_new(&rev, o->rev ? o->rev : &p->rev, prng_next(&rng)) ||
-	    rdt_conn_client_new(&client, &ccfg, rdt_mem_default(), t)) {
+	sim_harness_init(&h, T0);
+	if (sim_link_new(&x.fwd, o->fwd ? o->fwd : &p->fwd, prng_next(&rng)) ||
+	    sim_link_new(&x.rev, o->rev ? o->rev : &p->rev, prng_next(&rng)) ||
+	    rdt_conn_client_new(&x.client, &x.ccfg, rdt_mem_default(), h.t)) {
 		fail(r, "%s", "set-up failed");
 		goto out;
 	}
 	/* Drawn last, so the forger changes no other seed. */
-	prng_seed(&frng, prng_next(&rng));
+	prng_seed(&x.frng, prng_next(&rng));
 	/* Generous: 30% loss both ways moves 8 MiB in a few virtual minutes;
 	 * anything near this means a stall. */
 	limit = T0 + 3600 * RDT_S;
 
-	for (;;) {
-		rdt_tstamp next, d;
-		size_t len;
-		rdt_ssize n;
-
-		/* 1. Datagrams that arrived by now. */
-		while ((len = sim_link_recv(fwd, dg, sizeof(dg), t)) > 0) {
-			if (o->pcap_delivered)
-				record_dgram(o, r, 1, dg, len, t);
-			if (vanished == VANISH_RECEIVER)
-				continue;
-			if (server == NULL) {
-				struct rdt_pkt init;
-
-				if (rdt_pkt_decode(&init, dg, len) != 0 ||
-				    init.type != RDT_PKT_INIT)
-					continue;
-				if (rdt_conn_server_new(&server, &scfg,
-							rdt_mem_default(),
-							&init, t) != 0) {
-					fail(r, "%s", "server_new failed");
-					goto out;
-				}
-				continue;
-			}
-			rdt_conn_recv_pkt(server, dg, len, t);
-		}
-		while ((len = sim_link_recv(rev, dg, sizeof(dg), t)) > 0) {
-			if (o->pcap_delivered)
-				record_dgram(o, r, 0, dg, len, t);
-			if (vanished != VANISH_SENDER)
-				rdt_conn_recv_pkt(client, dg, len, t);
-		}
-
-		/* 2. Timers. */
-		if (rdt_conn_deadline(client) <= t)
-			rdt_conn_on_deadline(client, t);
-		if (server && rdt_conn_deadline(server) <= t)
-			rdt_conn_on_deadline(server, t);
-
-		/* 3. The applications. */
-		while (written < size && vanished != VANISH_SENDER) {
-			size_t chunk = size - written < sizeof(buf) ?
-					       size - written :
-					       sizeof(buf);
-
-			chunk = chunk < rdt_conn_writable(client) ?
-					chunk :
-					rdt_conn_writable(client);
-			if (chunk == 0)
-				break;
-			sim_gen_bytes(data_seed, written, buf, chunk);
-			n = rdt_conn_send(client, buf, chunk, t);
-			if (n <= 0)
-				break;
-			written += (uint64_t)n;
-		}
-		if (written == size && !client_shut) {
-			rdt_conn_shutdown(client, t);
-			client_shut = 1;
-		}
-		while (server && t >= stall_until &&
-		       vanished != VANISH_RECEIVER) {
-			n = rdt_conn_recv(server, buf, sizeof(buf), 0, t);
-			if (n == 0 && !server_shut) {
-				if (received != size) {
-					fail(r, "%s", "early end of stream");
-					goto out;
-				}
-				r->duration = t - T0;
-				rdt_conn_shutdown(server, t);
-				server_shut = 1;
-			}
-			if (n <= 0)
-				break;
-			sim_gen_bytes(data_seed, received, want, (size_t)n);
-			if (memcmp(buf, want, (size_t)n) != 0) {
-				fail(r, "%s", "corrupted byte delivered");
-				goto out;
-			}
-			received += (uint64_t)n;
-			if (received > size) {
-				fail(r, "%s", "more bytes than sent");
-				goto out;
-			}
-			if (p->stall && stall_until == 0 &&
-			    received >= size / 4)
-				stall_until = t + p->stall;
-			if (p->vanish != VANISH_NONE &&
-			    vanish_at == RDT_TSTAMP_NEVER &&
-			    received >= size / 3) {
-				vanish_at = t;
-				vanished = p->vanish == VANISH_EITHER ?
-						   (o->seed & 1 ?
-							    VANISH_SENDER :
-							    VANISH_RECEIVER) :
-						   p->vanish;
-			}
-		}
-		while (!client_eof) {
-			n = rdt_conn_recv(client, buf, sizeof(buf), 0, t);
-			if (n == 0)
-				client_eof = 1;
-			if (n <= 0)
-				break;
-			fail(r, "%s", "server sent stream bytes");
-		}
-		if (r->ss_exit == 0) {
-			struct rdt_conn_info ci;
-
-			rdt_conn_get_info(client, &ci);
-			if (ci.ssthresh != UINT64_MAX) {
-				r->ss_exit = t;
-				r->bytes_at_ss_exit = received;
-			}
-		}
-
-		/* 4. Everything the cores want to send now. */
-		while (vanished != VANISH_SENDER &&
-		       (n = rdt_conn_write_pkt(client, dg, sizeof(dg), t)) > 0) {
-			struct rdt_pkt g;
-
-			if (!o->pcap_delivered)
-				record_dgram(o, r, 1, dg, (size_t)n, t);
-			sim_link_send(fwd, dg, (size_t)n, t);
-			if (p->forge == 0 ||
-			    rdt_pkt_decode(&g, dg, (size_t)n) != 0)
-				continue;
-			/* The forger saw the handshake too. */
-			if (g.type == RDT_PKT_INIT)
-				client_isn = g.isn;
-			if (g.type == RDT_PKT_DATA &&
-			    prng_uniform(&frng) < p->forge)
-				forge_one(&frng, &g, data_seed, client_isn,
-					  size, fwd, t);
-		}
-		while (server && vanished != VANISH_RECEIVER &&
-		       (n = rdt_conn_write_pkt(server, dg, sizeof(dg), t)) > 0) {
-			if (!o->pcap_delivered)
-				record_dgram(o, r, 0, dg, (size_t)n, t);
-			sim_link_send(rev, dg, (size_t)n, t);
-		}
-
-		/* 5. Done? */
-		if (vanished != VANISH_NONE) {
-			struct rdt_conn *survivor =
-				vanished == VANISH_SENDER ? server : client;
-
-			if (rdt_conn_state(survivor) == RDT_CONN_CLOSED) {
-				if (rdt_conn_error(survivor) != RDT_ERR_TIMEOUT)
-					fail(r, "survivor ended with %s",
-					     rdt_strerror(rdt_conn_error(
-						     survivor)));
-				else if (t - vanish_at >
-					 ccfg.user_timeout +
-						 (vanished == VANISH_SENDER ?
-							  ccfg.keepalive :
-							  0) +
-						 p->fwd.delay + p->rev.delay +
-						 ccfg.max_ack_delay)
-					/*
-					 * The user timeout runs from the last
-					 * datagram the survivor heard, up to
-					 * one round trip and an ACK delay
-					 * after the vanish; a receiver with
-					 * nothing outstanding first needs its
-					 * keepalive to have a question out.
-					 */
-					fail(r, "%s", "timeout came too late");
-				break;
-			}
-		} else if (rdt_conn_state(client) == RDT_CONN_CLOSED &&
-			   server && rdt_conn_state(server) == RDT_CONN_CLOSED) {
-			if (rdt_conn_error(client) || rdt_conn_error(server))
-				fail(r, "closed with error %s",
-				     rdt_strerror(rdt_conn_error(client) ?
-							  rdt_conn_error(client) :
-							  rdt_conn_error(server)));
-			else if (received != size)
-				fail(r, "%s", "closed before all bytes arrived");
-			else if (p->stall) {
-				struct rdt_conn_info ci;
-
-				/* The stall must have closed the window and
-				 * been bridged by zero-window probes. */
-				rdt_conn_get_info(client, &ci);
-				if (ci.stats.persist_probes == 0)
-					fail(r, "%s", "stall sent no persist "
-						      "probe");
-			}
-			break;
-		}
-
-		/* 6. Jump to the next event. */
-		next = sim_link_next_arrival(fwd);
-		d = sim_link_next_arrival(rev);
-		next = d < next ? d : next;
-		if (vanished != VANISH_SENDER) {
-			d = rdt_conn_deadline(client);
-			next = d < next ? d : next;
-		}
-		if (server && vanished != VANISH_RECEIVER) {
-			d = rdt_conn_deadline(server);
-			next = d < next ? d : next;
-		}
-		if (stall_until > t && stall_until < next)
-			next = stall_until;
-		if (next == RDT_TSTAMP_NEVER) {
-			fail(r, "%s", "deadlock: no event pending");
-			break;
-		}
-		if (next > limit) {
-			fail(r, "%s", "hang: virtual time limit reached");
-			break;
-		}
-		if (next <= t) {
-			if (++steps_here > MAX_STEPS_PER_INSTANT) {
-				fail(r, "%s", "busy loop at one instant");
-				break;
-			}
-		} else {
-			steps_here = 0;
-			t = next;
-		}
+	sim_harness_add_node(&h, &x.client);
+	sim_harness_add_node(&h, &x.server);
+	sim_harness_add_link(&h, x.fwd);
+	sim_harness_add_link(&h, x.rev);
+	h.max_steps_per_instant = MAX_STEPS_PER_INSTANT;
+	h.deliver = transfer_deliver;
+	h.send = transfer_send;
+	h.app = transfer_app;
+	h.wake = transfer_wake;
+	h.ctx = &x;
+	switch (sim_run_until(&h, transfer_done, limit)) {
+	case SIM_RUN_DEADLOCK:
+		fail(r, "%s", "deadlock: no event pending");
+		break;
+	case SIM_RUN_HANG:
+		fail(r, "%s", "hang: virtual time limit reached");
+		break;
+	case SIM_RUN_BUSY:
+		fail(r, "%s", "busy loop at one instant");
+		break;
+	default:
+		break;
 	}
 out:
-	if (client)
-		rdt_conn_get_info(client, &r->snd);
-	if (server)
-		rdt_conn_get_info(server, &r->rcv);
-	if (fwd)
-		r->fwd = *sim_link_stats(fwd);
-	if (rev)
-		r->rev = *sim_link_stats(rev);
-	rdt_conn_del(client);
-	rdt_conn_del(server);
-	sim_link_del(fwd);
-	sim_link_del(rev);
+	if (x.client)
+		rdt_conn_get_info(x.client, &r->snd);
+	if (x.server)
+		rdt_conn_get_info(x.server, &r->rcv);
+	if (x.fwd)
+		r->fwd = *sim_link_stats(x.fwd);
+	if (x.rev)
+		r->rev = *sim_link_stats(x.rev);
+	rdt_conn_del(x.client);
+	rdt_conn_del(x.server);
+	sim_link_del(x.fwd);
+	sim_link_del(x.rev);
 }
 
 static double mbit(uint64_t bytes, rdt_tstamp dur)

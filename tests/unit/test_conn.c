@@ -30,6 +30,8 @@
 #include "core/err.h"
 #include "helpers/fail_mem.h"
 #include "helpers/prng.h"
+#include "sim/harness.h"
+#include "sim/link.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
 
@@ -41,6 +43,7 @@
 #define RUN_STEPS 200000
 
 struct sim;
+static void sim_del(struct sim *s);
 
 struct fixture {
 	struct prng rng;
@@ -131,7 +134,7 @@ static int teardown(void **state)
 
 	rdt_conn_del(f->c[CLI]);
 	rdt_conn_del(f->c[SRV]);
-	free(f->sim);
+	sim_del(f->sim);
 	free(f->sink[CLI]);
 	free(f->sink[SRV]);
 	free(f);
@@ -1619,25 +1622,18 @@ static void test_conn_rtt_fixed_delay(void **state)
 /*
  * Fixed one-way delay links between the two cores, with a hook that may
  * drop any datagram, and one side streaming the test pattern to the
- * other.  Stepped like run(): always jump to the earliest arrival or
- * deadline.
+ * other.  Stepped by the simulator's harness (tests/sim/harness.h):
+ * always jump to the earliest arrival or deadline.  The harness's node
+ * and link indices are the sides: link CLI carries what the client
+ * sends.
  */
 #define SIM_DELAY (10 * RDT_MS)
-#define SIM_QCAP 4096
-#define SIM_DG 1500
-
-struct sim_dg {
-	rdt_tstamp at;
-	size_t len;
-	uint8_t b[SIM_DG];
-};
 
 struct sim {
 	struct fixture *f;
-	struct sim_dg q[2][SIM_QCAP];	/* [from]: in flight to !from */
-	size_t qh[2], qn[2];
+	struct sim_harness h;
+	struct sim_link *link[2];	/* [from]: in flight to !from */
 	uint64_t idx[2];		/* datagrams each side wrote */
-	size_t destlen[2];		/* write_pkt's destlen per side */
 	/* Return non-zero to drop datagram |idx| written by |from|. */
 	int (*drop)(struct sim *s, int from, const uint8_t *dg, size_t len,
 		    uint64_t idx);
@@ -1645,7 +1641,6 @@ struct sim {
 	uint64_t total, written, rcvd;
 	int paused;			/* the receiver stops reading */
 	int shut[2], eof[2];
-	int write_err;			/* first write_pkt error */
 	/* The client went CLOSED without error while stream bytes were
 	 * still unacknowledged. */
 	int closed_early;
@@ -1657,18 +1652,25 @@ struct sim {
 	rdt_tstamp t_all;		/* when the last byte was read */
 };
 
-static struct sim *sim_new(struct fixture *f, int sender, uint64_t total)
+static void sim_deliver(struct sim_harness *h, unsigned link,
+			const uint8_t *dg, size_t len)
 {
-	struct sim *s = calloc(1, sizeof(*s));
+	struct sim *s = h->ctx;
 
-	assert_non_null(s);
-	s->f = f;
-	f->sim = s;
-	s->destlen[CLI] = s->destlen[SRV] = DG_MAX;
-	s->sender = sender;
-	s->total = total;
-	s->until = RDT_TSTAMP_NEVER;
-	return s;
+	assert_int_equal(rdt_conn_recv_pkt(s->f->c[!link], dg, len, s->f->t),
+			 0);
+}
+
+static void sim_send(struct sim_harness *h, unsigned from,
+		     const uint8_t *dg, size_t len)
+{
+	struct sim *s = h->ctx;
+	uint64_t i = s->idx[from]++;
+
+	assert_true(len <= h->room[from]);
+	if (s->drop && s->drop(s, (int)from, dg, len, i))
+		return;
+	sim_link_send(s->link[from], dg, len, s->f->t);
 }
 
 static void sim_app(struct sim *s, int side)
@@ -1717,29 +1719,48 @@ static void sim_app(struct sim *s, int side)
 	}
 }
 
-static void sim_drain(struct sim *s, int from)
+static void sim_apps(struct sim_harness *h)
 {
-	struct fixture *f = s->f;
-	uint8_t dg[DG_MAX];
-	rdt_ssize n;
+	struct sim *s = h->ctx;
 
-	while ((n = rdt_conn_write_pkt(f->c[from], dg, s->destlen[from],
-				       f->t)) > 0) {
-		struct sim_dg *e;
-		uint64_t i = s->idx[from]++;
+	sim_app(s, CLI);
+	sim_app(s, SRV);
+}
 
-		assert_true((size_t)n <= s->destlen[from]);
-		if (s->drop && s->drop(s, from, dg, (size_t)n, i))
-			continue;
-		assert_true(s->qn[from] < SIM_QCAP);
-		assert_true((size_t)n <= SIM_DG);
-		e = &s->q[from][(s->qh[from] + s->qn[from]++) % SIM_QCAP];
-		e->at = f->t + SIM_DELAY;
-		e->len = (size_t)n;
-		memcpy(e->b, dg, (size_t)n);
+static struct sim *sim_new(struct fixture *f, int sender, uint64_t total)
+{
+	const struct sim_link_cfg delay_only = { .delay = SIM_DELAY };
+	struct sim *s = calloc(1, sizeof(*s));
+	int side;
+
+	assert_non_null(s);
+	s->f = f;
+	f->sim = s;
+	sim_harness_init(&s->h, f->t);
+	for (side = CLI; side <= SRV; side++) {
+		assert_int_equal(sim_link_new(&s->link[side], &delay_only, 0),
+				 0);
+		sim_harness_add_node(&s->h, &f->c[side]);
+		sim_harness_add_link(&s->h, s->link[side]);
+		s->h.room[side] = DG_MAX;
 	}
-	if (n < 0 && s->write_err == 0)
-		s->write_err = (int)n;
+	s->h.deliver = sim_deliver;
+	s->h.send = sim_send;
+	s->h.app = sim_apps;
+	s->h.ctx = s;
+	s->sender = sender;
+	s->total = total;
+	s->until = RDT_TSTAMP_NEVER;
+	return s;
+}
+
+static void sim_del(struct sim *s)
+{
+	if (s == NULL)
+		return;
+	sim_link_del(s->link[CLI]);
+	sim_link_del(s->link[SRV]);
+	free(s);
 }
 
 static int sim_both_closed(struct sim *s)
@@ -1767,53 +1788,26 @@ static int sim_until(struct sim *s)
 
 /*
  * Step until |done| (returns 1), until nothing is left to happen, or
- * |max_steps| events (returns 0).
+ * |max_steps| events (returns 0).  The fixture's |t| is the harness's
+ * time: the hooks and the tests read f->t.
  */
 static int sim_run(struct sim *s, int (*done)(struct sim *s), long max_steps)
 {
 	struct fixture *f = s->f;
 	long step;
-	int side;
 
 	for (step = 0; step < max_steps; step++) {
-		rdt_tstamp next = RDT_TSTAMP_NEVER;
+		rdt_tstamp next;
 
-		for (side = CLI; side <= SRV; side++) {
-			while (s->qn[side] > 0 &&
-			       s->q[side][s->qh[side]].at <= f->t) {
-				struct sim_dg *e = &s->q[side][s->qh[side]];
-
-				assert_int_equal(rdt_conn_recv_pkt(f->c[!side],
-								   e->b,
-								   e->len,
-								   f->t),
-						 0);
-				s->qh[side] = (s->qh[side] + 1) % SIM_QCAP;
-				s->qn[side]--;
-			}
-		}
-		for (side = CLI; side <= SRV; side++)
-			if (rdt_conn_deadline(f->c[side]) <= f->t)
-				rdt_conn_on_deadline(f->c[side], f->t);
-		for (side = CLI; side <= SRV; side++)
-			sim_app(s, side);
-		for (side = CLI; side <= SRV; side++)
-			sim_drain(s, side);
+		s->h.t = f->t;
+		sim_step(&s->h);
 		if (rdt_conn_state(f->c[CLI]) == RDT_CONN_CLOSED &&
 		    rdt_conn_error(f->c[CLI]) == 0 &&
 		    info_of(f->c[CLI]).bytes_in_flight > 0)
 			s->closed_early = 1;
 		if (done(s))
 			return 1;
-		for (side = CLI; side <= SRV; side++) {
-			rdt_tstamp d = rdt_conn_deadline(f->c[side]);
-			const struct sim_dg *head = &s->q[side][s->qh[side]];
-
-			if (d < next)
-				next = d;
-			if (s->qn[side] > 0 && head->at < next)
-				next = head->at;
-		}
+		next = sim_next_event(&s->h, RDT_TSTAMP_NEVER);
 		if (next == RDT_TSTAMP_NEVER)
 			return 0;
 		if (s->until != RDT_TSTAMP_NEVER && next > s->until)
@@ -1914,7 +1908,7 @@ static void test_conn_lost_accept_does_not_pin_tracker(void **state)
 	assert_true(sim_run(s, sim_srv_established, 1000));
 	/* Small datagrams from the server: many of them, quickly. */
 	s->paused = 0;
-	s->destlen[SRV] = 320;
+	s->h.room[SRV] = 320;
 	assert_true(sim_run(s, sim_both_closed, 2000000));
 	assert_int_equal(s->rcvd, total);
 	assert_int_equal(rdt_conn_error(f->c[CLI]), 0);
@@ -2076,10 +2070,10 @@ static void test_conn_small_dest_buffer_acks(void **state)
 	handshake(f);
 	s = sim_new(f, CLI, total);
 	/* The smallest destlen write_pkt documents, on both sides. */
-	s->destlen[CLI] = s->destlen[SRV] = RDT_PKT_MIN_DGRAM;
+	s->h.room[CLI] = s->h.room[SRV] = RDT_PKT_MIN_DGRAM;
 	s->drop = drop_every_50th;
 	assert_true(sim_run(s, sim_both_closed, 1000000));
-	assert_int_equal(s->write_err, 0);
+	assert_int_equal(s->h.write_err, 0);
 	assert_int_equal(s->rcvd, total);
 	assert_int_equal(rdt_conn_error(f->c[CLI]), 0);
 	assert_int_equal(rdt_conn_error(f->c[SRV]), 0);
@@ -2200,7 +2194,7 @@ static rdt_tstamp pn_jump_run(struct fixture *f, uint32_t jump,
 	rdt_conn_del(f->c[CLI]);
 	rdt_conn_del(f->c[SRV]);
 	f->c[CLI] = f->c[SRV] = NULL;
-	free(f->sim);
+	sim_del(f->sim);
 	prng_seed(&f->rng, SEED);
 	memset(&forger, 0, sizeof(forger));
 	forger.jump = jump;
