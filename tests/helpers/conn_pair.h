@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "core/conn.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "wire/pkt.h"
 
 #define PAIR_CLI 0

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "integration/itest.h"
 
 /* Exit status of a skipped case, as automake counts a skipped test. */

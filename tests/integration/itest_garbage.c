@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "integration/itest.h"
 #include "wire/crc32c.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "sim/flows.h"
 #include "sim/harness.h"
 #include "wire/pkt.h"

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../helpers/prng.h"
+#include "../../src/util/prng.h"
 
 /* Datagrams up to this many bytes live in recycled slots. */
 #define SLOT_SIZE 2048

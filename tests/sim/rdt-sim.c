@@ -41,7 +41,7 @@
 
 #include "core/conn.h"
 #include "core/err.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "runtime/pcaplog.h"
 #include "sim/cc_accept.h"
 #include "sim/flows.h"

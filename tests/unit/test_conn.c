@@ -29,7 +29,7 @@
 #include "core/conn.h"
 #include "core/err.h"
 #include "helpers/fail_mem.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "sim/harness.h"
 #include "sim/link.h"
 #include "wire/crc32c.h"

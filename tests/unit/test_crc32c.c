@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "wire/crc32c.h"
 
 /* Longest buffer and largest misalignment the comparison tests cover. */

@@ -24,7 +24,7 @@
 #include "core/mem.h"
 #include "core/ranges.h"
 #include "helpers/fail_mem.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 
 struct fixture {
 	struct fail_mem fm;

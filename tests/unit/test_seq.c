@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "core/seq.h"
-#include "helpers/prng.h"
+#include "util/prng.h"
 
 #define WIN RDT_SEQ32_WIN
 #define HWIN RDT_SEQ32_HWIN

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "helpers/prng.h"
+#include "util/prng.h"
 #include "runtime/timerheap.h"
 
 #define N 200

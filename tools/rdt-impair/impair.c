@@ -22,7 +22,7 @@
 #include "dist.h"
 /* The simulator's seeded generator, shared rather than copied, so that
  * rdt-impair and tests/sim draw from the same well-tested xoshiro. */
-#include "../../tests/helpers/prng.h"
+#include "../../src/util/prng.h"
 
 /* 128-bit products for the transmission time, as tests/sim/link.c. */
 __extension__ typedef unsigned __int128 u128;

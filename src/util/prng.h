@@ -1,10 +1,12 @@
 /*
- * prng.h: a small, fast, seedable generator for tests and the simulator
- * (xoshiro256**, seeded through splitmix64).  Never used for anything that
- * needs to be unpredictable.
+ * prng.h: a small, fast, seedable generator for the tests, the simulator
+ * and rdt-impair's reproducible impairments (xoshiro256**, seeded through
+ * splitmix64).  Never used for anything that needs to be unpredictable;
+ * the library itself does not use it.  In src/ so that the tools need
+ * nothing from tests/.
  */
-#ifndef RDT_TEST_PRNG_H
-#define RDT_TEST_PRNG_H
+#ifndef RDT_UTIL_PRNG_H
+#define RDT_UTIL_PRNG_H
 
 #include <stdint.h>
 
