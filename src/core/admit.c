@@ -1,7 +1,7 @@
 /*
  * admit.c: the verdict on a datagram no connection claimed (admit.h).
  *
- *   rdt_admit            decode (CRC first) -> by type: RESET is never
+ *   rdt_admit            decoding's verdict (CRC first) -> by type: RESET is never
  *                        answered, INIT is a handshake or refused, the
  *                        rest is answered RESET UNKNOWN
  *     reset_or_drop      every RESET answer passes the token bucket
@@ -50,12 +50,10 @@ static void reset_or_drop(struct rdt_admit_verdict *v,
 	v->reset_reason = reason;
 }
 
-void rdt_admit(const uint8_t *dg, size_t len, int listening,
+void rdt_admit(const struct rdt_pkt *pkt, int rc, int listening,
 	       struct rdt_admit_limiter *lim, rdt_tstamp now,
-	       struct rdt_pkt *pkt, struct rdt_admit_verdict *v)
+	       struct rdt_admit_verdict *v)
 {
-	int rc = rdt_pkt_decode(pkt, dg, len);
-
 	memset(v, 0, sizeof(*v));
 	v->action = RDT_ADMIT_DROP;
 	if (rc == RDT_ERR_CHECKSUM) {

@@ -61,16 +61,17 @@ struct rdt_admit_verdict {
 };
 
 /*
- * rdt_admit decides for the |len| bytes at |dg|, which no connection
- * claimed, on an endpoint that has a listener if |listening|.  |pkt|
- * receives the decoded datagram (valid for RDT_ADMIT_HANDSHAKE; it points
- * into |dg|).  A RESET is never answered with a RESET, an INIT is refused
- * (RESET REFUSED to its source ID) only where nobody listens, and every
- * RESET answer takes a token from |lim| at time |now|: without one the
- * verdict is a drop, counted as the RESET would have been.
+ * rdt_admit decides for a datagram no connection claimed, on an endpoint
+ * that has a listener if |listening|.  |pkt| and |decode_rc| are what
+ * rdt_pkt_decode made of it (the runtime has decoded it already to look
+ * for the handshake an INIT belongs to; it is not decoded twice).  A
+ * RESET is never answered with a RESET, an INIT is refused (RESET REFUSED
+ * to its source ID) only where nobody listens, and every RESET answer
+ * takes a token from |lim| at time |now|: without one the verdict is a
+ * drop, counted as the RESET would have been.
  */
-void rdt_admit(const uint8_t *dg, size_t len, int listening,
+void rdt_admit(const struct rdt_pkt *pkt, int decode_rc, int listening,
 	       struct rdt_admit_limiter *lim, rdt_tstamp now,
-	       struct rdt_pkt *pkt, struct rdt_admit_verdict *verdict);
+	       struct rdt_admit_verdict *verdict);
 
 #endif

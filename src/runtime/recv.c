@@ -294,12 +294,11 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 
 /* A datagram no connection claimed: admit.c decides, this carries it
  * out. */
-static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			 const struct dgram_addr *da, rdt_tstamp now,
-			 struct dirty_list *d)
+static void on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
+			 int decode_rc, const struct dgram_addr *da,
+			 rdt_tstamp now, struct dirty_list *d)
 {
 	struct rdt_admit_verdict v;
-	struct rdt_pkt pkt;
 	struct rt_sock *l;
 
 	pthread_mutex_lock(&eng.lock);
@@ -307,7 +306,7 @@ static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	if (l)
 		rdt_rt_sock_get(l);
 	pthread_mutex_unlock(&eng.lock);
-	rdt_admit(dg, len, l != NULL, &eng.reset_limiter, now, &pkt, &v);
+	rdt_admit(pkt, decode_rc, l != NULL, &eng.reset_limiter, now, &v);
 	switch (v.drop) {
 	case RDT_ADMIT_DROP_NONE:
 		break;
@@ -334,7 +333,7 @@ static void on_unclaimed(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		on_reset_unknown(ep, v.reset_dcid, now, d);
 		break;
 	case RDT_ADMIT_HANDSHAKE:
-		start_handshake(ep, l, &pkt, da, now, d);
+		start_handshake(ep, l, pkt, da, now, d);
 		return;
 	}
 	rdt_rt_sock_put(l);
@@ -344,8 +343,10 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			const struct dgram_addr *da, rdt_tstamp now,
 			struct dirty_list *d)
 {
+	struct rdt_pkt pkt;
 	struct rt_sock *s;
 	uint64_t dcid;
+	int decode_rc;
 
 	stat_add(&ep->stats.received, 1);
 	/* The port closed during this batch: nobody is left to answer. */
@@ -358,11 +359,9 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	(void)rdt_pkt_peek_dcid(dg, len, &dcid);
 	if (dcid == 0) {
 		/* An INIT retransmitted: the handshake it started claims it. */
-		struct rdt_pkt pkt;
-
+		decode_rc = rdt_pkt_decode(&pkt, dg, len);
 		s = NULL;
-		if (rdt_pkt_decode(&pkt, dg, len) == 0 &&
-		    pkt.type == RDT_PKT_INIT) {
+		if (decode_rc == 0 && pkt.type == RDT_PKT_INIT) {
 			pthread_mutex_lock(&eng.lock);
 			s = rdt_rt_lookup_init(pkt.scid, ep, &da->from,
 					       da->fromlen);
@@ -372,9 +371,11 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		pthread_mutex_lock(&eng.lock);
 		s = rdt_rt_lookup_cid(dcid, ep);
 		pthread_mutex_unlock(&eng.lock);
+		if (s == NULL)
+			decode_rc = rdt_pkt_decode(&pkt, dg, len);
 	}
 	if (s == NULL) {
-		on_unclaimed(ep, dg, len, da, now, d);
+		on_unclaimed(ep, &pkt, decode_rc, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);

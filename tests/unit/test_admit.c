@@ -71,7 +71,9 @@ static void encode_reset(struct fixture *f, uint64_t dcid, uint32_t reason)
 
 static void admit(struct fixture *f, int listening, rdt_tstamp now)
 {
-	rdt_admit(f->dg, f->len, listening, &f->lim, now, &f->out, &f->v);
+	int rc = rdt_pkt_decode(&f->out, f->dg, f->len);
+
+	rdt_admit(&f->out, rc, listening, &f->lim, now, &f->v);
 }
 
 static int setup(void **state)
