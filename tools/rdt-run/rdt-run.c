@@ -3,7 +3,7 @@
  *
  *   rdt-run [options] [--] COMMAND [ARG...]
  *
- * It puts librdt-preload.so in front of LD_PRELOAD, passes the policy
+ * It adds librdt-preload.so to LD_PRELOAD, passes the policy
  * to it in the environment (RDT_RUN_PORTS, RDT_RUN_EXCLUDE; read by
  * src/preload/policy.c) and executes COMMAND in its own place, so the
  * exit status, signals and process ID are COMMAND's.  Before that it
@@ -222,9 +222,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rdt-run: %s: %s\n", lib, strerror(errno));
 		return 125;
 	}
+	/* After what is there: a sanitizer runtime must come first, and a
+	 * library earlier in the list that wraps socket calls too reaches
+	 * ours through RTLD_NEXT. */
 	old = getenv("LD_PRELOAD");
 	if (old && *old) {
-		if (asprintf(&preload, "%s %s", lib, old) < 0)
+		if (asprintf(&preload, "%s %s", old, lib) < 0)
 			preload = NULL;
 	} else {
 		preload = strdup(lib);
