@@ -199,6 +199,20 @@ pcap_check() {
 	echo "ok: $f holds the transfer (rdt-pcap check: 0 violations)"
 }
 
+# pcap_settle FILE CONNS MIN_C2S MIN_S2C: before a server is stopped by
+# a signal (which skips librdt's exit, where the log is flushed), wait
+# until what the log's flusher thread writes every 100 ms holds the
+# transfer; bounded at 10 s, after which pcap_check reports what is
+# missing.
+pcap_settle() {
+	i=0
+	while [ $i -lt 100 ]; do
+		(pcap_check "$@") > /dev/null 2>&1 && return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
 # now_ms: a monotonic-enough clock for printing durations (not asserted).
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
