@@ -15,6 +15,9 @@
  * compared as IPv4 when an IPv6 socket carries an IPv4-mapped one, so
  * "127.0.0.1" also excludes ::ffff:127.0.0.1.
  *
+ * rdt-run links this file too, to refuse a list that does not parse
+ * before the program runs.
+ *
  * The lists are parsed into fixed arrays: the library runs inside any
  * program and allocates nothing for this.  MAX_RULES says how many.
  */
@@ -48,6 +51,8 @@ static struct port_range ports[MAX_RULES];
 static int nports;
 static struct exclude excludes[MAX_RULES];
 static int nexcludes;
+/* Items that did not parse, for rdt-run to refuse them. */
+static int nbad;
 
 static void warn_bad(const char *var, const char *item)
 {
@@ -177,6 +182,7 @@ static void parse_list(const char *var, int (*one)(char *item))
 		return;
 	if (strlen(v) >= sizeof(buf)) {
 		warn_bad(var, "(too long)");
+		nbad++;
 		return;
 	}
 	strcpy(buf, v);
@@ -185,8 +191,10 @@ static void parse_list(const char *var, int (*one)(char *item))
 		char copy[256];
 
 		snprintf(copy, sizeof(copy), "%s", item);
-		if (one(item) != 0)
+		if (one(item) != 0) {
 			warn_bad(var, copy);
+			nbad++;
+		}
 	}
 }
 
@@ -210,10 +218,11 @@ static int add_exclude(char *item)
 	return 0;
 }
 
-void rdt_preload_policy_init(void)
+int rdt_preload_policy_init(void)
 {
 	parse_list("RDT_RUN_PORTS", add_port);
 	parse_list("RDT_RUN_EXCLUDE", add_exclude);
+	return nbad;
 }
 
 int rdt_preload_policy_restricted(void)

@@ -114,7 +114,7 @@ static void init(void)
 	/* Older C libraries have no fcntl64; it is the same call. */
 	if (real_fcntl64 == NULL)
 		real_fcntl64 = real_fcntl;
-	rdt_preload_policy_init();
+	(void)rdt_preload_policy_init();
 }
 
 /* Every interposer starts here: the first call in the process, from

@@ -6,7 +6,8 @@
  *
  *   preload.c  the interposed calls and the table of rdt descriptors
  *   policy.c   which TCP sockets become rdt (RDT_RUN_PORTS,
- *              RDT_RUN_EXCLUDE), read once from the environment
+ *              RDT_RUN_EXCLUDE), read once from the environment; also
+ *              linked into rdt-run, which checks the lists
  */
 #ifndef RDT_PRELOAD_PRELOAD_H
 #define RDT_PRELOAD_PRELOAD_H
@@ -14,10 +15,10 @@
 #include <sys/socket.h>
 
 /* Reads the policy from the environment; called once, before any other
- * call below.  A malformed variable is reported on stderr and ignored
- * (every TCP socket then becomes rdt), so a typo never turns into a
- * silent fallback to TCP. */
-void rdt_preload_policy_init(void);
+ * call below.  An item that does not parse is reported on stderr and
+ * ignored, so a typo never turns into a silent fallback to TCP; returns
+ * how many there were (rdt-run refuses to run with any). */
+int rdt_preload_policy_init(void);
 
 /* Should a socket whose service address is |addr| (the peer for a
  * connect, the local address for a listen) be rdt?  1 yes, 0 no. */

@@ -11,6 +11,10 @@
  * ignores LD_PRELOAD and would silently speak TCP, which deserves a
  * warning.  docs/rdt-run.1 is the manual.
  *
+ * The lists are checked with the library's own parser
+ * (src/preload/policy.c), so that rdt-run refuses what the library
+ * would not understand.
+ *
  * The library's path is compiled in (RDT_PRELOAD_PATH, from $(libdir));
  * RDT_PRELOAD_LIB or --lib overrides it (the tests use the build tree's).
  */
@@ -26,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "preload.h"
 #include "rdt.h"
 
 #ifndef RDT_PRELOAD_PATH
@@ -240,6 +245,13 @@ int main(int argc, char **argv)
 		     : unsetenv("RDT_RUN_EXCLUDE")) != 0 ||
 	    (pcap && setenv("RDT_PCAP", pcap, 1) != 0)) {
 		perror("rdt-run");
+		return 125;
+	}
+	/* The library would report a bad item and go on without it; here
+	 * it is still time to refuse. */
+	if (rdt_preload_policy_init() != 0) {
+		fputs("rdt-run: not running: --ports or --exclude has items "
+		      "it cannot use (above)\n", stderr);
 		return 125;
 	}
 	if (find_command(argv[optind], path, sizeof(path)) == 0) {
