@@ -2,12 +2,16 @@
  * fork-echo: a plain TCP program (it knows nothing of rdt) for
  * tests/preload/preload-fork.sh, run under rdt-run.
  *
- *   fork-echo server PORTFILE N    listen on 127.0.0.1, port 0; write
+ *   fork-echo server PORTFILE N [exec]
+ *                                  listen on 127.0.0.1, port 0; write
  *                                  the port to PORTFILE; accept N
  *                                  connections, forking one child per
  *                                  connection that echoes every byte
  *                                  back until end of stream; exit 0 once
- *                                  every child exited 0
+ *                                  every child exited 0.  With "exec"
+ *                                  the child executes cat(1) with the
+ *                                  connection as its stdin and stdout,
+ *                                  as inetd starts a handler
  *   fork-echo client PORT N BYTES  N connections at once from one
  *                                  process, each sending BYTES of its
  *                                  own pseudo-random pattern and
@@ -61,8 +65,9 @@ static int get_int(int fd, int level, int name)
 	return v;
 }
 
-/* The child: what TCP would say about the socket, then echo. */
-static int serve(int fd)
+/* The child: what TCP would say about the socket, then echo, itself
+ * or through cat(1). */
+static int serve(int fd, int exec)
 {
 	struct sockaddr_in peer, local;
 	socklen_t len = sizeof(peer);
@@ -86,6 +91,13 @@ static int serve(int fd)
 	      "SO_PROTOCOL");
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
 		die("setsockopt TCP_NODELAY");
+	if (exec) {
+		if (dup2(fd, 0) != 0 || dup2(fd, 1) != 1)
+			die("dup2");
+		close(fd);
+		execlp("cat", "cat", (char *)NULL);
+		die("exec cat");
+	}
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		char *p = buf;
 
@@ -112,7 +124,7 @@ static int serve(int fd)
 	return 0;
 }
 
-static int server(const char *portfile, int n)
+static int server(const char *portfile, int n, int exec)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -159,7 +171,7 @@ static int server(const char *portfile, int n)
 			die("fork");
 		if (pid == 0) {
 			close(l);
-			exit(serve(c));
+			exit(serve(c, exec));
 		}
 		/* The parent's copy: closing it must not end the
 		 * connection the child is using. */
@@ -300,12 +312,13 @@ static int client(int port, int n, uint64_t bytes)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "server") == 0)
-		return server(argv[2], atoi(argv[3]));
+	if ((argc == 4 || (argc == 5 && strcmp(argv[4], "exec") == 0)) &&
+	    strcmp(argv[1], "server") == 0)
+		return server(argv[2], atoi(argv[3]), argc == 5);
 	if (argc == 5 && strcmp(argv[1], "client") == 0)
 		return client(atoi(argv[2]), atoi(argv[3]),
 			      strtoull(argv[4], NULL, 10));
-	fprintf(stderr, "usage: fork-echo server PORTFILE N\n"
+	fprintf(stderr, "usage: fork-echo server PORTFILE N [exec]\n"
 			"       fork-echo client PORT N BYTES\n");
 	return 2;
 }
