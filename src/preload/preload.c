@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -163,6 +164,11 @@ struct entry {
 	unsigned char linger;	/* SO_LINGER set: close through rdt_close */
 	unsigned char v6only;	/* IPV6_V6ONLY as last set (not honoured) */
 	int domain;
+	/* The file the number named when the entry was made: a number
+	 * closed behind our back (close_range, a race with close) and
+	 * reused for another file is told apart by it. */
+	dev_t dev;
+	ino_t ino;
 	/* For a forked child, where librdt no longer answers. */
 	struct sockaddr_in6 local, peer;
 	socklen_t local_len, peer_len;
@@ -172,9 +178,15 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 static size_t table_len;
 
-/* Copies |fd|'s entry to |e|; returns 1 if |fd| is ours. */
+/*
+ * Copies |fd|'s entry to |e|; returns 1 if |fd| is ours.  An entry
+ * whose file is no longer the one behind |fd| is stale: it is dropped
+ * and |fd| is not ours.  That costs an fstat for our descriptors only;
+ * the engine thread's descriptors, never entered, cost a table look.
+ */
 static int entry_get(int fd, struct entry *e)
 {
+	struct stat st;
 	int ours = 0;
 
 	if (fd < 0)
@@ -185,17 +197,35 @@ static int entry_get(int fd, struct entry *e)
 		ours = 1;
 	}
 	pthread_mutex_unlock(&table_lock);
-	return ours;
+	if (!ours)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino)
+		return 1;
+	pthread_mutex_lock(&table_lock);
+	if ((size_t)fd < table_len && table[fd].role &&
+	    table[fd].dev == e->dev && table[fd].ino == e->ino)
+		memset(&table[fd], 0, sizeof(table[fd]));
+	pthread_mutex_unlock(&table_lock);
+	return 0;
 }
 
 /* Stores |e| as |fd|'s entry (a zeroed |e| clears it).  Returns -1 if
  * the table cannot grow: the descriptor then works, but as a plain one. */
 static int entry_put(int fd, const struct entry *e)
 {
+	struct entry copy = *e;
+	struct stat st;
 	int rc = 0;
 
 	if (fd < 0)
 		return -1;
+	if (copy.role) {
+		if (fstat(fd, &st) != 0)
+			return -1;
+		copy.dev = st.st_dev;
+		copy.ino = st.st_ino;
+	}
+	e = &copy;
 	pthread_mutex_lock(&table_lock);
 	if ((size_t)fd >= table_len && e->role) {
 		size_t len = table_len ? table_len : 256;
