@@ -81,10 +81,14 @@ free_port() {
 	echo $(( (($$ * 7919) + $(date +%N | sed 's/^0*//;s/^$/0/')) % 40000 + 20000 ))
 }
 
+# NS_WRAP: a command prefix (e.g. "ip netns exec NS") under which the
+# server runs and its port is looked for; empty on loopback.
+NS_WRAP=${NS_WRAP:-}
+
 # udp_bound PORT: is a UDP socket bound to PORT (IPv4 or IPv6)?
 udp_bound() {
 	hex=$(printf ':%04X ' "$1")
-	cat /proc/net/udp /proc/net/udp6 2>/dev/null |
+	$NS_WRAP cat /proc/net/udp /proc/net/udp6 2>/dev/null |
 		awk -v h="$hex" 'NR > 1 && index($2 " ", h) { f = 1 } END { exit !f }'
 }
 
@@ -98,7 +102,7 @@ start_server() {
 	name=$1
 	sport=$2
 	shift 2
-	timeout "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.pcap" "$@" \
+	timeout "$RCAT_TIMEOUT" $NS_WRAP "$RDT_RUN" -P "$work/$name.pcap" "$@" \
 		< "${server_in:-/dev/null}" > "$work/$name.out" \
 		2> "$work/$name.err" &
 	server_pid=$!
@@ -131,8 +135,9 @@ start_server_retry() {
 	fail "$name: could not start on any of 5 ports"
 }
 
-# tcp_watch_start PORT: as root with tcpdump, capture TCP segments of
-# PORT on loopback in the background (bounded wait until it listens).
+# tcp_watch_start PORT [IFACE]: as root with tcpdump, capture TCP
+# segments of PORT on IFACE (default lo; in $NS_WRAP's namespace) in the
+# background (bounded wait until it listens).
 tcp_watch=false
 tcp_watch_start() {
 	tcp_watch=false
@@ -140,8 +145,8 @@ tcp_watch_start() {
 		echo "note: not root or no tcpdump: no TCP capture"
 		return 0
 	fi
-	timeout "$RCAT_TIMEOUT" tcpdump -i lo -n -U -w "$work/tcp.pcap" \
-		"tcp port $1" 2> "$work/tcpdump.err" &
+	timeout "$RCAT_TIMEOUT" $NS_WRAP tcpdump -i "${2:-lo}" -n -U \
+		-w "$work/tcp.pcap" "tcp port $1" 2> "$work/tcpdump.err" &
 	tcpdump_pid=$!
 	rcat_pids="$rcat_pids $tcpdump_pid"
 	i=0
@@ -158,14 +163,15 @@ tcp_watch_start() {
 	tcp_watch=true
 }
 
-# tcp_watch_check PORT: stop the capture; fail if it holds a segment.
+# tcp_watch_check PORT [IFACE]: stop the capture; fail if it holds a
+# segment.
 tcp_watch_check() {
 	$tcp_watch || return 0
 	kill -INT "$tcpdump_pid" 2>/dev/null
 	wait "$tcpdump_pid" 2>/dev/null
 	n=$(tcpdump -r "$work/tcp.pcap" -n 2>/dev/null | wc -l)
-	[ "$n" -eq 0 ] || fail "$n TCP segments of port $1 on loopback"
-	echo "ok: no TCP segment of port $1 on loopback"
+	[ "$n" -eq 0 ] || fail "$n TCP segments of port $1 on ${2:-lo}"
+	echo "ok: no TCP segment of port $1 on ${2:-lo}"
 }
 
 # pcap_check FILE CONNS MIN_C2S MIN_S2C: rdt-pcap decodes FILE without a
