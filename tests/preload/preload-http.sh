@@ -12,6 +12,8 @@
 
 preload_setup http
 need curl python3
+runs_under_sanitizer curl --version
+runs_under_sanitizer python3 -c pass
 
 size=$(size_mib 256 16 4)
 mkdir "$work/www" || fail "mkdir"
