@@ -73,14 +73,23 @@ lost=$(sed -n 's/.*"b2a":{[^}]*"dropped_loss":\([0-9]*\).*/\1/p' \
 	"$work/impair.json")
 [ "${lost:-0}" -gt 0 ] || fail "the relay dropped nothing server -> client"
 echo "ok: the relay dropped $lost datagrams server -> client"
-kill "$server_pid"
-wait "$server_pid" 2>/dev/null
+# The server's log, read while it runs (its flusher writes every
+# 100 ms; a read may catch a record half written): bounded retries
+# until it shows the retransmissions.
 if [ -x "$RDT_PCAP_TOOL" ]; then
-	"$RDT_PCAP_TOOL" check "$work/srv.pcap" > "$work/check2.txt" 2>&1
-	retx=$(awk '$1 == "s2c:" { getline; print $2 }' "$work/check2.txt" |
-		awk '{ s += $1 } END { print s + 0 }')
-	[ "$retx" -gt 0 ] || { cat "$work/check2.txt" >&2;
-		fail "the server retransmitted nothing"; }
+	i=0
+	while :; do
+		"$RDT_PCAP_TOOL" check "$work/srv.pcap" > "$work/check2.txt" 2>&1
+		retx=$(awk '$1 == "s2c:" { getline; s += $2 } END { print s + 0 }' \
+			"$work/check2.txt")
+		[ "$retx" -gt 0 ] && break
+		i=$((i + 1))
+		[ $i -le 100 ] || { cat "$work/check2.txt" >&2;
+			fail "the server's log shows no retransmission"; }
+		sleep 0.1
+	done
 	echo "ok: the server retransmitted $retx packets"
 fi
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null
 exit 0
