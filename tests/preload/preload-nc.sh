@@ -4,7 +4,8 @@
 # first `nc -N` sends to `nc -l -d`, then `nc -l -N` sends to `nc -d`.
 # Byte-exact, and the proof that the bytes went over rdt: each server's
 # RDT_PCAP log holds one connection carrying all of them, and (as root,
-# with tcpdump) loopback saw no TCP segment of the port.
+# with tcpdump) loopback saw no TCP segment of the port.  Then 1 MiB
+# over IPv6 (::1), where the system has it.
 #
 # Why one direction at a time: `nc -l` stops sending its standard input
 # once the peer's end of stream has arrived and its buffers are empty
@@ -55,4 +56,22 @@ echo "server -> client: $size bytes in $((t1 - t0)) ms"
 same_bytes "server -> client" "$work/down.in" "$work/down.got"
 pcap_check "$work/down.pcap" 1 0 "$size"
 tcp_watch_check "$port"
+
+# 3. IPv6: AF_INET6 sockets become rdt too.
+if ! grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	echo "note: no ::1 here, IPv6 not tried"
+	exit 0
+fi
+head -c 1048576 "$work/up.in" > "$work/v6.in"
+server_in=/dev/null
+start_server_retry v6 'nc -6 -l -d ::1 $port'
+timeout "$RCAT_TIMEOUT" "$RDT_RUN" nc -6 -N ::1 "$port" \
+	< "$work/v6.in" > /dev/null 2> "$work/v6.cli.err"
+expect_status "client nc -6 -N" 0 $? "$work/v6.cli.err"
+reap "$server_pid"
+expect_status "server nc -6 -l -d" 0 "$reaped" "$work/v6.err"
+same_bytes "client -> server over ::1" "$work/v6.in" "$work/v6.out"
+pcap_check "$work/v6.pcap" 1 1048576 0
+grep -q '\[::1\]' "$work/check.txt" 2>/dev/null ||
+	[ ! -x "$RDT_PCAP_TOOL" ] || fail "the log does not show ::1"
 exit 0
