@@ -24,7 +24,8 @@
  * Why calls from the library never recurse: librdt's own calls to close,
  * setsockopt, connect... resolve to these interposers too (the preloaded
  * object comes first in the lookup order).  From an application thread
- * they arrive with in_lib set and go to libc at once.  From librdt's
+ * they arrive with in_lib set and go to libc at once; so do those of
+ * librdt's exit handler (see exiting()).  From librdt's
  * engine thread, which never runs application code, they arrive for
  * descriptors that are not in the fd table (UDP sockets, the library's
  * ends of the descriptor pairs, epoll, timerfd): only descriptors
@@ -148,6 +149,25 @@ static __thread int in_lib __attribute__((tls_model("initial-exec")));
 		in_lib--;                                                  \
 		rc_;                                                       \
 	})
+
+/*
+ * At exit, librdt closes the sockets still open from its own atexit
+ * handler, and those closes must reach libc, as its other calls do.
+ * Handlers run in the reverse order of their registration, so one
+ * registered just after librdt's (after the first rdt_socket) runs just
+ * before it and marks the exiting thread as inside the library.
+ */
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void exiting(void)
+{
+	in_lib++;
+}
+
+static void register_exiting(void)
+{
+	(void)atexit(exiting);
+}
 
 /* --- the fd table -------------------------------------------------------- */
 
@@ -446,6 +466,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	fd = RDT(rdt_socket(domain, type, protocol));
 	if (fd < 0)
 		return -1;
+	pthread_once(&exit_once, register_exiting);
 	memset(&e, 0, sizeof(e));
 	e.role = ROLE_NEW;
 	e.domain = domain;
