@@ -30,6 +30,11 @@
  * descriptors that are not in the fd table (UDP sockets, the library's
  * ends of the descriptor pairs, epoll, timerfd): only descriptors
  * returned by rdt_socket and rdt_accept through this file are entered.
+ * (The engine's one call on an application's end, the getsockopt
+ * SO_SNDBUF that sizes the block making a new descriptor unwritable,
+ * comes before the descriptor is handed out, or, for a connection being
+ * established, not at all: it must not, as it holds the socket's lock
+ * that rdt_getsockopt would take.)
  *
  * fork: the table is process memory, so a child inherits it; librdt
  * forgets the inherited sockets in the child (their connections run in
@@ -181,6 +186,7 @@ enum role {
 struct entry {
 	unsigned char role;	/* enum role; 0: not an rdt descriptor */
 	unsigned char bound;	/* bind succeeded: a fallback binds too */
+	unsigned char any_port;	/* ... and asked for port 0 */
 	unsigned char linger;	/* SO_LINGER set: close through rdt_close */
 	unsigned char v6only;	/* IPV6_V6ONLY as last set (not honoured) */
 	int domain;
@@ -376,8 +382,15 @@ static int fallback_tcp(int fd, const struct entry *e)
 
 		len = sizeof(a);
 		if (RDT(rdt_getsockname(fd, (struct sockaddr *)&a, &len)) !=
-			    0 ||
-		    real_bind(t, (struct sockaddr *)&a, len) != 0)
+		    0)
+			goto fail;
+		/* Port 0 asked for any port: the one rdt chose for UDP may
+		 * be taken for TCP. */
+		if (e->any_port && a.ss_family == AF_INET)
+			((struct sockaddr_in *)&a)->sin_port = 0;
+		else if (e->any_port && a.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&a)->sin6_port = 0;
+		if (real_bind(t, (struct sockaddr *)&a, len) != 0)
 			goto fail;
 	}
 	if (real_fcntl(t, F_SETFL, fl) != 0 ||
@@ -493,6 +506,9 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_bind(fd, addr, len);	/* forked child */
 	if (rc == 0) {
 		e.bound = 1;
+		/* The port is at the same place in both families. */
+		e.any_port = len >= sizeof(struct sockaddr_in) &&
+			     ((const struct sockaddr_in *)addr)->sin_port == 0;
 		entry_put(fd, &e);
 	}
 	return rc;

@@ -5,7 +5,8 @@
 #      refused (nothing listens on the UDP port).
 #   2. --exclude :PORT and --exclude ADDR: the client stays TCP and its
 #      bytes reach a kernel TCP listener; nothing is logged as rdt.
-#   3. --ports OTHER: a port not in the list stays TCP.
+#   3. --ports OTHER: a port not in the list stays TCP; so does a socket
+#      bound before it connects.
 #   4. A listener under --exclude ADDR accepts a kernel TCP client.
 # Each case moves 1 MiB one way and compares it byte for byte.
 
@@ -77,8 +78,9 @@ client_case() {
 	shift
 	tcp_server "$name"
 	eval "set -- $*"
-	timeout 60 "$RDT_RUN" -P "$work/$name.pcap" "$@" nc -N 127.0.0.1 \
-		"$port" < "$work/data" > /dev/null 2> "$work/$name.cli.err"
+	timeout 60 "$RDT_RUN" -P "$work/$name.pcap" "$@" nc ${NC_EXTRA:-} -N \
+		127.0.0.1 "$port" < "$work/data" > /dev/null \
+		2> "$work/$name.cli.err"
 	expect_status "$name: client" 0 $? "$work/$name.cli.err"
 	reap "$server_pid"
 	expect_status "$name: server" 0 "$reaped" "$work/$name.err"
@@ -89,6 +91,9 @@ client_case() {
 client_case exclude-port '-x ":$port"'
 client_case exclude-addr '-x 10.0.0.0/8 -x 127.0.0.0/8'
 client_case ports-other '-p "$((port + 1))-$((port + 3)),80"'
+# Bound before connecting (nc -s binds port 0): the kernel TCP socket
+# that replaces it is bound to the address, with a port of its own.
+NC_EXTRA="-s 127.0.0.1" client_case bound-first '-x ":$port"'
 
 # 4. A listener excluded by address: a kernel TCP client reaches it.
 tcp_server listener "$RDT_RUN" -P "$work/listener.pcap" -x 127.0.0.1
