@@ -128,6 +128,7 @@ static void engine_atfork_child(void)
 	eng.nconns = 0;
 	eng.draining = 0;
 	/* The parent's log: a second writer would interleave records. */
+	rdt_pcaplog_forget_in_child(eng.pcap);
 	eng.pcap = NULL;
 	eng.rxbuf = NULL;
 	eng.armed = RDT_TSTAMP_NEVER;

@@ -18,6 +18,7 @@
  *   flusher            the thread that flushes records which have waited
  *                      RDT_PCAPLOG_FLUSH_MS; it sleeps while none wait.
  *   rdt_pcaplog_open, rdt_pcaplog_close
+ *   rdt_pcaplog_forget_in_child   a forked child's copy, made harmless
  *
  * The file format (a 24-byte file header, then a 16-byte header before
  * each record) is written here rather than through libpcap, so that every
@@ -428,4 +429,22 @@ void rdt_pcaplog_close(struct rdt_pcaplog *log)
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->lock);
 	free_log(log);
+}
+
+void rdt_pcaplog_forget_in_child(struct rdt_pcaplog *log)
+{
+	int null, fd;
+
+	if (log == NULL || log->file == NULL)
+		return;
+	/* Not fclose: that would flush the parent's records too.  Only
+	 * open, dup2, fcntl and close: this runs in an atfork child
+	 * handler. */
+	fd = fileno(log->file);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0 || fd < 0)
+		return;
+	if (dup2(null, fd) == fd)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	close(null);
 }

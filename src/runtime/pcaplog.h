@@ -54,4 +54,14 @@ void rdt_pcaplog_write(struct rdt_pcaplog *log, const struct timespec *ts,
  */
 void rdt_pcaplog_close(struct rdt_pcaplog *log);
 
+/*
+ * rdt_pcaplog_forget_in_child, in a forked child only (an atfork
+ * handler), leaves the parent's |log| to the parent: the child never
+ * writes to it, but stdio would write the records it held unflushed at
+ * the fork a second time when the child exits (exit flushes every open
+ * stream), in the middle of the parent's.  The stream's descriptor is
+ * pointed at /dev/null instead.  Async-signal-safe; NULL is a no-op.
+ */
+void rdt_pcaplog_forget_in_child(struct rdt_pcaplog *log);
+
 #endif

@@ -1,0 +1,69 @@
+#!/bin/sh
+# preload-fork.sh: a forking server (tests/preload/fork-echo.c: one child
+# per connection, echoing) and a client making 50 connections at once,
+# both plain TCP programs under rdt-run.  Every connection's bytes must
+# come back exactly (1 MiB each way per connection; 4 MiB with
+# RDT_TEST_LONG=1), the children must find their inherited sockets
+# answering as TCP would (getpeername, SO_TYPE, ...), and the server's
+# RDT_PCAP log must hold the 50 connections: the children used the
+# connections that run in the parent.  A second run has each child
+# execute cat(1) with the connection as stdin and stdout.
+
+. "${srcdir:-.}/tests/preload/preload-lib.sh"
+
+preload_setup fork
+FORK_ECHO=$builddir/tests/preload/fork-echo
+[ -x "$FORK_ECHO" ] || { echo "fork: $FORK_ECHO not built" >&2; exit 99; }
+
+conns=50
+if [ "${RDT_TEST_LONG:-0}" = 1 ]; then
+	each=$((4 * 1048576))
+elif [ "${RDT_TEST_QUICK:-0}" = 1 ]; then
+	each=262144
+else
+	each=1048576
+fi
+
+# one_run NAME [exec]: the server, its port, the client, the checks.
+one_run() {
+	name=$1
+	rm -f "$work/port"
+	timeout "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.pcap" \
+		"$FORK_ECHO" server "$work/port" "$conns" ${2:-} \
+		> "$work/$name.out" 2> "$work/$name.err" &
+	server_pid=$!
+	rcat_pids="$rcat_pids $server_pid"
+	i=0
+	while [ ! -s "$work/port" ]; do
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			cat "$work/$name.err" >&2
+			fail "$name: server exited before listening"
+		fi
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "$name: server wrote no port in 10 s"
+		sleep 0.05
+	done
+	port=$(cat "$work/port")
+
+	t0=$(now_ms)
+	timeout "$RCAT_TIMEOUT" "$RDT_RUN" "$FORK_ECHO" client "$port" \
+		"$conns" "$each" > "$work/$name.cli.out" \
+		2> "$work/$name.cli.err"
+	expect_status "$name: client" 0 $? "$work/$name.cli.err"
+	reap "$server_pid"
+	expect_status "$name: server" 0 "$reaped" "$work/$name.err"
+	t1=$(now_ms)
+	cat "$work/$name.cli.out"
+	echo "$name: $conns connections x $each bytes each way in" \
+		"$((t1 - t0)) ms"
+	pcap_check "$work/$name.pcap" "$conns" $((conns * each)) \
+		$((conns * each))
+}
+
+one_run fork
+# The child executes cat(1) on the connection, as inetd does: the
+# descriptors survive exec as plain streams while the parent lives.
+if command -v cat > /dev/null 2>&1; then
+	one_run exec exec
+fi
+exit 0
