@@ -15,11 +15,12 @@
  *   in_lib            per thread: inside an rdt_* call, so the calls the
  *                     library makes itself (close of its descriptors,
  *                     setsockopt on its UDP sockets) go straight to libc
- *   the fd table      which descriptors are rdt sockets this library made,
- *                     their role, and their addresses for a forked child
- *   fallback_tcp      an rdt socket the policy does not want becomes a
- *                     kernel TCP socket under the same number
- *   the interposers   socket ... fcntl, at the end
+ *   entry_addresses   what a forked child will be told by getsockname
+ *                     and getpeername
+ *   the interposers   socket ... fcntl but getsockopt and setsockopt,
+ *                     at the end
+ * The table of descriptors is fdtable.c's; the options and the fallback
+ * to kernel TCP for a socket the policy does not want are options.c's.
  *
  * Why calls from the library never recurse: librdt's own calls to close,
  * setsockopt, connect... resolve to these interposers too (the preloaded
@@ -55,43 +56,34 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "preload.h"
 #include "rdt.h"
 
-/* Exported: the interposers carry libc's names.  Everything else in
- * this object is hidden by -fvisibility=hidden. */
-#define EXPORT __attribute__((visibility("default")))
-
 /* --- the C library's functions ------------------------------------------ */
 
-static int (*real_socket)(int, int, int);
-static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+int (*real_socket)(int, int, int);
+int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
-static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
-static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_shutdown)(int, int);
-static int (*real_close)(int);
+int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
-static int (*real_dup3)(int, int, int);
-static int (*real_fcntl)(int, int, ...);
+int (*real_dup3)(int, int, int);
+int (*real_fcntl)(int, int, ...);
 static int (*real_fcntl64)(int, int, ...);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -126,7 +118,7 @@ static void init(void)
 
 /* Every interposer starts here: the first call in the process, from
  * whichever thread or constructor, resolves the real functions. */
-static void ready(void)
+void preload_ready(void)
 {
 	pthread_once(&init_once, init);
 }
@@ -135,7 +127,7 @@ static void ready(void)
  * threads finds everything resolved. */
 __attribute__((constructor)) static void preload_ctor(void)
 {
-	ready();
+	preload_ready();
 }
 
 /* --- calls into librdt ----------------------------------------------------- */
@@ -143,17 +135,7 @@ __attribute__((constructor)) static void preload_ctor(void)
 /* Set while this thread is inside librdt: its calls go to libc.
  * initial-exec: the library is loaded at start-up, never by dlopen, so
  * its thread-local block is static and reading it calls nothing. */
-static __thread int in_lib __attribute__((tls_model("initial-exec")));
-
-/* Evaluates |call| (an rdt_* call) with in_lib set. */
-#define RDT(call)                                                          \
-	({                                                                 \
-		__typeof__(call) rc_;                                      \
-		in_lib++;                                                  \
-		rc_ = (call);                                              \
-		in_lib--;                                                  \
-		rc_;                                                       \
-	})
+__thread int in_lib __attribute__((tls_model("initial-exec")));
 
 /*
  * At exit, librdt closes the sockets still open from its own atexit
@@ -174,113 +156,14 @@ static void register_exiting(void)
 	(void)atexit(exiting);
 }
 
-/* --- the fd table -------------------------------------------------------- */
+/* --- policy ---------------------------------------------------------------- */
 
-/* What a descriptor of ours is doing; decides how close ends it. */
-enum role {
-	ROLE_NEW = 1,	/* created, not yet listening or connecting */
-	ROLE_LISTENER,
-	ROLE_CONN,	/* connecting, connected or accepted */
-};
-
-struct entry {
-	unsigned char role;	/* enum role; 0: not an rdt descriptor */
-	unsigned char bound;	/* bind succeeded: a fallback binds too */
-	unsigned char any_port;	/* ... and asked for port 0 */
-	unsigned char linger;	/* SO_LINGER set: close through rdt_close */
-	unsigned char v6only;	/* IPV6_V6ONLY as last set (not honoured) */
-	int domain;
-	/* The file the number named when the entry was made: a number
-	 * closed behind our back (close_range, a race with close) and
-	 * reused for another file is told apart by it. */
-	dev_t dev;
-	ino_t ino;
-	/* For a forked child, where librdt no longer answers. */
-	struct sockaddr_in6 local, peer;
-	socklen_t local_len, peer_len;
-};
-
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *table;
-static size_t table_len;
-
-/*
- * Copies |fd|'s entry to |e|; returns 1 if |fd| is ours.  An entry
- * whose file is no longer the one behind |fd| is stale: it is dropped
- * and |fd| is not ours.  That costs an fstat for our descriptors only;
- * the engine thread's descriptors, never entered, cost a table look.
- */
-static int entry_get(int fd, struct entry *e)
+/* A socket the library could make rdt, before the policy's word. */
+static int tcp_kind(int domain, int type, int protocol)
 {
-	struct stat st;
-	int ours = 0;
-
-	if (fd < 0)
-		return 0;
-	pthread_mutex_lock(&table_lock);
-	if ((size_t)fd < table_len && table[fd].role) {
-		*e = table[fd];
-		ours = 1;
-	}
-	pthread_mutex_unlock(&table_lock);
-	if (!ours)
-		return 0;
-	if (fstat(fd, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino)
-		return 1;
-	pthread_mutex_lock(&table_lock);
-	if ((size_t)fd < table_len && table[fd].role &&
-	    table[fd].dev == e->dev && table[fd].ino == e->ino)
-		memset(&table[fd], 0, sizeof(table[fd]));
-	pthread_mutex_unlock(&table_lock);
-	return 0;
-}
-
-/* Stores |e| as |fd|'s entry (a zeroed |e| clears it).  Returns -1 if
- * the table cannot grow: the descriptor then works, but as a plain one. */
-static int entry_put(int fd, const struct entry *e)
-{
-	struct entry copy = *e;
-	struct stat st;
-	int rc = 0;
-
-	if (fd < 0)
-		return -1;
-	if (copy.role) {
-		if (fstat(fd, &st) != 0)
-			return -1;
-		copy.dev = st.st_dev;
-		copy.ino = st.st_ino;
-	}
-	e = &copy;
-	pthread_mutex_lock(&table_lock);
-	if ((size_t)fd >= table_len && e->role) {
-		size_t len = table_len ? table_len : 256;
-		struct entry *t;
-
-		while (len <= (size_t)fd)
-			len *= 2;
-		t = realloc(table, len * sizeof(*t));
-		if (t == NULL) {
-			rc = -1;
-		} else {
-			memset(t + table_len, 0,
-			       (len - table_len) * sizeof(*t));
-			table = t;
-			table_len = len;
-		}
-	}
-	if (rc == 0 && (size_t)fd < table_len)
-		table[fd] = *e;
-	pthread_mutex_unlock(&table_lock);
-	return rc;
-}
-
-static void entry_clear(int fd)
-{
-	struct entry none;
-
-	memset(&none, 0, sizeof(none));
-	entry_put(fd, &none);
+	return (domain == AF_INET || domain == AF_INET6) &&
+	       (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
+	       (protocol == 0 || protocol == IPPROTO_TCP);
 }
 
 /* Remembers the addresses librdt reports for |e|'s socket |fd|, for a
@@ -298,174 +181,6 @@ static void entry_addresses(int fd, struct entry *e)
 		e->peer_len = len;
 }
 
-/* The table is locked across fork, so the child gets it consistent. */
-static void table_prepare(void)
-{
-	pthread_mutex_lock(&table_lock);
-}
-
-static void table_release(void)
-{
-	pthread_mutex_unlock(&table_lock);
-}
-
-__attribute__((constructor)) static void table_ctor(void)
-{
-	pthread_atfork(table_prepare, table_release, table_release);
-}
-
-/* --- policy ---------------------------------------------------------------- */
-
-/* A socket the library could make rdt, before the policy's word. */
-static int tcp_kind(int domain, int type, int protocol)
-{
-	return (domain == AF_INET || domain == AF_INET6) &&
-	       (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
-	       (protocol == 0 || protocol == IPPROTO_TCP);
-}
-
-/* Options carried from an rdt socket to the TCP socket that replaces it:
- * every int option that both know. */
-static const struct {
-	int level, name;
-} carried[] = {
-	{ SOL_SOCKET, SO_REUSEADDR },	{ SOL_SOCKET, SO_REUSEPORT },
-	{ SOL_SOCKET, SO_KEEPALIVE },	{ IPPROTO_TCP, TCP_NODELAY },
-	{ IPPROTO_TCP, TCP_KEEPIDLE },	{ IPPROTO_TCP, TCP_KEEPINTVL },
-	{ IPPROTO_TCP, TCP_KEEPCNT },
-};
-
-/*
- * Turns the rdt socket |fd| (entry |e|, not yet listening or connected)
- * into a kernel TCP socket under the same number, with its options,
- * flags and local address.  dup3 replaces the descriptor atomically, so
- * no other thread can be handed the number in between; librdt then
- * finds its entry for |fd| stale and releases the socket (and its UDP
- * port) in rdt_close.  Returns 0, or -1 with errno.
- */
-static int fallback_tcp(int fd, const struct entry *e)
-{
-	int fl = real_fcntl(fd, F_GETFL), fdfl = real_fcntl(fd, F_GETFD);
-	int t, i, v;
-	socklen_t len;
-	struct timeval tv;
-	struct linger lg;
-
-	if (fl < 0 || fdfl < 0)
-		return -1;
-	t = real_socket(e->domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (t < 0)
-		return -1;
-	for (i = 0; i < (int)(sizeof(carried) / sizeof(carried[0])); i++) {
-		len = sizeof(v);
-		if (RDT(rdt_getsockopt(fd, carried[i].level, carried[i].name,
-				       &v, &len)) == 0)
-			(void)real_setsockopt(t, carried[i].level,
-					      carried[i].name, &v, len);
-	}
-	len = sizeof(tv);
-	if (RDT(rdt_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len)) == 0)
-		(void)real_setsockopt(t, SOL_SOCKET, SO_RCVTIMEO, &tv, len);
-	len = sizeof(tv);
-	if (RDT(rdt_getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len)) == 0)
-		(void)real_setsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &tv, len);
-	len = sizeof(lg);
-	if (RDT(rdt_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len)) == 0)
-		(void)real_setsockopt(t, SOL_SOCKET, SO_LINGER, &lg, len);
-	if (e->domain == AF_INET6) {
-		v = e->v6only;
-		(void)real_setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, &v,
-				      sizeof(v));
-	}
-	if (e->bound) {
-		struct sockaddr_storage a;
-
-		len = sizeof(a);
-		if (RDT(rdt_getsockname(fd, (struct sockaddr *)&a, &len)) !=
-		    0)
-			goto fail;
-		/* Port 0 asked for any port: the one rdt chose for UDP may
-		 * be taken for TCP. */
-		if (e->any_port && a.ss_family == AF_INET)
-			((struct sockaddr_in *)&a)->sin_port = 0;
-		else if (e->any_port && a.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&a)->sin6_port = 0;
-		if (real_bind(t, (struct sockaddr *)&a, len) != 0)
-			goto fail;
-	}
-	if (real_fcntl(t, F_SETFL, fl) != 0 ||
-	    real_dup3(t, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
-		goto fail;
-	real_close(t);
-	entry_clear(fd);
-	/* The number now names the TCP socket: librdt drops its stale
-	 * entry for it and fails with ENOTSOCK, as it should. */
-	(void)RDT(rdt_close(fd));
-	return 0;
-fail:
-	i = errno;
-	real_close(t);
-	errno = i;
-	return -1;
-}
-
-/*
- * Options a TCP program may set that rdt does not have, and that change
- * no meaning when ignored: hints for the network (TOS, priority), for
- * the kernel's TCP (cork, defer accept, fast open, window clamp).  They
- * are accepted and read back as 0, so programs that treat their failure
- * as fatal run on.  rdt-run(1) lists them.
- */
-static int ignorable(int level, int name)
-{
-	switch (level) {
-	case SOL_SOCKET:
-		return name == SO_PRIORITY;
-	case IPPROTO_IP:
-		return name == IP_TOS;
-	case IPPROTO_IPV6:
-		return name == IPV6_TCLASS;
-	case IPPROTO_TCP:
-		return name == TCP_CORK || name == TCP_DEFER_ACCEPT ||
-		       name == TCP_FASTOPEN ||
-		       name == TCP_FASTOPEN_CONNECT ||
-		       name == TCP_WINDOW_CLAMP;
-	default:
-		return 0;
-	}
-}
-
-/* Writes an int option value as getsockopt(2) does. */
-static int put_int(void *val, socklen_t *len, int v)
-{
-	if (val == NULL || len == NULL) {
-		errno = EFAULT;
-		return -1;
-	}
-	if (*len > sizeof(v))
-		*len = sizeof(v);
-	memcpy(val, &v, *len);
-	return 0;
-}
-
-/* Copies a remembered address out as getsockname(2) does. */
-static int put_addr(struct sockaddr *addr, socklen_t *len,
-		    const struct sockaddr_in6 *a, socklen_t alen)
-{
-	if (len == NULL) {
-		errno = EFAULT;
-		return -1;
-	}
-	if (alen == 0) {
-		errno = ENOTCONN;
-		return -1;
-	}
-	if (addr)
-		memcpy(addr, a, *len < alen ? *len : alen);
-	*len = alen;
-	return 0;
-}
-
 /* --- the interposers --------------------------------------------------------- */
 
 EXPORT int socket(int domain, int type, int protocol)
@@ -473,7 +188,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	struct entry e;
 	int fd;
 
-	ready();
+	preload_ready();
 	if (in_lib || !tcp_kind(domain, type, protocol))
 		return real_socket(domain, type, protocol);
 	fd = RDT(rdt_socket(domain, type, protocol));
@@ -498,7 +213,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_bind(fd, addr, len);
 	rc = RDT(rdt_bind(fd, addr, len));
@@ -519,7 +234,7 @@ EXPORT int listen(int fd, int backlog)
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_listen(fd, backlog);
 	if (e.role == ROLE_NEW && rdt_preload_policy_restricted()) {
@@ -550,7 +265,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	struct entry e, c;
 	int nfd;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_accept4(fd, addr, len, flags);
 	nfd = RDT(rdt_accept4(fd, addr, len, flags));
@@ -573,7 +288,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct entry e;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_accept(fd, addr, len);
 	return accept4(fd, addr, len, 0);
@@ -584,7 +299,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct entry e;
 	int rc, err;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_connect(fd, addr, len);
 	if (e.role == ROLE_NEW && rdt_preload_policy_restricted() &&
@@ -611,7 +326,7 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_getsockname(fd, addr, len);
 	rc = RDT(rdt_getsockname(fd, addr, len));
@@ -625,7 +340,7 @@ EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_getpeername(fd, addr, len);
 	rc = RDT(rdt_getpeername(fd, addr, len));
@@ -634,94 +349,12 @@ EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return rc;
 }
 
-EXPORT int getsockopt(int fd, int level, int name, void *val,
-		      socklen_t *len)
-{
-	struct entry e;
-	int rc, err;
-
-	ready();
-	if (in_lib || !entry_get(fd, &e))
-		return real_getsockopt(fd, level, name, val, len);
-	rc = RDT(rdt_getsockopt(fd, level, name, val, len));
-	if (rc == 0)
-		return 0;
-	err = errno;
-	if (err == ENOTSOCK && level == SOL_SOCKET) {
-		/* A forked child: what TCP would answer. */
-		if (name == SO_TYPE)
-			return put_int(val, len, SOCK_STREAM);
-		if (name == SO_DOMAIN)
-			return put_int(val, len, e.domain);
-		if (name == SO_PROTOCOL)
-			return put_int(val, len, IPPROTO_TCP);
-		if (name == SO_ACCEPTCONN)
-			return put_int(val, len, e.role == ROLE_LISTENER);
-		return real_getsockopt(fd, level, name, val, len);
-	}
-	if (err == ENOTSOCK)
-		return real_getsockopt(fd, level, name, val, len);
-	if (err == ENOPROTOOPT) {
-		if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
-			return put_int(val, len, e.role == ROLE_LISTENER);
-		if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
-		    e.domain == AF_INET6)
-			return put_int(val, len, e.v6only);
-		if (ignorable(level, name))
-			return put_int(val, len, 0);
-	}
-	errno = err;
-	return -1;
-}
-
-EXPORT int setsockopt(int fd, int level, int name, const void *val,
-		      socklen_t len)
-{
-	struct entry e;
-	int rc, err;
-
-	ready();
-	if (in_lib || !entry_get(fd, &e))
-		return real_setsockopt(fd, level, name, val, len);
-	rc = RDT(rdt_setsockopt(fd, level, name, val, len));
-	err = errno;
-	if (rc == 0) {
-		if (level == SOL_SOCKET && name == SO_LINGER && val &&
-		    len >= sizeof(struct linger)) {
-			e.linger = ((const struct linger *)val)->l_onoff != 0;
-			entry_put(fd, &e);
-		}
-		return 0;
-	}
-	if (err == ENOTSOCK) {
-		/* A forked child: the connection runs in the parent, which
-		 * alone could change it.  The change is accepted without
-		 * effect, as the child cannot tell. */
-		if (level == SOL_SOCKET || level == IPPROTO_TCP)
-			return 0;
-		return real_setsockopt(fd, level, name, val, len);
-	}
-	if (err == ENOPROTOOPT && level == IPPROTO_IPV6 &&
-	    name == IPV6_V6ONLY && e.domain == AF_INET6 && val &&
-	    len >= sizeof(int)) {
-		/* Dual-stack servers clear it; rdt's UDP socket follows the
-		 * system default (net.ipv6.bindv6only) whatever is set. */
-		e.v6only = *(const int *)val != 0;
-		entry_put(fd, &e);
-		return 0;
-	}
-	if (err == ENOPROTOOPT && ignorable(level, name))
-		return 0;
-	errno = err;
-	return -1;
-}
-
 EXPORT int shutdown(int fd, int how)
 {
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_shutdown(fd, how);
 	rc = RDT(rdt_shutdown(fd, how));
@@ -735,7 +368,7 @@ EXPORT int close(int fd)
 	struct entry e;
 	int rc;
 
-	ready();
+	preload_ready();
 	if (in_lib || !entry_get(fd, &e))
 		return real_close(fd);
 	/* Forgotten first: once the number is free another thread may be
@@ -772,7 +405,7 @@ EXPORT int dup(int fd)
 {
 	int nfd;
 
-	ready();
+	preload_ready();
 	nfd = real_dup(fd);
 	if (!in_lib)
 		dup_entry(fd, nfd);
@@ -783,7 +416,7 @@ EXPORT int dup2(int fd, int fd2)
 {
 	int nfd;
 
-	ready();
+	preload_ready();
 	nfd = real_dup2(fd, fd2);
 	if (!in_lib)
 		dup_entry(fd, nfd);
@@ -794,7 +427,7 @@ EXPORT int dup3(int fd, int fd2, int flags)
 {
 	int nfd;
 
-	ready();
+	preload_ready();
 	nfd = real_dup3(fd, fd2, flags);
 	if (!in_lib)
 		dup_entry(fd, nfd);
@@ -825,7 +458,7 @@ EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	ready();
+	preload_ready();
 	return fcntl_common(real_fcntl, fd, cmd, arg);
 }
 
@@ -837,6 +470,6 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	ready();
+	preload_ready();
 	return fcntl_common(real_fcntl64, fd, cmd, arg);
 }

@@ -1,0 +1,113 @@
+/*
+ * fdtable.c: which descriptors are rdt sockets librdt-preload.so made,
+ * with their role and addresses (preload.h).  Indexed by descriptor
+ * number; one mutex, held only for the copy in or out, never across a
+ * call that may block, and across fork so a child gets it whole.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "preload.h"
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *table;
+static size_t table_len;
+
+/*
+ * Copies |fd|'s entry to |e|; returns 1 if |fd| is ours.  An entry
+ * whose file is no longer the one behind |fd| is stale: it is dropped
+ * and |fd| is not ours.  That costs an fstat for our descriptors only;
+ * the engine thread's descriptors, never entered, cost a table look.
+ */
+int entry_get(int fd, struct entry *e)
+{
+	struct stat st;
+	int ours = 0;
+
+	if (fd < 0)
+		return 0;
+	pthread_mutex_lock(&table_lock);
+	if ((size_t)fd < table_len && table[fd].role) {
+		*e = table[fd];
+		ours = 1;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (!ours)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino)
+		return 1;
+	pthread_mutex_lock(&table_lock);
+	if ((size_t)fd < table_len && table[fd].role &&
+	    table[fd].dev == e->dev && table[fd].ino == e->ino)
+		memset(&table[fd], 0, sizeof(table[fd]));
+	pthread_mutex_unlock(&table_lock);
+	return 0;
+}
+
+/* Stores |e| as |fd|'s entry (a zeroed |e| clears it).  Returns -1 if
+ * the table cannot grow: the descriptor then works, but as a plain one. */
+int entry_put(int fd, const struct entry *e)
+{
+	struct entry copy = *e;
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (copy.role) {
+		if (fstat(fd, &st) != 0)
+			return -1;
+		copy.dev = st.st_dev;
+		copy.ino = st.st_ino;
+	}
+	e = &copy;
+	pthread_mutex_lock(&table_lock);
+	if ((size_t)fd >= table_len && e->role) {
+		size_t len = table_len ? table_len : 256;
+		struct entry *t;
+
+		while (len <= (size_t)fd)
+			len *= 2;
+		t = realloc(table, len * sizeof(*t));
+		if (t == NULL) {
+			rc = -1;
+		} else {
+			memset(t + table_len, 0,
+			       (len - table_len) * sizeof(*t));
+			table = t;
+			table_len = len;
+		}
+	}
+	if (rc == 0 && (size_t)fd < table_len)
+		table[fd] = *e;
+	pthread_mutex_unlock(&table_lock);
+	return rc;
+}
+
+void entry_clear(int fd)
+{
+	struct entry none;
+
+	memset(&none, 0, sizeof(none));
+	entry_put(fd, &none);
+}
+
+/* The table is locked across fork, so the child gets it consistent. */
+static void table_prepare(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+static void table_release(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+__attribute__((constructor)) static void table_ctor(void)
+{
+	pthread_atfork(table_prepare, table_release, table_release);
+}
+
