@@ -58,7 +58,7 @@ local MIN_DGRAM = 256
 local F_ACK, F_STREAM, F_FIN, F_PING = 0x01, 0x02, 0x04, 0x08
 
 local type_names = { [1] = "INIT", [2] = "ACCEPT", [3] = "DATA",
-		     [4] = "RESET" }
+		     [4] = "RESET", [5] = "RETRY" }
 local reason_names = { [1] = "ABORT", [2] = "REFUSED", [3] = "UNKNOWN",
 		       [4] = "PROTOCOL", [5] = "TIMEOUT" }
 local crc_status_names = { [0] = "Bad", [1] = "Good" }
@@ -513,8 +513,29 @@ local function add_flags(tvb, tree, typ)
 	return flags
 end
 
+-- RETRY: the listener asks the client for its INIT again with a cookie
+-- (section 7.4, address validation).
+local function dissect_retry(tvb, tree, body_end)
+	if body_end < 17 then
+		invalid(tree, "RETRY body too short for its token length")
+		return ""
+	end
+	local tl_item = tree:add(f.token_len, tvb(16, 1))
+	local tlen = tvb(16, 1):uint()
+	if tlen == 0 or tlen > MAX_TOKEN then
+		invalid(tl_item, "token_len not in 1..64")
+	end
+	if 17 + tlen ~= body_end then
+		invalid(tl_item, "token does not end at the CRC")
+		return string.format(" token=%u", tlen)
+	end
+	tree:add(f.token, tvb(17, tlen))
+	return string.format(" token=%u", tlen)
+end
+
 local dissect_body = { [1] = dissect_init, [2] = dissect_accept,
-		       [3] = dissect_data, [4] = dissect_reset }
+		       [3] = dissect_data, [4] = dissect_reset,
+		       [5] = dissect_retry }
 
 
 -- Analysis.  A connection is { index, cid = { [0] = server's, [1] =
@@ -911,6 +932,7 @@ local plausible_len = {
 	[2] = function(n) return n == ACCEPT_LEN end,
 	[3] = function(n) return n >= SMALLEST end,
 	[4] = function(n) return n == RESET_LEN end,
+	[5] = function(n) return n > 21 and n <= 21 + MAX_TOKEN end,
 }
 
 local function heuristic(tvb, pinfo, tree)

@@ -347,6 +347,11 @@ RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
 /* int, bytes: largest datagram rdt sends (1200..65507, default 1400);
  * takes effect at the next rdt_connect or rdt_listen. */
 #define RDT_MAXDGRAM 7
+/* int, on a listener: when to make clients prove their address with a
+ * cookie (a RETRY round trip, PROTOCOL.md 7.4) before it keeps any state
+ * for them.  0 (the default): only while the handshake queue is full, as
+ * under a flood of INITs from forged addresses; 1: always. */
+#define RDT_VALIDATE_ADDR 8
 
 /* Connection states, as in struct rdt_info. */
 enum rdt_state {
@@ -425,6 +430,12 @@ struct rdt_info {
 	uint64_t drop_forged_pn, drop_forged_fin, drop_past_fin;
 	uint64_t drop_invalid_edge;
 	uint64_t fin_deferred, pn_collisions, sack_reneged;
+	/* Address validation (RDT_VALIDATE_ADDR): on a listener's port, the
+	 * RETRYs it sent, the INITs whose cookie checked, and the INITs
+	 * dropped for a cookie it never made; on a client, the RETRYs it
+	 * obeyed. */
+	uint64_t port_retry_sent, port_validated, port_drop_bad_cookie;
+	uint64_t retry_received;
 };
 
 /*

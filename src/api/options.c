@@ -193,6 +193,11 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 			return -EINVAL;
 		s->opt.max_dgram = (size_t)v;
 		return 0;
+	case RDT_VALIDATE_ADDR:
+		if (v != 0 && v != 1)
+			return -EINVAL;
+		s->opt.validate_addr = v;
+		return 0;
 	case RDT_INFO:
 		return -EINVAL;
 	default:
@@ -353,6 +358,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->fin_deferred = st->fin_deferred;
 		out->pn_collisions = st->pn_collisions;
 		out->sack_reneged = st->sack_reneged;
+		out->retry_received = st->retry_received;
 		out->pacing_rate = ci.pacing_rate;
 		out->delivery_rate = ci.delivery_rate;
 		snprintf(out->cc_name, sizeof(out->cc_name), "%s",
@@ -370,6 +376,9 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 	out->port_drop_backlog = port.drop_backlog;
 	out->port_send_errors = port.send_errors;
 	out->port_drop_icmp = port.drop_icmp;
+	out->port_retry_sent = port.retry_sent;
+	out->port_validated = port.validated;
+	out->port_drop_bad_cookie = port.drop_bad_cookie;
 }
 
 /* Writes an int option value as getsockopt(2) does. */
@@ -466,6 +475,8 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 		return put_int(val, len, ms_int(s->opt.idle_timeout));
 	case RDT_MAXDGRAM:
 		return put_int(val, len, (int)s->opt.max_dgram);
+	case RDT_VALIDATE_ADDR:
+		return put_int(val, len, s->opt.validate_addr);
 	case RDT_CONGESTION:
 		cc = s->opt.cc->name;
 		return put_bytes(val, len, cc, strlen(cc) + 1);

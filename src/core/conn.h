@@ -139,6 +139,7 @@ struct rdt_conn_stats {
 	uint64_t fin_deferred;		/* FIN ahead of a hole: not acked */
 	uint64_t pn_collisions;		/* a seen number brought new bytes */
 	uint64_t sack_reneged;		/* SACKs withdrawn to unstall */
+	uint64_t retry_received;	/* RETRYs obeyed: INIT resent */
 };
 
 /* A snapshot of the connection, in the spirit of TCP_INFO. */

@@ -14,6 +14,8 @@
  * due; events here that cannot wait call rdt_conn_ack_at_once).  Nothing
  * here sends; conn_out.c picks up what is pending.
  */
+#include <string.h>
+
 #include "conn_int.h"
 #include "err.h"
 #include "seq.h"
@@ -333,6 +335,30 @@ static void on_init(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	}
 }
 
+/*
+ * The listener asks the client to prove its address: the INIT goes again
+ * at once, with the token.  A few RETRYs are obeyed per attempt, not
+ * one as QUIC's: a listener that rotated its secret between the RETRY
+ * and the INIT's arrival asks again.  More would let a broken or hostile
+ * peer keep the client bouncing INITs at round-trip speed; the attempt
+ * then goes on by its timer, and fails at its timeout.
+ */
+#define MAX_RETRIES 3
+
+static void on_retry(struct rdt_conn *conn, const struct rdt_pkt *pkt)
+{
+	if (conn->is_server || conn->state != RDT_CONN_SYN_SENT ||
+	    conn->retries >= MAX_RETRIES) {
+		conn->stats.drop_state++;
+		return;
+	}
+	memcpy(conn->token, pkt->token, pkt->token_len);
+	conn->token_len = pkt->token_len;
+	conn->retries++;
+	conn->stats.retry_received++;
+	conn->hs_due = 1;
+}
+
 static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		     rdt_tstamp now)
 {
@@ -396,6 +422,9 @@ int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
 		break;
 	case RDT_PKT_RESET:
 		on_reset(conn, &pkt, now);
+		break;
+	case RDT_PKT_RETRY:
+		on_retry(conn, &pkt);
 		break;
 	}
 	rdt_conn_after_event(conn, now);

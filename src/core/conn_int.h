@@ -18,6 +18,7 @@
 #include "rate.h"
 #include "rtt.h"
 #include "sent.h"
+#include "../wire/pkt.h"
 
 /* RFC 9002 kPacketThreshold: the initial reordering tolerance. */
 #define CONN_PKT_THRESHOLD 3
@@ -138,6 +139,11 @@ struct rdt_conn {
 	unsigned hs_count;
 	rdt_tstamp hs_next;
 	rdt_pktnum peer_init_pn;	/* server: the INIT to echo */
+	/* Client: the address-validation token the listener's RETRY gave,
+	 * sent in every later INIT; how many RETRYs were obeyed. */
+	uint8_t token[RDT_PKT_MAX_TOKEN];
+	uint8_t token_len;
+	uint8_t retries;
 
 	/* Probes, keepalive and timeouts. */
 	int ping_pending;

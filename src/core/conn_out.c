@@ -68,6 +68,8 @@ static rdt_ssize write_handshake(struct rdt_conn *conn, uint8_t *dest,
 		pkt.echo_pn = (uint32_t)conn->peer_init_pn;
 	} else {
 		pkt.type = RDT_PKT_INIT;
+		pkt.token_len = conn->token_len;
+		pkt.token = conn->token;
 	}
 	n = rdt_pkt_encode(dest, cap, &pkt);
 	if (n < 0)

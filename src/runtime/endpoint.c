@@ -245,6 +245,9 @@ void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out)
 	COPY(drop_backlog);
 	COPY(send_errors);
 	COPY(drop_icmp);
+	COPY(retry_sent);
+	COPY(validated);
+	COPY(drop_bad_cookie);
 #undef COPY
 }
 

@@ -29,6 +29,7 @@
 
 #include "core/err.h"
 #include "engine_int.h"
+#include "recv_int.h"
 
 /* Batches read from one UDP socket per wakeup, so that one busy port
  * cannot starve the others or the timers. */
@@ -41,7 +42,7 @@
  * (and whose UDP socket is connected) drops it.  Writes into |buf|
  * (RT_PKTINFO_SPACE bytes) and returns the length, 0 if not needed.
  */
-static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
+size_t rdt_rt_pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 {
 	struct in6_pktinfo pi6;
 	struct in_pktinfo pi4;
@@ -78,17 +79,10 @@ static size_t pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 	return CMSG_SPACE(len);
 }
 
-/* Where a received datagram came from, and the local address (with the
- * port's number) it was sent to. */
-struct dgram_addr {
-	struct sockaddr_storage from, to;
-	socklen_t fromlen, tolen;
-};
-
 /* Fills |da|->to from the PKTINFO control message of a received datagram,
  * or with the port's own address. */
 static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
-			  struct dgram_addr *da)
+			  struct rdt_rt_dgram_addr *da)
 {
 	struct cmsghdr *cm;
 
@@ -115,49 +109,12 @@ static void local_address(const struct rt_endpoint *ep, struct msghdr *mh,
 	}
 }
 
-/* Sends a bare RESET back to the sender of |da| for a connection ID we
- * do not hold. */
-static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
-		       const struct dgram_addr *da)
-{
-	uint8_t buf[RDT_PKT_RESET_SIZE], ctrl[RT_PKTINFO_SPACE];
-	struct msghdr mh;
-	struct iovec iov;
-	rdt_ssize len = rdt_pkt_encode_reset(buf, sizeof(buf), dcid, reason);
-
-	if (len <= 0)
-		return;
-	iov.iov_base = buf;
-	iov.iov_len = (size_t)len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (!ep->connected) {
-		mh.msg_name = (void *)&da->from;
-		mh.msg_namelen = da->fromlen;
-		if (ep->pktinfo) {
-			mh.msg_control = ctrl;
-			mh.msg_controllen = pktinfo_cmsg(ctrl, &da->to);
-		}
-	}
-	if (sendmsg(ep->fd, &mh, 0) == len) {
-		stat_add(&ep->stats.sent, 1);
-		rdt_rt_pcap_record(&da->to, &da->from, buf, (size_t)len);
-	} else {
-		stat_add(&ep->stats.send_errors, 1);
-	}
-}
-
 /* --- datagrams in ------------------------------------------------------- */
-
-struct dirty_list {
-	struct rt_sock *head;
-};
 
 /* Remember |s| (its reference moves to the list) for servicing after the
  * batch; a second datagram for it in the same batch drops its extra
  * reference. */
-static void mark_dirty(struct dirty_list *d, struct rt_sock *s)
+void rdt_rt_mark_dirty(struct rdt_rt_dirty *d, struct rt_sock *s)
 {
 	if (s->dirty) {
 		rdt_rt_sock_put(s);
@@ -168,7 +125,7 @@ static void mark_dirty(struct dirty_list *d, struct rt_sock *s)
 	d->head = s;
 }
 
-static void service_dirty(struct dirty_list *d, rdt_tstamp now)
+static void service_dirty(struct rdt_rt_dirty *d, rdt_tstamp now)
 {
 	struct rt_sock *s, *next;
 
@@ -183,165 +140,9 @@ static void service_dirty(struct dirty_list *d, rdt_tstamp now)
 	d->head = NULL;
 }
 
-/*
- * The peer of the client connected on |ep| says it no longer has the
- * connection named |dcid| (it restarted, or gave up): the connection
- * fails at once with ECONNRESET instead of at its user timeout.  The
- * core hears it as the RESET it would have received had the peer known
- * our connection ID.
- */
-static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
-			     rdt_tstamp now, struct dirty_list *d)
-{
-	struct rt_sock *s;
-	uint8_t buf[RDT_PKT_RESET_SIZE];
-	rdt_ssize len;
-
-	pthread_mutex_lock(&eng.lock);
-	s = ep->client;
-	if (s)
-		rdt_rt_sock_get(s);
-	pthread_mutex_unlock(&eng.lock);
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (rdt_conn_peer_cid(s->conn) == dcid) {
-		len = rdt_pkt_encode_reset(buf, sizeof(buf),
-					   rdt_conn_local_cid(s->conn),
-					   RDT_RESET_UNKNOWN);
-		if (len > 0)
-			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
-	}
-	pthread_mutex_unlock(&s->lock);
-	mark_dirty(d, s);
-}
-
-/*
- * Start the handshake |pkt| asks for on listener |l| (whose reference
- * this takes over): a new connection in |l|'s handshake queue, unless
- * the queues are full or memory is short, when the client's INIT is
- * retransmitted.
- */
-static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
-			    const struct rdt_pkt *pkt,
-			    const struct dgram_addr *da, rdt_tstamp now,
-			    struct dirty_list *d)
-{
-	struct rdt_conn_config cfg;
-	struct rt_sock *s, *victim = NULL;
-	struct rt_opts opt;
-	int ok;
-
-	pthread_mutex_lock(&l->lock);
-	opt = l->opt;
-	pthread_mutex_lock(&eng.lock);
-	ok = l->role == RT_LISTENING && l->q_len < l->backlog;
-	if (ok && l->embryos >= l->backlog) {
-		/*
-		 * The handshake queue is full: drop its oldest entry
-		 * silently (that client's INIT is retransmitted) rather than
-		 * the newcomer, so that replayed or spoofed INITs, which
-		 * never complete, cannot lock real clients out.
-		 */
-		victim = l->emb_head;
-		rdt_rt_registry_remove(victim);
-	}
-	pthread_mutex_unlock(&eng.lock);
-	pthread_mutex_unlock(&l->lock);
-	if (victim) {
-		stat_add(&ep->stats.drop_backlog, 1);
-		rdt_rt_sock_put(victim);	/* the registry's reference */
-	}
-	if (!ok) {
-		/* The accept queue is full, as TCP's: silence; the client
-		 * retries. */
-		stat_add(&ep->stats.drop_backlog, 1);
-		rdt_rt_sock_put(l);
-		return;
-	}
-	s = rdt_rt_sock_alloc(l->family, &opt);
-	rdt_rt_conn_config(&opt, &cfg);
-	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
-					     pkt, now) != 0) {
-		/* Out of memory: the client's INIT is retransmitted. */
-		rdt_rt_sock_put(s);
-		rdt_rt_sock_put(l);
-		return;
-	}
-	s->role = RT_CONNECTION;
-	s->server = 1;
-	s->wake_room = opt.sndbuf / 4;
-	memcpy(&s->peer, &da->from, da->fromlen);
-	s->peer_len = da->fromlen;
-	if (ep->pktinfo) {
-		memcpy(&s->local, &da->to, da->tolen);
-		s->local_len = da->tolen;
-		s->pktinfo_len = pktinfo_cmsg(s->pktinfo, &da->to);
-	}
-	s->parent = l;	/* the reference taken above */
-	pthread_mutex_lock(&eng.lock);
-	s->ep = ep;
-	ep->refs++;
-	if (rdt_rt_registry_add(s, 1) != 0) {
-		pthread_mutex_unlock(&eng.lock);
-		rdt_rt_sock_put(s);	/* drops the parent and endpoint too */
-		return;
-	}
-	rdt_rt_embryo_link(l, s);
-	pthread_mutex_unlock(&eng.lock);
-	mark_dirty(d, s);
-}
-
-/* A datagram no connection claimed: admit.c decides, this carries it
- * out. */
-static void on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 int decode_rc, const struct dgram_addr *da,
-			 rdt_tstamp now, struct dirty_list *d)
-{
-	struct rdt_admit_verdict v;
-	struct rt_sock *l;
-
-	pthread_mutex_lock(&eng.lock);
-	l = ep->listener;
-	if (l)
-		rdt_rt_sock_get(l);
-	pthread_mutex_unlock(&eng.lock);
-	rdt_admit(pkt, decode_rc, l != NULL, &eng.reset_limiter, now, &v);
-	switch (v.drop) {
-	case RDT_ADMIT_DROP_NONE:
-		break;
-	case RDT_ADMIT_DROP_CHECKSUM:
-		stat_add(&ep->stats.drop_checksum, 1);
-		break;
-	case RDT_ADMIT_DROP_MALFORMED:
-		stat_add(&ep->stats.drop_malformed, 1);
-		break;
-	case RDT_ADMIT_DROP_UNKNOWN_CID:
-		stat_add(&ep->stats.drop_unknown_cid, 1);
-		break;
-	case RDT_ADMIT_DROP_NO_LISTENER:
-		stat_add(&ep->stats.drop_no_listener, 1);
-		break;
-	}
-	switch (v.action) {
-	case RDT_ADMIT_DROP:
-		break;
-	case RDT_ADMIT_RESET:
-		send_reset(ep, v.reset_dcid, v.reset_reason, da);
-		break;
-	case RDT_ADMIT_PEER_FORGOT:
-		on_reset_unknown(ep, v.reset_dcid, now, d);
-		break;
-	case RDT_ADMIT_HANDSHAKE:
-		start_handshake(ep, l, pkt, da, now, d);
-		return;
-	}
-	rdt_rt_sock_put(l);
-}
-
 static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
-			const struct dgram_addr *da, rdt_tstamp now,
-			struct dirty_list *d)
+			const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
+			struct rdt_rt_dirty *d)
 {
 	struct rdt_pkt pkt;
 	struct rt_sock *s;
@@ -375,7 +176,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			decode_rc = rdt_pkt_decode(&pkt, dg, len);
 	}
 	if (s == NULL) {
-		on_unclaimed(ep, &pkt, decode_rc, da, now, d);
+		rdt_rt_on_unclaimed(ep, &pkt, decode_rc, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -387,7 +188,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			s->new_data = 1;
 	}
 	pthread_mutex_unlock(&s->lock);
-	mark_dirty(d, s);
+	rdt_rt_mark_dirty(d, s);
 }
 
 /* Most sockets one ICMP error is checked against (one peer address). */
@@ -500,9 +301,9 @@ void rdt_rt_read_endpoint(struct rt_endpoint *ep, uint32_t events)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH];
-	static struct dgram_addr da[BATCH];
+	static struct rdt_rt_dgram_addr da[BATCH];
 	static uint8_t ctrl[BATCH][RT_PKTINFO_SPACE * 2];
-	struct dirty_list d = { NULL };
+	struct rdt_rt_dirty d = { NULL };
 	int round, i;
 
 	/* Level-triggered: an error left queued would wake us forever. */

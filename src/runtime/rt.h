@@ -52,6 +52,9 @@ struct rdt_rt_port_stats {
 	uint64_t send_errors;
 	/* ICMP port unreachable matching no connection (forged or late). */
 	uint64_t drop_icmp;
+	/* Address validation: RETRYs sent, INITs whose cookie checked, and
+	 * INITs dropped for a cookie we never made. */
+	uint64_t retry_sent, validated, drop_bad_cookie;
 };
 
 struct rt_sock;
@@ -89,6 +92,7 @@ struct rt_opts {
 	int keepintvl_s, keepcnt;	/* TCP_KEEPINTVL, TCP_KEEPCNT */
 	int quickack;
 	int linger_on, linger_s;
+	int validate_addr;		/* RDT_VALIDATE_ADDR */
 	const struct rdt_cc_ops *cc;
 };
 
@@ -153,6 +157,7 @@ struct rt_sock {
 	struct rt_sock *init_next;
 	struct rt_sock *parent;		/* listener, until accepted */
 	int embryo;			/* in parent's handshake queue */
+	int addr_validated;		/* its INIT brought a valid cookie */
 	struct rt_sock *emb_prev, *emb_next;
 	int queued;			/* in parent's accept queue */
 	struct rt_sock *q_next;

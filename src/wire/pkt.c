@@ -233,6 +233,19 @@ static int decode_reset(struct rdt_pkt *pkt, const uint8_t *p,
 	return 0;
 }
 
+static int decode_retry(struct rdt_pkt *pkt, const uint8_t *p,
+			const uint8_t *end)
+{
+	if (pkt->flags != 0 || end - p < 1)
+		return RDT_ERR_MALFORMED;
+	pkt->token_len = p[0];
+	if (pkt->token_len == 0 || pkt->token_len > RDT_PKT_MAX_TOKEN ||
+	    end - p != 1 + pkt->token_len)
+		return RDT_ERR_MALFORMED;
+	pkt->token = p + 1;
+	return 0;
+}
+
 int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len)
 {
 	const uint8_t *body, *end;
@@ -266,6 +279,8 @@ int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len)
 		return decode_data(pkt, body, end);
 	case RDT_PKT_RESET:
 		return decode_reset(pkt, body, end);
+	case RDT_PKT_RETRY:
+		return decode_retry(pkt, body, end);
 	default:
 		return RDT_ERR_MALFORMED;
 	}
@@ -297,6 +312,12 @@ static rdt_ssize datagram_size(const struct rdt_pkt *pkt)
 		if (pkt->flags != 0)
 			return RDT_ERR_INVALID;
 		return RDT_PKT_RESET_SIZE;
+	case RDT_PKT_RETRY:
+		if (pkt->flags != 0 || pkt->token_len == 0 ||
+		    pkt->token_len > RDT_PKT_MAX_TOKEN || pkt->token == NULL)
+			return RDT_ERR_INVALID;
+		return RDT_PKT_HEADER_SIZE + 1 + pkt->token_len +
+		       RDT_PKT_CRC_SIZE;
 	case RDT_PKT_DATA:
 		break;
 	default:
@@ -402,6 +423,10 @@ rdt_ssize rdt_pkt_encode(uint8_t *dst, size_t dstlen,
 		break;
 	case RDT_PKT_RESET:
 		put32(p, pkt->reason);
+		break;
+	case RDT_PKT_RETRY:
+		p[0] = pkt->token_len;
+		memcpy(p + 1, pkt->token, pkt->token_len);
 		break;
 	}
 

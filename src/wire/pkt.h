@@ -27,6 +27,7 @@
  *           if F_STREAM: offset u32, data_len u16, data[data_len].
  *           F_FIN may only appear with F_STREAM; F_PING only asks for an ACK.
  *   RESET   reason u32 (an RDT_RESET_* code).
+ *   RETRY   token_len u8, token[token_len] (1 to RDT_PKT_MAX_TOKEN bytes).
  *
  * Nothing may follow the last field but the CRC: a datagram with trailing
  * bytes, an unknown type, a flag not allowed for its type, a non-zero
@@ -58,6 +59,9 @@ enum rdt_pkt_type {
 	RDT_PKT_DATA = 3,
 	/* Either way: abort the connection, or refuse an INIT. */
 	RDT_PKT_RESET = 4,
+	/* Server to client: prove your address; send the INIT again with
+	 * this token (address validation, PROTOCOL.md 7.4). */
+	RDT_PKT_RETRY = 5,
 };
 
 /* DATA carries an ACK section. */
@@ -131,7 +135,7 @@ struct rdt_pkt {
 	uint32_t isn;
 	uint32_t window;
 	uint16_t max_dgram;
-	/* INIT only. */
+	/* INIT and RETRY. */
 	uint8_t token_len;
 	const uint8_t *token;
 	/* ACCEPT only: the pn of the INIT being answered. */

@@ -497,6 +497,80 @@ static void test_conn_handshake_init_lost_backoff(void **state)
 	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_ESTABLISHED);
 }
 
+/* A RETRY (the listener wants the client's address proved) makes the
+ * client send its INIT again at once, carrying the token; a few are
+ * obeyed per attempt, then the client goes by its timer; an established
+ * connection ignores them. */
+static void send_retry(struct fixture *f, const uint8_t *tok, uint8_t len)
+{
+	uint8_t dg[DG_MAX];
+	struct rdt_pkt p;
+	rdt_ssize n;
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_RETRY;
+	p.dcid = rdt_conn_local_cid(f->c[CLI]);
+	p.token = tok;
+	p.token_len = len;
+	n = rdt_pkt_encode(dg, sizeof(dg), &p);
+	assert_true(n > 0);
+	assert_int_equal(rdt_conn_recv_pkt(f->c[CLI], dg, (size_t)n, f->t), 0);
+}
+
+static void test_conn_handshake_retry(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t dg[DG_MAX], tok[21];
+	struct rdt_pkt pkt;
+	uint32_t prev_pn;
+	uint64_t drops;
+	size_t n;
+	int i;
+
+	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
+					     f->t),
+			 0);
+	n = next_dg(f, CLI, &pkt, dg);
+	assert_int_equal(pkt.type, RDT_PKT_INIT);
+	assert_int_equal(pkt.token_len, 0);
+	prev_pn = pkt.pn;
+	for (i = 0; i < 3; i++) {
+		memset(tok, 0x40 + i, sizeof(tok));
+		send_retry(f, tok, sizeof(tok));
+		n = next_dg(f, CLI, &pkt, dg);
+		assert_true(n >= RDT_PKT_INIT_MIN_SIZE);
+		assert_int_equal(pkt.type, RDT_PKT_INIT);
+		assert_int_equal(pkt.token_len, sizeof(tok));
+		assert_memory_equal(pkt.token, tok, sizeof(tok));
+		assert_true(pkt.pn != prev_pn);
+		prev_pn = pkt.pn;
+	}
+	assert_int_equal(info_of(f->c[CLI]).stats.retry_received, 3);
+	drops = info_of(f->c[CLI]).stats.drop_state;
+	send_retry(f, tok, sizeof(tok));
+	assert_int_equal(next_dg(f, CLI, &pkt, dg), 0);
+	assert_int_equal(info_of(f->c[CLI]).stats.drop_state, drops + 1);
+
+	/* The last INIT, token and all, completes the handshake. */
+	n = (size_t)rdt_conn_write_pkt(f->c[CLI], dg, DG_MAX, f->t);
+	assert_int_equal(n, 0);
+	f->t = rdt_conn_deadline(f->c[CLI]);
+	rdt_conn_on_deadline(f->c[CLI], f->t);
+	n = next_dg(f, CLI, &pkt, dg);
+	assert_int_equal(pkt.token_len, sizeof(tok));
+	memcpy(f->init_buf, dg, n);
+	decode_ok(&f->init, f->init_buf, n);
+	assert_int_equal(rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], f->mem,
+					     &f->init, f->t),
+			 0);
+	pump(f);
+	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_ESTABLISHED);
+	drops = info_of(f->c[CLI]).stats.drop_state;
+	send_retry(f, tok, sizeof(tok));
+	assert_int_equal(info_of(f->c[CLI]).stats.drop_state, drops + 1);
+	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_ESTABLISHED);
+}
+
 static void test_conn_handshake_accept_lost(void **state)
 {
 	struct fixture *f = *state;
@@ -2628,6 +2702,7 @@ int main(void)
 		T(test_conn_handshake_init_size),
 		T(test_conn_refused_only_in_handshake),
 		T(test_conn_handshake_init_lost_backoff),
+		T(test_conn_handshake_retry),
 		T(test_conn_handshake_accept_lost),
 		T(test_conn_handshake_accept_lost_rtt),
 		T(test_conn_reasm_in_order),

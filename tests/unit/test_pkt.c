@@ -516,7 +516,7 @@ static void test_pkt_decode_rejects_reserved_byte(void **state)
 
 static void test_pkt_decode_rejects_unknown_type(void **state)
 {
-	static const uint8_t types[] = { 0, 5, 6, 0x80, 0xFF };
+	static const uint8_t types[] = { 0, 6, 7, 0x80, 0xFF };
 	struct fixture *f = *state;
 	size_t i;
 	int s;

@@ -93,7 +93,7 @@ static void print_dgram(const struct pcap_pkthdr *h, int dlt,
 {
 	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
 	static const char *const types[] = { "?", "INIT", "ACCEPT", "DATA",
-					     "RESET" };
+					     "RESET", "RETRY" };
 	struct frame_udp u;
 	struct rdt_pkt p;
 	int rc;
@@ -131,6 +131,9 @@ static void print_dgram(const struct pcap_pkthdr *h, int dlt,
 		break;
 	case RDT_PKT_RESET:
 		printf(" reason %" PRIu32, p.reason);
+		break;
+	case RDT_PKT_RETRY:
+		printf(" token %u bytes", p.token_len);
 		break;
 	}
 	putchar('\n');

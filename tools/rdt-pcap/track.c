@@ -425,6 +425,10 @@ void track_dgram(void *arg, const struct rdt_dgram *d)
 	flow_key_make(&k, &d->src, &d->dst);
 	(void)map_put(&t->flows, &k, c->id - 1);
 
+	/* A RETRY comes from a listener that keeps nothing for the client
+	 * yet: its packet number belongs to no packet-number space. */
+	if (p->type == RDT_PKT_RETRY)
+		return;
 	e = track_pn_record(t, c, dir, d);
 	if (!e)
 		return;

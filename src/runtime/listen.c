@@ -1,0 +1,347 @@
+/*
+ * listen.c: datagrams no connection claimed, on the engine thread: the
+ * listener's side of the receive path (recv.c hands them over).
+ *
+ *   rdt_rt_on_unclaimed   core/admit.c's verdict carried out: drop,
+ *                         RESET, a peer that forgot us, or a handshake
+ *   start_handshake       a new server connection in the listener's
+ *                         handshake queue, once address_validated says
+ *                         its client may have state
+ *   address_validated     the cookie round trip (core/cookie.h) when the
+ *                         queue is full or RDT_VALIDATE_ADDR asks always
+ *   send_reply            a datagram back to a sender we hold nothing for
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "core/admit.h"
+#include "core/cookie.h"
+#include "engine_int.h"
+#include "recv_int.h"
+
+/* Sends the |len|-byte datagram at |buf| back to the sender of |da|,
+ * for whom we hold no connection. */
+static void send_reply(struct rt_endpoint *ep, const uint8_t *buf,
+		       size_t len, const struct rdt_rt_dgram_addr *da)
+{
+	uint8_t ctrl[RT_PKTINFO_SPACE];
+	struct msghdr mh;
+	struct iovec iov;
+
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (!ep->connected) {
+		mh.msg_name = (void *)&da->from;
+		mh.msg_namelen = da->fromlen;
+		if (ep->pktinfo) {
+			mh.msg_control = ctrl;
+			mh.msg_controllen = rdt_rt_pktinfo_cmsg(ctrl, &da->to);
+		}
+	}
+	if (sendmsg(ep->fd, &mh, 0) == (ssize_t)len) {
+		stat_add(&ep->stats.sent, 1);
+		rdt_rt_pcap_record(&da->to, &da->from, buf, len);
+	} else {
+		stat_add(&ep->stats.send_errors, 1);
+	}
+}
+
+/* A bare RESET for a connection ID we do not hold. */
+static void send_reset(struct rt_endpoint *ep, uint64_t dcid, uint32_t reason,
+		       const struct rdt_rt_dgram_addr *da)
+{
+	uint8_t buf[RDT_PKT_RESET_SIZE];
+	rdt_ssize len = rdt_pkt_encode_reset(buf, sizeof(buf), dcid, reason);
+
+	if (len > 0)
+		send_reply(ep, buf, (size_t)len, da);
+}
+
+/* --- address validation (core/cookie.h) ------------------------------- */
+
+/* What a cookie binds besides the connection ID: family, address, port. */
+static size_t cookie_addr(const struct sockaddr_storage *a, uint8_t *out)
+{
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+
+		out[0] = 4;
+		memcpy(out + 1, &in->sin_addr, 4);
+		memcpy(out + 5, &in->sin_port, 2);
+		return 7;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)a;
+
+		out[0] = 6;
+		memcpy(out + 1, &in6->sin6_addr, 16);
+		memcpy(out + 17, &in6->sin6_port, 2);
+		return 19;
+	}
+	return 0;
+}
+
+/* The engine's cookie secrets, rotated as cookie.h asks: engine thread
+ * only, as all of this file. */
+static struct rdt_cookie_keys cookie_keys;
+
+/* What address_validated found. */
+enum proof {
+	PROOF_ASKED,		/* answered with a RETRY, or dropped */
+	PROOF_NOT_ASKED,	/* the listener is not busy: no proof needed */
+	PROOF_GIVEN,		/* the INIT brought a valid cookie */
+};
+
+/*
+ * May the INIT |pkt| from |da| create state on a listener that is |busy|
+ * (its handshake queue half full or more)?  Yes when no proof is asked
+ * (validation not always on and the listener not busy) or when its
+ * token is a valid cookie.  Otherwise it is answered with a RETRY
+ * carrying a fresh cookie (an INIT without a token, or with one that
+ * expired), or dropped and counted (a forged token: its sender is not
+ * at that address or not who it claims, and owes us nothing).  Either
+ * way, nothing is kept.
+ */
+static enum proof address_validated(struct rt_endpoint *ep, int always,
+				    int busy,
+			     const struct rdt_pkt *pkt,
+			     const struct rdt_rt_dgram_addr *da,
+			     rdt_tstamp now)
+{
+	uint8_t addr[19], cookie[RDT_COOKIE_LEN];
+	uint8_t buf[RDT_PKT_HEADER_SIZE + 1 + RDT_COOKIE_LEN +
+		    RDT_PKT_CRC_SIZE];
+	struct rdt_pkt retry;
+	size_t alen;
+	rdt_ssize len;
+
+	if (!always && !busy)
+		return PROOF_NOT_ASKED;
+	alen = cookie_addr(&da->from, addr);
+	if (pkt->token_len > 0) {
+		switch (rdt_cookie_check(&cookie_keys, now, addr, alen,
+					 pkt->scid, pkt->token,
+					 pkt->token_len)) {
+		case RDT_COOKIE_VALID:
+			stat_add(&ep->stats.validated, 1);
+			return PROOF_GIVEN;
+		case RDT_COOKIE_FORGED:
+			stat_add(&ep->stats.drop_bad_cookie, 1);
+			return PROOF_ASKED;
+		case RDT_COOKIE_EXPIRED:
+			break;
+		}
+	}
+	if (rdt_cookie_needs_key(&cookie_keys, now)) {
+		uint8_t key[RDT_COOKIE_KEY_LEN];
+
+		if (sodium_init() < 0)
+			return PROOF_ASKED;	/* no entropy, no secret */
+		randombytes_buf(key, sizeof(key));
+		rdt_cookie_add_key(&cookie_keys, now, key);
+		sodium_memzero(key, sizeof(key));
+	}
+	if (rdt_cookie_make(&cookie_keys, now, addr, alen, pkt->scid,
+			    cookie) < 0)
+		return PROOF_ASKED;
+	memset(&retry, 0, sizeof(retry));
+	retry.type = RDT_PKT_RETRY;
+	retry.dcid = pkt->scid;
+	retry.token_len = RDT_COOKIE_LEN;
+	retry.token = cookie;
+	len = rdt_pkt_encode(buf, sizeof(buf), &retry);
+	if (len > 0) {
+		send_reply(ep, buf, (size_t)len, da);
+		stat_add(&ep->stats.retry_sent, 1);
+	}
+	return PROOF_ASKED;
+}
+
+/*
+ * The peer of the client connected on |ep| says it no longer has the
+ * connection named |dcid| (it restarted, or gave up): the connection
+ * fails at once with ECONNRESET instead of at its user timeout.  The
+ * core hears it as the RESET it would have received had the peer known
+ * our connection ID.
+ */
+static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
+			     rdt_tstamp now, struct rdt_rt_dirty *d)
+{
+	struct rt_sock *s;
+	uint8_t buf[RDT_PKT_RESET_SIZE];
+	rdt_ssize len;
+
+	pthread_mutex_lock(&eng.lock);
+	s = ep->client;
+	if (s)
+		rdt_rt_sock_get(s);
+	pthread_mutex_unlock(&eng.lock);
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (rdt_conn_peer_cid(s->conn) == dcid) {
+		len = rdt_pkt_encode_reset(buf, sizeof(buf),
+					   rdt_conn_local_cid(s->conn),
+					   RDT_RESET_UNKNOWN);
+		if (len > 0)
+			rdt_conn_recv_pkt(s->conn, buf, (size_t)len, now);
+	}
+	pthread_mutex_unlock(&s->lock);
+	rdt_rt_mark_dirty(d, s);
+}
+
+/*
+ * Start the handshake |pkt| asks for on listener |l| (whose reference
+ * this takes over): a new connection in |l|'s handshake queue, unless
+ * the queues are full or memory is short, when the client's INIT is
+ * retransmitted.
+ */
+static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
+			    const struct rdt_pkt *pkt,
+			    const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
+			    struct rdt_rt_dirty *d)
+{
+	struct rdt_conn_config cfg;
+	struct rt_sock *s, *victim = NULL;
+	struct rt_opts opt;
+	enum proof proof;
+	int ok, busy;
+
+	pthread_mutex_lock(&l->lock);
+	opt = l->opt;
+	pthread_mutex_lock(&eng.lock);
+	ok = l->role == RT_LISTENING && l->q_len < l->backlog;
+	busy = l->embryos >= (l->backlog + 1) / 2;
+	pthread_mutex_unlock(&eng.lock);
+	pthread_mutex_unlock(&l->lock);
+	proof = ok ? address_validated(ep, opt.validate_addr, busy, pkt, da,
+				       now)
+		   : PROOF_ASKED;
+	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&eng.lock);
+	ok = ok && proof != PROOF_ASKED && l->role == RT_LISTENING &&
+	     l->q_len < l->backlog;
+	if (ok && l->embryos >= l->backlog) {
+		/*
+		 * The handshake queue is full.  A client that proved its
+		 * address takes the place of the oldest one that did not
+		 * (dropped silently: if it is real, its INIT comes again and
+		 * is asked for a cookie), so that INITs from forged
+		 * addresses that got in before validation started cannot
+		 * lock real clients out.  Clients that proved their address
+		 * are never dropped for another: with no other place, the
+		 * newcomer waits, and its INIT comes again, cookie and all.
+		 */
+		for (victim = l->emb_head; victim; victim = victim->emb_next)
+			if (!victim->addr_validated)
+				break;
+		if (victim)
+			rdt_rt_registry_remove(victim);
+		else
+			ok = 0;
+	}
+	pthread_mutex_unlock(&eng.lock);
+	pthread_mutex_unlock(&l->lock);
+	if (victim) {
+		stat_add(&ep->stats.drop_backlog, 1);
+		rdt_rt_sock_put(victim);	/* the registry's reference */
+	}
+	if (!ok) {
+		/* A full accept queue, as TCP's, or a full handshake queue:
+		 * silence; the client retries.  (Nothing to count for an
+		 * INIT asked for proof: address_validated did.) */
+		if (proof != PROOF_ASKED)
+			stat_add(&ep->stats.drop_backlog, 1);
+		rdt_rt_sock_put(l);
+		return;
+	}
+	s = rdt_rt_sock_alloc(l->family, &opt);
+	rdt_rt_conn_config(&opt, &cfg);
+	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
+					     pkt, now) != 0) {
+		/* Out of memory: the client's INIT is retransmitted. */
+		rdt_rt_sock_put(s);
+		rdt_rt_sock_put(l);
+		return;
+	}
+	s->role = RT_CONNECTION;
+	s->server = 1;
+	s->wake_room = opt.sndbuf / 4;
+	memcpy(&s->peer, &da->from, da->fromlen);
+	s->peer_len = da->fromlen;
+	if (ep->pktinfo) {
+		memcpy(&s->local, &da->to, da->tolen);
+		s->local_len = da->tolen;
+		s->pktinfo_len = rdt_rt_pktinfo_cmsg(s->pktinfo, &da->to);
+	}
+	s->parent = l;	/* the reference taken above */
+	s->addr_validated = proof == PROOF_GIVEN;
+	pthread_mutex_lock(&eng.lock);
+	s->ep = ep;
+	ep->refs++;
+	if (rdt_rt_registry_add(s, 1) != 0) {
+		pthread_mutex_unlock(&eng.lock);
+		rdt_rt_sock_put(s);	/* drops the parent and endpoint too */
+		return;
+	}
+	rdt_rt_embryo_link(l, s);
+	pthread_mutex_unlock(&eng.lock);
+	rdt_rt_mark_dirty(d, s);
+}
+
+/* A datagram no connection claimed: admit.c decides, this carries it
+ * out. */
+void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
+			 int decode_rc, const struct rdt_rt_dgram_addr *da,
+			 rdt_tstamp now, struct rdt_rt_dirty *d)
+{
+	struct rdt_admit_verdict v;
+	struct rt_sock *l;
+
+	pthread_mutex_lock(&eng.lock);
+	l = ep->listener;
+	if (l)
+		rdt_rt_sock_get(l);
+	pthread_mutex_unlock(&eng.lock);
+	rdt_admit(pkt, decode_rc, l != NULL, &eng.reset_limiter, now, &v);
+	switch (v.drop) {
+	case RDT_ADMIT_DROP_NONE:
+		break;
+	case RDT_ADMIT_DROP_CHECKSUM:
+		stat_add(&ep->stats.drop_checksum, 1);
+		break;
+	case RDT_ADMIT_DROP_MALFORMED:
+		stat_add(&ep->stats.drop_malformed, 1);
+		break;
+	case RDT_ADMIT_DROP_UNKNOWN_CID:
+		stat_add(&ep->stats.drop_unknown_cid, 1);
+		break;
+	case RDT_ADMIT_DROP_NO_LISTENER:
+		stat_add(&ep->stats.drop_no_listener, 1);
+		break;
+	}
+	switch (v.action) {
+	case RDT_ADMIT_DROP:
+		break;
+	case RDT_ADMIT_RESET:
+		send_reset(ep, v.reset_dcid, v.reset_reason, da);
+		break;
+	case RDT_ADMIT_PEER_FORGOT:
+		on_reset_unknown(ep, v.reset_dcid, now, d);
+		break;
+	case RDT_ADMIT_HANDSHAKE:
+		start_handshake(ep, l, pkt, da, now, d);
+		return;
+	}
+	rdt_rt_sock_put(l);
+}
+
