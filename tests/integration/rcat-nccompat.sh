@@ -16,6 +16,8 @@
 #   -q SECS   after stdin's end, quit after SECS although the peer stays
 #             open: exit 0, and the peer exits 0 with every byte
 #   -w SECS   the idle "read the banner" idiom: exit 0 after SECS idle
+#             once the listener has ended its stream; before that, by
+#             design, reliable-cat fails where nc exits 0 (shown)
 #   -n        numeric address works, a host name is refused (exit 1)
 #   service   a TCP service name as the port, client and listener
 #   ports     70000, 65536, 0, an unknown service: reliable-cat exits 2
@@ -280,6 +282,37 @@ sc_w rcat; r_rcat=$res
 expect="client=0 idle_end=in-time listener=0"
 compare "-w 1: read a banner, end when idle" \
 	"$expect client_got=hello from the listener"
+
+# A difference by design: the listener greets but does not end its
+# stream.  nc -w still exits 0; reliable-cat cannot tell this quiet peer
+# from a dead link while it may owe us data, and exit 0 must not hide a
+# truncated transfer, so it fails ("timed out") with what it read on
+# stdout.  Asserted for reliable-cat, shown for nc.
+sc_w_open() {
+	rm -f "$work/wo.fifo"
+	mkfifo "$work/wo.fifo" || fail "mkfifo"
+	exec 3<> "$work/wo.fifo"
+	printf 'hello from the listener\n' >&3
+	ln -sf wo.fifo "$work/wo$1.in"
+	rm -f "$work/wo2.fifo"
+	mkfifo "$work/wo2.fifo" || fail "mkfifo"
+	exec 4<> "$work/wo2.fifo"
+	ln -sf wo2.fifo "$work/wo$1.cin"
+	listen_ok "$1" "wo$1" -n 127.0.0.1 0
+	client "$1" "wo$1" -w 1 127.0.0.1 "$port" 4>&-
+	exec 3>&- 4>&-
+	reap "$lpid"
+	res="client=$crc listener=$reaped client_got=$(cat "$work/wo$1.cout")"
+}
+sc_w_open nc
+echo "-w 1, the listener stays open: nc: $res"
+sc_w_open rcat
+echo "-w 1, the listener stays open: reliable-cat: $res"
+[ "$res" = "client=1 listener=1 client_got=hello from the listener" ] ||
+	fail "-w 1 toward a quiet open peer: expected exit 1 (timed out)"
+grep -q 'timed out' "$work/worcat.cerr" ||
+	fail "-w 1 toward a quiet open peer: $(cat "$work/worcat.cerr")"
+echo "ok: -w 1 toward a peer that stays open: a failure, by design"
 
 # --- -n ----------------------------------------------------------------------
 sc_n() {

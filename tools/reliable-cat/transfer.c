@@ -220,18 +220,21 @@ static bool acked_more(struct xfer *x, double now)
 }
 
 /*
- * -w expired with nothing moving.  If nothing is owed either way (every
- * byte we sent acknowledged, nothing waiting for stdout or the socket),
- * the connection is merely idle, and nc -w ends such a connection as a
- * normal end: exit 0 with a clean close, so that the banner idiom
- * (`echo QUIT | nc -w 1 host port`) works and the peer, which did
- * nothing wrong, is not reset.  We half-close if stdin had not ended,
- * and rcat_drain() then waits as after -q.  Returns false when bytes are
- * still owed: that stall is a failure, reported by the caller.
+ * -w expired with nothing moving.  If nothing is owed either way (the
+ * peer's stream ended and is all written out, every byte we sent is
+ * acknowledged), only our open stdin keeps the connection, and nc -w
+ * ends such a connection as a normal end: exit 0 with a clean close, so
+ * that the banner idiom (a server greets and closes, our stdin stays
+ * open) works and the peer, which did nothing wrong, is not reset.  We
+ * half-close and rcat_drain() then waits as after -q.  Before the
+ * peer's end of stream we cannot tell a quiet peer from a dead link
+ * (a blackout while we receive a file): exit 0 could then hide a
+ * truncated transfer, so that stays a failure, as does a stall with our
+ * bytes unacknowledged.  Returns false for those; the caller reports.
  */
 static bool idle_end(struct xfer *x)
 {
-	if (ring_len(&x->to_peer) || ring_len(&x->to_out) ||
+	if (!x->peer_eof || ring_len(&x->to_peer) || ring_len(&x->to_out) ||
 	    !x->s->have_info || x->s->info.bytes_acked < x->s->bytes_sent)
 		return false;
 	if (!x->wr_shut && rdt_shutdown(x->sock, SHUT_WR) < 0)
