@@ -159,6 +159,12 @@ local ef_invalid = ProtoExpert.new("rdtp.invalid",
 				   "Violates PROTOCOL.md section 6",
 				   expert.group.PROTOCOL,
 				   expert.severity.ERROR)
+-- A rule broken inside a datagram whose CRC is bad: the corruption's
+-- doing, not the endpoint's, so a note on the field, not an error.
+local ef_garbled = ProtoExpert.new("rdtp.garbled",
+				   "Field garbled in transit (bad CRC32C)",
+				   expert.group.PROTOCOL,
+				   expert.severity.NOTE)
 local ef_version = ProtoExpert.new("rdtp.version.unknown",
 				   "Unknown protocol version",
 				   expert.group.PROTOCOL,
@@ -191,8 +197,9 @@ local ef_window_full = ProtoExpert.new("rdtp.analysis.window_full",
 				       .. "receiver's window edge",
 				       expert.group.SEQUENCE,
 				       expert.severity.NOTE)
-rdt.experts = { ef_crc, ef_invalid, ef_version, ef_reset, ef_retx,
-		ef_spurious, ef_ooo, ef_dup, ef_zero_window, ef_window_full }
+rdt.experts = { ef_crc, ef_invalid, ef_garbled, ef_version, ef_reset,
+		ef_retx, ef_spurious, ef_ooo, ef_dup, ef_zero_window,
+		ef_window_full }
 
 rdt.prefs.ports = Pref.range("UDP ports", "",
 			     "UDP ports always decoded as rdt, whether or "
@@ -292,10 +299,13 @@ rdt.init = reset_state
 -- Set by invalid(): the datagram being dissected broke a rule of
 -- section 6, so the analysis must not trust it.
 local broke_rule = false
+-- Set by dissect() before any field is read: the CRC failed, so a field
+-- that breaks a rule was most likely flipped in transit.
+local crc_bad = false
 
 local function invalid(item, text)
 	broke_rule = true
-	item:add_proto_expert_info(ef_invalid, text)
+	item:add_proto_expert_info(crc_bad and ef_garbled or ef_invalid, text)
 end
 
 local function hex64(range)
@@ -846,6 +856,7 @@ end
 local function dissect(tvb, pinfo, tree)
 	local len = tvb:len()
 	broke_rule = false
+	crc_bad = false
 	pinfo.cols.protocol = "RDT"
 	local root = tree:add(rdt, tvb())
 	root:add(f.len, len):set_generated()
@@ -862,6 +873,7 @@ local function dissect(tvb, pinfo, tree)
 	local want = tvb(body_end, CRC_SIZE):uint()
 	local got = cached_crc32c(tvb, pinfo, body_end)
 	local crc_ok = want == got
+	crc_bad = not crc_ok
 
 	local version = tvb(0, 1):uint()
 	local typ = tvb(1, 1):uint()

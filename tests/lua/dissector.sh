@@ -169,6 +169,11 @@ check_capture() {
 	n=$(count "$file" 'rdtp.invalid && rdtp.crc.status == 1')
 	[ "$n" = "$(grep -c '^malformed' "$expect")" ] ||
 		err "$name: $n good-CRC frames flagged rdtp.invalid"
+	# A rule broken in a corrupted datagram is the corruption's doing:
+	# rdtp.garbled (a note), never rdtp.invalid (an error).
+	n=$(count "$file" 'rdtp.invalid && rdtp.crc.status == 0')
+	[ "$n" = 0 ] ||
+		err "$name: $n bad-CRC frames flagged rdtp.invalid (an error)"
 	n=$(count "$file" 'rdtp.version.unknown && rdtp.crc.status == 1')
 	[ "$n" = "$(grep -c '^version' "$expect")" ] ||
 		err "$name: $n good-CRC frames flagged rdtp.version.unknown"

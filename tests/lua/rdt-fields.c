@@ -242,6 +242,11 @@ static void craft_flow(struct crafter *c)
 	dg[n - 4] = '!';
 	reseal(dg, n + 1);
 	emit(c, 0, dg, n + 1);
+	/* The same malformed datagram, also corrupted in transit: its
+	 * broken rule is then the corruption's doing, which the dissector
+	 * must not call an endpoint's error (rdtp.garbled, a note). */
+	dg[n - 7] ^= 0x20;
+	emit(c, 0, dg, n + 1);
 
 	memset(&p, 0, sizeof(p));
 	p.type = RDT_PKT_RESET;

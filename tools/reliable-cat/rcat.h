@@ -82,7 +82,8 @@ struct rcat_session {
 	char local[80], peer[80];	/* "ADDR:PORT", "[ADDR]:PORT" */
 	enum rcat_result result;
 	char error[256];		/* one line; empty when result is ok */
-	bool quit_early;		/* -q expired before the peer closed */
+	bool quit_early;		/* -q or -w ended before the peer closed */
+	bool idle_end;			/* -w ended an idle connection */
 	uint64_t bytes_sent, bytes_received;
 	double t_start, t_end;		/* monotonic seconds */
 	bool have_info;

@@ -79,6 +79,7 @@ static void report_verbose(const struct rcat_session *s)
 	fprintf(stderr, "%s: %" PRIu64 " bytes sent, %" PRIu64
 		" bytes received in %.3f s%s\n", PROG, s->bytes_sent,
 		s->bytes_received, d,
+		s->idle_end ? " (ended idle, -w)" :
 		s->quit_early ? " (quit before the peer closed)" : "");
 	fprintf(stderr, "%s: goodput %.1f Mbit/s sent, %.1f Mbit/s received\n",
 		PROG, mbit_per_s(s->bytes_sent, d),

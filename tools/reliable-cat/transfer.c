@@ -220,6 +220,32 @@ static bool acked_more(struct xfer *x, double now)
 }
 
 /*
+ * -w expired with nothing moving.  If nothing is owed either way (the
+ * peer's stream ended and is all written out, every byte we sent is
+ * acknowledged), only our open stdin keeps the connection, and nc -w
+ * ends such a connection as a normal end: exit 0 with a clean close, so
+ * that the banner idiom (a server greets and closes, our stdin stays
+ * open) works and the peer, which did nothing wrong, is not reset.  We
+ * half-close and rcat_drain() then waits as after -q.  Before the
+ * peer's end of stream we cannot tell a quiet peer from a dead link
+ * (a blackout while we receive a file): exit 0 could then hide a
+ * truncated transfer, so that stays a failure, as does a stall with our
+ * bytes unacknowledged.  Returns false for those; the caller reports.
+ */
+static bool idle_end(struct xfer *x)
+{
+	if (!x->peer_eof || ring_len(&x->to_peer) || ring_len(&x->to_out) ||
+	    !x->s->have_info || x->s->info.bytes_acked < x->s->bytes_sent)
+		return false;
+	if (!x->wr_shut && rdt_shutdown(x->sock, SHUT_WR) < 0)
+		return false;
+	x->wr_shut = true;
+	x->s->quit_early = true;
+	x->s->idle_end = true;
+	return true;
+}
+
+/*
  * Fill |pfd| (stdin, stdout, socket) with what we can use now: a source
  * only while its ring has room, a sink only while its ring has bytes.
  * Returns the events asked of the socket.
@@ -292,7 +318,8 @@ static bool service_socket(struct xfer *x, short sev, short rev)
  * directions have finished, the peer fails, -w or -q expires, or a
  * signal.  |stdin_open| is cleared at stdin's end and stays so for later
  * connections (-k).  Returns true when both directions finished (or -q
- * expired; s->quit_early says so), false after rcat_fail().
+ * expired, or -w on an idle connection owing nothing; s->quit_early says
+ * so), false after rcat_fail().
  */
 bool rcat_transfer(int sock, struct rcat_session *s,
 		   const struct rcat_options *o, bool *stdin_open)
@@ -328,6 +355,10 @@ bool rcat_transfer(int sock, struct rcat_session *s,
 		}
 		if (o->wait_s > 0 && now >= x.last_activity + o->wait_s &&
 		    !acked_more(&x, now)) {
+			if (idle_end(&x)) {
+				ok = true;
+				break;
+			}
 			rcat_fail(s, ETIMEDOUT, "no data moved for %g s",
 				  o->wait_s);
 			break;
