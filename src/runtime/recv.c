@@ -223,7 +223,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
  * retransmitted.
  */
 static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
-			    const struct rdt_pkt *pkt,
+			    const struct rdt_pkt *pkt, size_t len,
 			    const struct dgram_addr *da, rdt_tstamp now,
 			    struct dirty_list *d)
 {
@@ -270,6 +270,8 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	}
 	s->role = RT_CONNECTION;
 	s->server = 1;
+	/* Unlocked: nobody else knows |s| before the registry does. */
+	rdt_rt_qlog_attach(s, pkt, len, now);
 	s->wake_room = opt.sndbuf / 4;
 	memcpy(&s->peer, &da->from, da->fromlen);
 	s->peer_len = da->fromlen;
@@ -295,8 +297,9 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 /* A datagram no connection claimed: admit.c decides, this carries it
  * out. */
 static void on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 int decode_rc, const struct dgram_addr *da,
-			 rdt_tstamp now, struct dirty_list *d)
+			 size_t len, int decode_rc,
+			 const struct dgram_addr *da, rdt_tstamp now,
+			 struct dirty_list *d)
 {
 	struct rdt_admit_verdict v;
 	struct rt_sock *l;
@@ -333,7 +336,7 @@ static void on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 		on_reset_unknown(ep, v.reset_dcid, now, d);
 		break;
 	case RDT_ADMIT_HANDSHAKE:
-		start_handshake(ep, l, pkt, da, now, d);
+		start_handshake(ep, l, pkt, len, da, now, d);
 		return;
 	}
 	rdt_rt_sock_put(l);
@@ -375,7 +378,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			decode_rc = rdt_pkt_decode(&pkt, dg, len);
 	}
 	if (s == NULL) {
-		on_unclaimed(ep, &pkt, decode_rc, da, now, d);
+		on_unclaimed(ep, &pkt, len, decode_rc, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
