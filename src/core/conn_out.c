@@ -461,7 +461,8 @@ rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
 	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
 	switch (conn->state) {
 	case RDT_CONN_CLOSED:
-		return conn->reset_pending ? write_reset(conn, dest, cap, now) : 0;
+		return conn->reset_pending ?
+			       write_reset(conn, dest, cap, now) : 0;
 	case RDT_CONN_SYN_SENT:
 	case RDT_CONN_SYN_RCVD:
 		if (!conn->hs_due)

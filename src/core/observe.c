@@ -42,10 +42,10 @@ void rdt_conn_observe_pkt(struct rdt_conn *conn,
 	/* Called after the send path took the number. */
 	if (sent)
 		ev.pn = conn->next_pn - 1;
+	else if (conn->have_rcv_pn)
+		ev.pn = rdt_seq32_expand(conn->largest_rcv_pn, pkt->pn);
 	else
-		ev.pn = conn->have_rcv_pn ?
-				rdt_seq32_expand(conn->largest_rcv_pn, pkt->pn) :
-				pkt->pn;
+		ev.pn = pkt->pn;
 	if (pkt->type == RDT_PKT_DATA && (pkt->flags & RDT_PKT_F_STREAM))
 		ev.stream_off = sent ?
 			rdt_seq32_expand(conn->snd_una,

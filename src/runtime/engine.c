@@ -184,7 +184,8 @@ static void engine_start_once(void)
 			eng.qlog_dir = path;
 		else if (!eng.forked)	/* the parent said so */
 			fprintf(stderr, "librdt: RDT_QLOG=%s: %s (no qlog "
-				"traces are written)\n", path, strerror(errno));
+				"traces are written)\n", path,
+				strerror(errno));
 	}
 	eng.epfd = epoll_create1(EPOLL_CLOEXEC);
 	eng.timerfd = timerfd_create(CLOCK_MONOTONIC,

@@ -166,7 +166,8 @@ static void put_ack(struct rdt_jsonw *w, const struct rdt_pkt_ack *ack,
 	rdt_jsonw_key(w, "acked_ranges");
 	rdt_jsonw_open(w, '[');
 	for (i = 0; i <= ack->nranges && i <= RDT_PKT_MAX_ACK_RANGES; i++) {
-		uint64_t len = i == 0 ? ack->first_len : ack->ranges[i - 1].len;
+		uint64_t len = i == 0 ? ack->first_len :
+					ack->ranges[i - 1].len;
 
 		if (i > 0) {
 			uint64_t step = (uint64_t)ack->ranges[i - 1].gap + 2;
