@@ -162,7 +162,10 @@ RDT_EXTERN const char *rdt_version(void);
  * socket is created; if it cannot be opened, one line on stderr says
  * why and the program runs on without it.  A program holding both ends
  * of a connection records each datagram twice, as sent and as received.
- * A forked child does not log.
+ * A forked child does not log.  RDT_QLOG=DIR writes a qlog trace
+ * (JSON-SEQ, the QUIC event schema) of every connection to
+ * DIR/<id>-<client|server>.sqlog, for qvis-style tools that draw the
+ * congestion controller; see rdt(7).
  * --------------------------------------------------------------------- */
 
 /*

@@ -261,6 +261,8 @@ static void update_state(struct rdt_conn *conn, rdt_tstamp now)
 void rdt_conn_after_event(struct rdt_conn *conn, rdt_tstamp now)
 {
 	update_state(conn, now);
+	if (conn->observer)
+		rdt_conn_observe_updated(conn, now);
 	if (window_blocked(conn)) {
 		if (conn->persist_next == RDT_TSTAMP_NEVER &&
 		    !conn->ping_outstanding && !conn->ping_pending)

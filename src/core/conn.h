@@ -161,6 +161,64 @@ struct rdt_conn_info {
 
 struct rdt_conn;
 
+/*
+ * Observing a connection (RDT_QLOG).  The core cannot write a log itself
+ * (no files, no clock), so it tells an observer what happened, with the
+ * |now| of the call that made it happen, and the observer decides what
+ * to keep.  Without an observer each place that could report costs one
+ * test of a pointer.
+ */
+enum rdt_conn_event_type {
+	/* A datagram was built: |pkt|, |pn|, |len|. */
+	RDT_CONN_EV_SENT = 1,
+	/* A datagram passed its checks and is about to be processed:
+	 * |pkt|, |pn|, |len|. */
+	RDT_CONN_EV_RECEIVED,
+	/* Packet |pn| of |len| bytes was declared lost, by |trigger|. */
+	RDT_CONN_EV_LOST,
+	/* A call ends: the RTT, window, controller state and bytes in
+	 * flight may have changed (rdt_conn_get_info has them). */
+	RDT_CONN_EV_UPDATED,
+};
+
+/* What declared a packet lost; the names of RFC 9002 section 6. */
+enum rdt_conn_loss_trigger {
+	/* kPacketThreshold: enough later packets were acknowledged. */
+	RDT_CONN_LOSS_REORDERING = 1,
+	/* kTimeThreshold: sent long enough before an acknowledged one. */
+	RDT_CONN_LOSS_TIME,
+	/* The retransmission timeout fired: everything in flight. */
+	RDT_CONN_LOSS_PTO,
+};
+
+struct rdt_conn_event {
+	enum rdt_conn_event_type type;
+	/* The full 64-bit packet number (the wire carries the low 32). */
+	rdt_pktnum pn;
+	/* Bytes of the datagram. */
+	size_t len;
+	/* SENT, RECEIVED: the decoded datagram, borrowed for the call. */
+	const struct rdt_pkt *pkt;
+	/* With a STREAM section: its offset from the start of the stream
+	 * (the wire carries it plus the ISN, mod 2^32). */
+	uint64_t stream_off;
+	/* With an ACK section: its largest, as a full packet number; the
+	 * ranges below it follow from the section's lengths and gaps. */
+	rdt_pktnum ack_largest;
+	/* LOST. */
+	enum rdt_conn_loss_trigger trigger;
+};
+
+/*
+ * An observer is called synchronously, inside the connection's call, with
+ * the |now| that call was given.  It may read |conn| through the const
+ * accessors (rdt_conn_get_info) but must not call anything that changes
+ * it.  |ctx| is the caller's.
+ */
+typedef void (*rdt_conn_observer)(void *ctx, const struct rdt_conn *conn,
+				  const struct rdt_conn_event *ev,
+				  rdt_tstamp now);
+
 /* rdt_conn_config_default fills |cfg| with the documented defaults. */
 void rdt_conn_config_default(struct rdt_conn_config *cfg);
 
@@ -311,6 +369,14 @@ int rdt_conn_peer_finished(const struct rdt_conn *conn);
 
 void rdt_conn_get_info(const struct rdt_conn *conn,
 		       struct rdt_conn_info *info);
+
+/*
+ * rdt_conn_set_observer makes |fn| (with |ctx|) the connection's one
+ * observer from now on; NULL stops observing.  |ctx| must stay valid
+ * until it is replaced or the connection is deleted.
+ */
+void rdt_conn_set_observer(struct rdt_conn *conn, rdt_conn_observer fn,
+			   void *ctx);
 
 /* This side's connection ID (what the peer puts in dcid), and the peer's. */
 uint64_t rdt_conn_local_cid(const struct rdt_conn *conn);

@@ -407,6 +407,9 @@ int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
 	}
 	conn->stats.pkts_received++;
 	conn->last_recv = now;
+	if (conn->observer)
+		rdt_conn_observe_pkt(conn, RDT_CONN_EV_RECEIVED, &pkt, len,
+				     now);
 	switch (pkt.type) {
 	case RDT_PKT_INIT:
 		on_init(conn, &pkt);

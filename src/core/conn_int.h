@@ -163,6 +163,10 @@ struct rdt_conn {
 	uint32_t reset_reason;
 
 	struct rdt_conn_stats stats;
+
+	/* RDT_QLOG's observer (observe.c), or NULL. */
+	rdt_conn_observer observer;
+	void *observer_ctx;
 };
 
 /* conn.c */
@@ -201,7 +205,18 @@ int rdt_conn_on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 		    rdt_tstamp now);
 void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now);
 void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
-		       int congestion, rdt_tstamp now);
+			   enum rdt_conn_loss_trigger trigger, rdt_tstamp now);
+
+/* observe.c: callers test conn->observer first, so an unobserved
+ * connection pays one branch per event. */
+void rdt_conn_observe_pkt(struct rdt_conn *conn,
+			  enum rdt_conn_event_type type,
+			  const struct rdt_pkt *pkt, size_t len,
+			  rdt_tstamp now);
+void rdt_conn_observe_lost(struct rdt_conn *conn,
+			   const struct rdt_sent_pkt *rec,
+			   enum rdt_conn_loss_trigger trigger, rdt_tstamp now);
+void rdt_conn_observe_updated(struct rdt_conn *conn, rdt_tstamp now);
 
 /* conn_timer.c */
 int rdt_conn_prepare_probe(struct rdt_conn *conn);

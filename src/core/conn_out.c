@@ -99,10 +99,14 @@ static rdt_ssize write_handshake(struct rdt_conn *conn, uint8_t *dest,
 	conn->stats.pkts_sent++;
 	if (conn->is_server)
 		conn->adv_edge = rdt_conn_rcv_edge(conn);
+	if (conn->observer)
+		rdt_conn_observe_pkt(conn, RDT_CONN_EV_SENT, &pkt, (size_t)n,
+				     now);
 	return n;
 }
 
-static rdt_ssize write_reset(struct rdt_conn *conn, uint8_t *dest, size_t cap)
+static rdt_ssize write_reset(struct rdt_conn *conn, uint8_t *dest, size_t cap,
+			     rdt_tstamp now)
 {
 	struct rdt_pkt pkt;
 	rdt_ssize n;
@@ -118,6 +122,9 @@ static rdt_ssize write_reset(struct rdt_conn *conn, uint8_t *dest, size_t cap)
 	n = rdt_pkt_encode(dest, cap, &pkt);
 	if (n > 0)
 		conn->stats.pkts_sent++;
+	if (n > 0 && conn->observer)
+		rdt_conn_observe_pkt(conn, RDT_CONN_EV_SENT, &pkt, (size_t)n,
+				     now);
 	return n;
 }
 
@@ -437,6 +444,9 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	if (n < 0)
 		return n;
 	on_data_sent(conn, &plan, pkt.flags, (size_t)n, now);
+	if (conn->observer)
+		rdt_conn_observe_pkt(conn, RDT_CONN_EV_SENT, &pkt, (size_t)n,
+				     now);
 	return n;
 }
 
@@ -453,7 +463,8 @@ rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
 	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
 	switch (conn->state) {
 	case RDT_CONN_CLOSED:
-		return conn->reset_pending ? write_reset(conn, dest, cap) : 0;
+		return conn->reset_pending ?
+			       write_reset(conn, dest, cap, now) : 0;
 	case RDT_CONN_SYN_SENT:
 	case RDT_CONN_SYN_RCVD:
 		if (!conn->hs_due)

@@ -181,7 +181,7 @@ static void on_pto(struct rdt_conn *conn, rdt_tstamp now)
 			conn->have_recovery_trigger = 1;
 			conn->recovery_trigger_pn = rec->pn;
 		}
-		rdt_conn_declare_lost(conn, rec, 0, now);
+		rdt_conn_declare_lost(conn, rec, RDT_CONN_LOSS_PTO, now);
 	}
 	conn->cc.ops->on_rto(&conn->cc, now);
 	/* Two probes (RFC 9002 6.2.4): one lost datagram must not cost a

@@ -266,12 +266,17 @@ int rdt_conn_on_ack(struct rdt_conn *conn, const struct rdt_pkt_ack *ack,
 }
 
 void rdt_conn_declare_lost(struct rdt_conn *conn, struct rdt_sent_pkt *rec,
-		       int congestion, rdt_tstamp now)
+			   enum rdt_conn_loss_trigger trigger, rdt_tstamp now)
 {
 	uint64_t before = conn->cc.congestion_events;
+	/* A timeout's losses are the controller's on_rto, not one
+	 * congestion event each. */
+	int congestion = trigger != RDT_CONN_LOSS_PTO;
 
 	rec->flags |= RDT_SENT_LOST;
 	conn->stats.pkts_lost++;
+	if (conn->observer)
+		rdt_conn_observe_lost(conn, rec, trigger, now);
 	if (rec->flags & RDT_SENT_IN_FLIGHT) {
 		conn->bytes_in_flight -= rec->size;
 		rdt_rate_on_lost(&conn->rate, rec->size);
@@ -320,9 +325,12 @@ void rdt_conn_detect_lost(struct rdt_conn *conn, rdt_tstamp now)
 		if (rec->flags & (RDT_SENT_ACKED | RDT_SENT_LOST) ||
 		    !(rec->flags & RDT_SENT_IN_FLIGHT))
 			continue;
-		if (conn->largest_acked - rec->pn >= conn->pkt_threshold ||
-		    rec->sent_time + loss_delay <= now)
-			rdt_conn_declare_lost(conn, rec, 1, now);
+		if (conn->largest_acked - rec->pn >= conn->pkt_threshold)
+			rdt_conn_declare_lost(conn, rec,
+					      RDT_CONN_LOSS_REORDERING, now);
+		else if (rec->sent_time + loss_delay <= now)
+			rdt_conn_declare_lost(conn, rec, RDT_CONN_LOSS_TIME,
+					      now);
 		else if (rec->sent_time + loss_delay < conn->loss_time)
 			conn->loss_time = rec->sent_time + loss_delay;
 	}

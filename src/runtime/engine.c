@@ -103,11 +103,14 @@ static void engine_atfork_child(void)
 	for (b = 0; eng.cids && b < eng.nbuckets; b++) {
 		struct rt_sock *s;
 
-		for (s = eng.cids[b]; s; s = s->cid_next)
+		for (s = eng.cids[b]; s; s = s->cid_next) {
 			if (s->notify.lib_fd >= 0) {
 				close(s->notify.lib_fd);
 				s->notify.lib_fd = -1;
 			}
+			/* Its records are the parent's to write. */
+			rdt_qlog_forget_in_child(s->qlog);
+		}
 	}
 	for (ep = eng.endpoints; ep; ep = ep->next)
 		close(ep->fd);
@@ -171,6 +174,17 @@ static void engine_start_once(void)
 		 * must not go unnoticed either. */
 		if (eng.pcap == NULL)
 			fprintf(stderr, "librdt: RDT_PCAP=%s: %s\n", path,
+				strerror(errno));
+	}
+	path = getenv("RDT_QLOG");
+	if (path && *path) {
+		/* Checked once here, so that a wrong DIR is reported once
+		 * and costs nothing per connection. */
+		if (access(path, W_OK | X_OK) == 0)
+			eng.qlog_dir = path;
+		else if (!eng.forked)	/* the parent said so */
+			fprintf(stderr, "librdt: RDT_QLOG=%s: %s (no qlog "
+				"traces are written)\n", path,
 				strerror(errno));
 	}
 	eng.epfd = epoll_create1(EPOLL_CLOEXEC);

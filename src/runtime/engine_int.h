@@ -27,6 +27,7 @@
 
 #include "core/admit.h"
 #include "pcaplog.h"
+#include "qlog.h"
 #include "rt.h"
 #include "wire/pkt.h"
 
@@ -57,6 +58,8 @@ struct engine {
 	struct rt_endpoint *dying;
 	/* RDT_PCAP: every datagram sent and received, or NULL. */
 	struct rdt_pcaplog *pcap;
+	/* RDT_QLOG: the directory of the connections' traces, or NULL. */
+	const char *qlog_dir;
 	/* The engine thread's receive buffers. */
 	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
 	/* Sockets taken out of epoll whose reference the engine thread
@@ -101,6 +104,11 @@ struct rt_sock *rdt_rt_sock_alloc(int family, const struct rt_opts *opt);
 void rdt_rt_listener_signal(struct rt_sock *l);
 /* |s| locked. */
 void rdt_rt_orphan(struct rt_sock *s);
+/* RDT_QLOG: a trace for |s|'s new connection (|s| locked); a no-op
+ * when RDT_QLOG is unset.  A server's connection was made from |init|,
+ * |init_len| bytes, which the trace records as its first packet. */
+void rdt_rt_qlog_attach(struct rt_sock *s, const struct rdt_pkt *init,
+			size_t init_len, rdt_tstamp now);
 
 /* --- registry.c: engine lock held ---------------------------------------- */
 

@@ -206,7 +206,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
  * retransmitted.
  */
 static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
-			    const struct rdt_pkt *pkt,
+			    const struct rdt_pkt *pkt, size_t len,
 			    const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			    struct rdt_rt_dirty *d)
 {
@@ -275,6 +275,8 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	}
 	s->role = RT_CONNECTION;
 	s->server = 1;
+	/* Unlocked: nobody else knows |s| before the registry does. */
+	rdt_rt_qlog_attach(s, pkt, len, now);
 	s->wake_room = opt.sndbuf / 4;
 	memcpy(&s->peer, &da->from, da->fromlen);
 	s->peer_len = da->fromlen;
@@ -301,8 +303,9 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 /* A datagram no connection claimed: admit.c decides, this carries it
  * out. */
 void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 int decode_rc, const struct rdt_rt_dgram_addr *da,
-			 rdt_tstamp now, struct rdt_rt_dirty *d)
+			 size_t len, int decode_rc,
+			 const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
+			 struct rdt_rt_dirty *d)
 {
 	struct rdt_admit_verdict v;
 	struct rt_sock *l;
@@ -339,7 +342,7 @@ void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 		on_reset_unknown(ep, v.reset_dcid, now, d);
 		break;
 	case RDT_ADMIT_HANDSHAKE:
-		start_handshake(ep, l, pkt, da, now, d);
+		start_handshake(ep, l, pkt, len, da, now, d);
 		return;
 	}
 	rdt_rt_sock_put(l);

@@ -176,7 +176,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			decode_rc = rdt_pkt_decode(&pkt, dg, len);
 	}
 	if (s == NULL) {
-		rdt_rt_on_unclaimed(ep, &pkt, decode_rc, da, now, d);
+		rdt_rt_on_unclaimed(ep, &pkt, len, decode_rc, da, now, d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);

@@ -34,10 +34,11 @@ void rdt_rt_mark_dirty(struct rdt_rt_dirty *d, struct rt_sock *s);
  */
 size_t rdt_rt_pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src);
 
-/* A datagram no connection claimed (listen.c): admit.c decides, this
- * carries it out. */
+/* A datagram no connection claimed (listen.c), |len| bytes decoded into
+ * |pkt|: admit.c decides, this carries it out. */
 void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 int decode_rc, const struct rdt_rt_dgram_addr *da,
-			 rdt_tstamp now, struct rdt_rt_dirty *d);
+			 size_t len, int decode_rc,
+			 const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
+			 struct rdt_rt_dirty *d);
 
 #endif

@@ -58,6 +58,7 @@ struct rdt_rt_port_stats {
 };
 
 struct rt_sock;
+struct rdt_qlog;
 
 /* A UDP socket and everything that shares its port. */
 struct rt_endpoint {
@@ -165,6 +166,9 @@ struct rt_sock {
 	struct rt_sock *emb_head, *emb_tail;
 	struct rt_sock *q_head, *q_tail;
 	unsigned q_len, embryos, backlog;
+
+	/* RDT_QLOG's trace of the connection, or NULL. */
+	struct rdt_qlog *qlog;
 
 	/* Engine thread only: */
 	struct rt_sock *dirty_next;

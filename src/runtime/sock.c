@@ -139,6 +139,7 @@ void rdt_rt_sock_put(struct rt_sock *s)
 	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	rdt_conn_del(s->conn);
+	rdt_qlog_close(s->qlog);
 	/* The application's descriptor is the application's: its number
 	 * may belong to another file by now. */
 	rdt_notify_close_lib(&s->notify);
@@ -379,6 +380,47 @@ void rdt_rt_app_wrote(struct rt_sock *s, rdt_tstamp now)
 	rdt_rt_service(s, now);
 }
 
+void rdt_rt_qlog_attach(struct rt_sock *s, const struct rdt_pkt *init,
+			size_t init_len, rdt_tstamp now)
+{
+	struct rdt_conn_event ev;
+
+	if (eng.qlog_dir == NULL)
+		return;
+	/* Both ends name the trace by the client's ID (qlog.h). */
+	s->qlog = rdt_qlog_open(eng.qlog_dir, init ?
+					rdt_conn_peer_cid(s->conn) :
+					rdt_conn_local_cid(s->conn),
+				init != NULL, now);
+	if (s->qlog == NULL)
+		return;
+	rdt_conn_set_observer(s->conn, rdt_qlog_observe, s->qlog);
+	if (init == NULL)
+		return;
+	/* The core was handed the INIT already decoded, before anyone
+	 * observed it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RDT_CONN_EV_RECEIVED;
+	ev.pkt = init;
+	ev.pn = init->pn;
+	ev.len = init_len;
+	rdt_qlog_observe(s->qlog, s->conn, &ev, now);
+}
+
+/* After servicing: a closed connection's trace is complete, so it is
+ * written and closed now rather than when the socket goes; otherwise
+ * records that waited long enough are written. */
+static void qlog_service(struct rt_sock *s, rdt_tstamp now)
+{
+	if (rdt_conn_state(s->conn) == RDT_CONN_CLOSED) {
+		rdt_conn_set_observer(s->conn, NULL, NULL);
+		rdt_qlog_close(s->qlog);
+		s->qlog = NULL;
+	} else {
+		rdt_qlog_flush(s->qlog, now, 0);
+	}
+}
+
 void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
 {
 	struct rdt_conn *c = s->conn;
@@ -430,4 +472,6 @@ void rdt_rt_service(struct rt_sock *s, rdt_tstamp now)
 	sync_readiness(s);
 	if (s->lingering)
 		pthread_cond_broadcast(&s->changed);
+	if (s->qlog)
+		qlog_service(s, now);
 }

@@ -104,6 +104,7 @@ int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len
 	rc = rdt_conn_client_new(&s->conn, &cfg, rdt_mem_default(), now);
 	if (rc != 0)
 		return -rdt_errno_from(rc);
+	rdt_rt_qlog_attach(s, NULL, 0, now);
 	memcpy(&s->peer, addr, len);
 	s->peer_len = len;
 	s->role = RT_CONNECTION;
@@ -116,6 +117,8 @@ int rdt_rt_connect(struct rt_sock *s, const struct sockaddr *addr, socklen_t len
 	if (err) {
 		rdt_conn_del(s->conn);
 		s->conn = NULL;
+		rdt_qlog_close(s->qlog);
+		s->qlog = NULL;
 		s->role = RT_FRESH;
 		return err;
 	}
@@ -311,6 +314,9 @@ void rdt_rt_exit_drain(rdt_tstamp wait)
 				rdt_conn_abort(s->conn, rdt_rt_now());
 				rdt_rt_service(s, rdt_rt_now());
 			}
+			/* The process ends before the trace's next
+			 * servicing would have written it. */
+			rdt_qlog_flush(s->qlog, 0, 1);
 			pthread_mutex_unlock(&s->lock);
 		}
 		rdt_rt_sock_put(s);

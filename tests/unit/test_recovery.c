@@ -8,7 +8,8 @@
  * takes the server's datagrams without delivering them and answers with
  * ACK frames it builds itself, so it decides exactly which packets
  * arrived and when.  The controller is NewReno behind a spy that counts
- * the hooks recovery.c must call.
+ * the hooks recovery.c must call.  The last cases watch the same losses
+ * through the connection's observer (observe.c, RDT_QLOG's source).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -510,6 +511,112 @@ static void test_recovery_range_runs_below_first_pn(void **state)
 	assert_int_equal(conn_pair_info(p, PAIR_SRV).stats.pkts_lost, 0);
 }
 
+/* What an observer saw (test_recovery_observer_*). */
+#define MAX_EVENTS 64
+static struct {
+	size_t n;
+	struct rdt_conn_event ev[MAX_EVENTS];
+	rdt_tstamp at[MAX_EVENTS];
+} seen;
+
+static void record_event(void *ctx, const struct rdt_conn *conn,
+			 const struct rdt_conn_event *ev, rdt_tstamp now)
+{
+	assert_ptr_equal(ctx, &seen);
+	assert_non_null(conn);
+	assert_true(seen.n < MAX_EVENTS);
+	seen.ev[seen.n] = *ev;
+	/* The datagram is only borrowed for the call. */
+	seen.ev[seen.n].pkt = NULL;
+	seen.at[seen.n++] = now;
+}
+
+/* The events of |type| seen so far, into |out|; returns how many. */
+static size_t seen_of(enum rdt_conn_event_type type,
+		      const struct rdt_conn_event **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < seen.n; i++)
+		if (seen.ev[i].type == type && n < max)
+			out[n++] = &seen.ev[i];
+	return n;
+}
+
+static void observe_server(struct conn_pair *p)
+{
+	memset(&seen, 0, sizeof(seen));
+	rdt_conn_set_observer(p->c[PAIR_SRV], record_event, &seen);
+}
+
+/*
+ * Each datagram sent is reported with its number and stream offset, the
+ * ACK received with its largest as a full number; a packet-threshold loss
+ * is reported once, with its trigger, before the end of the call that
+ * declared it.
+ */
+static void test_recovery_observer_sees_sent_acked_lost(void **state)
+{
+	struct conn_pair *p = *state;
+	struct flight fl = { 0 };
+	const struct rdt_conn_event *ev[MAX_EVENTS];
+	size_t i, n;
+
+	observe_server(p);
+	send_chunks(p, &fl, 5);
+	n = seen_of(RDT_CONN_EV_SENT, ev, MAX_EVENTS);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		assert_int_equal((uint32_t)ev[i]->pn, fl.pn[i]);
+		assert_int_equal(ev[i]->stream_off, i * CHUNK);
+		assert_true(ev[i]->len > CHUNK);
+	}
+	p->t += 20 * RDT_MS;
+	seen.n = 0;
+	ack(p, &fl, 1, 4, 0);
+	assert_int_equal(seen.ev[0].type, RDT_CONN_EV_RECEIVED);
+	assert_int_equal((uint32_t)seen.ev[0].ack_largest, fl.pn[4]);
+	assert_int_equal(seen_of(RDT_CONN_EV_LOST, ev, MAX_EVENTS), 1);
+	assert_int_equal((uint32_t)ev[0]->pn, fl.pn[0]);
+	assert_int_equal(ev[0]->trigger, RDT_CONN_LOSS_REORDERING);
+	assert_int_equal(seen.ev[seen.n - 1].type, RDT_CONN_EV_UPDATED);
+	assert_int_equal(seen.at[seen.n - 1], p->t);
+	/* Removed, the observer hears nothing more. */
+	rdt_conn_set_observer(p->c[PAIR_SRV], NULL, NULL);
+	seen.n = 0;
+	expect_resend(p, 0, 0);
+	assert_int_equal(seen.n, 0);
+}
+
+/* The time threshold and the timeout report their own triggers, and
+ * every loss the stats count is reported once. */
+static void test_recovery_observer_sees_triggers(void **state)
+{
+	struct conn_pair *p = *state;
+	struct flight fl = { 0 };
+	const struct rdt_conn_event *ev[MAX_EVENTS];
+	size_t n;
+
+	observe_server(p);
+	send_chunks(p, &fl, 3);
+	p->t += 20 * RDT_MS;
+	ack(p, &fl, 1, 2, 0);
+	conn_pair_fire(p, PAIR_SRV);
+	n = seen_of(RDT_CONN_EV_LOST, ev, MAX_EVENTS);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0]->trigger, RDT_CONN_LOSS_TIME);
+	expect_resend(p, 0, 0);
+	/* The resend and a new chunk vanish: a probe, then the timeout. */
+	send_chunk(p, &fl);
+	conn_pair_fire(p, PAIR_SRV);
+	conn_pair_discard(p, PAIR_SRV);
+	conn_pair_fire(p, PAIR_SRV);
+	n = seen_of(RDT_CONN_EV_LOST, ev, MAX_EVENTS);
+	assert_true(n >= 3);
+	assert_int_equal(ev[n - 1]->trigger, RDT_CONN_LOSS_PTO);
+	assert_int_equal(n, conn_pair_info(p, PAIR_SRV).stats.pkts_lost);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -528,6 +635,8 @@ int main(void)
 		T(test_recovery_range_only_unsent),
 		T(test_recovery_range_below_first_pn),
 		T(test_recovery_range_runs_below_first_pn),
+		T(test_recovery_observer_sees_sent_acked_lost),
+		T(test_recovery_observer_sees_triggers),
 	};
 #undef T
 
