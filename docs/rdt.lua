@@ -277,7 +277,7 @@ end
 local crc_cache = {}
 
 local function cached_crc32c(tvb, pinfo, len)
-	local key = pinfo.number .. ":" .. tvb:offset()
+	local key = pinfo.number .. ":" .. tvb:offset() .. ":" .. len
 	local crc = crc_cache[key]
 	if crc == nil then
 		crc = crc32c(tvb:raw(0, len))
@@ -936,7 +936,69 @@ local function dissect(tvb, pinfo, tree)
 	return len
 end
 
-rdt.dissector = dissect
+-- A sender with UDP segmentation offload (GSO) hands the kernel trains
+-- of full DATA datagrams, and a capture on loopback records each train
+-- as one UDP payload: the datagrams back to back, each with its CRC.  The
+-- length of the first comes from its own fields; nil when the payload
+-- is not such a train.
+local function train_seg(tvb, pinfo)
+	local len = tvb:len()
+	if len < 2 * SMALLEST or tvb(0, 1):uint() ~= VERSION or
+	   tvb(1, 1):uint() ~= 3 then
+		return nil
+	end
+	local flags = tvb(2, 1):uint()
+	local off = 20
+	if band(flags, F_ACK) ~= 0 then
+		if off + 17 > len then
+			return nil
+		end
+		off = off + 17 + 8 * tvb(off + 16, 1):uint()
+	end
+	if band(flags, F_STREAM) ~= 0 then
+		if off + 6 > len then
+			return nil
+		end
+		off = off + 6 + tvb(off + 4, 2):uint()
+	end
+	local seg = off + CRC_SIZE
+	if seg < SMALLEST or seg >= len or
+	   cached_crc32c(tvb, pinfo, seg - CRC_SIZE) ~=
+	   tvb(seg - CRC_SIZE, 4):uint() then
+		return nil
+	end
+	return seg
+end
+
+-- Each datagram of a GSO train on its own, as if it had its own frame.
+local function dissect_train(tvb, pinfo, tree, seg)
+	local len = tvb:len()
+	local at, n, first = 0, 0, nil
+	while at < len do
+		local k = math.min(seg, len - at)
+		dissect(tvb(at, k):tvb(), pinfo, tree)
+		first = first or tostring(pinfo.cols.info)
+		n = n + 1
+		at = at + k
+	end
+	pinfo.cols.info = string.format("[GSO train of %u] %s ...", n, first)
+	return len
+end
+
+local function dissect_any(tvb, pinfo, tree)
+	local len = tvb:len()
+	if len > SMALLEST and len <= MAX_DGRAM and
+	   cached_crc32c(tvb, pinfo, len - CRC_SIZE) ~=
+	   tvb(len - CRC_SIZE, 4):uint() then
+		local seg = train_seg(tvb, pinfo)
+		if seg then
+			return dissect_train(tvb, pinfo, tree, seg)
+		end
+	end
+	return dissect(tvb, pinfo, tree)
+end
+
+rdt.dissector = dissect_any
 
 -- Section 9: cheap tests first, the CRC last.
 local plausible_len = {
@@ -960,7 +1022,13 @@ local function heuristic(tvb, pinfo, tree)
 	end
 	if cached_crc32c(tvb, pinfo, len - CRC_SIZE) ~=
 	   tvb(len - CRC_SIZE, 4):uint() then
-		return false
+		local seg = train_seg(tvb, pinfo)
+		if not seg then
+			return false
+		end
+		pinfo.conversation = rdt
+		dissect_train(tvb, pinfo, tree, seg)
+		return true
 	end
 	-- The rest of this conversation is rdt even where corrupted.
 	pinfo.conversation = rdt

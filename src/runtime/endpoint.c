@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,14 @@ struct rt_endpoint *rdt_rt_ep_open(int family, const struct sockaddr *addr,
 					 sizeof(one));
 		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one,
 				 sizeof(one));
+		/* Trains of datagrams in one send and one receive (GSO and
+		 * GRO): the kernel's cost per datagram is most of rdt's on a
+		 * fast path.  A kernel without GRO just never coalesces. */
+		if (!eng.no_offload) {
+			ep->gso = 1;
+			(void)setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one,
+					 sizeof(one));
+		}
 	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = ep;
@@ -253,10 +262,25 @@ void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out)
 
 /* --- transmission ------------------------------------------------------- */
 
+/* Room for a PKTINFO and a UDP_SEGMENT control message together. */
+#define TRAIN_CTRL (RT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t)))
+/* A GSO train: at most the kernel's UDP_MAX_SEGMENTS datagrams, and one
+ * IP datagram's worth of payload. */
+#define TRAIN_MAX_SEGS 64
+#define TRAIN_MAX_BYTES 65000
+
+/* One batch: datagrams written back to back in |data|, each with its
+ * own message (the RDT_PCAP log, and sending one by one), and the same
+ * bytes grouped into trains of equal-size datagrams for GSO. */
 struct txbuf {
 	size_t dgram_cap;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
+	struct mmsghdr trains[BATCH];
+	struct iovec train_iov[BATCH];
+	unsigned train_first[BATCH];
+	uint8_t train_ctrl[BATCH][TRAIN_CTRL]
+		__attribute__((aligned(__alignof__(struct cmsghdr))));
 	uint8_t data[];
 };
 
@@ -285,26 +309,16 @@ static struct txbuf *txbuf_get(size_t dgram)
 	return tx;
 }
 
-/* Sends |n| prepared messages of |s|; returns -1 if the path is
- * refused (ICMP port unreachable on a connected socket). */
-static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
+/*
+ * Sends the prepared messages |msgs|[0..n) of |s| one by one (sendmmsg);
+ * returns -1 if the path is refused (ICMP port unreachable on a connected
+ * socket).
+ */
+static int send_each(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 {
 	struct rt_endpoint *ep = s->ep;
 	unsigned done = 0;
 
-	/* Logged before they leave: logged after, the peer's answer (read
-	 * by the engine thread meanwhile) could precede them in the log. */
-	if (eng.pcap) {
-		unsigned i;
-
-		for (i = 0; i < n; i++)
-			rdt_rt_pcap_record(
-				s->local_len ? &s->local : &ep->local,
-				ep->connected ? (void *)&s->peer :
-						msgs[i].msg_hdr.msg_name,
-				msgs[i].msg_hdr.msg_iov->iov_base,
-				msgs[i].msg_hdr.msg_iov->iov_len);
-	}
 	while (done < n) {
 		int rc = sendmmsg(ep->fd, msgs + done, n - done, 0);
 
@@ -322,6 +336,115 @@ static int send_batch(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		}
 		/* A full socket buffer or a transient routing error: the
 		 * datagram is lost, and the protocol recovers it. */
+		stat_add(&ep->stats.send_errors, 1);
+		done++;
+	}
+	stat_add(&ep->stats.sent, n);
+	return 0;
+}
+
+/*
+ * Groups the |n| datagrams of |tx| (back to back in tx->data) into
+ * trains for GSO: a run of datagrams of one size, and one shorter to end
+ * it, go as one message whose UDP_SEGMENT control message tells the
+ * kernel where to cut.  Returns the number of trains.
+ */
+static unsigned make_trains(struct txbuf *tx, unsigned n,
+			    const struct rt_sock *s)
+{
+	unsigned i = 0, t = 0;
+
+	while (i < n) {
+		size_t seg = tx->iov[i].iov_len, bytes = seg;
+		unsigned count = 1;
+		struct msghdr *mh = &tx->trains[t].msg_hdr;
+
+		while (i + count < n && count < TRAIN_MAX_SEGS &&
+		       tx->iov[i + count - 1].iov_len == seg &&
+		       tx->iov[i + count].iov_len <= seg &&
+		       bytes + tx->iov[i + count].iov_len <= TRAIN_MAX_BYTES) {
+			bytes += tx->iov[i + count].iov_len;
+			count++;
+		}
+		*mh = tx->msgs[i].msg_hdr;
+		tx->train_iov[t].iov_base = tx->iov[i].iov_base;
+		tx->train_iov[t].iov_len = bytes;
+		mh->msg_iov = &tx->train_iov[t];
+		if (count > 1) {
+			uint8_t *ctrl = tx->train_ctrl[t];
+			struct cmsghdr *cm;
+			uint16_t seg16 = (uint16_t)seg;
+
+			memset(ctrl, 0, TRAIN_CTRL);
+			if (s->pktinfo_len && !s->ep->connected)
+				memcpy(ctrl, s->pktinfo, s->pktinfo_len);
+			cm = (struct cmsghdr *)(ctrl + (mh->msg_control ?
+							 s->pktinfo_len : 0));
+			cm->cmsg_level = IPPROTO_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(seg16));
+			memcpy(CMSG_DATA(cm), &seg16, sizeof(seg16));
+			mh->msg_controllen = (mh->msg_control ? s->pktinfo_len
+							      : 0) +
+					     CMSG_SPACE(sizeof(seg16));
+			mh->msg_control = ctrl;
+		}
+		tx->train_first[t] = i;
+		t++;
+		i += count;
+	}
+	return t;
+}
+
+/*
+ * Sends the |n| datagrams prepared in |tx| for |s|: as GSO trains where
+ * the port may, one by one otherwise.  A kernel or device that refuses
+ * a train (no UDP_SEGMENT, or no checksum offload on the way out: EIO)
+ * turns GSO off for the port, and that train and the rest go one by
+ * one.  Returns -1 if the path is refused.
+ */
+static int send_batch(struct rt_sock *s, struct txbuf *tx, unsigned n)
+{
+	struct rt_endpoint *ep = s->ep;
+	unsigned trains, done = 0;
+
+	/* Logged before they leave: logged after, the peer's answer (read
+	 * by the engine thread meanwhile) could precede them in the log. */
+	if (eng.pcap) {
+		unsigned i;
+
+		for (i = 0; i < n; i++)
+			rdt_rt_pcap_record(
+				s->local_len ? &s->local : &ep->local,
+				ep->connected ? (void *)&s->peer :
+						tx->msgs[i].msg_hdr.msg_name,
+				tx->msgs[i].msg_hdr.msg_iov->iov_base,
+				tx->msgs[i].msg_hdr.msg_iov->iov_len);
+	}
+	if (!__atomic_load_n(&ep->gso, __ATOMIC_RELAXED) || n < 2)
+		return send_each(s, tx->msgs, n);
+	trains = make_trains(tx, n, s);
+	while (done < trains) {
+		int rc = sendmmsg(ep->fd, tx->trains + done, trains - done, 0);
+
+		if (rc > 0) {
+			done += (unsigned)rc;
+			continue;
+		}
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0 && (errno == EIO || errno == EINVAL ||
+			       errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+			__atomic_store_n(&ep->gso, 0, __ATOMIC_RELAXED);
+			stat_add(&ep->stats.sent, tx->train_first[done]);
+			return send_each(s, tx->msgs + tx->train_first[done],
+					 n - tx->train_first[done]);
+		}
+		if (rc < 0 && errno == ECONNREFUSED) {
+			stat_add(&ep->stats.send_errors,
+				 n - tx->train_first[done]);
+			return -1;
+		}
 		stat_add(&ep->stats.send_errors, 1);
 		done++;
 	}
@@ -352,15 +475,19 @@ void rdt_rt_flush(struct rt_sock *s, rdt_tstamp now)
 		return;	/* Retried at the next event; the core keeps it. */
 	for (;;) {
 		unsigned n = 0;
+		size_t off = 0;
 
+		/* Back to back, so that a run of equal datagrams is one
+		 * buffer for GSO. */
 		while (n < BATCH) {
-			uint8_t *buf = tx->data + n * cap;
+			uint8_t *buf = tx->data + off;
 			rdt_ssize len = rdt_conn_write_pkt(s->conn, buf, cap,
 							   now);
 			struct msghdr *mh = &tx->msgs[n].msg_hdr;
 
 			if (len <= 0)
 				break;
+			off += (size_t)len;
 			tx->iov[n].iov_base = buf;
 			tx->iov[n].iov_len = (size_t)len;
 			memset(mh, 0, sizeof(*mh));
@@ -378,7 +505,7 @@ void rdt_rt_flush(struct rt_sock *s, rdt_tstamp now)
 		}
 		if (n == 0)
 			return;
-		if (send_batch(s, tx->msgs, n) != 0) {
+		if (send_batch(s, tx, n) != 0) {
 			rdt_conn_refused(s->conn, now);
 			return;
 		}

@@ -167,6 +167,11 @@ static void engine_start_once(void)
 		return;
 	}
 	rdt_timerheap_init(&eng.heap);
+	{
+		const char *gso = getenv("RDT_GSO");
+
+		eng.no_offload = gso != NULL && strcmp(gso, "0") == 0;
+	}
 	path = getenv("RDT_PCAP");
 	if (path && *path && !eng.forked) {
 		eng.pcap = rdt_pcaplog_open(path);

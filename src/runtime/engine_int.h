@@ -60,6 +60,9 @@ struct engine {
 	struct rdt_pcaplog *pcap;
 	/* RDT_QLOG: the directory of the connections' traces, or NULL. */
 	const char *qlog_dir;
+	/* RDT_GSO=0: no segmentation offload (GSO) nor receive offload
+	 * (GRO), to compare or to get past a path that mishandles them. */
+	int no_offload;
 	/* The engine thread's receive buffers. */
 	uint8_t (*rxbuf)[RDT_PKT_MAX_DGRAM + 1];
 	/* Sockets taken out of epoll whose reference the engine thread

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <string.h>
@@ -77,6 +78,21 @@ size_t rdt_rt_pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src)
 	cm->cmsg_len = CMSG_LEN(len);
 	memcpy(CMSG_DATA(cm), data, len);
 	return CMSG_SPACE(len);
+}
+
+/* The segment size of a buffer in which GRO glued datagrams together,
+ * from its UDP_GRO control message; 0 for a single datagram. */
+static size_t gro_size(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int size;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+			memcpy(&size, CMSG_DATA(cm), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	return 0;
 }
 
 /* Fills |da|->to from the PKTINFO control message of a received datagram,
@@ -322,11 +338,9 @@ void rdt_rt_read_endpoint(struct rt_endpoint *ep, uint32_t events)
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &da[i].from;
 			msgs[i].msg_hdr.msg_namelen = sizeof(da[i].from);
-			if (ep->pktinfo) {
-				msgs[i].msg_hdr.msg_control = ctrl[i];
-				msgs[i].msg_hdr.msg_controllen =
-					sizeof(ctrl[i]);
-			}
+			/* PKTINFO, and UDP_GRO's segment size. */
+			msgs[i].msg_hdr.msg_control = ctrl[i];
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i]);
 		}
 		n = recvmmsg(ep->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		now = rdt_rt_now();
@@ -340,7 +354,7 @@ void rdt_rt_read_endpoint(struct rt_endpoint *ep, uint32_t events)
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			size_t len = msgs[i].msg_len;
+			size_t len = msgs[i].msg_len, seg, at;
 
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				stat_add(&ep->stats.received, 1);
@@ -349,9 +363,19 @@ void rdt_rt_read_endpoint(struct rt_endpoint *ep, uint32_t events)
 			}
 			da[i].fromlen = msgs[i].msg_hdr.msg_namelen;
 			local_address(ep, &msgs[i].msg_hdr, &da[i]);
-			rdt_rt_pcap_record(&da[i].from, &da[i].to,
-					   eng.rxbuf[i], len);
-			on_datagram(ep, eng.rxbuf[i], len, &da[i], now, &d);
+			/* GRO: datagrams of one sender, back to back, all
+			 * |seg| long but the last. */
+			seg = gro_size(&msgs[i].msg_hdr);
+			if (seg == 0 || seg > len)
+				seg = len;
+			for (at = 0; at < len; at += seg) {
+				size_t k = len - at < seg ? len - at : seg;
+
+				rdt_rt_pcap_record(&da[i].from, &da[i].to,
+						   eng.rxbuf[i] + at, k);
+				on_datagram(ep, eng.rxbuf[i] + at, k, &da[i],
+					    now, &d);
+			}
 		}
 		service_dirty(&d, now);
 		if (n < BATCH)

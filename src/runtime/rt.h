@@ -73,6 +73,9 @@ struct rt_endpoint {
 	 * address they were sent to (IP_PKTINFO), and replies leave from
 	 * it. */
 	int pktinfo;
+	/* Sends trains of equal datagrams in one call (UDP GSO), until the
+	 * kernel refuses one; atomic. */
+	int gso;
 	/* Engine lock: */
 	unsigned refs;
 	struct rt_sock *listener;

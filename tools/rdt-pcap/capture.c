@@ -25,6 +25,7 @@
 
 #include "commands.h"
 #include "frame.h"
+#include "reader.h"
 #include "util.h"
 #include "wire/pkt.h"
 
@@ -87,25 +88,43 @@ static void make_filter(char *buf, size_t len, const uint16_t *ports,
 		snprintf(buf + used, len - used, ")");
 }
 
-/* One line: time, addresses and the datagram's fields. */
+static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
+		      const uint8_t *dg, size_t len);
+
+/* One line per datagram (a GSO train holds several): time, addresses
+ * and the datagram's fields. */
 static void print_dgram(const struct pcap_pkthdr *h, int dlt,
 			const u_char *bytes)
 {
-	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
-	static const char *const types[] = { "?", "INIT", "ACCEPT", "DATA",
-					     "RESET", "RETRY" };
 	struct frame_udp u;
 	struct rdt_pkt p;
-	int rc;
+	size_t seg, at;
 
 	if (frame_decode(dlt, bytes, h->caplen, &u) != FRAME_UDP)
 		return;
+	seg = rdt_pkt_decode(&p, u.payload, u.len) < 0 ?
+		      reader_train_segment(u.payload, u.len) : 0;
+	if (seg == 0)
+		seg = u.len;
+	for (at = 0; at < u.len; at += seg)
+		print_one(h, &u, u.payload + at,
+			  u.len - at < seg ? u.len - at : seg);
+}
+
+/* One line for the |len|-byte datagram at |dg| in UDP payload |u|. */
+static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
+		      const uint8_t *dg, size_t len)
+{
+	static const char *const types[] = { "?", "INIT", "ACCEPT", "DATA",
+					     "RESET", "RETRY" };
+	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
+	struct rdt_pkt p;
+
 	printf("%lld.%09ld %s > %s ", (long long)h->ts.tv_sec,
-	       (long)h->ts.tv_usec, frame_endpoint_str(&u.src, a),
-	       frame_endpoint_str(&u.dst, b));
-	rc = rdt_pkt_decode(&p, u.payload, u.len);
-	if (rc < 0) {
-		printf("not rdt or corrupt (%zu bytes)\n", u.len);
+	       (long)h->ts.tv_usec, frame_endpoint_str(&u->src, a),
+	       frame_endpoint_str(&u->dst, b));
+	if (rdt_pkt_decode(&p, dg, len) < 0) {
+		printf("not rdt or corrupt (%zu bytes)\n", len);
 		return;
 	}
 	printf("%s dcid 0x%016" PRIx64 " pn %" PRIu32, types[p.type], p.dcid,

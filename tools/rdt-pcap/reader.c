@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "map.h"
 #include "reader.h"
+#include "wire/crc32c.h"
 
 struct pass {
 	pcap_t *pc;
@@ -23,11 +24,50 @@ struct pass {
 	struct map flows;	/* flow_key -> 1: flows known to carry rdt */
 };
 
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The first datagram's end is where the CRC of the bytes before it first
+ * appears, found in one pass. */
+size_t reader_train_segment(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0;
+	size_t k, seg = 0, at;
+
+	if (len < 2 * (RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) ||
+	    p[0] != RDT_PROTO_VERSION)
+		return 0;
+	crc = rdt_crc32c(0, p, RDT_PKT_HEADER_SIZE);
+	for (k = RDT_PKT_HEADER_SIZE; k + RDT_PKT_CRC_SIZE < len; k++) {
+		if (get_be32(p + k) == crc) {
+			seg = k + RDT_PKT_CRC_SIZE;
+			break;
+		}
+		crc = rdt_crc32c(crc, p + k, 1);
+	}
+	if (seg == 0)
+		return 0;
+	for (at = seg; at < len; at += seg) {
+		size_t n = len - at < seg ? len - at : seg;
+
+		if (n < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE ||
+		    get_be32(p + at + n - RDT_PKT_CRC_SIZE) !=
+			    rdt_crc32c(0, p + at, n - RDT_PKT_CRC_SIZE))
+			return 0;
+	}
+	return seg;
+}
+
 /* docs/PROTOCOL.md, section 9: a datagram that decodes, CRC included, is
- * rdt with a false-positive probability of 2^-32. */
+ * rdt with a false-positive probability of 2^-32; so is a GSO train of
+ * them. */
 static int looks_rdt(const struct frame_udp *u, struct rdt_pkt *pkt)
 {
-	return rdt_pkt_decode(pkt, u->payload, u->len) == 0;
+	return rdt_pkt_decode(pkt, u->payload, u->len) == 0 ||
+	       reader_train_segment(u->payload, u->len) != 0;
 }
 
 static int port_selected(const struct pass *ps, const struct frame_udp *u)
@@ -140,6 +180,7 @@ int reader_run(const char *path, const uint16_t *ports, size_t nports,
 	while ((rc = pcap_next_ex(ps.pc, &h, &p)) == 1) {
 		struct rdt_dgram d;
 		struct frame_udp u;
+		size_t seg, at;
 
 		st->frames++;
 		switch (frame_decode(ps.dlt, p, h->caplen, &u)) {
@@ -169,7 +210,21 @@ int reader_run(const char *path, const uint16_t *ports, size_t nports,
 		d.bytes = u.payload;
 		d.len = u.len;
 		d.status = rdt_pkt_decode(&d.pkt, u.payload, u.len);
-		fn(arg, &d);
+		seg = d.status != 0 ? reader_train_segment(u.payload, u.len) : 0;
+		if (seg == 0) {
+			fn(arg, &d);
+			continue;
+		}
+		/* A GSO train: each datagram on its own, same frame. */
+		st->trains++;
+		st->rdt--;
+		for (at = 0; at < u.len; at += seg) {
+			d.bytes = u.payload + at;
+			d.len = u.len - at < seg ? u.len - at : seg;
+			d.status = rdt_pkt_decode(&d.pkt, d.bytes, d.len);
+			st->rdt++;
+			fn(arg, &d);
+		}
 	}
 	if (rc == -1)
 		read_error(ps.pc, path, err, errlen);

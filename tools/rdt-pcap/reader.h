@@ -42,6 +42,7 @@ struct rdt_dgram {
 struct reader_stats {
 	uint64_t frames;
 	uint64_t rdt;		/* handed to the callback */
+	uint64_t trains;	/* frames holding a GSO train, split */
 	uint64_t other_udp;	/* UDP that is not rdt */
 	uint64_t not_udp;	/* IP but not UDP, or not IP at all */
 	uint64_t fragments;	/* IP fragments, not reassembled */
@@ -49,6 +50,16 @@ struct reader_stats {
 };
 
 typedef void (*reader_fn)(void *arg, const struct rdt_dgram *d);
+
+/*
+ * A sender with UDP segmentation offload (GSO) hands the kernel a train
+ * of datagrams, all the same length but the last, and a capture on
+ * loopback records the train as one UDP payload: the datagrams back to
+ * back, each ending in its own CRC.  reader_train_segment returns that
+ * length when |p| (|len| bytes) is such a train of at least two rdt
+ * datagrams whose CRCs all match, 0 otherwise.  reader_run splits them.
+ */
+size_t reader_train_segment(const uint8_t *p, size_t len);
 
 /*
  * reader_run reads the capture at |path| ("-" for standard input) and

@@ -1,0 +1,66 @@
+#!/bin/sh
+# A live capture of a transfer whose sender uses UDP segmentation offload
+# (GSO): on loopback each train of datagrams is captured as one UDP
+# payload, and both rdt-pcap check and the Wireshark dissector must take
+# the datagrams apart again.  In a network namespace of our own, as root:
+# 16 MiB by tests/bench/bench_loopback while `rdt-pcap capture` records
+# its loopback.  The capture must hold trains (UDP payloads longer than
+# one datagram; otherwise the kernel offered no GSO and the test says so
+# and skips), check clean with every byte counted, and (with tshark) show
+# the trains as such, with no warning.
+. "${srcdir:-.}/tests/pcap/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: live capture needs root"; exit 77; }
+command -v ip >/dev/null 2>&1 || { echo "SKIP: no ip(8)"; exit 77; }
+BENCH=$top_builddir/tests/bench/bench_loopback
+[ -x "$BENCH" ] || { echo "$BENCH not built" >&2; exit 99; }
+ns=rdt-gso-test-$$
+ip netns add "$ns" || { echo "SKIP: cannot create a namespace"; exit 77; }
+pid=
+cleanup_hooks='[ -n "$pid" ] && kill "$pid" 2>/dev/null; ip netns del "$ns"'
+ip -n "$ns" link set lo up || fail "lo up"
+
+ip netns exec "$ns" timeout 60 "$PCAP" capture -i lo -w "$tmp/gso.pcap" \
+	-B 65536 2>"$tmp/err" &
+pid=$!
+i=0
+until grep -q "listening on" "$tmp/err" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "capture did not start: $(cat "$tmp/err")"
+	sleep 0.1
+done
+ip netns exec "$ns" timeout 60 "$BENCH" 16 1 0 >"$tmp/bench" ||
+	fail "the transfer failed: $(cat "$tmp/bench")"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
+trains=$(tcpdump -nr "$tmp/gso.pcap" 'udp and greater 1500' 2>/dev/null |
+	wc -l)
+if [ "$trains" -eq 0 ]; then
+	echo "SKIP: no GSO train in the capture (the kernel sent none)"
+	exit 77
+fi
+echo "the capture holds $trains GSO trains"
+"$PCAP" check "$tmp/gso.pcap" >"$tmp/check" ||
+	fail "the capture does not check clean: $(tail -5 "$tmp/check")"
+# bench_loopback moves 16 MiB over TCP first, then over rdt.
+expect_in "$tmp/check" "16777216 stream bytes, 16777216 acked, FIN acked"
+expect_in "$tmp/check" "0 violations"
+echo "ok: rdt-pcap check takes the trains apart"
+
+if command -v tshark >/dev/null 2>&1; then
+	lua=$srcdir/docs/rdt.lua
+	timeout 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
+		>"$tmp/tshark" 2>&1 || fail "tshark failed"
+	n=$(grep -c "GSO train of" "$tmp/tshark")
+	[ "$n" -gt 0 ] || fail "tshark shows no GSO train"
+	warn=$(timeout 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
+		-Y "rdtp and _ws.expert.severity >= warning" 2>/dev/null |
+		wc -l)
+	[ "$warn" -eq 0 ] || fail "the dissector warns on $warn frames"
+	echo "ok: the dissector shows $n trains, no warning"
+else
+	echo "note: no tshark, dissector not tried"
+fi
+echo "ok: gso-train"
