@@ -101,19 +101,14 @@ enum rdt_cookie_verdict rdt_cookie_check(const struct rdt_cookie_keys *k,
 		return RDT_COOKIE_FORGED;
 	issued = now - (rdt_tstamp)age_ms * RDT_MS;
 	i = slot_of(k, epoch_of(issued));
-	if (i < 0 || (rdt_tstamp)age_ms * RDT_MS > RDT_COOKIE_LIFETIME) {
-		/* Only a cookie whose MAC holds is ours to call expired;
-		 * one under a forgotten secret cannot be told apart from a
-		 * forgery and is counted with the expired ones. */
-		if (i >= 0) {
-			mac(k->key[i], ms, addr, addr_len, scid, want);
-			if (sodium_memcmp(want, tok + 5, MAC_LEN) != 0)
-				return RDT_COOKIE_FORGED;
-		}
+	/* A cookie under a forgotten secret cannot be told apart from a
+	 * forgery; it is counted with the expired ones. */
+	if (i < 0)
 		return RDT_COOKIE_EXPIRED;
-	}
 	mac(k->key[i], ms, addr, addr_len, scid, want);
 	if (sodium_memcmp(want, tok + 5, MAC_LEN) != 0)
 		return RDT_COOKIE_FORGED;
-	return RDT_COOKIE_VALID;
+	return (rdt_tstamp)age_ms * RDT_MS > RDT_COOKIE_LIFETIME ?
+		       RDT_COOKIE_EXPIRED :
+		       RDT_COOKIE_VALID;
 }

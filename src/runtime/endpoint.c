@@ -349,8 +349,7 @@ static int send_each(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
  * it, go as one message whose UDP_SEGMENT control message tells the
  * kernel where to cut.  Returns the number of trains.
  */
-static unsigned make_trains(struct txbuf *tx, unsigned n,
-			    const struct rt_sock *s)
+static unsigned make_trains(struct txbuf *tx, unsigned n)
 {
 	unsigned i = 0, t = 0;
 
@@ -371,23 +370,22 @@ static unsigned make_trains(struct txbuf *tx, unsigned n,
 		tx->train_iov[t].iov_len = bytes;
 		mh->msg_iov = &tx->train_iov[t];
 		if (count > 1) {
+			/* The datagram's own PKTINFO, if it has one, then
+			 * UDP_SEGMENT. */
 			uint8_t *ctrl = tx->train_ctrl[t];
-			struct cmsghdr *cm;
+			size_t pk = mh->msg_control ? mh->msg_controllen : 0;
+			struct cmsghdr *cm = (struct cmsghdr *)(ctrl + pk);
 			uint16_t seg16 = (uint16_t)seg;
 
 			memset(ctrl, 0, TRAIN_CTRL);
-			if (s->pktinfo_len && !s->ep->connected)
-				memcpy(ctrl, s->pktinfo, s->pktinfo_len);
-			cm = (struct cmsghdr *)(ctrl + (mh->msg_control ?
-							 s->pktinfo_len : 0));
+			if (pk)
+				memcpy(ctrl, mh->msg_control, pk);
 			cm->cmsg_level = IPPROTO_UDP;
 			cm->cmsg_type = UDP_SEGMENT;
 			cm->cmsg_len = CMSG_LEN(sizeof(seg16));
 			memcpy(CMSG_DATA(cm), &seg16, sizeof(seg16));
-			mh->msg_controllen = (mh->msg_control ? s->pktinfo_len
-							      : 0) +
-					     CMSG_SPACE(sizeof(seg16));
 			mh->msg_control = ctrl;
+			mh->msg_controllen = pk + CMSG_SPACE(sizeof(seg16));
 		}
 		tx->train_first[t] = i;
 		t++;
@@ -423,7 +421,7 @@ static int send_batch(struct rt_sock *s, struct txbuf *tx, unsigned n)
 	}
 	if (!__atomic_load_n(&ep->gso, __ATOMIC_RELAXED) || n < 2)
 		return send_each(s, tx->msgs, n);
-	trains = make_trains(tx, n, s);
+	trains = make_trains(tx, n);
 	while (done < trains) {
 		int rc = sendmmsg(ep->fd, tx->trains + done, trains - done, 0);
 

@@ -37,8 +37,11 @@ size_t reader_train_segment(const uint8_t *p, size_t len)
 	uint32_t crc = 0;
 	size_t k, seg = 0, at;
 
+	/* The header checks first: the search below costs a CRC step per
+	 * byte, and every non-rdt UDP payload of a capture comes here. */
 	if (len < 2 * (RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) ||
-	    p[0] != RDT_PROTO_VERSION)
+	    p[0] != RDT_PROTO_VERSION || p[3] != 0 || p[1] < RDT_PKT_INIT ||
+	    p[1] > RDT_PKT_RETRY)
 		return 0;
 	crc = rdt_crc32c(0, p, RDT_PKT_HEADER_SIZE);
 	for (k = RDT_PKT_HEADER_SIZE; k + RDT_PKT_CRC_SIZE < len; k++) {
