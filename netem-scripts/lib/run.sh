@@ -222,7 +222,7 @@ run_one() {
 		cli_in=$WORK/send cli_out=/dev/null cli_d=
 	fi
 	: >"$WORK/recv"
-	start server ip netns exec "$NS_B" timeout "$timeout" "$RCAT" -l \
+	start server ip netns exec "$NS_B" timeout -k 10 "$timeout" "$RCAT" -l \
 		$srv_d -w 30 --stats "$WORK/server.json" "$srv_addr" "$srv_port" \
 		<"$srv_in" >"$srv_out" 2>"$WORK/server.log"
 	wait_for "the reliable-cat server" "$PID_server" "$WORK/server.log" \
@@ -230,7 +230,7 @@ run_one() {
 
 	local t0
 	t0=$(now_us)
-	start client ip netns exec "$NS_A" timeout "$timeout" "$RCAT" \
+	start client ip netns exec "$NS_A" timeout -k 10 "$timeout" "$RCAT" \
 		$cli_d -w 30 --size "$size" --stats "$WORK/client.json" \
 		"$ADDR_B" "$PORT" <"$cli_in" >"$cli_out" \
 		2>"$WORK/client.log"

@@ -30,7 +30,7 @@ fail() {
 expect() {
 	want=$1 pattern=$2
 	shift 2
-	timeout 10 "$relay" "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 10 10 "$relay" "$@" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	if [ "$got" -ne "$want" ]; then
 		fail "rdt-impair $*: status $got, expected $want:" \

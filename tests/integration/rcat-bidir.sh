@@ -11,7 +11,7 @@ gen_data "$work/srv.in" "$size"
 gen_data "$work/cli.in" "$size"
 
 start_listener srv -v 127.0.0.1 0
-timeout "$RCAT_TIMEOUT" "$RCAT" -v 127.0.0.1 "$port" < "$work/cli.in" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v 127.0.0.1 "$port" < "$work/cli.in" \
 	> "$work/cli.out" 2> "$work/cli.err"
 expect_status "client" 0 $? "$work/cli.err"
 reap "$listener_pid"

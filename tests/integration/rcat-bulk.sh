@@ -11,7 +11,7 @@ size=$(rcat_size 1024 64)
 gen_data "$work/data" "$size"
 
 start_listener srv -v --stats "$work/srv.json" 127.0.0.1 0
-timeout "$RCAT_TIMEOUT" "$RCAT" -v --stats "$work/cli.json" 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v --stats "$work/cli.json" 127.0.0.1 \
 	"$port" < "$work/data" > "$work/cli.out" 2> "$work/cli.err"
 expect_status "sender" 0 $? "$work/cli.err"
 reap "$listener_pid"

@@ -52,18 +52,18 @@ for args in "-l 127.0.0.1 70000" "127.0.0.1 65536" "127.0.0.1 0" \
 	    "127.0.0.1 99999999999999999999" "127.0.0.1 no-such-service-rdt" \
 	    "127.0.0.1 8x"; do
 	# shellcheck disable=SC2086 # the arguments are meant to split
-	timeout 10 "$RCAT" -d $args < /dev/null > "$work/p.out" 2> "$work/p.err"
+	timeout -k 10 10 "$RCAT" -d $args < /dev/null > "$work/p.out" 2> "$work/p.err"
 	expect_status "port '$args'" 2 $? "$work/p.err"
 	grep -q "port" "$work/p.err" || fail "port '$args': unclear message"
 done
-timeout 10 "$RCAT" -d 127.0.0.1 00080x < /dev/null 2> /dev/null
+timeout -k 10 10 "$RCAT" -d 127.0.0.1 00080x < /dev/null 2> /dev/null
 expect_status "port '00080x'" 2 $?
 echo "ok: bad ports and services are usage errors"
 # A TCP service name is resolved as TCP (rdt mirrors TCP's ports): http
 # is 80.  Nothing listens on UDP 80 of 127.0.0.1 here, so it is refused,
 # and the message names the port tried.
 if getent services http/tcp > /dev/null 2>&1; then
-	timeout 20 "$RCAT" -d 127.0.0.1 http < /dev/null > /dev/null \
+	timeout -k 10 20 "$RCAT" -d 127.0.0.1 http < /dev/null > /dev/null \
 		2> "$work/http.err"
 	expect_status "service http" 1 $? "$work/http.err"
 	one_line "service http" "$work/http.err" "127\.0\.0\.1:80: "
@@ -73,7 +73,7 @@ fi
 # -N (nc's shutdown at the end of input) is accepted and changes nothing.
 gen_data "$work/n.data" 50000
 start_listener nflag 127.0.0.1 0
-timeout 60 "$RCAT" -N 127.0.0.1 "$port" < "$work/n.data" > /dev/null \
+timeout -k 10 60 "$RCAT" -N 127.0.0.1 "$port" < "$work/n.data" > /dev/null \
 	2> "$work/n.err"
 expect_status "-N" 0 $? "$work/n.err"
 reap "$listener_pid"
@@ -92,7 +92,7 @@ grep -q '^reliable-cat (rdt) [0-9]' "$work/version" || fail "-V: no version"
 start_listener gone 127.0.0.1 0
 kill "$listener_pid"
 wait "$listener_pid"
-timeout 10 "$RCAT" -d --stats "$work/refused.json" 127.0.0.1 "$port" \
+timeout -k 10 10 "$RCAT" -d --stats "$work/refused.json" 127.0.0.1 "$port" \
 	> "$work/refused.out" 2> "$work/refused.err"
 expect_status "refused" 1 $? "$work/refused.err"
 one_line "refused" "$work/refused.err" "refused"
@@ -115,7 +115,7 @@ time.sleep(600)' > "$work/sink.port"
 		sleep 0.05
 	done
 	sink=$(cat "$work/sink.port")
-	timeout 20 "$RCAT" -w 1 -d --stats "$work/wait.json" 127.0.0.1 \
+	timeout -k 10 20 "$RCAT" -w 1 -d --stats "$work/wait.json" 127.0.0.1 \
 		"$sink" > "$work/wait.out" 2> "$work/wait.err"
 	expect_status "-w 1 toward a silent port" 1 $? "$work/wait.err"
 	one_line "connect timeout" "$work/wait.err" "timed out"
@@ -132,7 +132,7 @@ fi
 mkfifo "$work/idle.fifo" || fail "mkfifo"
 exec 3<> "$work/idle.fifo"
 start_listener idle -d 127.0.0.1 0
-timeout 20 "$RCAT" -w 1 127.0.0.1 "$port" < "$work/idle.fifo" \
+timeout -k 10 20 "$RCAT" -w 1 127.0.0.1 "$port" < "$work/idle.fifo" \
 	> "$work/idlecli.out" 2> "$work/idlecli.err" 3>&-
 expect_status "-w 1 on an idle connection" 0 $? "$work/idlecli.err"
 [ -s "$work/idlecli.err" ] && fail "idle -w: $(cat "$work/idlecli.err")"
@@ -145,7 +145,7 @@ echo "ok: -w 1 on an idle connection: a clean end, both exit 0"
 gen_data "$work/pipe.in" "$(rcat_size 64 8)"
 start_listener pipe --stats "$work/pipe.json" 127.0.0.1 0
 {
-	timeout 60 "$RCAT" -d 127.0.0.1 "$port" 2> "$work/epipe.err"
+	timeout -k 10 60 "$RCAT" -d 127.0.0.1 "$port" 2> "$work/epipe.err"
 	echo $? > "$work/epipe.rc"
 } | head -c 1000 > /dev/null
 expect_status "stdout closed early" 1 "$(cat "$work/epipe.rc")" \
@@ -172,7 +172,7 @@ while [ ! -s "$work/kill.port" ]; do
 done
 # The client sends without end, so it is always waiting for
 # acknowledgements when the victim dies.
-timeout 30 "$RCAT" --user-timeout 2000 127.0.0.1 "$(cat "$work/kill.port")" \
+timeout -k 10 30 "$RCAT" --user-timeout 2000 127.0.0.1 "$(cat "$work/kill.port")" \
 	< /dev/zero > /dev/null 2> "$work/vanish.err" &
 client=$!
 rcat_pids="$rcat_pids $client"
@@ -201,7 +201,7 @@ mkfifo "$work/quit.in" || fail "mkfifo"
 exec 4<> "$work/quit.in"
 gen_data "$work/q.data" 100000
 start_listener quit --user-timeout 2000 127.0.0.1 0 4>&-
-timeout 20 "$RCAT" -q 0.5 127.0.0.1 "$port" < "$work/q.data" \
+timeout -k 10 20 "$RCAT" -q 0.5 127.0.0.1 "$port" < "$work/q.data" \
 	> /dev/null 2> "$work/q.err" 4>&-
 expect_status "-q 0.5 with a peer that stays open" 0 $? "$work/q.err"
 exec 4>&-
@@ -216,7 +216,7 @@ gen_data "$work/one" 100000
 gen_data "$work/two" 200000
 start_listener keep -k -v --stats "$work/keep.json" 127.0.0.1 0
 for c in one two; do
-	timeout 60 "$RCAT" -v --stats "$work/$c.json" 127.0.0.1 "$port" \
+	timeout -k 10 60 "$RCAT" -v --stats "$work/$c.json" 127.0.0.1 "$port" \
 		< "$work/$c" > "$work/$c.out" 2> "$work/$c.err"
 	expect_status "-k client $c" 0 $? "$work/$c.err"
 	[ -s "$work/$c.out" ] && fail "-v: client $c wrote to stdout"

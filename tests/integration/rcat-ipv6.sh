@@ -14,7 +14,7 @@ size=$(rcat_size 32 8)
 gen_data "$work/data" "$size"
 
 start_listener srv -6 --stats "$work/srv.json" ::1 0
-timeout "$RCAT_TIMEOUT" "$RCAT" -6 --stats "$work/cli.json" ::1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -6 --stats "$work/cli.json" ::1 "$port" \
 	< "$work/data" > "$work/cli.out" 2> "$work/cli.err"
 expect_status "IPv6 sender" 0 $? "$work/cli.err"
 reap "$listener_pid"
@@ -32,7 +32,7 @@ if [ "$(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)" = 1 ]; then
 	exit 0
 fi
 start_listener any 0
-timeout "$RCAT_TIMEOUT" "$RCAT" 127.0.0.1 "$port" < "$work/data" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" 127.0.0.1 "$port" < "$work/data" \
 	> "$work/cli2.out" 2> "$work/cli2.err"
 expect_status "IPv4 sender to ::" 0 $? "$work/cli2.err"
 reap "$listener_pid"

@@ -97,7 +97,7 @@ same_bytes() {
 # run_bg CMD...: run CMD in the background under timeout; its PID is
 # remembered in $rcat_pids and left in $bg_pid.
 run_bg() {
-	timeout "$RCAT_TIMEOUT" "$@" &
+	timeout -k 10 "$RCAT_TIMEOUT" "$@" &
 	bg_pid=$!
 	rcat_pids="$rcat_pids $bg_pid"
 }
@@ -116,7 +116,7 @@ start_listener() {
 	rm -f "$work/$name.port"
 	# Not through run_bg: an asynchronous command keeps the stdin we
 	# give it only when the redirection is on the command itself.
-	timeout "$RCAT_TIMEOUT" ${RCAT_WRAP:-} "$RCAT" -l \
+	timeout -k 10 "$RCAT_TIMEOUT" ${RCAT_WRAP:-} "$RCAT" -l \
 		--port-file "$work/$name.port" "$@" \
 		< "$in" > "$work/$name.out" 2> "$work/$name.err" &
 	listener_pid=$!

@@ -39,7 +39,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	sleep 0.05
 done
 
-timeout "$RCAT_TIMEOUT" "$RCAT" -v --stats "$work/cli.json" 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v --stats "$work/cli.json" 127.0.0.1 \
 	"$relay" < "$work/cli.in" > "$work/cli.out" 2> "$work/cli.err"
 expect_status "client through the relay" 0 $? "$work/cli.err"
 reap "$listener_pid"
@@ -98,7 +98,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 done
 # The client's stdin is a FIFO this shell opens only after starting it,
 # so that closing our end is the client's end of input.
-timeout 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \
+timeout -k 10 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \
 	> /dev/null 2> "$work/dark-cli.err" &
 client=$!
 rcat_pids="$rcat_pids $client"

@@ -14,30 +14,30 @@ rcat_setup nc
 
 # --- -z ----------------------------------------------------------------------
 start_listener probe --user-timeout 2000 127.0.0.1 0
-timeout 20 "$RCAT" -z 127.0.0.1 "$port" < /dev/null > "$work/z.out" \
+timeout -k 10 20 "$RCAT" -z 127.0.0.1 "$port" < /dev/null > "$work/z.out" \
 	2> "$work/z.err"
 expect_status "-z toward a listener" 0 $? "$work/z.err"
 [ -s "$work/z.out" ] && fail "-z wrote to stdout"
 reap "$listener_pid"
 expect_status "the listener probed by -z" 0 "$reaped" "$work/probe.err"
 [ -s "$work/probe.out" ] && fail "-z sent data"
-timeout 20 "$RCAT" -z 127.0.0.1 "$port" < /dev/null > /dev/null \
+timeout -k 10 20 "$RCAT" -z 127.0.0.1 "$port" < /dev/null > /dev/null \
 	2> "$work/z2.err"
 expect_status "-z where nothing listens" 1 $? "$work/z2.err"
 grep -q refused "$work/z2.err" || fail "-z refused: $(cat "$work/z2.err")"
 echo "ok: -z: 0 when accepted, 1 when refused"
 
 # --- -n ----------------------------------------------------------------------
-timeout 20 "$RCAT" -n -d localhost 9 < /dev/null > /dev/null \
+timeout -k 10 20 "$RCAT" -n -d localhost 9 < /dev/null > /dev/null \
 	2> "$work/n1.err"
 expect_status "-n with a host name" 1 $? "$work/n1.err"
-timeout 20 "$RCAT" -n -d 127.0.0.1 http < /dev/null > /dev/null \
+timeout -k 10 20 "$RCAT" -n -d 127.0.0.1 http < /dev/null > /dev/null \
 	2> "$work/n2.err"
 expect_status "-n with a service name" 2 $? "$work/n2.err"
 grep -q 'not a number' "$work/n2.err" || fail "-n: $(cat "$work/n2.err")"
 gen_data "$work/n.data" 20000
 start_listener num 127.0.0.1 0
-timeout 60 "$RCAT" -n 127.0.0.1 "$port" < "$work/n.data" > /dev/null \
+timeout -k 10 60 "$RCAT" -n 127.0.0.1 "$port" < "$work/n.data" > /dev/null \
 	2> "$work/n3.err"
 expect_status "-n with numbers" 0 $? "$work/n3.err"
 reap "$listener_pid"
@@ -50,7 +50,7 @@ src=$port
 kill "$listener_pid"
 wait "$listener_pid"
 start_listener src -v 127.0.0.1 0
-timeout 60 "$RCAT" -s 127.0.0.1 -p "$src" 127.0.0.1 "$port" \
+timeout -k 10 60 "$RCAT" -s 127.0.0.1 -p "$src" 127.0.0.1 "$port" \
 	< "$work/n.data" > /dev/null 2> "$work/src.err"
 expect_status "-s/-p client" 0 $? "$work/src.err"
 reap "$listener_pid"
@@ -63,7 +63,7 @@ same_bytes "-s/-p" "$work/n.data" "$work/src.out"
 
 # --- -l -p PORT -s ADDR --------------------------------------------------------
 rm -f "$work/lp.port"
-timeout "$RCAT_TIMEOUT" "$RCAT" -l -p 0 -s 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -l -p 0 -s 127.0.0.1 \
 	--port-file "$work/lp.port" < /dev/null > "$work/lp.out" \
 	2> "$work/lp.err" &
 lp=$!
@@ -74,13 +74,13 @@ while [ ! -s "$work/lp.port" ]; do
 	[ $i -le 200 ] || fail "-l -p 0: no port in 10 s"
 	sleep 0.05
 done
-timeout 60 "$RCAT" 127.0.0.1 "$(cat "$work/lp.port")" < "$work/n.data" \
+timeout -k 10 60 "$RCAT" 127.0.0.1 "$(cat "$work/lp.port")" < "$work/n.data" \
 	> /dev/null 2> "$work/lpc.err"
 expect_status "client of -l -p" 0 $? "$work/lpc.err"
 reap "$lp"
 expect_status "-l -p 0 -s 127.0.0.1" 0 "$reaped" "$work/lp.err"
 same_bytes "-l -p -s" "$work/n.data" "$work/lp.out"
-timeout 10 "$RCAT" -l -p 1 127.0.0.1 2 < /dev/null 2> /dev/null
+timeout -k 10 10 "$RCAT" -l -p 1 127.0.0.1 2 < /dev/null 2> /dev/null
 expect_status "-l with both -p and PORT" 2 $?
 echo "ok: -n, -s, -p and -l -p"
 exit 0

@@ -72,10 +72,10 @@ listen() {
 	if [ "$tool" = nc ]; then
 		# fd 3 may hold a FIFO open for the scenario: a child
 		# holding it too would never see the FIFO's end.
-		timeout "$T" nc -l -v "$@" < "$in" > "$work/$name.out" \
+		timeout -k 10 "$T" nc -l -v "$@" < "$in" > "$work/$name.out" \
 			2> "$work/$name.err" 3>&- &
 	else
-		timeout "$T" "$RCAT" -l -v --port-file "$work/$name.port" \
+		timeout -k 10 "$T" "$RCAT" -l -v --port-file "$work/$name.port" \
 			"$@" < "$in" > "$work/$name.out" \
 			2> "$work/$name.err" 3>&- &
 	fi
@@ -118,7 +118,7 @@ client() {
 	cmd=$RCAT
 	[ "$tool" = nc ] && cmd=nc
 	t0=$(now)
-	timeout "$T" "$cmd" "$@" < "$in" > "$work/$name.cout" \
+	timeout -k 10 "$T" "$cmd" "$@" < "$in" > "$work/$name.cout" \
 		2> "$work/$name.cerr" 3>&-
 	crc=$?
 	ctime=$(elapsed "$t0")
@@ -376,10 +376,10 @@ $svc_ok || echo "note: no free TCP-only service port found;" \
 # any kind, so a service name is a usage error (exit 2) and not a
 # silent trip to /etc/services or NSS.  Asserted for reliable-cat, shown
 # for nc.
-timeout "$T" "$RCAT" -n -z 127.0.0.1 http < /dev/null > "$work/ns.out" \
+timeout -k 10 "$T" "$RCAT" -n -z 127.0.0.1 http < /dev/null > "$work/ns.out" \
 	2> "$work/ns.err"
 ns=$?
-timeout "$T" nc -n -z -v 127.0.0.1 http < /dev/null > /dev/null \
+timeout -k 10 "$T" nc -n -z -v 127.0.0.1 http < /dev/null > /dev/null \
 	2> "$work/nsnc.err"
 echo "-n with the service 'http': reliable-cat exit $ns ($(head -n 1 \
 	"$work/ns.err")); nc exit $? ($(head -n 1 "$work/nsnc.err"))"
@@ -400,10 +400,10 @@ for entry in "70000:127.0.0.1 70000" "65536:127.0.0.1 65536" \
 	bad=${entry%%:*}
 	args=${entry#*:}
 	# shellcheck disable=SC2086 # the arguments are meant to split
-	timeout 1 nc $args < /dev/null > /dev/null 2> "$work/pv-nc.err"
+	timeout -k 10 1 nc $args < /dev/null > /dev/null 2> "$work/pv-nc.err"
 	nrc=$?
 	# shellcheck disable=SC2086
-	timeout "$T" "$RCAT" $args < /dev/null > "$work/pv.out" \
+	timeout -k 10 "$T" "$RCAT" $args < /dev/null > "$work/pv.out" \
 		2> "$work/pv.err"
 	rrc=$?
 	echo "port check '$args': reliable-cat $rrc, nc $nrc" \

@@ -43,7 +43,7 @@ gen_data "$work/data" "$size"
 
 RCAT_WRAP="ip netns exec $ns_b"
 start_listener srv -v 198.18.0.2 0
-timeout "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RCAT" -v 198.18.0.2 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RCAT" -v 198.18.0.2 "$port" \
 	< "$work/data" > "$work/cli.out" 2> "$work/cli.err"
 expect_status "sender in $ns_a" 0 $? "$work/cli.err"
 reap "$listener_pid"
@@ -92,7 +92,7 @@ fi
 size=$(rcat_size 32 8)
 gen_data "$work/data2" "$size"
 start_listener lossy 198.18.0.2 0
-timeout "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RCAT" -v \
+timeout -k 10 "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RCAT" -v \
 	--stats "$work/lossy.json" 198.18.0.2 "$port" < "$work/data2" \
 	> "$work/cli2.out" 2> "$work/cli2.err"
 expect_status "sender through the bottleneck" 0 $? "$work/cli2.err"

@@ -34,7 +34,7 @@ start_relay() {
 
 start_listener srv -d 127.0.0.1 0
 start_relay 1
-timeout "$RCAT_TIMEOUT" python3 - "$RCAT" "$relay" "$work/cli.in" \
+timeout -k 10 "$RCAT_TIMEOUT" python3 - "$RCAT" "$relay" "$work/cli.in" \
 	"$work/pty.log" <<'PY' || fail "--progress on a pty: see above"
 import os, pty, subprocess, sys, time
 rcat, port, infile, log = sys.argv[1:5]
@@ -85,7 +85,7 @@ same_bytes "--progress transfer" "$work/cli.in" "$work/srv.out"
 # Not a terminal: nothing at all on stderr.
 start_listener srv2 -d 127.0.0.1 0
 start_relay 2
-timeout "$RCAT_TIMEOUT" "$RCAT" --progress 127.0.0.1 "$relay" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" --progress 127.0.0.1 "$relay" \
 	< "$work/cli.in" > /dev/null 2> "$work/notty.err"
 expect_status "--progress without a terminal" 0 $? "$work/notty.err"
 [ -s "$work/notty.err" ] && fail "--progress wrote to a non-terminal:" \

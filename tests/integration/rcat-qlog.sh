@@ -42,7 +42,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	sleep 0.05
 done
 
-RDT_QLOG=$work/qlog timeout "$RCAT_TIMEOUT" "$RCAT" --stats \
+RDT_QLOG=$work/qlog timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" --stats \
 	"$work/cli.json" 127.0.0.1 "$relay" < "$work/cli.in" \
 	> /dev/null 2> "$work/cli.err"
 expect_status "client through the relay" 0 $? "$work/cli.err"
@@ -58,7 +58,7 @@ for f in cli srv; do
 		fail "$f: unexpected messages on stderr"
 	}
 done
-python3 "$CHECK" "$work/qlog" "$work/cli.json" "$work/srv.json" \
+timeout -k 10 120 python3 "$CHECK" "$work/qlog" "$work/cli.json" "$work/srv.json" \
 	"$size" || fail "the traces do not hold"
 
 # --- a directory that cannot be written ----------------------------------
@@ -66,7 +66,7 @@ echo hello > "$work/small.in"
 export RDT_QLOG="$work/missing"
 start_listener small 127.0.0.1 0
 unset RDT_QLOG
-RDT_QLOG=$work/missing timeout 30 "$RCAT" 127.0.0.1 "$port" \
+RDT_QLOG=$work/missing timeout -k 10 30 "$RCAT" 127.0.0.1 "$port" \
 	< "$work/small.in" > /dev/null 2> "$work/small-cli.err"
 expect_status "client, RDT_QLOG unwritable" 0 $? "$work/small-cli.err"
 reap "$listener_pid"

@@ -49,7 +49,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 done
 
 # shellcheck disable=SC2086 # $ut_opt is one option and its value, or none
-timeout "$RCAT_TIMEOUT" "$RCAT" -w 3 $ut_opt --stats "$work/cli.json" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -w 3 $ut_opt --stats "$work/cli.json" \
 	127.0.0.1 "$relay" < "$work/cli.in" > /dev/null 2> "$work/cli.err"
 expect_status "client over 400 kbit/s" 0 $? "$work/cli.err"
 reap "$listener_pid"

@@ -53,7 +53,7 @@ SIM=$top_builddir/tests/sim/rdt-sim
 FIELDS_PROG=$top_builddir/tests/lua/rdt-fields
 PCAP_TOOL=$top_builddir/tools/rdt-pcap/rdt-pcap
 # Every tool run is bounded; a hung tshark fails the test.
-TO="timeout 300"
+TO="timeout -k 10 300"
 
 for tool in tshark tcpdump; do
 	if ! command -v "$tool" >/dev/null 2>&1; then

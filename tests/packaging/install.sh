@@ -110,7 +110,7 @@ else
 		>"$tmp/cc.log" 2>&1; then
 		cat "$tmp/cc.log"
 		fail "cc -static ... \$(pkg-config --static --libs librdt)"
-	elif ! RDT_PCAP=$tmp/log.pcap timeout 60 "$tmp/static-prog"; then
+	elif ! RDT_PCAP=$tmp/log.pcap timeout -k 10 60 "$tmp/static-prog"; then
 		fail "the static program failed"
 	else
 		# The pcap magic, in the writer's byte order: microsecond

@@ -16,7 +16,7 @@ pids=
 cleanup_hooks='for p in $pids; do kill "$p" 2>/dev/null; done'
 head -c 524288 /dev/urandom >"$tmp/in" || fail "no random data"
 
-RDT_PCAP=$tmp/srv.pcap timeout 120 "$RCAT" -l --port-file "$tmp/port" \
+RDT_PCAP=$tmp/srv.pcap timeout -k 10 120 "$RCAT" -l --port-file "$tmp/port" \
 	127.0.0.1 0 </dev/null >"$tmp/out" 2>"$tmp/srv.err" &
 srv=$!
 pids="$pids $srv"
@@ -26,7 +26,7 @@ until [ -s "$tmp/port" ]; do
 	[ $i -le 200 ] || fail "reliable-cat wrote no port in 10 s"
 	sleep 0.05
 done
-timeout 120 "$IMPAIR" -v -s 7 --listen 127.0.0.1:0 \
+timeout -k 10 120 "$IMPAIR" -v -s 7 --listen 127.0.0.1:0 \
 	--forward "127.0.0.1:$(cat "$tmp/port")" --both 'corrupt 3%' \
 	--stats "$tmp/impair.json" 2>"$tmp/impair.err" &
 pids="$pids $!"
@@ -37,7 +37,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
 	sleep 0.05
 done
-timeout 120 "$RCAT" 127.0.0.1 "$relay" <"$tmp/in" >/dev/null \
+timeout -k 10 120 "$RCAT" 127.0.0.1 "$relay" <"$tmp/in" >/dev/null \
 	2>"$tmp/cli.err" || fail "client: $(cat "$tmp/cli.err")"
 wait "$srv" || fail "server: $(cat "$tmp/srv.err")"
 cmp -s "$tmp/in" "$tmp/out" || fail "the bytes arrived changed"

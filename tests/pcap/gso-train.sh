@@ -20,7 +20,7 @@ pid=
 cleanup_hooks='[ -n "$pid" ] && kill "$pid" 2>/dev/null; ip netns del "$ns"'
 ip -n "$ns" link set lo up || fail "lo up"
 
-ip netns exec "$ns" timeout 60 "$PCAP" capture -i lo -w "$tmp/gso.pcap" \
+ip netns exec "$ns" timeout -k 10 60 "$PCAP" capture -i lo -w "$tmp/gso.pcap" \
 	-B 65536 2>"$tmp/err" &
 pid=$!
 i=0
@@ -29,7 +29,7 @@ until grep -q "listening on" "$tmp/err" 2>/dev/null; do
 	[ $i -lt 50 ] || fail "capture did not start: $(cat "$tmp/err")"
 	sleep 0.1
 done
-ip netns exec "$ns" timeout 60 "$BENCH" 16 1 0 >"$tmp/bench" ||
+ip netns exec "$ns" timeout -k 10 60 "$BENCH" 16 1 0 >"$tmp/bench" ||
 	fail "the transfer failed: $(cat "$tmp/bench")"
 kill -TERM "$pid"
 wait "$pid"
@@ -51,11 +51,11 @@ echo "ok: rdt-pcap check takes the trains apart"
 
 if command -v tshark >/dev/null 2>&1; then
 	lua=$srcdir/docs/rdt.lua
-	timeout 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
+	timeout -k 10 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
 		>"$tmp/tshark" 2>&1 || fail "tshark failed"
 	n=$(grep -c "GSO train of" "$tmp/tshark")
 	[ "$n" -gt 0 ] || fail "tshark shows no GSO train"
-	warn=$(timeout 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
+	warn=$(timeout -k 10 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
 		-Y "rdtp and _ws.expert.severity >= warning" 2>/dev/null |
 		wc -l)
 	[ "$warn" -eq 0 ] || fail "the dissector warns on $warn frames"

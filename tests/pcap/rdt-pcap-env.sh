@@ -14,7 +14,7 @@ if [ -n "$RDT_TEST_QUICK" ]; then mib=1; else mib=8; fi
 if [ -n "$RDT_TEST_QUICK" ]; then runs=3; else runs=8; fi
 run=1
 while [ $run -le $runs ]; do
-	RDT_PCAP=$tmp/lib.pcap timeout 120 "$BENCH" "$mib" 1 0 >"$tmp/bench.out" 2>&1 ||
+	RDT_PCAP=$tmp/lib.pcap timeout -k 10 120 "$BENCH" "$mib" 1 0 >"$tmp/bench.out" 2>&1 ||
 		fail "bench_loopback failed: $(cat "$tmp/bench.out")"
 	[ -s "$tmp/lib.pcap" ] || { echo "SKIP: no RDT_PCAP log written"; exit 77; }
 	"$PCAP" check --json "$tmp/lib.pcap" >"$tmp/lib.json" ||

@@ -282,9 +282,18 @@ static int client(int port, int n, uint64_t bytes)
 				if (r < 0)
 					die("read");
 				if (r == 0) {
-					check(c->got == bytes,
-					      "end of stream before every byte "
-					      "came back");
+					if (c->got != bytes) {
+						fprintf(stderr, "fork-echo[%d]: "
+							"connection %d: end of "
+							"stream after %llu of "
+							"%llu bytes came back "
+							"(%llu sent)\n",
+							(int)getpid(), i,
+							(unsigned long long)c->got,
+							(unsigned long long)bytes,
+							(unsigned long long)c->sent);
+						exit(3);
+					}
 					close(c->fd);
 					c->done = 1;
 					left--;

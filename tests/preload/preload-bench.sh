@@ -14,7 +14,7 @@ bench=$builddir/tests/bench/bench_loopback
 [ -x "$bench" ] || { echo "bench: $bench not built" >&2; exit 99; }
 
 mib=$(($(size_mib 256 16 4) / 1048576))
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" "$bench" "$mib" 1 1000 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" "$bench" "$mib" 1 1000 \
 	> "$work/bench.out" 2> "$work/bench.err"
 rc=$?
 cat "$work/bench.out"

@@ -32,7 +32,7 @@ wait_file() {
 }
 
 # 1. Fork first, then listen.
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" "$DAEMON" late "$work/late.port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" "$DAEMON" late "$work/late.port" \
 	2> "$work/late.err"
 expect_status "daemon late (the parent)" 0 $? "$work/late.err"
 wait_file "$work/late.port" "daemon late"
@@ -40,7 +40,7 @@ set -- $(cat "$work/late.port")
 port=$1
 rcat_pids="$rcat_pids $2"
 gen_data "$work/late.in" 1048576
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/late.pcap" nc -N 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/late.pcap" nc -N 127.0.0.1 \
 	"$port" < "$work/late.in" > "$work/late.out" 2> "$work/late.cli.err"
 expect_status "nc -N to the daemon" 0 $? "$work/late.cli.err"
 same_bytes "echoed by the daemon's child" "$work/late.in" "$work/late.out"
@@ -49,7 +49,7 @@ pcap_check "$work/late.pcap" 1 1048576 1048576
 # 2. Connect first, then fork; the parent exits.
 server_in=/dev/null
 start_server_retry early 'nc -l -d 127.0.0.1 $port'
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" "$DAEMON" early "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" "$DAEMON" early "$port" \
 	"$work/early.result" 2> "$work/early.err"
 expect_status "daemon early (the parent)" 0 $? "$work/early.err"
 wait_file "$work/early.result.pid" "daemon early"

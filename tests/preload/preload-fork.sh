@@ -28,7 +28,7 @@ fi
 one_run() {
 	name=$1
 	rm -f "$work/port"
-	timeout "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.pcap" \
+	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.pcap" \
 		"$FORK_ECHO" server "$work/port" "$conns" ${2:-} \
 		> "$work/$name.out" 2> "$work/$name.err" &
 	server_pid=$!
@@ -46,7 +46,7 @@ one_run() {
 	port=$(cat "$work/port")
 
 	t0=$(now_ms)
-	timeout "$RCAT_TIMEOUT" "$RDT_RUN" "$FORK_ECHO" client "$port" \
+	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" "$FORK_ECHO" client "$port" \
 		"$conns" "$each" > "$work/$name.cli.out" \
 		2> "$work/$name.cli.err"
 	expect_status "$name: client" 0 $? "$work/$name.cli.err"

@@ -23,7 +23,7 @@ start_server_retry srv \
 	'python3 -m http.server --bind 127.0.0.1 --directory "$work/www" $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
 	-o "$work/got" "http://127.0.0.1:$port/file" 2> "$work/curl.err"
 expect_status "curl" 0 $? "$work/curl.err"
 t1=$(now_ms)
@@ -43,7 +43,7 @@ IMPAIR=$builddir/tools/rdt-impair/rdt-impair
 	head -c "$size" "$work/www/file" > "$work/www/small"
 }
 [ -f "$work/www/small" ] || cp "$work/www/file" "$work/www/small"
-timeout "$RCAT_TIMEOUT" "$IMPAIR" -v --listen 127.0.0.1:0 \
+timeout -k 10 "$RCAT_TIMEOUT" "$IMPAIR" -v --listen 127.0.0.1:0 \
 	--forward "127.0.0.1:$port" --both 'loss 2%' \
 	--stats "$work/impair.json" 2> "$work/impair.err" &
 relay_pid=$!
@@ -58,7 +58,7 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	sleep 0.05
 done
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
 	-o "$work/got-lossy" "http://127.0.0.1:$relay/small" \
 	2> "$work/curl-lossy.err"
 expect_status "curl through 2% loss" 0 $? "$work/curl-lossy.err"

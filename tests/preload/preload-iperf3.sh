@@ -46,7 +46,7 @@ run() {
 	shift 3
 	start_server_retry "$name" \
 		'iperf3 -s -1 -B 127.0.0.1 -p $port'
-	timeout "$RCAT_TIMEOUT" "$RDT_RUN" iperf3 -J -c 127.0.0.1 \
+	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" iperf3 -J -c 127.0.0.1 \
 		-p "$port" -t "$secs" "$@" > "$work/$name.json" \
 		2> "$work/$name.cli.err"
 	expect_status "$name: iperf3 -c" 0 $? "$work/$name.json"

@@ -63,7 +63,7 @@ runs_under_sanitizer() {
 	*lib[at]san*|*libubsan*) ;;
 	*) return 0 ;;
 	esac
-	timeout 10 "$@" > /dev/null 2>&1 ||
+	timeout -k 10 10 "$@" > /dev/null 2>&1 ||
 		skip "$1 does not run with the sanitizer runtime preloaded" \
 			"(a sanitizer build; unrelated to rdt)"
 }
@@ -117,7 +117,7 @@ start_server() {
 	name=$1
 	sport=$2
 	shift 2
-	timeout "$RCAT_TIMEOUT" $NS_WRAP "$RDT_RUN" -P "$work/$name.pcap" "$@" \
+	timeout -k 10 "$RCAT_TIMEOUT" $NS_WRAP "$RDT_RUN" -P "$work/$name.pcap" "$@" \
 		< "${server_in:-/dev/null}" > "$work/$name.out" \
 		2> "$work/$name.err" &
 	server_pid=$!
@@ -160,7 +160,7 @@ tcp_watch_start() {
 		echo "note: not root or no tcpdump: no TCP capture"
 		return 0
 	fi
-	timeout "$RCAT_TIMEOUT" $NS_WRAP tcpdump -i "${2:-lo}" -n -U \
+	timeout -k 10 "$RCAT_TIMEOUT" $NS_WRAP tcpdump -i "${2:-lo}" -n -U \
 		-w "$work/tcp.pcap" "tcp port $1" 2> "$work/tcpdump.err" &
 	tcpdump_pid=$!
 	rcat_pids="$rcat_pids $tcpdump_pid"

@@ -30,7 +30,7 @@ server_in=/dev/null
 start_server_retry up 'nc -l -d 127.0.0.1 $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" nc -N 127.0.0.1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" nc -N 127.0.0.1 "$port" \
 	< "$work/up.in" > /dev/null 2> "$work/up.cli.err"
 expect_status "client nc -N" 0 $? "$work/up.cli.err"
 reap "$server_pid"
@@ -46,7 +46,7 @@ server_in=$work/down.in
 start_server_retry down 'nc -l -N 127.0.0.1 $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" nc -d 127.0.0.1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" nc -d 127.0.0.1 "$port" \
 	> "$work/down.got" 2> "$work/down.cli.err"
 expect_status "client nc -d" 0 $? "$work/down.cli.err"
 reap "$server_pid"
@@ -65,7 +65,7 @@ fi
 head -c 1048576 "$work/up.in" > "$work/v6.in"
 server_in=/dev/null
 start_server_retry v6 'nc -6 -l -d ::1 $port'
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" nc -6 -N ::1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" nc -6 -N ::1 "$port" \
 	< "$work/v6.in" > /dev/null 2> "$work/v6.cli.err"
 expect_status "client nc -6 -N" 0 $? "$work/v6.cli.err"
 reap "$server_pid"

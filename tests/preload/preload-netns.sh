@@ -47,7 +47,7 @@ server_in=/dev/null
 start_server_retry up 'nc -l -d 198.18.0.2 $port'
 tcp_watch_start "$port" "pl$$b"
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RDT_RUN" nc -N 198.18.0.2 \
+timeout -k 10 "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RDT_RUN" nc -N 198.18.0.2 \
 	"$port" < "$work/up.in" > /dev/null 2> "$work/up.cli.err"
 expect_status "sender nc -N in $ns_a" 0 $? "$work/up.cli.err"
 reap "$server_pid"
@@ -65,7 +65,7 @@ server_in=$work/down.in
 start_server_retry down 'nc -l -N 198.18.0.2 $port'
 tcp_watch_start "$port" "pl$$b"
 t0=$(now_ms)
-timeout "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RDT_RUN" nc -d 198.18.0.2 \
+timeout -k 10 "$RCAT_TIMEOUT" ip netns exec "$ns_a" "$RDT_RUN" nc -d 198.18.0.2 \
 	"$port" > "$work/down.got" 2> "$work/down.cli.err"
 expect_status "receiver nc -d in $ns_a" 0 $? "$work/down.cli.err"
 reap "$server_pid"

@@ -37,7 +37,7 @@ tcp_server() {
 		port=$(($(free_port) + attempt * 89))
 		tcp_listening "$port" && continue
 		udp_bound "$port" && continue
-		timeout "$RCAT_TIMEOUT" "$@" nc -l 127.0.0.1 "$port" \
+		timeout -k 10 "$RCAT_TIMEOUT" "$@" nc -l 127.0.0.1 "$port" \
 			< /dev/null > "$work/$name.out" 2> "$work/$name.err" &
 		server_pid=$!
 		rcat_pids="$rcat_pids $server_pid"
@@ -62,7 +62,7 @@ no_rdt() {
 
 # 1. The default: rdt, so a kernel TCP listener is out of reach.
 tcp_server refused
-timeout 60 "$RDT_RUN" nc -N 127.0.0.1 "$port" < "$work/data" \
+timeout -k 10 60 "$RDT_RUN" nc -N 127.0.0.1 "$port" < "$work/data" \
 	> /dev/null 2> "$work/refused.cli.err"
 st=$?
 [ "$st" -ne 0 ] && [ "$st" -ne 124 ] ||
@@ -78,7 +78,7 @@ client_case() {
 	shift
 	tcp_server "$name"
 	eval "set -- $*"
-	timeout 60 "$RDT_RUN" -P "$work/$name.pcap" "$@" nc ${NC_EXTRA:-} -N \
+	timeout -k 10 60 "$RDT_RUN" -P "$work/$name.pcap" "$@" nc ${NC_EXTRA:-} -N \
 		127.0.0.1 "$port" < "$work/data" > /dev/null \
 		2> "$work/$name.cli.err"
 	expect_status "$name: client" 0 $? "$work/$name.cli.err"
@@ -98,7 +98,7 @@ NC_EXTRA="-s 127.0.0.1" client_case bound-first '-x ":$port"'
 # 4. A listener excluded by address: a kernel TCP client reaches it.
 tcp_server listener "$RDT_RUN" -P "$work/listener.pcap" -x 127.0.0.1
 tcp_listening "$port" || fail "listener: not a kernel TCP listener"
-timeout 60 nc -N 127.0.0.1 "$port" < "$work/data" > /dev/null \
+timeout -k 10 60 nc -N 127.0.0.1 "$port" < "$work/data" > /dev/null \
 	2> "$work/listener.cli.err"
 expect_status "listener: client" 0 $? "$work/listener.cli.err"
 reap "$server_pid"

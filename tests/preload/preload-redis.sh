@@ -22,7 +22,7 @@ start_server_retry srv 'redis-server --port $port --bind 127.0.0.1 \
 	--save "" --appendonly no --daemonize no --dir "$work"'
 t0=$(now_ms)
 # shellcheck disable=SC2086 # $tests is meant to split
-timeout "$RCAT_TIMEOUT" "$RDT_RUN" redis-benchmark -h 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" redis-benchmark -h 127.0.0.1 \
 	-p "$port" -n "$requests" -c 50 $tests --csv \
 	> "$work/bench.csv" 2> "$work/bench.err"
 expect_status "redis-benchmark" 0 $? "$work/bench.err"
