@@ -398,6 +398,8 @@ static void sock_event(struct rt_sock *s, uint32_t events)
 			s->notify.out_blocked = 0;
 		if (events & EPOLLHUP)
 			s->app_hup = 1;
+		if (events & (EPOLLRDHUP | EPOLLHUP))
+			s->notify.app_shut = 1;
 		rdt_rt_service(s, rdt_rt_now());
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -138,20 +138,27 @@ void rdt_notify_finish(struct rdt_notify *n, int failed)
 		int unread = 0;
 
 		/* Closing an AF_UNIX stream end with unread bytes flags
-		 * ECONNRESET on its peer: that is POLLERR.  The byte goes in
-		 * through the application's end, so only while that is still
-		 * the application's (a plain close may have freed its
-		 * number); bytes the application wrote and we never sent
-		 * serve as well. */
+		 * ECONNRESET on its peer: that is POLLERR.  Streaming, the
+		 * held byte is one.  Otherwise the byte goes in through the
+		 * application's end, so only while that is still the
+		 * application's (a plain close may have freed its number);
+		 * bytes the application wrote and we never sent serve as
+		 * well. */
 		if (n->streaming && ioctl(n->lib_fd, FIONREAD, &unread) != 0)
 			unread = 0;
 		if (!n->unwritable && unread == 0 && rdt_notify_app_open(n))
 			(void)send(n->app_fd, block, sizeof(block),
 				   MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else if (!n->streaming) {
-		/* Streaming, an unread byte is one the application wrote
-		 * and the peer never got: its ECONNRESET is the truth. */
 		drain(n->lib_fd);
+	} else if (n->held) {
+		/* A clean end: the held byte was delivered.  Anything
+		 * behind it the application wrote and the peer never got:
+		 * its ECONNRESET is the truth. */
+		char taken;
+
+		(void)recv(n->lib_fd, &taken, 1, MSG_DONTWAIT);
+		n->held = 0;
 	}
 	close(n->lib_fd);
 	n->lib_fd = -1;

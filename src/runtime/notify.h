@@ -17,8 +17,9 @@
  *              fills it); reading the block makes it writable again.
  *   POLLRDHUP  shutdown(library end, SHUT_WR): the peer finished.
  *   POLLHUP    the library end is closed: the connection is over.
- *   POLLERR    ... and was closed with a block unread, which makes the
- *              kernel flag ECONNRESET on the application end.
+ *   POLLERR    ... and was closed with a byte unread, which makes the
+ *              kernel flag ECONNRESET on the application end (while
+ *              streaming, the held byte: see |held|).
  *
  * Not thread-safe: the caller holds the connection's lock.  Every call
  * costs at most a few system calls and none when nothing changes.
@@ -48,6 +49,18 @@ struct rdt_notify {
 	unsigned app_no_read : 1;
 	/* shutdown(lib_fd, SHUT_WR) told the application end of stream. */
 	unsigned eof_sent : 1;
+	/* The application shut its end for writing or closed it
+	 * (EPOLLRDHUP/EPOLLHUP on lib_fd): once what is queued is read,
+	 * its stream is over. */
+	unsigned app_shut : 1;
+	/* The first byte queued on lib_fd was taken already (copied onto
+	 * the connection, or the unwritable block's last byte).  It stays
+	 * queued so that closing lib_fd on a failed connection always
+	 * leaves a byte unread, which is what makes the kernel flag
+	 * ECONNRESET on the application's end: without it an application
+	 * that had shut its writing side would read a clean end of stream
+	 * from a connection that lost bytes. */
+	unsigned held : 1;
 	/* lib_fd is in the engine's epoll set, and for EPOLLOUT too. */
 	unsigned watched : 1;
 	unsigned out_watched : 1;

@@ -361,8 +361,10 @@ ssize_t rdt_rt_send_direct(struct rt_sock *s, const struct iovec *iov,
 		total += iov[i].iov_len;
 	if (total == 0 || total > rdt_conn_writable(s->conn))
 		return -1;
-	/* Bytes written with a plain call and not yet taken go first. */
-	if (ioctl(n->lib_fd, FIONREAD, &queued) != 0 || queued != 0)
+	/* Bytes written with a plain call and not yet taken go first
+	 * (the held byte was taken). */
+	if (ioctl(n->lib_fd, FIONREAD, &queued) != 0 ||
+	    (unsigned)queued != n->held)
 		return -1;
 	for (i = 0; i < iovcnt; i++)
 		if (iov[i].iov_len > 0)

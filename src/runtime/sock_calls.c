@@ -234,6 +234,7 @@ void rdt_rt_close(struct rt_sock *s)
 		 * keeps a TCP socket open; the engine hears of its close. */
 		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
 			s->app_hup = 1;
+			s->notify.app_shut = 1;
 			s->notify.in_ready = 1;
 		}
 	}

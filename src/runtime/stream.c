@@ -6,7 +6,9 @@
  * copied once by the kernel each way and never by us.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "stream.h"
 
@@ -21,12 +23,14 @@ void rdt_stream_start(struct rdt_notify *n)
 	n->in_ready = 1;
 }
 
-/* Reads and drops what remains of the unwritable block.  Returns the
- * recv result: > 0 progress, 0 end, < 0 with errno. */
+/* Reads and drops what remains of the unwritable block but its last
+ * byte, which becomes the held byte (notify.h).  Returns the recv
+ * result: > 0 progress, 0 end, < 0 with errno. */
 static ssize_t skip_filler(struct rdt_notify *n)
 {
 	char junk[4096];
-	size_t want = n->filler < sizeof(junk) ? n->filler : sizeof(junk);
+	size_t want = n->filler - 1 < sizeof(junk) ? n->filler - 1 :
+						    sizeof(junk);
 	ssize_t r = recv(n->lib_fd, junk, want, MSG_DONTWAIT);
 
 	if (r > 0)
@@ -34,32 +38,108 @@ static ssize_t skip_filler(struct rdt_notify *n)
 	return r;
 }
 
+/*
+ * Moves up to |take| of the bytes queued behind the held one to |p|,
+ * all of them taken off the queue except, with |keep_last|, the last,
+ * which is copied and stays queued as the new held byte.  Returns the
+ * number of bytes now at |p|, or -1 with errno.
+ */
+static ssize_t take_bytes(struct rdt_notify *n, uint8_t *p, size_t take,
+			  int keep_last)
+{
+	char old_held;
+	struct iovec iov[2] = {
+		{ .iov_base = &old_held, .iov_len = 1 },
+		{ .iov_base = p, .iov_len = take - (keep_last ? 1 : 0) },
+	};
+	struct msghdr m = { .msg_iov = n->held ? iov : iov + 1,
+			    .msg_iovlen = n->held ? 2 : 1 };
+	size_t want = n->held + iov[1].iov_len, got = 0;
+	ssize_t r = 0;
+
+	if (want > 0) {
+		r = recvmsg(n->lib_fd, &m, MSG_DONTWAIT);
+		if (r <= 0)
+			return r < 0 ? -1 : 0;
+		/* r >= held: the old held byte comes off first. */
+		got = (size_t)r - n->held;
+		n->held = 0;
+		if ((size_t)r < want) {
+			/* Short (a signal): the caller asks again. */
+			if (got == 0)
+				errno = EINTR;
+			return got > 0 ? (ssize_t)got : -1;
+		}
+	}
+	if (keep_last && recv(n->lib_fd, p + got, 1,
+			      MSG_PEEK | MSG_DONTWAIT) == 1) {
+		got++;
+		n->held = 1;
+	}
+	return (ssize_t)got;
+}
+
+/* The application's stream is over: how it ended.  A close with bytes
+ * we had delivered still unread left ECONNRESET on lib_fd. */
+static enum rdt_stream_in app_finished(struct rdt_notify *n)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	n->app_eof = 1;
+	n->in_ready = 0;
+	if (getsockopt(n->lib_fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err == ECONNRESET)
+		return RDT_STREAM_IN_RESET;
+	return RDT_STREAM_IN_EOF;
+}
+
 enum rdt_stream_in rdt_stream_pump_in(struct rdt_notify *n,
 				      struct rdt_conn *c, rdt_tstamp now)
 {
 	while (n->streaming && !n->finished && !n->app_eof && n->in_ready) {
 		uint8_t *p;
-		size_t room;
+		size_t room, fresh;
+		int queued = 0;
 		ssize_t r;
 
+		if (n->filler == 1) {
+			n->filler = 0;
+			n->held = 1;
+		}
 		if (n->filler > 0) {
 			r = skip_filler(n);
 		} else {
+			/* What the application wrote before it shut its
+			 * end is all queued by the time app_shut is set. */
+			int shut = n->app_shut;
+
+			if (ioctl(n->lib_fd, FIONREAD, &queued) != 0)
+				queued = 0;
+			fresh = (size_t)queued > n->held ?
+					(size_t)queued - n->held : 0;
+			if (fresh == 0) {
+				if (shut)
+					return app_finished(n);
+				n->in_ready = 0;
+				break;
+			}
 			room = rdt_conn_send_space(c, &p);
 			if (room == 0)
 				/* Full: the runtime calls again when ACKs
 				 * make room. */
 				break;
-			r = recv(n->lib_fd, p, room, MSG_DONTWAIT);
+			r = take_bytes(n, p, fresh < room ? fresh : room,
+				       fresh <= room);
 			if (r > 0)
 				rdt_conn_send_commit(c, (size_t)r, now);
 		}
 		if (r > 0)
 			continue;
 		if (r == 0) {
-			n->app_eof = 1;
-			n->in_ready = 0;
-			return RDT_STREAM_IN_EOF;
+			/* The application's end is gone: FIONREAD promised
+			 * bytes, so a read finding none is the end. */
+			return app_finished(n);
 		}
 		if (errno == EINTR)
 			continue;

@@ -257,6 +257,76 @@ static void test_killed_client(void)
 	CHECK_OK(rdt_close(lfd));
 }
 
+/*
+ * The server dies after sending a few bytes; the client reads them, then
+ * ends its writing side (so its descriptor can no longer be written to)
+ * and waits for the server's end of stream.  The FIN meets the dead
+ * server's port: the read must fail with ECONNRESET.  A clean end of
+ * stream would tell the client it had everything when the server never
+ * finished.  |wrote| bytes go out before the shutdown, and |plain|
+ * picks shutdown(2) over rdt_shutdown.
+ */
+static void reset_after_shutdown(size_t wrote, bool plain)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint8_t buf[4096];
+	int pfd[2], fd;
+	size_t got = 0;
+	int64_t killed_at, took;
+	ssize_t r;
+	pid_t pid;
+
+	CHECK_OK(pipe(pfd));
+	pid = CHECK_OK(itest_fork());
+	if (pid == 0) {
+		int lfd = itest_listen(AF_INET, 1, 0, &ss, &len), c;
+
+		itest_send_port(pfd[1], itest_port(&ss));
+		c = CHECK_OK(rdt_accept(lfd, NULL, NULL));
+		itest_pattern_fill(buf, sizeof(buf), 1, 0);
+		CHECK(write(c, buf, sizeof(buf)) == (ssize_t)sizeof(buf),
+		      "server write: %s", itest_errname(errno));
+		for (;;)
+			pause();
+	}
+	len = itest_loopback(&ss, AF_INET, itest_recv_port(pfd[0]));
+	fd = itest_connect(&ss, len);
+	if (wrote > 0) {
+		itest_pattern_fill(buf, wrote, 2, 0);
+		CHECK(write(fd, buf, wrote) == (ssize_t)wrote,
+		      "client write: %s", itest_errname(errno));
+	}
+	while (got < sizeof(buf)) {
+		r = read(fd, buf, sizeof(buf) - got);
+		CHECK(r > 0, "read before the kill: %zd (%s)", r,
+		      itest_errname(errno));
+		got += (size_t)r;
+	}
+	killed_at = kill_peer(pid);
+	if (plain)
+		CHECK_OK(shutdown(fd, SHUT_WR));
+	else
+		CHECK_OK(rdt_shutdown(fd, SHUT_WR));
+	r = read(fd, buf, sizeof(buf));
+	took = itest_now_ms() - killed_at;
+	CHECK(r < 0, "read after the server died: %zd (%s), expected "
+	      "ECONNRESET", r, r == 0 ? "a clean end of stream" : "bytes");
+	CHECK(errno == ECONNRESET, "expected ECONNRESET, got %s",
+	      itest_errname(errno));
+	itest_log("%zu bytes written, %s: ECONNRESET %" PRId64 " ms after "
+		  "the kill", wrote, plain ? "shutdown(2)" : "rdt_shutdown",
+		  took);
+	CHECK_OK(rdt_close(fd));
+}
+
+static void test_reset_after_shutdown(void)
+{
+	reset_after_shutdown(0, true);
+	reset_after_shutdown(1000, true);
+	reset_after_shutdown(1, false);
+}
+
 /* --- EPIPE and SIGPIPE ---------------------------------------------------- */
 
 static volatile sig_atomic_t sigpipes;
@@ -846,6 +916,7 @@ static const struct itest_case cases[] = {
 	{ "connect_user_timeout", test_connect_user_timeout, 15 },
 	{ "killed_server", test_killed_server, 60 },
 	{ "killed_client", test_killed_client, 60 },
+	{ "reset_after_shutdown", test_reset_after_shutdown, 60 },
 	{ "epipe_after_peer_close", test_epipe_after_peer_close, 20 },
 	{ "epipe_after_shutdown", test_epipe_after_shutdown, 10 },
 	{ "nonblocking_connect", test_nonblocking_connect, 10 },

@@ -14,6 +14,9 @@
  *              and the exit drain for a descriptor closed with close(2));
  *   mixed      rdt_send and write, rdt_recv and read alternate on one
  *              socket: one stream, in order;
+ *   lockstep   one- and two-byte write(2)s, each answered before the
+ *              next, as a control protocol's messages are: every one
+ *              arrives at once (a stall of 5 s fails);
  *   reset      the peer aborts (SO_LINGER 0): read(2) fails with
  *              ECONNRESET, then write(2) with EPIPE, as on TCP;
  *   stopped_reader  the reader stops for 30 s (quick: 3 s, 64 MiB): the sender
@@ -340,6 +343,56 @@ static void test_mixed(void)
 	itest_pair_close(&p);
 }
 
+/* --- one-byte messages in lock step ---------------------------------- */
+
+/* Reads exactly |n| bytes from |fd|, failing if none come for 5 s: a
+ * message that stays queued in the library is a stall, not a slow
+ * network, on loopback. */
+static void read_within(int fd, uint8_t *buf, size_t n, int round)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r;
+
+		CHECK(poll(&pf, 1, 5000) == 1,
+		      "round %d: %zu of %zu bytes came within 5 s", round,
+		      got, n);
+		r = read(fd, buf + got, n - got);
+		CHECK(r > 0, "round %d: read: %s", round,
+		      r == 0 ? "end of stream" : itest_errname(errno));
+		got += (size_t)r;
+	}
+}
+
+static void test_lockstep(void)
+{
+	struct itest_pair p;
+	uint8_t out[2], in[2];
+	int i;
+
+	itest_pair_open(&p, AF_INET);
+	for (i = 0; i < 300; i++) {
+		/* Mostly single bytes, as a control protocol's state
+		 * changes (iperf3's) are; now and then two. */
+		size_t n = i % 7 == 3 ? 2 : 1;
+
+		out[0] = (uint8_t)i;
+		out[1] = (uint8_t)~i;
+		CHECK(write(p.cfd, out, n) == (ssize_t)n, "round %d: write: %s",
+		      i, itest_errname(errno));
+		read_within(p.sfd, in, n, i);
+		CHECK(memcmp(in, out, n) == 0, "round %d: wrong bytes", i);
+		in[0] ^= 0xff;
+		CHECK(write(p.sfd, in, 1) == 1, "round %d: reply: %s", i,
+		      itest_errname(errno));
+		read_within(p.cfd, out, 1, i);
+		CHECK(out[0] == (uint8_t)~i, "round %d: wrong reply", i);
+	}
+	itest_pair_close(&p);
+}
+
 /* --- reset ------------------------------------------------------------ */
 
 static void test_reset(void)
@@ -451,6 +504,7 @@ static const struct itest_case cases[] = {
 	{ "epoll_et", test_epoll_et, 240 },
 	{ "close_exit", test_close_exit, 60 },
 	{ "mixed", test_mixed, 30 },
+	{ "lockstep", test_lockstep, 60 },
 	{ "reset", test_reset, 30 },
 	{ "stopped_reader", test_stopped_reader, 240 },
 };
