@@ -28,8 +28,12 @@ fi
 one_run() {
 	name=$1
 	rm -f "$work/port"
-	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.pcap" \
-		"$FORK_ECHO" server "$work/port" "$conns" ${2:-} \
+	# The server exits as soon as its last child has: what the
+	# children wrote last is then still draining in its library, and
+	# on a loaded machine 50 connections can need more than the
+	# suite's 5 s of exit linger (a cut one reads ECONNRESET).
+	RDT_EXIT_LINGER=60 timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" \
+		-P "$work/$name.pcap" "$FORK_ECHO" server "$work/port" "$conns" ${2:-} \
 		> "$work/$name.out" 2> "$work/$name.err" &
 	server_pid=$!
 	rcat_pids="$rcat_pids $server_pid"
