@@ -64,6 +64,9 @@ struct rdt_notify {
 	/* lib_fd is in the engine's epoll set, and for EPOLLOUT too. */
 	unsigned watched : 1;
 	unsigned out_watched : 1;
+	/* The application end's send buffer, bytes, once streaming (0:
+	 * unknown). */
+	unsigned app_sndbuf;
 	/* Bytes of the unwritable block still at the head of what the
 	 * application wrote: skipped, they were never the application's. */
 	unsigned filler;

@@ -6,11 +6,16 @@
  * copied once by the kernel each way and never by us.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "stream.h"
+
+/* The application end's send buffer while streaming, asked of
+ * SO_SNDBUF (the kernel doubles what it grants). */
+#define APP_SNDBUF (208 << 10)
 
 void rdt_stream_start(struct rdt_notify *n)
 {
@@ -21,6 +26,42 @@ void rdt_stream_start(struct rdt_notify *n)
 	 * behind the unwritable block, which pump_in skips. */
 	n->unwritable = 0;
 	n->in_ready = 1;
+	/* Room for the held byte's buffer (see unpin_held): sendfile(2)
+	 * queues 16 pages at a time, more than a quarter of the default
+	 * send buffer; twice the default (the most an unprivileged
+	 * SO_SNDBUF gets) holds it. */
+	if (rdt_notify_app_open(n)) {
+		int want = APP_SNDBUF, got = 0;
+		socklen_t len = sizeof(got);
+
+		(void)setsockopt(n->app_fd, SOL_SOCKET, SO_SNDBUF, &want,
+				 sizeof(want));
+		if (getsockopt(n->app_fd, SOL_SOCKET, SO_SNDBUF, &got,
+			       &len) == 0)
+			n->app_sndbuf = (unsigned)got;
+	}
+}
+
+/*
+ * The held byte keeps its whole buffer (sk_buff) queued, and the
+ * application's end counts that buffer against its send buffer.  The
+ * kernel wakes a writer that is blocked on a full send buffer only once
+ * what is counted is within a quarter of it: a held byte in a bigger
+ * buffer would keep that writer asleep for ever.  Called when nothing
+ * but the held byte is queued; gives it up then (the next bytes written
+ * bring a new one).
+ */
+static void unpin_held(struct rdt_notify *n)
+{
+	int charged = 0;
+	char taken;
+
+	if (!n->held || n->app_sndbuf == 0 ||
+	    ioctl(n->app_fd, SIOCOUTQ, &charged) != 0 ||
+	    (unsigned)charged <= n->app_sndbuf / 4)
+		return;
+	if (recv(n->lib_fd, &taken, 1, MSG_DONTWAIT) == 1)
+		n->held = 0;
 }
 
 /* Reads and drops what remains of the unwritable block but its last
@@ -121,6 +162,7 @@ enum rdt_stream_in rdt_stream_pump_in(struct rdt_notify *n,
 			if (fresh == 0) {
 				if (shut)
 					return app_finished(n);
+				unpin_held(n);
 				n->in_ready = 0;
 				break;
 			}
