@@ -309,18 +309,28 @@ static struct txbuf *txbuf_get(size_t dgram)
 	return tx;
 }
 
+/* How send_msgs ended. */
+enum sent_how {
+	SENT_ALL,		/* each message went, or was lost as on a network */
+	SENT_REFUSED,		/* the path is refused */
+	SENT_NO_GSO,		/* the kernel or device refused a GSO train */
+};
+
 /*
- * Sends the prepared messages |msgs|[0..n) of |s| one by one (sendmmsg);
- * returns -1 if the path is refused (ICMP port unreachable on a connected
- * socket).
+ * Sends the messages |msgs|[0..count) on |s|'s port with sendmmsg.  A
+ * message the kernel will not take for a passing reason (a full socket
+ * buffer, a transient routing error) is lost, as on a network, and the
+ * protocol recovers it.  On SENT_REFUSED and SENT_NO_GSO, |*stopped| is
+ * the first message not sent.
  */
-static int send_each(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
+static enum sent_how send_msgs(struct rt_sock *s, struct mmsghdr *msgs,
+			       unsigned count, int trains, unsigned *stopped)
 {
 	struct rt_endpoint *ep = s->ep;
 	unsigned done = 0;
 
-	while (done < n) {
-		int rc = sendmmsg(ep->fd, msgs + done, n - done, 0);
+	while (done < count) {
+		int rc = sendmmsg(ep->fd, msgs + done, count - done, 0);
 
 		if (rc > 0) {
 			done += (unsigned)rc;
@@ -328,18 +338,34 @@ static int send_each(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
 		}
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc < 0 && errno == ECONNREFUSED) {
-			/* The error belongs to an earlier datagram; this one
-			 * was not sent, and counts as lost. */
-			stat_add(&ep->stats.send_errors, n - done);
-			return -1;
-		}
-		/* A full socket buffer or a transient routing error: the
-		 * datagram is lost, and the protocol recovers it. */
+		*stopped = done;
+		/* ECONNREFUSED belongs to an earlier datagram (ICMP port
+		 * unreachable on a connected socket). */
+		if (rc < 0 && errno == ECONNREFUSED)
+			return SENT_REFUSED;
+		if (trains && rc < 0 &&
+		    (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT ||
+		     errno == EOPNOTSUPP))
+			return SENT_NO_GSO;
 		stat_add(&ep->stats.send_errors, 1);
 		done++;
 	}
-	stat_add(&ep->stats.sent, n);
+	return SENT_ALL;
+}
+
+/*
+ * Sends the prepared datagrams |msgs|[0..n) of |s| one per message;
+ * returns -1 if the path is refused (the rest count as lost).
+ */
+static int send_each(struct rt_sock *s, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned stopped = 0;
+
+	if (send_msgs(s, msgs, n, 0, &stopped) == SENT_REFUSED) {
+		stat_add(&s->ep->stats.send_errors, n - stopped);
+		return -1;
+	}
+	stat_add(&s->ep->stats.sent, n);
 	return 0;
 }
 
@@ -404,7 +430,7 @@ static unsigned make_trains(struct txbuf *tx, unsigned n)
 static int send_batch(struct rt_sock *s, struct txbuf *tx, unsigned n)
 {
 	struct rt_endpoint *ep = s->ep;
-	unsigned trains, done = 0;
+	unsigned trains, stopped = 0;
 
 	/* Logged before they leave: logged after, the peer's answer (read
 	 * by the engine thread meanwhile) could precede them in the log. */
@@ -422,29 +448,18 @@ static int send_batch(struct rt_sock *s, struct txbuf *tx, unsigned n)
 	if (!__atomic_load_n(&ep->gso, __ATOMIC_RELAXED) || n < 2)
 		return send_each(s, tx->msgs, n);
 	trains = make_trains(tx, n);
-	while (done < trains) {
-		int rc = sendmmsg(ep->fd, tx->trains + done, trains - done, 0);
-
-		if (rc > 0) {
-			done += (unsigned)rc;
-			continue;
-		}
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0 && (errno == EIO || errno == EINVAL ||
-			       errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
-			__atomic_store_n(&ep->gso, 0, __ATOMIC_RELAXED);
-			stat_add(&ep->stats.sent, tx->train_first[done]);
-			return send_each(s, tx->msgs + tx->train_first[done],
-					 n - tx->train_first[done]);
-		}
-		if (rc < 0 && errno == ECONNREFUSED) {
-			stat_add(&ep->stats.send_errors,
-				 n - tx->train_first[done]);
-			return -1;
-		}
-		stat_add(&ep->stats.send_errors, 1);
-		done++;
+	switch (send_msgs(s, tx->trains, trains, 1, &stopped)) {
+	case SENT_ALL:
+		break;
+	case SENT_REFUSED:
+		stat_add(&ep->stats.send_errors, n - tx->train_first[stopped]);
+		return -1;
+	case SENT_NO_GSO:
+		/* That train and the rest go one by one, now and after. */
+		__atomic_store_n(&ep->gso, 0, __ATOMIC_RELAXED);
+		stat_add(&ep->stats.sent, tx->train_first[stopped]);
+		return send_each(s, tx->msgs + tx->train_first[stopped],
+				 n - tx->train_first[stopped]);
 	}
 	stat_add(&ep->stats.sent, n);
 	return 0;
