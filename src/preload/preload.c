@@ -31,11 +31,12 @@
  * descriptors that are not in the fd table (UDP sockets, the library's
  * ends of the descriptor pairs, epoll, timerfd): only descriptors
  * returned by rdt_socket and rdt_accept through this file are entered.
- * (The engine's one call on an application's end, the getsockopt
- * SO_SNDBUF that sizes the block making a new descriptor unwritable,
- * comes before the descriptor is handed out, or, for a connection being
- * established, not at all: it must not, as it holds the socket's lock
- * that rdt_getsockopt would take.)
+ * (The engine's calls on an application's end hold the socket's lock,
+ * which rdt_getsockopt and rdt_setsockopt would take: the getsockopt
+ * SO_SNDBUF that sizes the block making a new descriptor unwritable
+ * comes before the descriptor is handed out, and the send buffer set
+ * when a connection starts streaming (src/runtime/stream.c) is set
+ * with syscall(2), which no interposer sees.)
  *
  * fork: the table is process memory, so a child inherits it; librdt
  * forgets the inherited sockets in the child (their connections run in

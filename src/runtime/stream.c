@@ -9,7 +9,9 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "stream.h"
 
@@ -29,15 +31,18 @@ void rdt_stream_start(struct rdt_notify *n)
 	/* Room for the held byte's buffer (see unpin_held): sendfile(2)
 	 * queues 16 pages at a time, more than a quarter of the default
 	 * send buffer; twice the default (the most an unprivileged
-	 * SO_SNDBUF gets) holds it. */
+	 * SO_SNDBUF gets) holds it.  The calls go to the kernel directly:
+	 * under librdt-preload.so the C library's setsockopt on an
+	 * application's descriptor is rdt_setsockopt, which would wait for
+	 * the socket lock our caller holds. */
 	if (rdt_notify_app_open(n)) {
 		int want = APP_SNDBUF, got = 0;
 		socklen_t len = sizeof(got);
 
-		(void)setsockopt(n->app_fd, SOL_SOCKET, SO_SNDBUF, &want,
-				 sizeof(want));
-		if (getsockopt(n->app_fd, SOL_SOCKET, SO_SNDBUF, &got,
-			       &len) == 0)
+		(void)syscall(SYS_setsockopt, n->app_fd, SOL_SOCKET,
+			      SO_SNDBUF, &want, sizeof(want));
+		if (syscall(SYS_getsockopt, n->app_fd, SOL_SOCKET, SO_SNDBUF,
+			    &got, &len) == 0)
 			n->app_sndbuf = (unsigned)got;
 	}
 }
