@@ -203,6 +203,23 @@ void rdt_rt_unlisten(struct rt_sock *s)
 	pthread_mutex_lock(&s->lock);
 }
 
+/*
+ * Whether every descriptor of |s|'s application end is closed, as
+ * POLLHUP on the library's end says; if so, the stream hears it as it
+ * would the engine's EPOLLHUP.  |s| locked, streaming.
+ */
+static int notice_app_gone(struct rt_sock *s)
+{
+	struct pollfd p = { .fd = s->notify.lib_fd, .events = 0 };
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+		return 0;
+	s->app_hup = 1;
+	s->notify.app_shut = 1;
+	s->notify.in_ready = 1;
+	return 1;
+}
+
 void rdt_rt_close(struct rt_sock *s)
 {
 	rdt_tstamp now = rdt_rt_now();
@@ -225,18 +242,12 @@ void rdt_rt_close(struct rt_sock *s)
 		 * is still to be read from it, then end of stream, then the
 		 * FIN (stream_service in sock.c, which also orphans
 		 * |s|). */
-		struct pollfd p = { .fd = s->notify.lib_fd, .events = 0 };
-
 		if (rdt_notify_app_open(&s->notify))
 			close(s->notify.app_fd);
 		s->notify.app_fd = -1;
 		/* A dup(2) of the descriptor keeps the stream open, as it
 		 * keeps a TCP socket open; the engine hears of its close. */
-		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
-			s->app_hup = 1;
-			s->notify.app_shut = 1;
-			s->notify.in_ready = 1;
-		}
+		(void)notice_app_gone(s);
 	}
 	if (c) {
 		rdt_rt_service(s, now);
@@ -285,9 +296,6 @@ void rdt_rt_exit_drain(rdt_tstamp wait)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&eng.lock);
-	while (eng.draining > 0 &&
-	       pthread_cond_timedwait(&eng.drained, &eng.lock, &until) == 0)
-		;
 	live = malloc((eng.nconns + 1) * sizeof(*live));
 	for (b = 0; live && b < eng.nbuckets; b++) {
 		struct rt_sock *s;
@@ -297,6 +305,32 @@ void rdt_rt_exit_drain(rdt_tstamp wait)
 			live[n++] = s;
 		}
 	}
+	pthread_mutex_unlock(&eng.lock);
+	/* A connection whose last descriptor a process closed just now (a
+	 * forked child that ended just before its parent exits) is still
+	 * to be orphaned, and counted as draining, when the engine handles
+	 * the hang-up: too late if the drain below has already found
+	 * nothing to wait for, and the connection would be reset with its
+	 * last bytes undelivered. */
+	for (i = 0; i < n; i++) {
+		struct rt_sock *s = live[i];
+		struct timespec busy;
+
+		/* The engine may be servicing it this very moment: wait for
+		 * it as close_all_at_exit does, not longer. */
+		clock_gettime(CLOCK_REALTIME, &busy);
+		busy.tv_sec += 1;
+		if (pthread_mutex_timedlock(&s->lock, &busy) != 0)
+			continue;
+		if (s->has_fd && s->notify.streaming && !s->orphan &&
+		    notice_app_gone(s))
+			rdt_rt_service(s, rdt_rt_now());
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_lock(&eng.lock);
+	while (eng.draining > 0 &&
+	       pthread_cond_timedwait(&eng.drained, &eng.lock, &until) == 0)
+		;
 	pthread_mutex_unlock(&eng.lock);
 	/* What could not be delivered in time is reset, so that peers
 	 * learn it now rather than at their user timeout.  A socket busy

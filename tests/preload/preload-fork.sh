@@ -50,7 +50,8 @@ one_run() {
 	port=$(cat "$work/port")
 
 	t0=$(now_ms)
-	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" "$FORK_ECHO" client "$port" \
+	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.cli.pcap" \
+		"$FORK_ECHO" client "$port" \
 		"$conns" "$each" > "$work/$name.cli.out" \
 		2> "$work/$name.cli.err"
 	expect_status "$name: client" 0 $? "$work/$name.cli.err"
