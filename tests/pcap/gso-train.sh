@@ -20,20 +20,39 @@ pid=
 cleanup_hooks='[ -n "$pid" ] && kill "$pid" 2>/dev/null; ip netns del "$ns"'
 ip -n "$ns" link set lo up || fail "lo up"
 
-ip netns exec "$ns" timeout -k 10 60 "$PCAP" capture -i lo -w "$tmp/gso.pcap" \
-	-B 65536 2>"$tmp/err" &
-pid=$!
-i=0
-until grep -q "listening on" "$tmp/err" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || fail "capture did not start: $(cat "$tmp/err")"
-	sleep 0.1
+# capture_transfer: one capture of one 16 MiB transfer; sets $dropped
+# to what the kernel dropped of it (the capture cannot keep up on a
+# loaded machine, and a dropped train is a hole in the capture, not in
+# the transfer).
+capture_transfer() {
+	rm -f "$tmp/gso.pcap" "$tmp/err"
+	ip netns exec "$ns" timeout -k 10 60 "$PCAP" capture -i lo \
+		-w "$tmp/gso.pcap" -B 65536 2>"$tmp/err" &
+	pid=$!
+	i=0
+	until grep -q "listening on" "$tmp/err" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 50 ] ||
+			fail "capture did not start: $(cat "$tmp/err")"
+		sleep 0.1
+	done
+	ip netns exec "$ns" timeout -k 10 60 "$BENCH" 16 1 0 >"$tmp/bench" ||
+		fail "the transfer failed: $(cat "$tmp/bench")"
+	kill -TERM "$pid"
+	wait "$pid"
+	pid=
+	dropped=$(sed -n 's/.* \([0-9][0-9]*\) dropped by the kernel$/\1/p' \
+		"$tmp/err")
+	[ -n "$dropped" ] || fail "the capture said nothing of drops: $(cat "$tmp/err")"
+}
+
+attempt=1
+capture_transfer
+while [ "$dropped" -gt 0 ] && [ $attempt -lt 3 ]; do
+	echo "note: the kernel dropped $dropped datagrams of capture $attempt; again"
+	attempt=$((attempt + 1))
+	capture_transfer
 done
-ip netns exec "$ns" timeout -k 10 60 "$BENCH" 16 1 0 >"$tmp/bench" ||
-	fail "the transfer failed: $(cat "$tmp/bench")"
-kill -TERM "$pid"
-wait "$pid"
-pid=
 
 trains=$(tcpdump -nr "$tmp/gso.pcap" 'udp and greater 1500' 2>/dev/null |
 	wc -l)
@@ -45,7 +64,16 @@ echo "the capture holds $trains GSO trains"
 "$PCAP" check "$tmp/gso.pcap" >"$tmp/check" ||
 	fail "the capture does not check clean: $(tail -5 "$tmp/check")"
 # bench_loopback moves 16 MiB over TCP first, then over rdt.
-expect_in "$tmp/check" "16777216 stream bytes, 16777216 acked, FIN acked"
+if [ "$dropped" -eq 0 ]; then
+	expect_in "$tmp/check" \
+		"16777216 stream bytes, 16777216 acked, FIN acked"
+else
+	# Three captures in a row lost datagrams: the byte count cannot
+	# be complete; everything that was captured must still check.
+	echo "note: the kernel dropped $dropped datagrams of every capture;" \
+		"the stream's byte count is not checked"
+	expect_in "$tmp/check" "16777216 acked, FIN acked"
+fi
 expect_in "$tmp/check" "0 violations"
 echo "ok: rdt-pcap check takes the trains apart"
 
