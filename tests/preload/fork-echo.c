@@ -3,7 +3,7 @@
  * tests/preload/preload-fork.sh, run under rdt-run.
  *
  *   fork-echo server PORTFILE N [exec]
- *                                  listen on 127.0.0.1, port 0; write
+ *                                  listen on FORK_ECHO_SERVER, port 0; write
  *                                  the port to PORTFILE; accept N
  *                                  connections, forking one child per
  *                                  connection that echoes every byte
@@ -17,6 +17,10 @@
  *                                  own pseudo-random pattern and
  *                                  checking that exactly the same bytes
  *                                  come back; exit 0 if all did
+ *
+ * FORK_ECHO_SERVER is the server's IPv4 address, FORK_ECHO_CLIENT the
+ * one its children must see as their peer (both 127.0.0.1 by default;
+ * others between network namespaces).
  *
  * The child uses the connection it inherited while the parent lives, as
  * forking servers do, and asks what such a child asks of its socket:
@@ -65,6 +69,22 @@ static int get_int(int fd, int level, int name)
 	return v;
 }
 
+/* |name|'s IPv4 address from the environment, 127.0.0.1 without it. */
+static in_addr_t env_addr(const char *name)
+{
+	const char *v = getenv(name);
+	struct in_addr a;
+
+	if (v == NULL || *v == '\0')
+		return htonl(INADDR_LOOPBACK);
+	if (inet_pton(AF_INET, v, &a) != 1) {
+		fprintf(stderr, "fork-echo: %s=%s: not an IPv4 address\n",
+			name, v);
+		exit(2);
+	}
+	return a.s_addr;
+}
+
 /* The child: what TCP would say about the socket, then echo, itself
  * or through cat(1). */
 static int serve(int fd, int exec)
@@ -78,8 +98,8 @@ static int serve(int fd, int exec)
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
 		die("getpeername");
 	check(peer.sin_family == AF_INET &&
-		      peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
-	      "getpeername: not 127.0.0.1");
+		      peer.sin_addr.s_addr == env_addr("FORK_ECHO_CLIENT"),
+	      "getpeername: not the client's address");
 	len = sizeof(local);
 	if (getsockname(fd, (struct sockaddr *)&local, &len) != 0)
 		die("getsockname");
@@ -137,7 +157,7 @@ static int server(const char *portfile, int n, int exec)
 		die("SO_REUSEADDR");
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = env_addr("FORK_ECHO_SERVER");
 	if (bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    listen(l, 128) != 0)
 		die("bind/listen");
@@ -228,7 +248,7 @@ static int client(int port, int n, uint64_t bytes)
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = env_addr("FORK_ECHO_SERVER");
 	/* All connected before any byte moves, so that all N connections
 	 * and N children exist at once. */
 	for (i = 0; i < n; i++) {

@@ -1,7 +1,10 @@
 #!/bin/sh
 # preload-fork.sh: a forking server (tests/preload/fork-echo.c: one child
 # per connection, echoing) and a client making 50 connections at once,
-# both plain TCP programs under rdt-run.  Every connection's bytes must
+# both plain TCP programs under rdt-run, on loopback or between two
+# namespaces (PRELOAD_WHERE=netns, preload-lib.sh; fork-echo takes the
+# addresses from FORK_ECHO_SERVER and FORK_ECHO_CLIENT).  Every
+# connection's bytes must
 # come back exactly (1 MiB each way per connection; 4 MiB with
 # RDT_TEST_LONG=1), the children must find their inherited sockets
 # answering as TCP would (getpeername, SO_TYPE, ...), and the server's
@@ -12,6 +15,7 @@
 . "${srcdir:-.}/tests/preload/preload-lib.sh"
 
 preload_setup fork
+export FORK_ECHO_SERVER="$SRV_ADDR" FORK_ECHO_CLIENT="$CLI_ADDR"
 FORK_ECHO=$builddir/tests/preload/fork-echo
 [ -x "$FORK_ECHO" ] || { echo "fork: $FORK_ECHO not built" >&2; exit 99; }
 
@@ -32,7 +36,7 @@ one_run() {
 	# children wrote last is then still draining in its library, and
 	# on a loaded machine 50 connections can need more than the
 	# suite's 5 s of exit linger (a cut one reads ECONNRESET).
-	RDT_EXIT_LINGER=60 timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" \
+	RDT_EXIT_LINGER=60 timeout -k 10 "$RCAT_TIMEOUT" $NS_WRAP "$RDT_RUN" \
 		-P "$work/$name.pcap" "$FORK_ECHO" server "$work/port" "$conns" ${2:-} \
 		> "$work/$name.out" 2> "$work/$name.err" &
 	server_pid=$!
@@ -50,7 +54,8 @@ one_run() {
 	port=$(cat "$work/port")
 
 	t0=$(now_ms)
-	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" -P "$work/$name.cli.pcap" \
+	timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" \
+		-P "$work/$name.cli.pcap" \
 		"$FORK_ECHO" client "$port" \
 		"$conns" "$each" > "$work/$name.cli.out" \
 		2> "$work/$name.cli.err"

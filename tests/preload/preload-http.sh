@@ -1,9 +1,11 @@
 #!/bin/sh
 # preload-http.sh: curl downloads a file from `python3 -m http.server`,
-# both unmodified under rdt-run on loopback (16 MiB; 256 MiB with
+# both unmodified under rdt-run on loopback or between two namespaces
+# (PRELOAD_WHERE=netns, preload-lib.sh) (16 MiB; 256 MiB with
 # RDT_TEST_LONG=1).  The SHA-256 must be equal, the server's RDT_PCAP
 # log must hold the download, and (as root, with tcpdump) no TCP segment
-# of the port may appear on loopback.  Then the same download through
+# of the port may appear on the server's interface.  Then the same
+# download through
 # rdt-impair losing 2% of the datagrams each way (4 MiB; the full size
 # with RDT_TEST_LONG=1): equal again, and the relay must have dropped
 # datagrams that the server's log shows retransmitted.
@@ -20,11 +22,12 @@ mkdir "$work/www" || fail "mkdir"
 gen_data "$work/www/file" "$size"
 
 start_server_retry srv \
-	'python3 -m http.server --bind 127.0.0.1 --directory "$work/www" $port'
+	'python3 -m http.server --bind $SRV_ADDR --directory "$work/www" $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
-	-o "$work/got" "http://127.0.0.1:$port/file" 2> "$work/curl.err"
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" curl -sS --fail \
+	--max-time 200 -o "$work/got" "http://$SRV_ADDR:$port/file" \
+	2> "$work/curl.err"
 expect_status "curl" 0 $? "$work/curl.err"
 t1=$(now_ms)
 echo "downloaded $size bytes in $((t1 - t0)) ms"
@@ -43,8 +46,9 @@ IMPAIR=$builddir/tools/rdt-impair/rdt-impair
 	head -c "$size" "$work/www/file" > "$work/www/small"
 }
 [ -f "$work/www/small" ] || cp "$work/www/file" "$work/www/small"
-timeout -k 10 "$RCAT_TIMEOUT" "$IMPAIR" -v --listen 127.0.0.1:0 \
-	--forward "127.0.0.1:$port" --both 'loss 2%' \
+# The relay runs beside the client, in its namespace.
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$IMPAIR" -v --listen 127.0.0.1:0 \
+	--forward "$SRV_ADDR:$port" --both 'loss 2%' \
 	--stats "$work/impair.json" 2> "$work/impair.err" &
 relay_pid=$!
 rcat_pids="$rcat_pids $relay_pid"
@@ -58,8 +62,8 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	sleep 0.05
 done
 t0=$(now_ms)
-timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" curl -sS --fail --max-time 200 \
-	-o "$work/got-lossy" "http://127.0.0.1:$relay/small" \
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" curl -sS --fail \
+	--max-time 200 -o "$work/got-lossy" "http://127.0.0.1:$relay/small" \
 	2> "$work/curl-lossy.err"
 expect_status "curl through 2% loss" 0 $? "$work/curl-lossy.err"
 t1=$(now_ms)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # preload-iperf3.sh: iperf3 server and client, unmodified, under rdt-run
-# on loopback: a plain run, a reverse run (-R) and four parallel streams
+# on loopback or between two namespaces (PRELOAD_WHERE=netns,
+# preload-lib.sh): a plain run, a reverse run (-R) and four parallel streams
 # (-P 4), each -t 2 (-t 5 with RDT_TEST_LONG=1, -t 1 with
 # RDT_TEST_QUICK=1).  Each must complete and report (exit 0, a JSON
 # report with bytes received and no error), and the server's RDT_PCAP
@@ -45,8 +46,9 @@ run() {
 	name=$1 conns=$2 dir=$3
 	shift 3
 	start_server_retry "$name" \
-		'iperf3 -s -1 -B 127.0.0.1 -p $port'
-	timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" iperf3 -J -c 127.0.0.1 \
+		'iperf3 -s -1 -B $SRV_ADDR -p $port'
+	timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" iperf3 -J \
+		-c "$SRV_ADDR" \
 		-p "$port" -t "$secs" "$@" > "$work/$name.json" \
 		2> "$work/$name.cli.err"
 	expect_status "$name: iperf3 -c" 0 $? "$work/$name.json"

@@ -18,6 +18,13 @@
 #
 # Sizes: RDT_TEST_LONG=1 moves the issue's 256 MiB, RDT_TEST_QUICK=1 a
 # few MiB, otherwise 16 MiB (size_mib).
+#
+# Where: with PRELOAD_WHERE=netns (set by the preload-netns-*.sh
+# wrappers before they source a test), preload_setup puts the server in
+# one network namespace and the client in another, joined by a veth pair
+# it creates and removes; a test then addresses the server as $SRV_ADDR,
+# runs its clients under $CLI_WRAP and its server under $NS_WRAP, and
+# watches $WATCH_IF for TCP.  By default all four name loopback.
 
 . "${srcdir:-.}/tests/integration/rcat-lib.sh"
 
@@ -31,14 +38,60 @@ export LD_LIBRARY_PATH="$builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # default is 10 s); a healthy test has none.
 export RDT_EXIT_LINGER=${RDT_EXIT_LINGER:-5}
 
-# preload_setup NAME: the work directory and traps, and the checks that
-# the tools under test were built.
+# preload_setup NAME: the work directory and traps, the checks that the
+# tools under test were built, and the place (PRELOAD_WHERE, above).
 preload_setup() {
 	rcat_setup "$1"
 	[ -x "$RDT_RUN" ] || { echo "$1: $RDT_RUN not built" >&2; exit 99; }
 	[ -f "$RDT_PRELOAD_LIB" ] ||
 		{ echo "$1: $RDT_PRELOAD_LIB not built" >&2; exit 99; }
 	sanitizer_preload
+	case "${PRELOAD_WHERE:-loopback}" in
+	loopback) ;;
+	netns) netns_place ;;
+	*) echo "$1: PRELOAD_WHERE=$PRELOAD_WHERE: loopback or netns" >&2
+	   exit 99 ;;
+	esac
+}
+
+SRV_ADDR=127.0.0.1
+CLI_ADDR=127.0.0.1
+CLI_WRAP=
+NS_WRAP=${NS_WRAP:-}
+WATCH_IF=lo
+
+netns_cleanup() {
+	ip netns del "$ns_srv" 2>/dev/null
+	ip netns del "$ns_cli" 2>/dev/null
+}
+
+# netns_place: two namespaces joined by a veth pair, removed on any exit
+# (rcat_cleanup).  Addresses from 198.18.0.0/15 (RFC 2544), which exist
+# only inside the two namespaces; interface names are at most 15 bytes.
+netns_place() {
+	[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
+	command -v ip >/dev/null 2>&1 || skip "ip (iproute2) not found"
+	ns_cli=prl-$$-c
+	ns_srv=prl-$$-s
+	rcat_on_cleanup=netns_cleanup
+	ip netns add "$ns_cli" || skip "cannot create a network namespace here"
+	ip netns add "$ns_srv" || fail "ip netns add $ns_srv"
+	ip link add "pl$$c" netns "$ns_cli" type veth peer name "pl$$s" \
+		netns "$ns_srv" || fail "cannot create the veth pair"
+	ip -n "$ns_cli" addr add 198.18.0.1/24 dev "pl$$c" || fail "address c"
+	ip -n "$ns_srv" addr add 198.18.0.2/24 dev "pl$$s" || fail "address s"
+	for ns in "$ns_cli" "$ns_srv"; do
+		ip -n "$ns" link set lo up || fail "lo up in $ns"
+	done
+	ip -n "$ns_cli" link set "pl$$c" up || fail "veth up in $ns_cli"
+	ip -n "$ns_srv" link set "pl$$s" up || fail "veth up in $ns_srv"
+	SRV_ADDR=198.18.0.2
+	CLI_ADDR=198.18.0.1
+	CLI_WRAP="ip netns exec $ns_cli"
+	NS_WRAP="ip netns exec $ns_srv"
+	WATCH_IF=pl$$s
+	echo "netns: server in $ns_srv ($SRV_ADDR), client in $ns_cli" \
+		"($CLI_ADDR), veth pl$$c-pl$$s"
 }
 
 # A sanitizer build's preload library needs its runtime loaded before
@@ -96,10 +149,6 @@ free_port() {
 	echo $(( (($$ * 7919) + $(date +%N | sed 's/^0*//;s/^$/0/')) % 40000 + 20000 ))
 }
 
-# NS_WRAP: a command prefix (e.g. "ip netns exec NS") under which the
-# server runs and its port is looked for; empty on loopback.
-NS_WRAP=${NS_WRAP:-}
-
 # udp_bound PORT: is a UDP socket bound to PORT (IPv4 or IPv6)?
 udp_bound() {
 	hex=$(printf ':%04X ' "$1")
@@ -151,7 +200,7 @@ start_server_retry() {
 }
 
 # tcp_watch_start PORT [IFACE]: as root with tcpdump, capture TCP
-# segments of PORT on IFACE (default lo; in $NS_WRAP's namespace) in the
+# segments of PORT on IFACE (default $WATCH_IF; in $NS_WRAP's namespace) in the
 # background (bounded wait until it listens).
 tcp_watch=false
 tcp_watch_start() {
@@ -160,7 +209,7 @@ tcp_watch_start() {
 		echo "note: not root or no tcpdump: no TCP capture"
 		return 0
 	fi
-	timeout -k 10 "$RCAT_TIMEOUT" $NS_WRAP tcpdump -i "${2:-lo}" -n -U \
+	timeout -k 10 "$RCAT_TIMEOUT" $NS_WRAP tcpdump -i "${2:-$WATCH_IF}" -n -U \
 		-w "$work/tcp.pcap" "tcp port $1" 2> "$work/tcpdump.err" &
 	tcpdump_pid=$!
 	rcat_pids="$rcat_pids $tcpdump_pid"
@@ -185,8 +234,8 @@ tcp_watch_check() {
 	kill -INT "$tcpdump_pid" 2>/dev/null
 	wait "$tcpdump_pid" 2>/dev/null
 	n=$(tcpdump -r "$work/tcp.pcap" -n 2>/dev/null | wc -l)
-	[ "$n" -eq 0 ] || fail "$n TCP segments of port $1 on ${2:-lo}"
-	echo "ok: no TCP segment of port $1 on ${2:-lo}"
+	[ "$n" -eq 0 ] || fail "$n TCP segments of port $1 on ${2:-$WATCH_IF}"
+	echo "ok: no TCP segment of port $1 on ${2:-$WATCH_IF}"
 }
 
 # pcap_check FILE CONNS MIN_C2S MIN_S2C: rdt-pcap decodes FILE without a
@@ -217,6 +266,9 @@ pcap_check() {
 			exit !(n == conns && a >= c2s && b >= s2c)
 		}' "$work/check.txt" ||
 		{ cat "$work/check.txt" >&2; fail "$f: not the transfer"; }
+	# Between namespaces the server's peer is the other namespace.
+	[ "$CLI_ADDR" = 127.0.0.1 ] || grep -qF "$CLI_ADDR:" "$work/check.txt" ||
+		fail "$f: the log does not show the client's address $CLI_ADDR"
 	echo "ok: $f holds the transfer (rdt-pcap check: 0 violations)"
 }
 

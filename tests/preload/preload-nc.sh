@@ -1,11 +1,13 @@
 #!/bin/sh
 # preload-nc.sh: netcat-openbsd, unmodified, under rdt-run at both ends on
-# loopback, moving 16 MiB (256 MiB with RDT_TEST_LONG=1) each way:
+# loopback (between two namespaces with PRELOAD_WHERE=netns, as
+# preload-netns.sh runs it), moving 16 MiB (256 MiB with RDT_TEST_LONG=1)
+# each way:
 # first `nc -N` sends to `nc -l -d`, then `nc -l -N` sends to `nc -d`.
 # Byte-exact, and the proof that the bytes went over rdt: each server's
 # RDT_PCAP log holds one connection carrying all of them, and (as root,
-# with tcpdump) loopback saw no TCP segment of the port.  Then 1 MiB
-# over IPv6 (::1), where the system has it.
+# with tcpdump) the server's interface saw no TCP segment of the port.
+# Then, on loopback, 1 MiB over IPv6 (::1), where the system has it.
 #
 # Why one direction at a time: `nc -l` stops sending its standard input
 # once the peer's end of stream has arrived and its buffers are empty
@@ -27,10 +29,10 @@ gen_data "$work/down.in" "$size"
 
 # 1. client -> server.
 server_in=/dev/null
-start_server_retry up 'nc -l -d 127.0.0.1 $port'
+start_server_retry up 'nc -l -d $SRV_ADDR $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" nc -N 127.0.0.1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" nc -N "$SRV_ADDR" "$port" \
 	< "$work/up.in" > /dev/null 2> "$work/up.cli.err"
 expect_status "client nc -N" 0 $? "$work/up.cli.err"
 reap "$server_pid"
@@ -43,10 +45,10 @@ tcp_watch_check "$port"
 
 # 2. server -> client.
 server_in=$work/down.in
-start_server_retry down 'nc -l -N 127.0.0.1 $port'
+start_server_retry down 'nc -l -N $SRV_ADDR $port'
 tcp_watch_start "$port"
 t0=$(now_ms)
-timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" nc -d 127.0.0.1 "$port" \
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" nc -d "$SRV_ADDR" "$port" \
 	> "$work/down.got" 2> "$work/down.cli.err"
 expect_status "client nc -d" 0 $? "$work/down.cli.err"
 reap "$server_pid"
@@ -58,6 +60,7 @@ pcap_check "$work/down.pcap" 1 0 "$size"
 tcp_watch_check "$port"
 
 # 3. IPv6: AF_INET6 sockets become rdt too.
+[ "$SRV_ADDR" = 127.0.0.1 ] || exit 0
 if ! grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
 	echo "note: no ::1 here, IPv6 not tried"
 	exit 0

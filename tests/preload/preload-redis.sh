@@ -1,6 +1,7 @@
 #!/bin/sh
 # preload-redis.sh: redis-server and redis-benchmark, unmodified, under
-# rdt-run on loopback: `redis-benchmark -n 100000 -c 50` (50 concurrent
+# rdt-run on loopback or between two namespaces (PRELOAD_WHERE=netns,
+# preload-lib.sh): `redis-benchmark -n 100000 -c 50` (50 concurrent
 # connections against Redis's event loop) must complete every test with
 # no error.  The default run does SET and GET (10000 requests with
 # RDT_TEST_QUICK=1); RDT_TEST_LONG=1 runs the whole suite, as issue 11
@@ -17,12 +18,16 @@ tests="-t set,get"
 [ "${RDT_TEST_QUICK:-0}" = 1 ] && requests=10000
 [ "${RDT_TEST_LONG:-0}" = 1 ] && tests=""
 
-# No persistence, no daemon, nothing written outside $work.
-start_server_retry srv 'redis-server --port $port --bind 127.0.0.1 \
-	--save "" --appendonly no --daemonize no --dir "$work"'
+# No persistence, no daemon, nothing written outside $work.  Protected
+# mode would refuse the other namespace's client (it has no password);
+# only this test's namespaces can reach the server.
+start_server_retry srv 'redis-server --port $port --bind $SRV_ADDR \
+	--protected-mode no --save "" --appendonly no --daemonize no \
+	--dir "$work"'
 t0=$(now_ms)
 # shellcheck disable=SC2086 # $tests is meant to split
-timeout -k 10 "$RCAT_TIMEOUT" "$RDT_RUN" redis-benchmark -h 127.0.0.1 \
+timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" redis-benchmark \
+	-h "$SRV_ADDR" \
 	-p "$port" -n "$requests" -c 50 $tests --csv \
 	> "$work/bench.csv" 2> "$work/bench.err"
 expect_status "redis-benchmark" 0 $? "$work/bench.err"
