@@ -1,17 +1,23 @@
 /*
  * bench_loopback.c: bulk throughput of rdt against kernel TCP, same run.
  *
- *   tests/bench/bench_loopback [MIB [ROUNDS [PINGS]]]
+ *   tests/bench/bench_loopback [MIB [ROUNDS [PINGS [CONNS]]]]
  *
  * Moves MIB mebibytes (default 512) from a client thread to a server
  * thread over 127.0.0.1, ROUNDS times (default 3) with each transport,
  * through the same code: rdt's calls take the same arguments as the BSD
  * ones, so one table of function pointers per transport is the whole
- * difference.  Prints each run, the medians and the ratio rdt/TCP.  Then
- * 64-byte ping-pong (PINGS round trips, default 10,000, TCP_NODELAY and
+ * difference.  Prints each run with the CPU time the whole process
+ * (both ends, and rdt's engine thread) spent per GB moved, as getrusage
+ * counts it, then the medians and the ratios rdt/TCP.  Then 64-byte
+ * ping-pong (PINGS round trips, default 10,000, TCP_NODELAY and
  * RDT_NODELAY set; 0 skips it): median and 99th percentile round-trip
- * time of each, and their ratios.  It is a benchmark, not a test: it asserts only that
- * the bytes arrived intact, never a speed.
+ * time of each, and their ratios.  Then the connection rate: CONNS
+ * (default 1,000; 0 skips it) connections one after another, each
+ * connect, one byte each way and close, ROUNDS times; the median
+ * connections per second of each and their ratio.  It is a benchmark,
+ * not a test: it asserts only that the bytes arrived intact, never a
+ * speed.
  *
  * Run under rdt-run (`make bench-preload`), the BSD calls are
  * librdt-preload.so's and their sockets rdt's: the program notices (the
@@ -28,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,24 +157,46 @@ static void detect_shim(const struct transport *t, int fd)
 	}
 }
 
-/* One transfer; returns Gbit/s. */
-static double run(const struct transport *t, size_t bytes)
+/* CPU seconds, user and system, of every thread of this process. */
+static double cpu_s(void)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t len = sizeof(addr);
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A listener of |t| on 127.0.0.1, port chosen by the system: its
+ * descriptor, and its address in |addr|. */
+static int listen_loopback(const struct transport *t,
+			   struct sockaddr_in *addr, int backlog)
+{
+	socklen_t len = sizeof(*addr);
+	int l = t->socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || t->bind(l, (struct sockaddr *)addr, sizeof(*addr)) ||
+	    t->listen(l, backlog) ||
+	    t->getsockname(l, (struct sockaddr *)addr, &len))
+		die("listen");
+	return l;
+}
+
+/* One transfer; returns Gbit/s, and the process's CPU seconds per GB
+ * (10^9 bytes) in |*cpu_per_gb|. */
+static double run(const struct transport *t, size_t bytes, double *cpu_per_gb)
+{
+	struct sockaddr_in addr;
 	struct server_arg arg = { t, -1, bytes, 0 };
 	size_t sent = 0;
 	pthread_t th;
-	double t0, dt;
+	double t0, dt, cpu0 = cpu_s();
 	int c;
 
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	arg.listener = t->socket(AF_INET, SOCK_STREAM, 0);
-	if (arg.listener < 0 ||
-	    t->bind(arg.listener, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    t->listen(arg.listener, 4) ||
-	    t->getsockname(arg.listener, (struct sockaddr *)&addr, &len))
-		die("listen");
+	arg.listener = listen_loopback(t, &addr, 4);
 	pthread_create(&th, NULL, server, &arg);
 	c = t->socket(AF_INET, SOCK_STREAM, 0);
 	t0 = now_s();
@@ -188,6 +217,7 @@ static double run(const struct transport *t, size_t bytes)
 	t->close(c);
 	pthread_join(th, NULL);
 	dt = now_s() - t0;
+	*cpu_per_gb = (cpu_s() - cpu0) / ((double)bytes / 1e9);
 	t->close(arg.listener);
 	if (!arg.ok) {
 		fprintf(stderr, "bench_loopback: %s: bytes differ\n", t->name);
@@ -240,24 +270,73 @@ static void *echo(void *p)
 
 static int cmp_double(const void *a, const void *b);
 
+struct accept_arg {
+	const struct transport *t;
+	int listener, conns;
+};
+
+/* The server of the connection rate: accept, echo one byte, close. */
+static void *accept_echo(void *p)
+{
+	struct accept_arg *a = p;
+	int i;
+
+	for (i = 0; i < a->conns; i++) {
+		char b;
+		int c = a->t->accept(a->listener, NULL, NULL);
+
+		if (c < 0)
+			die("accept");
+		if (a->t->recv(c, &b, 1, 0) != 1 ||
+		    a->t->send(c, &b, 1, MSG_NOSIGNAL) != 1)
+			die("echo");
+		a->t->close(c);
+	}
+	return NULL;
+}
+
+/* |conns| sequential connections, each connect, one byte each way and
+ * close; returns connections per second. */
+static double conn_rate(const struct transport *t, int conns)
+{
+	struct sockaddr_in addr;
+	struct accept_arg arg = { t, -1, conns };
+	pthread_t th;
+	double t0, dt;
+	int i;
+
+	arg.listener = listen_loopback(t, &addr, 128);
+	pthread_create(&th, NULL, accept_echo, &arg);
+	t0 = now_s();
+	for (i = 0; i < conns; i++) {
+		char b = 'c';
+		int c = t->socket(AF_INET, SOCK_STREAM, 0);
+
+		if (c < 0 ||
+		    t->connect(c, (struct sockaddr *)&addr, sizeof(addr)))
+			die("connect");
+		if (t->send(c, &b, 1, MSG_NOSIGNAL) != 1 ||
+		    t->recv(c, &b, 1, 0) != 1 || b != 'c')
+			die("exchange");
+		t->close(c);
+	}
+	dt = now_s() - t0;
+	pthread_join(th, NULL);
+	t->close(arg.listener);
+	return conns / dt;
+}
+
 /* |pings| round trips of PING bytes; the sorted times, microseconds. */
 static void ping_pong(const struct transport *t, double *us, int pings)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t len = sizeof(addr);
+	struct sockaddr_in addr;
 	struct echo_arg arg = { t, -1 };
 	char buf[PING];
 	pthread_t th;
 	int c, i, one = 1;
 
 	memset(buf, 'p', sizeof(buf));
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	arg.listener = t->socket(AF_INET, SOCK_STREAM, 0);
-	if (arg.listener < 0 ||
-	    t->bind(arg.listener, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    t->listen(arg.listener, 4) ||
-	    t->getsockname(arg.listener, (struct sockaddr *)&addr, &len))
-		die("listen");
+	arg.listener = listen_loopback(t, &addr, 4);
 	pthread_create(&th, NULL, echo, &arg);
 	c = t->socket(AF_INET, SOCK_STREAM, 0);
 	if (c < 0 || t->connect(c, (struct sockaddr *)&addr, sizeof(addr)))
@@ -278,6 +357,18 @@ static void ping_pong(const struct transport *t, double *us, int pings)
 	qsort(us, (size_t)pings, sizeof(*us), cmp_double);
 }
 
+/* The figure under study against its reference: rdt against TCP, or
+ * under rdt-run the shim against rdt's native API. */
+static const char *ratio_name(void)
+{
+	return shim_detected ? "shim/native" : "rdt/tcp";
+}
+
+static double ratio(const double v[2])
+{
+	return shim_detected ? v[0] / v[1] : v[1] / v[0];
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -290,29 +381,37 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 512;
 	int rounds = argc > 2 ? atoi(argv[2]) : 3, r;
 	int pings = argc > 3 ? atoi(argv[3]) : 10000;
-	double med[2], p50[2], p99[2], *g, *us;
+	int conns = argc > 4 ? atoi(argv[4]) : 1000;
+	double med[2], cpu[2], p50[2], p99[2], cps[2], *g, *c, *us;
 	size_t k;
 
 	if (mib == 0 || rounds < 1 || rounds > 99 ||
-	    (pings != 0 && pings < 100) || pings > 10000000) {
-		fprintf(stderr, "usage: bench_loopback [MIB [ROUNDS [PINGS]]]"
-			"\n");
+	    (pings != 0 && pings < 100) || pings > 10000000 ||
+	    conns < 0 || conns > 1000000) {
+		fprintf(stderr, "usage: bench_loopback [MIB [ROUNDS [PINGS "
+			"[CONNS]]]]\n");
 		return 2;
 	}
 	pattern_init();
 	g = calloc(2 * (size_t)rounds, sizeof(*g));
+	c = calloc(2 * (size_t)rounds, sizeof(*c));
+	if (g == NULL || c == NULL)
+		die("calloc");
 	/* Rounds alternate between the transports, so that a machine whose
 	 * load changes during the run slows both alike. */
 	for (r = 0; r < rounds; r++)
 		for (k = 0; k < 2; k++) {
-			g[k * rounds + r] = run(&transports[k], mib << 20);
-			printf("%s round %d: %zu MiB at %.2f Gbit/s\n",
-			       transports[k].name, r + 1, mib,
-			       g[k * rounds + r]);
+			g[k * rounds + r] = run(&transports[k], mib << 20,
+						&c[k * rounds + r]);
+			printf("%s round %d: %zu MiB at %.2f Gbit/s, CPU %.2f "
+			       "s/GB\n", transports[k].name, r + 1, mib,
+			       g[k * rounds + r], c[k * rounds + r]);
 		}
 	for (k = 0; k < 2; k++) {
 		qsort(g + k * rounds, (size_t)rounds, sizeof(*g), cmp_double);
+		qsort(c + k * rounds, (size_t)rounds, sizeof(*c), cmp_double);
 		med[k] = g[k * rounds + rounds / 2];
+		cpu[k] = c[k * rounds + rounds / 2];
 	}
 	if (shim_detected)
 		printf("median: native rdt API %.2f Gbit/s, rdt through "
@@ -321,6 +420,10 @@ int main(int argc, char **argv)
 	else
 		printf("median: tcp %.2f Gbit/s, rdt %.2f Gbit/s, rdt/tcp = "
 		       "%.3f\n", med[0], med[1], med[1] / med[0]);
+	printf("median CPU: %s %.2f s/GB, %s %.2f s/GB, %s = %.2f\n",
+	       transports[0].name, cpu[0], transports[1].name, cpu[1],
+	       ratio_name(), ratio(cpu));
+	free(c);
 	if (pings == 0) {
 		/* Bulk only: one connection, as the RDT_PCAP tests want. */
 		free(g);
@@ -341,6 +444,24 @@ int main(int argc, char **argv)
 		printf("ping-pong: rdt/tcp median = %.2f, p99 = %.2f\n",
 		       p50[1] / p50[0], p99[1] / p99[0]);
 	free(us);
+	if (conns > 0) {
+		for (r = 0; r < rounds; r++)
+			for (k = 0; k < 2; k++) {
+				g[k * rounds + r] = conn_rate(&transports[k],
+							      conns);
+				printf("%s connections round %d: %d at %.0f/s"
+				       "\n", transports[k].name, r + 1, conns,
+				       g[k * rounds + r]);
+			}
+		for (k = 0; k < 2; k++) {
+			qsort(g + k * rounds, (size_t)rounds, sizeof(*g),
+			      cmp_double);
+			cps[k] = g[k * rounds + rounds / 2];
+		}
+		printf("median connection rate: %s %.0f/s, %s %.0f/s, %s = "
+		       "%.2f\n", transports[0].name, cps[0],
+		       transports[1].name, cps[1], ratio_name(), ratio(cps));
+	}
 	free(g);
 	return 0;
 }
