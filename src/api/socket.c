@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -257,10 +258,75 @@ int rdt_shutdown(int fd, int how)
 	return rdt_api_finish(s, 0, 0);
 }
 
+/*
+ * Another descriptor number of this process for the application end
+ * whose inode is |ino|, other than |fd|; -1 if there is none.  Read from
+ * /proc/self/fd: only the close of a socket that carries no stream
+ * (a listener, an unconnected one) asks, and those are few.
+ */
+static int other_fd_of(int fd, unsigned long ino)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	if (d == NULL)
+		return -1;
+	while (found < 0 && (de = readdir(d)) != NULL) {
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+		struct stat st;
+
+		if (*end != '\0' || end == de->d_name || n == fd ||
+		    n == dirfd(d) || n < 0 || n > INT_MAX)
+			continue;
+		if (fstat((int)n, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    (unsigned long)st.st_ino == ino)
+			found = (int)n;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A socket that carries no stream yet, whose descriptor this process
+ * has another number for (`dup2(l, 3); close(l)`): the socket lives on
+ * under that number, as a kernel socket lives while a descriptor of it
+ * is open.  Returns 1 if it moved there and |fd| was closed.  A stream's
+ * other descriptors need no move: the runtime ends the connection at
+ * their last close (rdt_rt_close).  |s| holds the table's reference.
+ */
+static int move_to_dup(int fd, struct rt_sock *s)
+{
+	int other;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->has_fd || s->notify.streaming || s->notify.app_fd != fd) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	other = other_fd_of(fd, s->notify.app_ino);
+	if (other >= 0)
+		s->notify.app_fd = other;
+	pthread_mutex_unlock(&s->lock);
+	if (other < 0)
+		return 0;
+	if (rdt_api_table_add(other, s) != 0) {
+		pthread_mutex_lock(&s->lock);
+		s->notify.app_fd = fd;
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	(void)close(fd);
+	return 1;
+}
+
 int rdt_close(int fd)
 {
 	struct rt_sock *s = rdt_api_table_take(fd);
 
+	if (s != NULL && move_to_dup(fd, s))
+		return 0;
 	if (s == NULL) {
 		/* A dup(2) of an rdt descriptor closes as any descriptor:
 		 * the stream lives on in the others. */

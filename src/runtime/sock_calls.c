@@ -227,6 +227,23 @@ void rdt_rt_close(struct rt_sock *s)
 	int streaming = s->has_fd && s->notify.streaming;
 
 	s->closed = 1;
+	if (streaming) {
+		/* The library's end stays open: what the application wrote
+		 * is still to be read from it, then end of stream, then the
+		 * FIN (stream_service in sock.c, which also orphans
+		 * |s|). */
+		if (rdt_notify_app_open(&s->notify))
+			close(s->notify.app_fd);
+		s->notify.app_fd = -1;
+		/* Another descriptor of the stream (a dup(2), a forked
+		 * child's copy) keeps it open, as it keeps a TCP socket
+		 * open: this close ends nothing, so it neither lingers nor
+		 * resets (a forking server's parent closing its copy must
+		 * not cut the child's connection).  The engine hears of
+		 * the last close and ends the stream gracefully. */
+		if (!notice_app_gone(s))
+			return;
+	}
 	if (s->role == RT_LISTENING) {
 		rdt_rt_unlisten(s);
 	} else if (c) {
@@ -236,18 +253,6 @@ void rdt_rt_close(struct rt_sock *s)
 			rdt_conn_abort(c, now);
 		else if (!streaming)
 			rdt_conn_shutdown(c, now);
-	}
-	if (streaming) {
-		/* The library's end stays open: what the application wrote
-		 * is still to be read from it, then end of stream, then the
-		 * FIN (stream_service in sock.c, which also orphans
-		 * |s|). */
-		if (rdt_notify_app_open(&s->notify))
-			close(s->notify.app_fd);
-		s->notify.app_fd = -1;
-		/* A dup(2) of the descriptor keeps the stream open, as it
-		 * keeps a TCP socket open; the engine hears of its close. */
-		(void)notice_app_gone(s);
 	}
 	if (c) {
 		rdt_rt_service(s, now);

@@ -19,6 +19,12 @@
  *              arrives at once (a stall of 5 s fails);
  *   reset      the peer aborts (SO_LINGER 0): read(2) fails with
  *              ECONNRESET, then write(2) with EPIPE, as on TCP;
+ *   dup_close  closing one of two descriptors ends nothing: a
+ *              connection with SO_LINGER 0 (close resets) closed with
+ *              rdt_close while a dup(2) of it is open keeps carrying
+ *              bytes both ways through the dup, and ends gracefully at
+ *              its close; a listener closed while a dup of it is open
+ *              keeps accepting through the dup (`dup2(l, 3); close(l)`);
  *   stopped_reader  the reader stops for 30 s (quick: 3 s, 64 MiB): the sender
  *              blocks (its non-blocking writes say EAGAIN), neither
  *              process grows by more than its buffers (RSS printed), and
@@ -417,6 +423,55 @@ static void test_reset(void)
 	CHECK_OK(rdt_close(p.lfd));
 }
 
+/* --- closing one of two descriptors ------------------------------------- */
+
+static void test_dup_close(void)
+{
+	struct itest_pair p;
+	struct linger lg = { 1, 0 };
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint8_t b[2];
+	int d, c, s;
+
+	signal(SIGPIPE, SIG_IGN);
+	itest_pair_open(&p, AF_INET);
+	CHECK_OK(rdt_setsockopt(p.cfd, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	d = dup(p.cfd);
+	CHECK(d >= 0, "dup: %s", itest_errname(errno));
+	CHECK_OK(rdt_close(p.cfd));
+	CHECK(write(d, "u", 1) == 1, "write through the dup: %s",
+	      itest_errname(errno));
+	read_within(p.sfd, b, 1, 0);
+	CHECK(b[0] == 'u', "wrong byte through the dup");
+	CHECK(write(p.sfd, "d", 1) == 1, "reply: %s", itest_errname(errno));
+	read_within(d, b, 1, 1);
+	CHECK(b[0] == 'd', "wrong reply through the dup");
+	CHECK_OK(close(d));
+	/* The last close: end of stream, not a reset. */
+	CHECK(read(p.sfd, b, 1) == 0, "after the dup's close: %s",
+	      itest_errname(errno));
+	CHECK_OK(close(p.sfd));
+
+	/* A listener: its dup keeps the port and the accept queue. */
+	d = dup(p.lfd);
+	CHECK(d >= 0, "dup: %s", itest_errname(errno));
+	CHECK_OK(rdt_close(p.lfd));
+	len = p.laddrlen;
+	memcpy(&addr, &p.laddr, sizeof(addr));
+	c = itest_connect(&addr, len);
+	s = rdt_accept(d, NULL, NULL);
+	CHECK(s >= 0, "accept through the listener's dup: %s",
+	      itest_errname(errno));
+	CHECK(write(c, "x", 1) == 1, "write: %s", itest_errname(errno));
+	read_within(s, b, 1, 2);
+	CHECK(b[0] == 'x', "wrong byte on the dup's connection");
+	CHECK_OK(rdt_close(c));
+	CHECK_OK(rdt_close(s));
+	CHECK_OK(rdt_close(d));
+}
+
 /* --- a reader that stops ----------------------------------------------- */
 
 static int stop_ms(void)
@@ -506,6 +561,7 @@ static const struct itest_case cases[] = {
 	{ "mixed", test_mixed, 30 },
 	{ "lockstep", test_lockstep, 60 },
 	{ "reset", test_reset, 30 },
+	{ "dup_close", test_dup_close, 30 },
 	{ "stopped_reader", test_stopped_reader, 240 },
 };
 

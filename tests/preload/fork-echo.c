@@ -2,7 +2,7 @@
  * fork-echo: a plain TCP program (it knows nothing of rdt) for
  * tests/preload/preload-fork.sh, run under rdt-run.
  *
- *   fork-echo server PORTFILE N [exec]
+ *   fork-echo server PORTFILE N [exec|linger]
  *                                  listen on FORK_ECHO_SERVER, port 0; write
  *                                  the port to PORTFILE; accept N
  *                                  connections, forking one child per
@@ -11,7 +11,13 @@
  *                                  every child exited 0.  With "exec"
  *                                  the child executes cat(1) with the
  *                                  connection as its stdin and stdout,
- *                                  as inetd starts a handler
+ *                                  as inetd starts a handler.  With
+ *                                  "linger" each accepted socket gets
+ *                                  SO_LINGER on with 0 s (close resets)
+ *                                  before the fork: the parent's close
+ *                                  of its copy is not the last, so it
+ *                                  must reset nothing; the child turns
+ *                                  it off before its own close
  *   fork-echo client PORT N BYTES  N connections at once from one
  *                                  process, each sending BYTES of its
  *                                  own pseudo-random pattern and
@@ -87,7 +93,7 @@ static in_addr_t env_addr(const char *name)
 
 /* The child: what TCP would say about the socket, then echo, itself
  * or through cat(1). */
-static int serve(int fd, int exec)
+static int serve(int fd, const char *mode)
 {
 	struct sockaddr_in peer, local;
 	socklen_t len = sizeof(peer);
@@ -111,7 +117,7 @@ static int serve(int fd, int exec)
 	      "SO_PROTOCOL");
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
 		die("setsockopt TCP_NODELAY");
-	if (exec) {
+	if (strcmp(mode, "exec") == 0) {
 		if (dup2(fd, 0) != 0 || dup2(fd, 1) != 1)
 			die("dup2");
 		close(fd);
@@ -140,11 +146,19 @@ static int serve(int fd, int exec)
 	}
 	if (shutdown(fd, SHUT_WR) != 0)
 		die("shutdown");
+	if (strcmp(mode, "linger") == 0) {
+		/* This close is the last: SO_LINGER 0 would reset. */
+		struct linger off = { 0, 0 };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &off,
+			       sizeof(off)) != 0)
+			die("SO_LINGER off");
+	}
 	close(fd);
 	return 0;
 }
 
-static int server(const char *portfile, int n, int exec)
+static int server(const char *portfile, int n, const char *mode)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -186,12 +200,19 @@ static int server(const char *portfile, int n, int exec)
 			}
 			die("accept");
 		}
+		if (strcmp(mode, "linger") == 0) {
+			struct linger lg = { 1, 0 };
+
+			if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg,
+				       sizeof(lg)) != 0)
+				die("SO_LINGER");
+		}
 		pid = fork();
 		if (pid < 0)
 			die("fork");
 		if (pid == 0) {
 			close(l);
-			exit(serve(c, exec));
+			exit(serve(c, mode));
 		}
 		/* The parent's copy: closing it must not end the
 		 * connection the child is using. */
@@ -341,13 +362,15 @@ static int client(int port, int n, uint64_t bytes)
 
 int main(int argc, char **argv)
 {
-	if ((argc == 4 || (argc == 5 && strcmp(argv[4], "exec") == 0)) &&
+	if ((argc == 4 || (argc == 5 && (strcmp(argv[4], "exec") == 0 ||
+					  strcmp(argv[4], "linger") == 0))) &&
 	    strcmp(argv[1], "server") == 0)
-		return server(argv[2], atoi(argv[3]), argc == 5);
+		return server(argv[2], atoi(argv[3]),
+			      argc == 5 ? argv[4] : "plain");
 	if (argc == 5 && strcmp(argv[1], "client") == 0)
 		return client(atoi(argv[2]), atoi(argv[3]),
 			      strtoull(argv[4], NULL, 10));
-	fprintf(stderr, "usage: fork-echo server PORTFILE N [exec]\n"
+	fprintf(stderr, "usage: fork-echo server PORTFILE N [exec|linger]\n"
 			"       fork-echo client PORT N BYTES\n");
 	return 2;
 }

@@ -9,7 +9,9 @@
 # RDT_TEST_LONG=1), the children must find their inherited sockets
 # answering as TCP would (getpeername, SO_TYPE, ...), and the server's
 # RDT_PCAP log must hold the 50 connections: the children used the
-# connections that run in the parent.  A second run has each child
+# connections that run in the parent; no TCP segment of the port may
+# appear on the server's interface (as root, with tcpdump).  A second run sets SO_LINGER 0 on
+# each accepted socket before the fork, and a third has each child
 # execute cat(1) with the connection as stdin and stdout.
 
 . "${srcdir:-.}/tests/preload/preload-lib.sh"
@@ -52,6 +54,7 @@ one_run() {
 		sleep 0.05
 	done
 	port=$(cat "$work/port")
+	tcp_watch_start "$port"
 
 	t0=$(now_ms)
 	timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" \
@@ -68,9 +71,13 @@ one_run() {
 		"$((t1 - t0)) ms"
 	pcap_check "$work/$name.pcap" "$conns" $((conns * each)) \
 		$((conns * each))
+	tcp_watch_check "$port"
 }
 
 one_run fork
+# SO_LINGER 0 (close resets) on the accepted socket before the fork:
+# the parent's close of its copy is not the last, so it must not reset.
+one_run linger linger
 # The child executes cat(1) on the connection, as inetd does: the
 # descriptors survive exec as plain streams while the parent lives.
 if command -v cat > /dev/null 2>&1; then
