@@ -3,6 +3,11 @@
  * with their role and addresses (preload.h).  Indexed by descriptor
  * number; one mutex, held only for the copy in or out, never across a
  * call that may block, and across fork so a child gets it whole.
+ *
+ * A bitmap of the numbers that have an entry is read without the mutex,
+ * so that a call on any other descriptor (nearly every call a program
+ * makes) takes no lock: close(2), dup2(2) and the rest stay
+ * async-signal-safe there, as the C library's are.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -16,6 +21,38 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 static size_t table_len;
 
+/* Linux's ceiling on descriptor numbers (fs.nr_open) is 2^20 by
+ * default; numbers above it, if a system allows them, take the lock. */
+#define MAPPED_FDS (1u << 20)
+#define WORD_BITS (8 * sizeof(unsigned long))
+static unsigned long has_entry[MAPPED_FDS / WORD_BITS];
+
+/* May |fd| have an entry?  0 means certainly not, without the lock. */
+static int maybe_entry(int fd)
+{
+	if ((unsigned)fd >= MAPPED_FDS)
+		return 1;
+	return (__atomic_load_n(&has_entry[(unsigned)fd / WORD_BITS],
+				__ATOMIC_ACQUIRE) >>
+		((unsigned)fd % WORD_BITS)) & 1;
+}
+
+/* Table locked. */
+static void mark_entry(int fd, int present)
+{
+	unsigned long bit;
+
+	if ((unsigned)fd >= MAPPED_FDS)
+		return;
+	bit = 1ul << ((unsigned)fd % WORD_BITS);
+	if (present)
+		__atomic_fetch_or(&has_entry[(unsigned)fd / WORD_BITS], bit,
+				  __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&has_entry[(unsigned)fd / WORD_BITS], ~bit,
+				   __ATOMIC_RELEASE);
+}
+
 /*
  * Copies |fd|'s entry to |e|; returns 1 if |fd| is ours.  An entry
  * whose file is no longer the one behind |fd| is stale: it is dropped
@@ -27,7 +64,7 @@ int entry_get(int fd, struct entry *e)
 	struct stat st;
 	int ours = 0;
 
-	if (fd < 0)
+	if (fd < 0 || !maybe_entry(fd))
 		return 0;
 	pthread_mutex_lock(&table_lock);
 	if ((size_t)fd < table_len && table[fd].role) {
@@ -41,8 +78,10 @@ int entry_get(int fd, struct entry *e)
 		return 1;
 	pthread_mutex_lock(&table_lock);
 	if ((size_t)fd < table_len && table[fd].role &&
-	    table[fd].dev == e->dev && table[fd].ino == e->ino)
+	    table[fd].dev == e->dev && table[fd].ino == e->ino) {
 		memset(&table[fd], 0, sizeof(table[fd]));
+		mark_entry(fd, 0);
+	}
 	pthread_mutex_unlock(&table_lock);
 	return 0;
 }
@@ -57,6 +96,8 @@ int entry_put(int fd, const struct entry *e)
 
 	if (fd < 0)
 		return -1;
+	if (!copy.role && !maybe_entry(fd))
+		return 0;	/* nothing to clear */
 	if (copy.role) {
 		if (fstat(fd, &st) != 0)
 			return -1;
@@ -81,8 +122,10 @@ int entry_put(int fd, const struct entry *e)
 			table_len = len;
 		}
 	}
-	if (rc == 0 && (size_t)fd < table_len)
+	if (rc == 0 && (size_t)fd < table_len) {
 		table[fd] = *e;
+		mark_entry(fd, e->role != 0);
+	}
 	pthread_mutex_unlock(&table_lock);
 	return rc;
 }
