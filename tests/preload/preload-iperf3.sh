@@ -6,7 +6,9 @@
 # RDT_TEST_QUICK=1).  Each must complete and report (exit 0, a JSON
 # report with bytes received and no error), and the server's RDT_PCAP
 # log must hold its control connection and every data stream, carrying
-# at least the bytes iperf3 reports.  Rates are printed, not asserted.
+# at least the bytes iperf3 reports, and (as root, with tcpdump) the
+# server's interface must see no TCP segment of the port.  Rates are
+# printed, not asserted.
 
 . "${srcdir:-.}/tests/preload/preload-lib.sh"
 
@@ -47,6 +49,7 @@ run() {
 	shift 3
 	start_server_retry "$name" \
 		'iperf3 -s -1 -B $SRV_ADDR -p $port'
+	tcp_watch_start "$port"
 	timeout -k 10 "$RCAT_TIMEOUT" $CLI_WRAP "$RDT_RUN" iperf3 -J \
 		-c "$SRV_ADDR" \
 		-p "$port" -t "$secs" "$@" > "$work/$name.json" \
@@ -54,6 +57,7 @@ run() {
 	expect_status "$name: iperf3 -c" 0 $? "$work/$name.json"
 	reap "$server_pid"
 	expect_status "$name: iperf3 -s" 0 "$reaped" "$work/$name.err"
+	tcp_watch_check "$port"
 	set -- $(received_bytes "$work/$name.json") ||
 		fail "$name: no report"
 	[ "${1:-0}" -gt 0 ] || fail "$name: no bytes received"
