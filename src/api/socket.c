@@ -339,7 +339,7 @@ int rdt_close(int fd)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	rdt_rt_close(s);
+	rdt_rt_close(s, 0);
 	pthread_mutex_unlock(&s->lock);
 	rdt_rt_sock_put(s);
 	return 0;

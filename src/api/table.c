@@ -263,7 +263,7 @@ static void close_all_at_exit(void)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		if (pthread_mutex_timedlock(&s->lock, &until) == 0) {
-			rdt_rt_close(s);
+			rdt_rt_close(s, 1);
 			pthread_mutex_unlock(&s->lock);
 		}
 		rdt_rt_sock_put(s);

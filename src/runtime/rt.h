@@ -237,8 +237,10 @@ ssize_t rdt_rt_send_direct(struct rt_sock *s, const struct iovec *iov,
 void rdt_rt_unlisten(struct rt_sock *s);
 
 /* rdt_rt_close releases the application's hold on |s| (locked): listeners
- * stop and reset their queue, connections finish in the background. */
-void rdt_rt_close(struct rt_sock *s);
+ * stop and reset their queue, connections finish in the background.  A
+ * stream another descriptor still holds goes on, unless |exiting|: the
+ * process, and the library with it, is ending. */
+void rdt_rt_close(struct rt_sock *s, int exiting);
 
 /*
  * rdt_rt_exit_drain, at process exit after every descriptor was closed,

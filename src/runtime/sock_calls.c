@@ -220,7 +220,7 @@ static int notice_app_gone(struct rt_sock *s)
 	return 1;
 }
 
-void rdt_rt_close(struct rt_sock *s)
+void rdt_rt_close(struct rt_sock *s, int exiting)
 {
 	rdt_tstamp now = rdt_rt_now();
 	struct rdt_conn *c = s->conn;
@@ -240,8 +240,10 @@ void rdt_rt_close(struct rt_sock *s)
 		 * open: this close ends nothing, so it neither lingers nor
 		 * resets (a forking server's parent closing its copy must
 		 * not cut the child's connection).  The engine hears of
-		 * the last close and ends the stream gracefully. */
-		if (!notice_app_gone(s))
+		 * the last close and ends the stream gracefully; at exit
+		 * there is no engine after this, and the stream ends now,
+		 * as rdt-run(1) says of a parent that exits after fork. */
+		if (!notice_app_gone(s) && !exiting)
 			return;
 	}
 	if (s->role == RT_LISTENING) {
