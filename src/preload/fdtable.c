@@ -7,7 +7,11 @@
  * A bitmap of the numbers that have an entry is read without the mutex,
  * so that a call on any other descriptor (nearly every call a program
  * makes) takes no lock: close(2), dup2(2) and the rest stay
- * async-signal-safe there, as the C library's are.
+ * async-signal-safe there, as the C library's are.  On our own
+ * descriptors, a signal handler that interrupted its thread while that
+ * thread held the mutex is told "not ours" instead of waiting for
+ * itself: its call then goes to the C library as a plain one, which the
+ * descriptor (a socket pair end) serves (librdt hears of a close).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -20,6 +24,30 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 static size_t table_len;
+
+/* Set while this thread holds table_lock, or is taking or releasing it. */
+static __thread int holding_table __attribute__((tls_model("initial-exec")));
+
+/* Locks the table; 0 (without locking) if this thread holds it already,
+ * which only a signal handler running on it can meet. */
+static int lock_table(void)
+{
+	if (holding_table)
+		return 0;
+	/* Set before the lock is taken and cleared after it is released,
+	 * so that no instant of holding it goes unflagged. */
+	holding_table = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&table_lock);
+	return 1;
+}
+
+static void unlock_table(void)
+{
+	pthread_mutex_unlock(&table_lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	holding_table = 0;
+}
 
 /* Linux's ceiling on descriptor numbers (fs.nr_open) is 2^20 by
  * default; numbers above it, if a system allows them, take the lock. */
@@ -64,25 +92,25 @@ int entry_get(int fd, struct entry *e)
 	struct stat st;
 	int ours = 0;
 
-	if (fd < 0 || !maybe_entry(fd))
+	if (fd < 0 || !maybe_entry(fd) || !lock_table())
 		return 0;
-	pthread_mutex_lock(&table_lock);
 	if ((size_t)fd < table_len && table[fd].role) {
 		*e = table[fd];
 		ours = 1;
 	}
-	pthread_mutex_unlock(&table_lock);
+	unlock_table();
 	if (!ours)
 		return 0;
 	if (fstat(fd, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino)
 		return 1;
-	pthread_mutex_lock(&table_lock);
+	if (!lock_table())
+		return 0;
 	if ((size_t)fd < table_len && table[fd].role &&
 	    table[fd].dev == e->dev && table[fd].ino == e->ino) {
 		memset(&table[fd], 0, sizeof(table[fd]));
 		mark_entry(fd, 0);
 	}
-	pthread_mutex_unlock(&table_lock);
+	unlock_table();
 	return 0;
 }
 
@@ -105,7 +133,8 @@ int entry_put(int fd, const struct entry *e)
 		copy.ino = st.st_ino;
 	}
 	e = &copy;
-	pthread_mutex_lock(&table_lock);
+	if (!lock_table())
+		return -1;
 	if ((size_t)fd >= table_len && e->role) {
 		size_t len = table_len ? table_len : 256;
 		struct entry *t;
@@ -126,7 +155,7 @@ int entry_put(int fd, const struct entry *e)
 		table[fd] = *e;
 		mark_entry(fd, e->role != 0);
 	}
-	pthread_mutex_unlock(&table_lock);
+	unlock_table();
 	return rc;
 }
 

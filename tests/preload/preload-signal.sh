@@ -1,9 +1,9 @@
 #!/bin/sh
 # preload-signal.sh: under rdt-run, a signal handler's dup(2) and
-# close(2) on a plain descriptor never wait for the preload library's
-# table lock, which the interrupted thread may hold
-# (tests/preload/signal-dup.c): the program must finish within its
-# bound, where taking the lock there deadlocks it.
+# close(2), on a plain descriptor and on an rdt listener, never wait for
+# the preload library's table lock, which the interrupted thread may
+# hold (tests/preload/signal-dup.c): the program must finish within its
+# bound, where waiting there deadlocks it.
 
 . "${srcdir:-.}/tests/preload/preload-lib.sh"
 

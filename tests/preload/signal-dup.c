@@ -7,11 +7,11 @@
  * For SECONDS, the main thread asks getsockname and getsockopt of a
  * listening TCP socket (an rdt socket under rdt-run, so the preload
  * library takes its table lock for every call), while a timer signal
- * every 100 us runs a handler that does dup(2) and close(2) on a pipe,
- * which POSIX allows in a handler.  Those calls on a descriptor that is
- * not a socket must not take the lock the interrupted thread may hold:
- * if they did, the program would deadlock (the test bounds it).  Exits
- * 0 and prints how many handlers ran.
+ * every 100 us runs a handler that does dup(2) and close(2) on a pipe
+ * and on the listening socket, which POSIX allows in a handler.  They
+ * must never wait for a lock the interrupted thread holds: the program
+ * would deadlock (the test bounds it).  Exits 0 and prints how many
+ * handlers ran.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int pipe_fds[2];
+static int pipe_fds[2], listener = -1;
 static volatile sig_atomic_t handled, failed;
 
 static void on_alarm(int sig)
@@ -34,6 +34,9 @@ static void on_alarm(int sig)
 	int saved = errno, d = dup(pipe_fds[0]);
 
 	(void)sig;
+	if (d < 0 || close(d) != 0)
+		failed = 1;
+	d = dup(listener);
 	if (d < 0 || close(d) != 0)
 		failed = 1;
 	handled++;
@@ -62,6 +65,7 @@ int main(int argc, char **argv)
 	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    listen(l, 4) != 0 || pipe(pipe_fds) != 0)
 		die("setup");
+	listener = l;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sa.sa_flags = SA_RESTART;
