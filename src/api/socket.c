@@ -261,8 +261,8 @@ int rdt_shutdown(int fd, int how)
 /*
  * Another descriptor number of this process for the application end
  * whose inode is |ino|, other than |fd|; -1 if there is none.  Read from
- * /proc/self/fd: only the close of a socket that carries no stream
- * (a listener, an unconnected one) asks, and those are few.
+ * /proc/self/fd, so only rare closes ask: a listener's or an unconnected
+ * socket's, and a stream's that another descriptor is known to hold.
  */
 static int other_fd_of(int fd, unsigned long ino)
 {
@@ -289,19 +289,20 @@ static int other_fd_of(int fd, unsigned long ino)
 }
 
 /*
- * A socket that carries no stream yet, whose descriptor this process
- * has another number for (`dup2(l, 3); close(l)`): the socket lives on
- * under that number, as a kernel socket lives while a descriptor of it
- * is open.  Returns 1 if it moved there and |fd| was closed.  A stream's
- * other descriptors need no move: the runtime ends the connection at
- * their last close (rdt_rt_close).  |s| holds the table's reference.
+ * A listener or an unconnected socket whose descriptor this process has
+ * another number for (`dup2(l, 3); close(l)`): the socket lives on under
+ * that number, as a kernel socket lives while a descriptor of it is
+ * open.  Returns 1 if it moved there and |fd| was closed.  (A stream is
+ * moved after rdt_rt_close, which tells whether anyone else holds it.)
+ * |s| holds the table's reference.
  */
 static int move_to_dup(int fd, struct rt_sock *s)
 {
 	int other;
 
 	pthread_mutex_lock(&s->lock);
-	if (!s->has_fd || s->notify.streaming || s->notify.app_fd != fd) {
+	if (!s->has_fd || s->notify.streaming || s->notify.app_fd != fd ||
+	    (s->conn != NULL && s->role != RT_LISTENING)) {
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
@@ -339,7 +340,23 @@ int rdt_close(int fd)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	rdt_rt_close(s, 0);
+	if (rdt_rt_close(s, 0)) {
+		/* The stream lives on in another descriptor.  If that one
+		 * is this process's, the socket answers there, and its
+		 * rdt_close is the one that ends it. */
+		int other = other_fd_of(fd, s->notify.app_ino);
+
+		if (other >= 0) {
+			s->notify.app_fd = other;
+			s->closed = 0;
+			pthread_mutex_unlock(&s->lock);
+			if (rdt_api_table_add(other, s) == 0)
+				return 0;	/* the table's reference */
+			pthread_mutex_lock(&s->lock);
+			s->notify.app_fd = -1;
+			s->closed = 1;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	rdt_rt_sock_put(s);
 	return 0;

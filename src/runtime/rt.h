@@ -238,9 +238,10 @@ void rdt_rt_unlisten(struct rt_sock *s);
 
 /* rdt_rt_close releases the application's hold on |s| (locked): listeners
  * stop and reset their queue, connections finish in the background.  A
- * stream another descriptor still holds goes on, unless |exiting|: the
- * process, and the library with it, is ending. */
-void rdt_rt_close(struct rt_sock *s, int exiting);
+ * stream another descriptor still holds goes on, and 1 is returned (else
+ * 0), unless |exiting|: the process, and the library with it, is ending,
+ * and the stream ends with what was written so far. */
+int rdt_rt_close(struct rt_sock *s, int exiting);
 
 /*
  * rdt_rt_exit_drain, at process exit after every descriptor was closed,

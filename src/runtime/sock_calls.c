@@ -203,10 +203,19 @@ void rdt_rt_unlisten(struct rt_sock *s)
 	pthread_mutex_lock(&s->lock);
 }
 
+/* The stream hears that the application's end is gone, as from the
+ * engine's EPOLLHUP.  |s| locked, streaming. */
+static void hear_app_gone(struct rt_sock *s)
+{
+	s->app_hup = 1;
+	s->notify.app_shut = 1;
+	s->notify.in_ready = 1;
+}
+
 /*
  * Whether every descriptor of |s|'s application end is closed, as
- * POLLHUP on the library's end says; if so, the stream hears it as it
- * would the engine's EPOLLHUP.  |s| locked, streaming.
+ * POLLHUP on the library's end says; if so, the stream hears it.  |s|
+ * locked, streaming.
  */
 static int notice_app_gone(struct rt_sock *s)
 {
@@ -214,13 +223,21 @@ static int notice_app_gone(struct rt_sock *s)
 
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
 		return 0;
-	s->app_hup = 1;
-	s->notify.app_shut = 1;
-	s->notify.in_ready = 1;
+	hear_app_gone(s);
 	return 1;
 }
 
-void rdt_rt_close(struct rt_sock *s, int exiting)
+/* At exit, a stream that another process still holds a descriptor of
+ * ends with what was written so far: the FIN follows it
+ * (rdt_stream_pump_in), as no engine is left to hear that process's
+ * close.  |s| locked, streaming. */
+static void end_at_exit(struct rt_sock *s)
+{
+	if (!notice_app_gone(s))
+		hear_app_gone(s);
+}
+
+int rdt_rt_close(struct rt_sock *s, int exiting)
 {
 	rdt_tstamp now = rdt_rt_now();
 	struct rdt_conn *c = s->conn;
@@ -241,10 +258,12 @@ void rdt_rt_close(struct rt_sock *s, int exiting)
 		 * resets (a forking server's parent closing its copy must
 		 * not cut the child's connection).  The engine hears of
 		 * the last close and ends the stream gracefully; at exit
-		 * there is no engine after this, and the stream ends now,
+		 * there is no engine after this, and the stream ends here,
 		 * as rdt-run(1) says of a parent that exits after fork. */
-		if (!notice_app_gone(s) && !exiting)
-			return;
+		if (exiting)
+			end_at_exit(s);
+		else if (!notice_app_gone(s))
+			return 1;
 	}
 	if (s->role == RT_LISTENING) {
 		rdt_rt_unlisten(s);
@@ -285,6 +304,7 @@ void rdt_rt_close(struct rt_sock *s, int exiting)
 		rdt_notify_close(&s->notify);
 		s->has_fd = 0;
 	}
+	return 0;
 }
 
 void rdt_rt_exit_drain(rdt_tstamp wait)
@@ -329,9 +349,14 @@ void rdt_rt_exit_drain(rdt_tstamp wait)
 		busy.tv_sec += 1;
 		if (pthread_mutex_timedlock(&s->lock, &busy) != 0)
 			continue;
-		if (s->has_fd && s->notify.streaming && !s->orphan &&
-		    notice_app_gone(s))
-			rdt_rt_service(s, rdt_rt_now());
+		/* One whose close left it to a forked child's copy ends
+		 * here too. */
+		if (s->has_fd && s->notify.streaming && !s->orphan) {
+			if (s->closed)
+				end_at_exit(s);
+			if (s->app_hup)
+				rdt_rt_service(s, rdt_rt_now());
+		}
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_lock(&eng.lock);

@@ -19,12 +19,14 @@
  *              arrives at once (a stall of 5 s fails);
  *   reset      the peer aborts (SO_LINGER 0): read(2) fails with
  *              ECONNRESET, then write(2) with EPIPE, as on TCP;
- *   dup_close  closing one of two descriptors ends nothing: a
- *              connection with SO_LINGER 0 (close resets) closed with
+ *   dup_close  closing one of two descriptors ends nothing, as on TCP:
+ *              a connection with SO_LINGER 0 (close resets) closed with
  *              rdt_close while a dup(2) of it is open keeps carrying
- *              bytes both ways through the dup, and ends gracefully at
- *              its close; a listener closed while a dup of it is open
- *              keeps accepting through the dup (`dup2(l, 3); close(l)`);
+ *              bytes both ways through the dup, and rdt_close of the
+ *              dup, the last, resets it; one without SO_LINGER ends
+ *              with end of stream at its dup's close(2); a listener
+ *              closed while a dup of it is open keeps accepting through
+ *              the dup (`dup2(l, 3); close(l)`);
  *   stopped_reader  the reader stops for 30 s (quick: 3 s, 64 MiB): the sender
  *              blocks (its non-blocking writes say EAGAIN), neither
  *              process grows by more than its buffers (RSS printed), and
@@ -448,11 +450,26 @@ static void test_dup_close(void)
 	CHECK(write(p.sfd, "d", 1) == 1, "reply: %s", itest_errname(errno));
 	read_within(d, b, 1, 1);
 	CHECK(b[0] == 'd', "wrong reply through the dup");
-	CHECK_OK(close(d));
-	/* The last close: end of stream, not a reset. */
-	CHECK(read(p.sfd, b, 1) == 0, "after the dup's close: %s",
-	      itest_errname(errno));
+	/* The last close, SO_LINGER 0: a reset. */
+	CHECK_OK(rdt_close(d));
+	CHECK_ERR(read(p.sfd, b, 1), ECONNRESET);
 	CHECK_OK(close(p.sfd));
+
+	/* Without SO_LINGER, the dup's plain close ends the stream. */
+	c = itest_connect(&p.laddr, p.laddrlen);
+	s = rdt_accept(p.lfd, NULL, NULL);
+	CHECK(s >= 0, "accept: %s", itest_errname(errno));
+	d = dup(c);
+	CHECK(d >= 0, "dup: %s", itest_errname(errno));
+	CHECK_OK(rdt_close(c));
+	CHECK(write(d, "v", 1) == 1, "write through the dup: %s",
+	      itest_errname(errno));
+	read_within(s, b, 1, 3);
+	CHECK(b[0] == 'v', "wrong byte through the dup");
+	CHECK_OK(close(d));
+	CHECK(read(s, b, 1) == 0, "after the dup's close: %s",
+	      itest_errname(errno));
+	CHECK_OK(rdt_close(s));
 
 	/* A listener: its dup keeps the port and the accept queue. */
 	d = dup(p.lfd);

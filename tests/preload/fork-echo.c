@@ -147,7 +147,10 @@ static int serve(int fd, const char *mode)
 	if (shutdown(fd, SHUT_WR) != 0)
 		die("shutdown");
 	if (strcmp(mode, "linger") == 0) {
-		/* This close is the last: SO_LINGER 0 would reset. */
+		/* On TCP this close, the last, would reset with SO_LINGER
+		 * 0.  (Under rdt-run a forked child's option changes have
+		 * no effect, and its last close ends the stream
+		 * gracefully, as rdt-run(1) says.) */
 		struct linger off = { 0, 0 };
 
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &off,
