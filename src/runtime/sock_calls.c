@@ -354,6 +354,8 @@ void rdt_rt_exit_drain(rdt_tstamp wait)
 		if (s->has_fd && s->notify.streaming && !s->orphan) {
 			if (s->closed)
 				end_at_exit(s);
+			else
+				(void)notice_app_gone(s);
 			if (s->app_hup)
 				rdt_rt_service(s, rdt_rt_now());
 		}
