@@ -350,7 +350,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->drop_invalid_ack = st->drop_invalid_ack;
 		out->drop_state = st->drop_state;
 		out->drop_other = st->drop_unknown_cid +
-				  st->drop_reassembly_full;
+				  st->drop_reassembly_full + st->drop_nomem;
 		out->drop_forged_pn = st->drop_forged_pn;
 		out->drop_forged_fin = st->drop_forged_fin;
 		out->drop_past_fin = st->drop_past_fin;

@@ -67,14 +67,6 @@ static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
 	conn->mem = mem;
 	conn->sndcap = cfg->sndbuf;
 	conn->rcvcap = cfg->rcvbuf;
-	conn->sndbuf = rdt_mem_malloc(mem, conn->sndcap);
-	conn->rcvbuf = rdt_mem_malloc(mem, conn->rcvcap);
-	if (conn->sndbuf == NULL || conn->rcvbuf == NULL) {
-		rdt_mem_free(mem, conn->sndbuf);
-		rdt_mem_free(mem, conn->rcvbuf);
-		rdt_mem_free(mem, conn);
-		return RDT_ERR_NOMEM;
-	}
 	rdt_ranges_init(&conn->rcv_pns, CONN_MAX_RCV_PN_RANGES, mem);
 	rdt_ranges_init(&conn->ooo, CONN_MAX_OOO_RANGES, mem);
 	rdt_ranges_init(&conn->sacked, CONN_MAX_SACK_RANGES, mem);
@@ -157,13 +149,8 @@ void rdt_conn_del(struct rdt_conn *conn)
 {
 	if (conn == NULL)
 		return;
+	rdt_conn_trim(conn);
 	rdt_ranges_free(&conn->rcv_pns);
-	rdt_ranges_free(&conn->ooo);
-	rdt_ranges_free(&conn->sacked);
-	rdt_ranges_free(&conn->rtx);
-	rdt_sent_free(&conn->sent);
-	rdt_mem_free(conn->mem, conn->sndbuf);
-	rdt_mem_free(conn->mem, conn->rcvbuf);
 	rdt_mem_free(conn->mem, conn);
 }
 
@@ -297,10 +284,83 @@ static void ring_get(const uint8_t *ring, size_t cap, uint64_t pos,
 	memcpy(dst + first, ring, len - first);
 }
 
+/*
+ * ring_reserve: make RING hold at least NEED bytes from position BASE on
+ * (NEED <= LIMIT), keeping the bytes [BASE, BASE + its old size).  It
+ * doubles rather than fitting NEED exactly so that a stream that keeps
+ * growing copies each byte a bounded number of times.
+ */
+static int ring_reserve(struct rdt_ring *ring, const struct rdt_mem *mem,
+			size_t limit, uint64_t base, size_t need)
+{
+	size_t size, at, first;
+	uint8_t *buf;
+
+	if (need <= ring->size)
+		return 0;
+	if (need > limit)
+		return RDT_ERR_INVALID;
+	size = ring->size > 0 ? ring->size : CONN_RING_MIN;
+	while (size < need && size < limit)
+		size *= 2;
+	if (size > limit)
+		size = limit;
+	buf = rdt_mem_malloc(mem, size);
+	if (buf == NULL)
+		return RDT_ERR_NOMEM;
+	if (ring->size > 0) {
+		at = (size_t)(base % ring->size);
+		first = ring->size - at;
+		ring_put(buf, size, base, ring->buf + at, first);
+		ring_put(buf, size, base + first, ring->buf, at);
+		rdt_mem_free(mem, ring->buf);
+	}
+	ring->buf = buf;
+	ring->size = size;
+	return 0;
+}
+
+/* Room for received bytes up to position END, which the window allows. */
+int rdt_conn_rcvbuf_reserve(struct rdt_conn *conn, uint64_t end)
+{
+	return ring_reserve(&conn->rcv, conn->mem, conn->rcvcap, conn->rcv_read,
+			    (size_t)(end - conn->rcv_read));
+}
+
+/* Bytes [POS, POS + LEN) arrived, where rdt_conn_rcvbuf_reserve made room. */
 void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
 		     size_t len)
 {
-	ring_put(conn->rcvbuf, conn->rcvcap, pos, src, len);
+	ring_put(conn->rcv.buf, conn->rcv.size, pos, src, len);
+}
+
+/*
+ * An idle connection can give back its rings when they are allocated
+ * and empty, and with them the trackers that are empty too.  (rcv_pns
+ * stays: the ACKs it makes must go on naming what was received.)  A
+ * connection that never carried a byte holds only trackers of a few
+ * hundred bytes, not worth waking up for: idle connections cost no CPU.
+ */
+int rdt_conn_can_trim(const struct rdt_conn *conn)
+{
+	return (conn->snd.size > 0 || conn->rcv.size > 0) &&
+	       conn->snd_una == conn->snd_end &&
+	       conn->rcv_read == conn->rcv_nxt && conn->ooo.n == 0 &&
+	       conn->sent.n == 0 && conn->sacked.n == 0 && conn->rtx.n == 0;
+}
+
+/* Gives back the rings and the trackers but rcv_pns: emptied ones when
+ * rdt_conn_can_trim says so, everything when the connection ends. */
+void rdt_conn_trim(struct rdt_conn *conn)
+{
+	rdt_mem_free(conn->mem, conn->snd.buf);
+	rdt_mem_free(conn->mem, conn->rcv.buf);
+	conn->snd = (struct rdt_ring){ NULL, 0 };
+	conn->rcv = (struct rdt_ring){ NULL, 0 };
+	rdt_sent_free(&conn->sent);
+	rdt_ranges_free(&conn->ooo);
+	rdt_ranges_free(&conn->sacked);
+	rdt_ranges_free(&conn->rtx);
 }
 
 size_t rdt_conn_writable(const struct rdt_conn *conn)
@@ -313,7 +373,7 @@ size_t rdt_conn_writable(const struct rdt_conn *conn)
 rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
 			size_t len, rdt_tstamp now)
 {
-	size_t room;
+	size_t room, used;
 
 	if (conn == NULL || (data == NULL && len > 0))
 		return RDT_ERR_INVALID;
@@ -328,22 +388,44 @@ rdt_ssize rdt_conn_send(struct rdt_conn *conn, const uint8_t *data,
 		return len == 0 ? 0 : RDT_ERR_AGAIN;
 	if (len > room)
 		len = room;
-	ring_put(conn->sndbuf, conn->sndcap, conn->snd_end, data, len);
+	used = (size_t)(conn->snd_end - conn->snd_una);
+	if (ring_reserve(&conn->snd, conn->mem, conn->sndcap, conn->snd_una,
+			 used + len) != 0) {
+		/* Short of memory: take what the ring already holds room for. */
+		if (conn->snd.size - used < len)
+			len = conn->snd.size - used;
+		if (len == 0)
+			return RDT_ERR_NOMEM;
+	}
+	ring_put(conn->snd.buf, conn->snd.size, conn->snd_end, data, len);
 	conn->snd_end += len;
 	rdt_conn_after_event(conn, now);
 	return (rdt_ssize)len;
 }
 
+/*
+ * The contiguous room at the end of the send ring, which grows (doubling)
+ * when what it holds fills it.  0 when the window's worth is queued, or
+ * when memory for a larger ring is short (ACKs will make room).
+ */
 size_t rdt_conn_send_space(struct rdt_conn *conn, uint8_t **p)
 {
-	size_t room, at;
+	size_t room, used, at;
 
 	if (conn->error != 0 || conn->state == RDT_CONN_CLOSED)
 		return 0;
 	room = rdt_conn_writable(conn);
-	at = (size_t)(conn->snd_end % conn->sndcap);
-	*p = conn->sndbuf + at;
-	return room < conn->sndcap - at ? room : conn->sndcap - at;
+	if (room == 0)
+		return 0;
+	used = (size_t)(conn->snd_end - conn->snd_una);
+	if (used == conn->snd.size &&
+	    ring_reserve(&conn->snd, conn->mem, conn->sndcap, conn->snd_una,
+			 used + 1) != 0)
+		return 0;
+	room = conn->snd.size - used;
+	at = (size_t)(conn->snd_end % conn->snd.size);
+	*p = conn->snd.buf + at;
+	return room < conn->snd.size - at ? room : conn->snd.size - at;
 }
 
 void rdt_conn_send_commit(struct rdt_conn *conn, size_t len, rdt_tstamp now)
@@ -396,7 +478,7 @@ rdt_ssize rdt_conn_recv(struct rdt_conn *conn, uint8_t *buf, size_t len,
 	}
 	if (len > avail)
 		len = avail;
-	ring_get(conn->rcvbuf, conn->rcvcap, conn->rcv_read, buf, len);
+	ring_get(conn->rcv.buf, conn->rcv.size, conn->rcv_read, buf, len);
 	if (peek)
 		return (rdt_ssize)len;
 	rdt_conn_recv_consume(conn, len, now);
@@ -410,9 +492,11 @@ size_t rdt_conn_recv_view(const struct rdt_conn *conn, const uint8_t **p)
 	if (conn->error == RDT_ERR_RESET)
 		return 0;
 	avail = rdt_conn_readable(conn);
-	at = (size_t)(conn->rcv_read % conn->rcvcap);
-	*p = conn->rcvbuf + at;
-	return avail < conn->rcvcap - at ? avail : conn->rcvcap - at;
+	if (avail == 0)
+		return 0;
+	at = (size_t)(conn->rcv_read % conn->rcv.size);
+	*p = conn->rcv.buf + at;
+	return avail < conn->rcv.size - at ? avail : conn->rcv.size - at;
 }
 
 void rdt_conn_recv_consume(struct rdt_conn *conn, size_t len, rdt_tstamp now)
@@ -532,6 +616,8 @@ void rdt_conn_get_info(const struct rdt_conn *conn,
 	info->delivery_rate = conn->delivery_rate;
 	info->cc_name = conn->cc.ops->name;
 	info->cc_state = rdt_cc_state_name(&conn->cc);
+	info->snd_ring = conn->snd.size;
+	info->rcv_ring = conn->rcv.size;
 	info->stats = conn->stats;
 }
 
@@ -548,10 +634,4 @@ const char *rdt_conn_state_name(enum rdt_conn_state state)
 	case RDT_CONN_CLOSED: return "CLOSED";
 	}
 	return "UNKNOWN";
-}
-
-void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
-		     size_t len)
-{
-	ring_get(conn->sndbuf, conn->sndcap, pos, dst, len);
 }

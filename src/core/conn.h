@@ -127,6 +127,7 @@ struct rdt_conn_stats {
 	uint64_t drop_invalid_ack;	/* acknowledged what was never sent */
 	uint64_t drop_state;		/* not valid in the current state */
 	uint64_t drop_reassembly_full;
+	uint64_t drop_nomem;		/* no memory to grow the receive ring */
 	/*
 	 * Forgeries (issue 10; see PROTOCOL.md "Robustness without
 	 * cryptography").  A datagram counted here was dropped whole, or,
@@ -156,6 +157,9 @@ struct rdt_conn_info {
 	uint64_t pacing_rate, delivery_rate;
 	const char *cc_name;
 	const char *cc_state;
+	/* Bytes allocated to the send and receive rings now (they grow up
+	 * to the buffer sizes as data piles up; 0 when idle). */
+	size_t snd_ring, rcv_ring;
 	struct rdt_conn_stats stats;
 };
 

@@ -91,6 +91,12 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 			/* The sender resent what we have: our ACK was lost. */
 			rdt_conn_ack_at_once(conn);
 		} else {
+			/* Bytes we cannot keep are not acknowledged either:
+			 * the sender resends them. */
+			if (rdt_conn_rcvbuf_reserve(conn, end) != 0) {
+				conn->stats.drop_nomem++;
+				return 0;
+			}
 			added = rdt_ranges_add(&conn->ooo, start, end);
 			if (added < 0) {
 				conn->stats.drop_reassembly_full++;

@@ -57,6 +57,22 @@
  * several retransmissions of a peer at its longest backoff, whose ACKs
  * were lost (TCP's 2 MSL plays the same part). */
 #define CONN_TIME_WAIT_MAX_RTOS 4
+/*
+ * The stream buffers are allocated as they are needed, not at the size
+ * the window allows: they start at CONN_RING_MIN, double as data piles
+ * up, and are given back (with the other trackers, rdt_conn_trim) when
+ * all are empty and no datagram came for CONN_TRIM_IDLE, so an idle
+ * connection holds none (10,000 idle connections reserved 80 GB of
+ * address space with the buffers made up front).
+ */
+#define CONN_RING_MIN ((size_t)16384)
+#define CONN_TRIM_IDLE (1000 * RDT_MS)
+
+/* A byte ring addressed by absolute stream position (position % size). */
+struct rdt_ring {
+	uint8_t *buf;
+	size_t size;		/* 0: nothing allocated */
+};
 
 struct rdt_conn {
 	struct rdt_conn_config cfg;
@@ -85,8 +101,8 @@ struct rdt_conn {
 
 	/* Sending stream. */
 	uint32_t local_isn;
-	uint8_t *sndbuf;
-	size_t sndcap;
+	struct rdt_ring snd;	/* [snd_una, snd_end) of the stream */
+	size_t sndcap;		/* the most snd may grow to */
 	uint64_t snd_una;	/* everything below is acknowledged */
 	uint64_t snd_nxt;	/* first position never sent */
 	uint64_t snd_end;	/* first position not yet written by the app */
@@ -103,8 +119,8 @@ struct rdt_conn {
 
 	/* Receiving stream. */
 	uint32_t peer_isn;
-	uint8_t *rcvbuf;
-	size_t rcvcap;
+	struct rdt_ring rcv;	/* [rcv_read, rcv_read + rcvcap) */
+	size_t rcvcap;		/* the window; the most rcv may grow to */
 	uint64_t rcv_read;	/* next position the app reads */
 	uint64_t rcv_nxt;	/* every position below was received */
 	uint64_t adv_edge;	/* the window edge we last advertised */
@@ -179,10 +195,11 @@ int rdt_conn_established(const struct rdt_conn *conn);
 rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff);
 rdt_tstamp rdt_conn_silence_interval(const struct rdt_conn *conn);
 uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn);
+int rdt_conn_rcvbuf_reserve(struct rdt_conn *conn, uint64_t end);
 void rdt_conn_rcvbuf_put(struct rdt_conn *conn, uint64_t pos, const uint8_t *src,
 		     size_t len);
-void rdt_conn_sndbuf_get(const struct rdt_conn *conn, uint64_t pos, uint8_t *dst,
-		     size_t len);
+int rdt_conn_can_trim(const struct rdt_conn *conn);
+void rdt_conn_trim(struct rdt_conn *conn);
 
 /* acks.c */
 void rdt_conn_ack_at_once(struct rdt_conn *conn);

@@ -251,7 +251,7 @@ static void plan_stream(struct rdt_conn *conn, struct data_plan *plan,
 		len = payload_cap;
 	/* Resent or not, the bytes come from the send ring: keep to
 	 * its contiguous part so they can be encoded in place. */
-	ring_left = conn->sndcap - (off % conn->sndcap);
+	ring_left = len > 0 ? conn->snd.size - (off % conn->snd.size) : 0;
 	if (len > ring_left)
 		len = ring_left;
 	if ((plan->flags & RDT_PKT_F_STREAM) && conn->fin_queued &&
@@ -436,7 +436,7 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 		fill_ack(conn, &pkt, cap, now);
 	pkt.offset = conn->local_isn + (uint32_t)plan.off;
 	pkt.data_len = (uint16_t)plan.len;
-	pkt.data = plan.len ? conn->sndbuf + (plan.off % conn->sndcap) : NULL;
+	pkt.data = plan.len ? conn->snd.buf + (plan.off % conn->snd.size) : NULL;
 	n = reserve_record(conn, &pkt);
 	if (n != 1)
 		return n;

@@ -5,8 +5,9 @@
  *   rdt_conn_deadline     the earliest of: handshake retransmission,
  *                         time-wait end, idle timeout, user timeout,
  *                         delayed ACK, loss time, probe timeout, persist,
- *                         keepalive, the silence probe and the pacer's
- *                         next send time
+ *                         keepalive, the silence probe, the pacer's
+ *                         next send time and trimming an idle
+ *                         connection's memory
  *   rdt_conn_on_deadline  a flat list of "if expired, handle" steps
  *   on_pto                RFC 9002 6.2 probe timeout: the first one is a
  *                         tail-loss probe, every later one a full RTO
@@ -112,6 +113,15 @@ static int keepalive_armed(const struct rdt_conn *conn)
 	       !conn->ping_pending && conn->state != RDT_CONN_TIME_WAIT;
 }
 
+/* When an idle connection's empty buffers have been unused long enough
+ * to be given back.  They empty only when a datagram arrives (the ACK of
+ * the last bytes sent, or the bytes the application then read), so the
+ * last datagram received stands for the last use. */
+static rdt_tstamp trim_time(const struct rdt_conn *conn)
+{
+	return conn->last_recv + CONN_TRIM_IDLE;
+}
+
 rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 {
 	rdt_tstamp t = RDT_TSTAMP_NEVER;
@@ -143,6 +153,8 @@ rdt_tstamp rdt_conn_deadline(const struct rdt_conn *conn)
 	if (keepalive_armed(conn))
 		t = min_ts(t, conn->last_recv + conn->cfg.keepalive);
 	t = min_ts(t, conn->silence_probe_at);
+	if (rdt_conn_can_trim(conn))
+		t = min_ts(t, trim_time(conn));
 	/* Data the pacer held back leaves when its credit returns. */
 	t = min_ts(t, rdt_pacer_next_send(&conn->pacer, conn->cc.pacing_rate));
 	return t;
@@ -254,5 +266,7 @@ void rdt_conn_on_deadline(struct rdt_conn *conn, rdt_tstamp now)
 		if (!conn->peer_fin_rcvd && !conn->ping_outstanding)
 			conn->ping_pending = 1;
 	}
+	if (rdt_conn_can_trim(conn) && now >= trim_time(conn))
+		rdt_conn_trim(conn);
 	rdt_conn_after_event(conn, now);
 }

@@ -8,8 +8,10 @@
 #include "err.h"
 #include "sent.h"
 
-/* The ring starts this big and doubles up to |max|. */
-#define SENT_INITIAL_CAP 64
+/* The ring starts this big and doubles up to |max|: small, because most
+ * connections spend most of their life with a handful of packets in
+ * flight, and an idle one keeps what it has until it is trimmed. */
+#define SENT_INITIAL_CAP 4
 
 void rdt_sent_init(struct rdt_sent *s, size_t max, const struct rdt_mem *mem)
 {

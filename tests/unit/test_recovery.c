@@ -145,6 +145,7 @@ static void test_recovery_ack_releases_packets(void **state)
 	struct conn_pair *p = *state;
 	struct flight fl = { 0 };
 	struct rdt_conn_info info;
+	rdt_tstamp d;
 
 	send_chunks(p, &fl, 3);
 	info = conn_pair_info(p, PAIR_SRV);
@@ -158,7 +159,13 @@ static void test_recovery_ack_releases_packets(void **state)
 	/* The largest packet acknowledged gives the RTT sample. */
 	assert_int_equal(info.latest_rtt, 30 * RDT_MS);
 	assert_int_equal(info.srtt, 30 * RDT_MS);
-	/* Nothing left to send or to time out. */
+	/* Nothing left to send or to time out: only the emptied send ring
+	 * is given back a second later, and then nothing is left. */
+	assert_true(info.snd_ring > 0);
+	d = rdt_conn_deadline(p->c[PAIR_SRV]);
+	assert_int_equal(d, p->t + 1000 * RDT_MS);
+	rdt_conn_on_deadline(p->c[PAIR_SRV], d);
+	assert_int_equal(conn_pair_info(p, PAIR_SRV).snd_ring, 0);
 	assert_int_equal(rdt_conn_deadline(p->c[PAIR_SRV]), RDT_TSTAMP_NEVER);
 }
 
