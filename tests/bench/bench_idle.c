@@ -206,7 +206,7 @@ static void measure(const struct transport *t, int conns, int per_client,
 	pid_t *pids = calloc((size_t)nclients, sizeof(*pids));
 	FILE **outs = calloc((size_t)nclients, sizeof(*outs));
 	struct timespec idle = { secs, 0 };
-	double cpu_l, cpu_c = 0;
+	double cpu_l, cpu_c = 0, cpu_c0 = 0;
 	long rss0, rss1, vm1;
 	int l, i, status;
 	char line[32];
@@ -243,12 +243,14 @@ static void measure(const struct transport *t, int conns, int per_client,
 	vm1 = status_kb("VmSize");
 	cpu_l = proc_cpu_s(getpid());
 	for (i = 0; i < nclients; i++)
-		cpu_c -= proc_cpu_s(pids[i]);
+		cpu_c0 += proc_cpu_s(pids[i]);
 	while (nanosleep(&idle, &idle) != 0 && errno == EINTR)
 		;
 	cpu_l = proc_cpu_s(getpid()) - cpu_l;
+	/* Two sums, not one running difference, which rounds to -0. */
 	for (i = 0; i < nclients; i++)
 		cpu_c += proc_cpu_s(pids[i]);
+	cpu_c -= cpu_c0;
 	printf("%s: %d idle connections: listener RSS +%ld KiB (%.2f KiB per "
 	       "connection), VmSize %.1f MiB; CPU over %d s: listener %.0f "
 	       "ms, clients (%d) %.0f ms\n",
