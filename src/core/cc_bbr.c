@@ -35,9 +35,10 @@
  *   2. Congestive loss bounds the flight, in the manner of BBR v2's
  *      inflight_hi.  A round trip is congestive if it lost data while
  *      a queue stood: either more than BBR_LOSS_THRESH of its data
- *      (and in STARTUP at least eight datagrams) with the RTT at some
- *      point raised above the minimum by an eighth of it and by three
- *      mean deviations (a queue overflowed), or any loss after three
+ *      (and in STARTUP at least eight datagrams) with the round's mean
+ *      RTT raised above the smallest recent round mean by an eighth of
+ *      it and by two mean deviations (a queue overflowed: jitter moves
+ *      a round's largest RTT far, its mean little), or any loss after three
  *      rounds in a row in which even the smallest RTT was raised that
  *      much (a standing queue, which a loss-based flow sharing the
  *      bottleneck or a bloated buffer keeps full).  The mean deviation
@@ -107,8 +108,6 @@
 /* A queue stands if even the smallest RTT of this many rounds in a row
  * shows it. */
 #define BBR_STANDING_ROUNDS 3
-/* The window covers this many mean deviations of RTT beyond the BDP. */
-#define BBR_JITTER_CWND_MULT 2
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
@@ -151,14 +150,22 @@ struct bbr {
 	int probe_rtt_round_done;
 	uint64_t prior_cwnd;
 	/* Loss response 2: this round's start totals, its largest flight
-	 * and RTT; the cap and how much the next clean round lifts it. */
+	 * and smallest RTT; the cap and how much the next clean round
+	 * lifts it. */
 	uint64_t round_lost_start;
 	uint64_t round_delivered_start;
 	uint64_t round_max_in_flight;
-	rdt_tstamp round_max_rtt;
 	rdt_tstamp round_min_rtt;
 	/* Rounds in a row whose smallest RTT showed a queue. */
 	unsigned standing_rounds;
+	/* This round's RTT samples, summed; the mean RTT of the round that
+	 * just ended (0: no sample); the smallest such mean within
+	 * BBR_MIN_RTT_WINDOW, and since when. */
+	rdt_tstamp round_rtt_sum;
+	unsigned round_rtt_n;
+	rdt_tstamp round_mean_rtt;
+	rdt_tstamp typical_rtt;
+	rdt_tstamp typical_rtt_stamp;
 	uint64_t inflight_hi;
 	uint64_t probe_up;
 	/* Window before an RTO, for on_spurious. */
@@ -183,17 +190,23 @@ static uint64_t min_window(const struct rdt_cc *cc)
 	return BBR_MIN_CWND_PKTS * (uint64_t)cc->mss;
 }
 
-/* bandwidth * min RTT * gain, bytes; 0 while either is unknown. */
-static uint64_t bdp(const struct bbr *b, uint32_t gain)
+/* bandwidth * RTT * gain, bytes; 0 while either is unknown. */
+static uint64_t bdp_at(const struct bbr *b, rdt_tstamp rtt, uint32_t gain)
 {
 	uint64_t bytes;
 
-	if (b->max_bw == 0 || b->min_rtt == 0)
+	if (b->max_bw == 0 || rtt == 0)
 		return 0;
 	/* The RTT in microseconds keeps the product in 64 bits for any
 	 * rate and RTT a path can have. */
-	bytes = b->max_bw * (b->min_rtt / RDT_US) / (RDT_S / RDT_US);
+	bytes = b->max_bw * (rtt / RDT_US) / (RDT_S / RDT_US);
 	return bytes / BBR_UNIT * gain + bytes % BBR_UNIT * gain / BBR_UNIT;
+}
+
+/* The model's BDP: bandwidth * min RTT * gain. */
+static uint64_t bdp(const struct bbr *b, uint32_t gain)
+{
+	return bdp_at(b, b->min_rtt, gain);
 }
 
 static void bbr_init(struct rdt_cc *cc, size_t mss, rdt_tstamp now)
@@ -316,11 +329,40 @@ static void check_full_pipe(struct rdt_cc *cc, struct bbr *b,
  * Loss response 2, evaluated when a round ends: was the round's loss
  * congestive?  Then cap the flight; if not, lift the cap.
  */
+/*
+ * The smallest mean RTT of a recent round.  On a path with jitter the
+ * min RTT is a rare tail (5.5 ms where the mean is 28 ms on the
+ * wifi-lossy profile) and a round's largest RTT is far above it without
+ * any queue; a round's mean barely moves with jitter, and rises by the
+ * whole queue when one overflows.
+ */
+static void update_typical_rtt(struct bbr *b, const struct rdt_rate_sample *rs,
+			       rdt_tstamp now)
+{
+	/* The sample that ends a round counts in it, as its loss does. */
+	if (rs->rtt > 0) {
+		b->round_rtt_sum += rs->rtt;
+		b->round_rtt_n++;
+	}
+	if (!b->round_start)
+		return;
+	b->round_mean_rtt = b->round_rtt_n > 0 ?
+		b->round_rtt_sum / b->round_rtt_n : 0;
+	if (b->round_mean_rtt > 0 &&
+	    (b->typical_rtt == 0 || b->round_mean_rtt <= b->typical_rtt ||
+	     now > b->typical_rtt_stamp + BBR_MIN_RTT_WINDOW)) {
+		b->typical_rtt = b->round_mean_rtt;
+		b->typical_rtt_stamp = now;
+	}
+	b->round_rtt_sum = 0;
+	b->round_rtt_n = 0;
+}
+
 static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 				  const struct rdt_rate_sample *rs)
 {
 	uint64_t lost, delivered, cap, floor;
-	rdt_tstamp margin = b->min_rtt / 8, queue_delay;
+	rdt_tstamp margin = b->min_rtt / 8, queue_delay, overflow_delay;
 	int overflowed, standing;
 
 	if (!b->round_start)
@@ -331,7 +373,12 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	queue_delay = b->min_rtt + margin;
 	lost = rs->lost_total - b->round_lost_start;
 	delivered = rs->delivered_total - b->round_delivered_start;
-	overflowed = b->round_max_rtt > queue_delay &&
+	/* The queue overflowed if the round's mean RTT rose above the
+	 * recent rounds' by more than jitter moves a mean. */
+	overflow_delay = b->typical_rtt + b->typical_rtt / 8;
+	if (overflow_delay < b->typical_rtt + 2 * rs->rttvar)
+		overflow_delay = b->typical_rtt + 2 * rs->rttvar;
+	overflowed = b->typical_rtt > 0 && b->round_mean_rtt > overflow_delay &&
 		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
 		     (b->filled_pipe ||
 		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
@@ -368,7 +415,6 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	b->round_lost_start = rs->lost_total;
 	b->round_delivered_start = rs->delivered_total;
 	b->round_max_in_flight = 0;
-	b->round_max_rtt = 0;
 	b->round_min_rtt = RDT_TSTAMP_NEVER;
 }
 
@@ -468,7 +514,11 @@ static void set_pacing_rate(struct rdt_cc *cc, const struct bbr *b,
 static void set_cwnd(struct rdt_cc *cc, const struct bbr *b,
 		     const struct rdt_rate_sample *rs)
 {
-	uint64_t target = bdp(b, b->cwnd_gain);
+	/* The round trip the window must cover: with jitter, the typical
+	 * one, not the min (see update_typical_rtt). */
+	rdt_tstamp rtt = b->typical_rtt > b->min_rtt ? b->typical_rtt :
+						       b->min_rtt;
+	uint64_t target = bdp_at(b, rtt, b->cwnd_gain);
 
 	if (target == 0) {
 		/* No model yet: grow as slow start does. */
@@ -479,16 +529,6 @@ static void set_cwnd(struct rdt_cc *cc, const struct bbr *b,
 		 * (Linux adds three TSO bursts for the same reason).
 		 */
 		target += 3 * rdt_pacer_quantum(cc->pacing_rate, cc->mss);
-		/*
-		 * And for the RTTs jitter stretches beyond the minimum: on
-		 * a path whose smallest RTT is half its mean, a window of
-		 * twice bandwidth * min RTT no longer covers a round trip,
-		 * and the bandwidth estimate shrinks with the window (the
-		 * part BBR v2's extra_acked plays).  A queue, not jitter,
-		 * leaves rttvar small, so this adds little there.
-		 */
-		target += b->max_bw / 1000 * (BBR_JITTER_CWND_MULT *
-					       rs->rttvar / RDT_US) / 1000;
 		if (b->filled_pipe) {
 			cc->cwnd = cc->cwnd + rs->acked < target ?
 					   cc->cwnd + rs->acked :
@@ -513,11 +553,10 @@ static void bbr_on_ack_sample(struct rdt_cc *cc,
 
 	if (rs->prior_in_flight > b->round_max_in_flight)
 		b->round_max_in_flight = rs->prior_in_flight;
-	if (rs->rtt > b->round_max_rtt)
-		b->round_max_rtt = rs->rtt;
 	if (rs->rtt > 0 && rs->rtt < b->round_min_rtt)
 		b->round_min_rtt = rs->rtt;
 	update_round(b, rs);
+	update_typical_rtt(b, rs, now);
 	update_bw(b, rs);
 	if (b->mode == BBR_PROBE_BW)
 		advance_cycle(b, rs, now);

@@ -223,12 +223,11 @@ int sim_cc_efficiency(const struct rdt_cc_ops *cc, uint64_t seeds)
 		  PATH(BDP_BYTES, .ge_p = 0.02, .ge_r = 0.4,
 		       .ge_loss_bad = 1.0), 0.70 },
 		/* netem-scripts' wifi-lossy: 20 Mbit/s, 20 ms RTT with
-		 * +-5 ms jitter each way (which reorders), 2% loss.  Its
-		 * floor (0.70, issue 9 point 6) is not met yet: printed,
-		 * not enforced (floor 0). */
+		 * +-5 ms jitter each way (which reorders), 2% loss; issue
+		 * 9 point 6 asks 0.70 of it through the real runtime. */
 		{ "efficiency wifi-lossy (20 Mbit/s)",
 		  { .delay = 10 * RDT_MS, .jitter = 5 * RDT_MS, .loss = 0.02,
-		    .rate_bps = 20000000, .queue_bytes = 50000 }, 0 },
+		    .rate_bps = 20000000, .queue_bytes = 50000 }, 0.70 },
 		{ "efficiency 20% reordering",
 		  PATH(BDP_BYTES, .reorder = 0.2,
 		       .reorder_extra = 10 * RDT_MS), 0.90 },
