@@ -36,9 +36,11 @@
  *      inflight_hi.  A round trip is congestive if it lost data while
  *      a queue stood: either more than BBR_LOSS_THRESH of its data
  *      (and in STARTUP at least eight datagrams) with the round's mean
- *      RTT raised above the smallest recent round mean by an eighth of
- *      it and by two mean deviations (a queue overflowed: jitter moves
- *      a round's largest RTT far, its mean little), or any loss after three
+ *      RTT raised above the smallest recent round mean (of rounds with
+ *      eight RTT samples or more) by an eighth of it, by two mean
+ *      deviations of RTT and by three of the round means themselves (a
+ *      queue overflowed: jitter moves a round's largest RTT far, its
+ *      mean little), or any loss after three
  *      rounds in a row in which even the smallest RTT was raised that
  *      much (a standing queue, which a loss-based flow sharing the
  *      bottleneck or a bloated buffer keeps full).  The mean deviation
@@ -111,6 +113,9 @@
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
+/* A round's mean RTT counts towards the typical RTT only if the round
+ * had this many RTT samples. */
+#define BBR_MEAN_RTT_SAMPLES 8
 /* PROBE_BW's gain cycle (BBRPacingGainCycle / Linux bbr_pacing_gain). */
 #define BBR_CYCLE_LEN 8
 static const uint32_t pacing_gain_cycle[BBR_CYCLE_LEN] = {
@@ -164,6 +169,9 @@ struct bbr {
 	rdt_tstamp round_rtt_sum;
 	unsigned round_rtt_n;
 	rdt_tstamp round_mean_rtt;
+	/* How much round means move from one round to the next (mean
+	 * deviation, smoothed as RFC 6298 smooths rttvar). */
+	rdt_tstamp round_mean_dev;
 	rdt_tstamp typical_rtt;
 	rdt_tstamp typical_rtt_stamp;
 	uint64_t inflight_hi;
@@ -339,6 +347,8 @@ static void check_full_pipe(struct rdt_cc *cc, struct bbr *b,
 static void update_typical_rtt(struct bbr *b, const struct rdt_rate_sample *rs,
 			       rdt_tstamp now)
 {
+	rdt_tstamp prev;
+
 	/* The sample that ends a round counts in it, as its loss does. */
 	if (rs->rtt > 0) {
 		b->round_rtt_sum += rs->rtt;
@@ -346,9 +356,21 @@ static void update_typical_rtt(struct bbr *b, const struct rdt_rate_sample *rs,
 	}
 	if (!b->round_start)
 		return;
+	prev = b->round_mean_rtt;
 	b->round_mean_rtt = b->round_rtt_n > 0 ?
 		b->round_rtt_sum / b->round_rtt_n : 0;
-	if (b->round_mean_rtt > 0 &&
+	if (prev > 0 && b->round_mean_rtt > 0 &&
+	    b->round_rtt_n >= BBR_MEAN_RTT_SAMPLES) {
+		rdt_tstamp d = b->round_mean_rtt > prev ?
+				       b->round_mean_rtt - prev :
+				       prev - b->round_mean_rtt;
+
+		b->round_mean_dev = b->round_mean_dev - b->round_mean_dev / 4 +
+				    d / 4;
+	}
+	/* A mean of few samples is as much a tail as the min RTT (the
+	 * first round has one, the handshake's). */
+	if (b->round_rtt_n >= BBR_MEAN_RTT_SAMPLES &&
 	    (b->typical_rtt == 0 || b->round_mean_rtt <= b->typical_rtt ||
 	     now > b->typical_rtt_stamp + BBR_MIN_RTT_WINDOW)) {
 		b->typical_rtt = b->round_mean_rtt;
@@ -362,7 +384,7 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 				  const struct rdt_rate_sample *rs)
 {
 	uint64_t lost, delivered, cap, floor;
-	rdt_tstamp margin = b->min_rtt / 8, queue_delay, overflow_delay;
+	rdt_tstamp margin = b->min_rtt / 8, queue_delay, overflow_delay, ref;
 	int overflowed, standing;
 
 	if (!b->round_start)
@@ -375,10 +397,13 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	delivered = rs->delivered_total - b->round_delivered_start;
 	/* The queue overflowed if the round's mean RTT rose above the
 	 * recent rounds' by more than jitter moves a mean. */
-	overflow_delay = b->typical_rtt + b->typical_rtt / 8;
-	if (overflow_delay < b->typical_rtt + 2 * rs->rttvar)
-		overflow_delay = b->typical_rtt + 2 * rs->rttvar;
-	overflowed = b->typical_rtt > 0 && b->round_mean_rtt > overflow_delay &&
+	ref = b->typical_rtt > b->min_rtt ? b->typical_rtt : b->min_rtt;
+	overflow_delay = ref + ref / 8;
+	if (overflow_delay < ref + 2 * rs->rttvar)
+		overflow_delay = ref + 2 * rs->rttvar;
+	if (overflow_delay < ref + 3 * b->round_mean_dev)
+		overflow_delay = ref + 3 * b->round_mean_dev;
+	overflowed = b->round_mean_rtt > overflow_delay &&
 		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
 		     (b->filled_pipe ||
 		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
