@@ -40,7 +40,8 @@
  *      eight RTT samples or more) by an eighth of it, by two mean
  *      deviations of RTT and by three of the round means themselves (a
  *      queue overflowed: jitter moves a round's largest RTT far, its
- *      mean little), or any loss after three
+ *      mean little) and a loss rate also above three times the path's
+ *      own (learnt from rounds without a raised RTT), or any loss after three
  *      rounds in a row in which even the smallest RTT was raised that
  *      much (a standing queue, which a loss-based flow sharing the
  *      bottleneck or a bloated buffer keeps full).  The mean deviation
@@ -113,6 +114,8 @@
 /* The flight cap after congestive loss: 70% of that round's largest
  * flight (the draft's BBRBeta). */
 #define BBR_BETA_PERCENT 70
+/* An overflow loses more than this many times the path's own loss. */
+#define BBR_RANDOM_LOSS_MULT 3
 /* A round's mean RTT counts towards the typical RTT only if the round
  * had this many RTT samples. */
 #define BBR_MEAN_RTT_SAMPLES 8
@@ -172,6 +175,9 @@ struct bbr {
 	/* How much round means move from one round to the next (mean
 	 * deviation, smoothed as RFC 6298 smooths rttvar). */
 	rdt_tstamp round_mean_dev;
+	/* The loss rate of rounds without a raised RTT, parts per million,
+	 * smoothed over about eight such rounds. */
+	uint64_t random_loss_ppm;
 	rdt_tstamp typical_rtt;
 	rdt_tstamp typical_rtt_stamp;
 	uint64_t inflight_hi;
@@ -383,9 +389,9 @@ static void update_typical_rtt(struct bbr *b, const struct rdt_rate_sample *rs,
 static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 				  const struct rdt_rate_sample *rs)
 {
-	uint64_t lost, delivered, cap, floor;
+	uint64_t lost, delivered, cap, floor, loss_ppm, loss_thresh_ppm;
 	rdt_tstamp margin = b->min_rtt / 8, queue_delay, overflow_delay, ref;
-	int overflowed, standing;
+	int raised, overflowed, standing;
 
 	if (!b->round_start)
 		return;
@@ -403,8 +409,23 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 		overflow_delay = ref + 2 * rs->rttvar;
 	if (overflow_delay < ref + 3 * b->round_mean_dev)
 		overflow_delay = ref + 3 * b->round_mean_dev;
-	overflowed = b->round_mean_rtt > overflow_delay &&
-		     lost * 100 > (lost + delivered) * BBR_LOSS_THRESH_PERCENT &&
+	raised = b->round_mean_rtt > overflow_delay;
+	/*
+	 * The path's own loss, which no queue causes, is learnt from rounds
+	 * whose RTT shows none; an overflow must lose clearly more than
+	 * that.  Without this, 2% random loss on a path where PROBE_BW's
+	 * 1.25 gain raises a round's RTT (as it should) counted as an
+	 * overflow in half of the probing rounds.
+	 */
+	loss_ppm = lost + delivered > 0 ? lost * 1000000 / (lost + delivered) :
+					  0;
+	if (!raised && b->filled_pipe)
+		b->random_loss_ppm = b->random_loss_ppm -
+				     b->random_loss_ppm / 8 + loss_ppm / 8;
+	loss_thresh_ppm = BBR_LOSS_THRESH_PERCENT * 10000;
+	if (loss_thresh_ppm < BBR_RANDOM_LOSS_MULT * b->random_loss_ppm)
+		loss_thresh_ppm = BBR_RANDOM_LOSS_MULT * b->random_loss_ppm;
+	overflowed = raised && loss_ppm > loss_thresh_ppm &&
 		     (b->filled_pipe ||
 		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
 	/* A standing queue lasts: jitter may lift one round's smallest
