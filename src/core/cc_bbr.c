@@ -401,8 +401,15 @@ static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
 	queue_delay = b->min_rtt + margin;
 	lost = rs->lost_total - b->round_lost_start;
 	delivered = rs->delivered_total - b->round_delivered_start;
-	/* The queue overflowed if the round's mean RTT rose above the
-	 * recent rounds' by more than jitter moves a mean. */
+	/*
+	 * The queue overflowed if the round's mean RTT rose above the
+	 * recent rounds' by more than jitter moves a mean.  round_mean_dev
+	 * already holds this round's own move (a quarter of it), so a
+	 * round whose mean jumped by d from its predecessor must exceed
+	 * the reference by about 9 times the earlier deviation rather than
+	 * 3: deliberately deaf to single rounds, which jitter through a
+	 * FIFO link lifts; a queue that overflows keeps lifting them.
+	 */
 	ref = b->typical_rtt > b->min_rtt ? b->typical_rtt : b->min_rtt;
 	overflow_delay = ref + ref / 8;
 	if (overflow_delay < ref + 2 * rs->rttvar)
