@@ -289,6 +289,30 @@ static int other_fd_of(int fd, unsigned long ino)
 }
 
 /*
+ * Registers |s| (locked) under another descriptor number this process
+ * has for its application end than |fd|.  Returns that number, with |s|
+ * unlocked and the table holding the caller's reference; or -1, with
+ * |s| still locked and as it was.
+ */
+static int rehome(int fd, struct rt_sock *s)
+{
+	int other = other_fd_of(fd, s->notify.app_ino);
+	int was_fd = s->notify.app_fd, was_closed = s->closed;
+
+	if (other < 0)
+		return -1;
+	s->notify.app_fd = other;
+	s->closed = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (rdt_api_table_add(other, s) == 0)
+		return other;
+	pthread_mutex_lock(&s->lock);
+	s->notify.app_fd = was_fd;
+	s->closed = was_closed;
+	return -1;
+}
+
+/*
  * A listener or an unconnected socket whose descriptor this process has
  * another number for (`dup2(l, 3); close(l)`): the socket lives on under
  * that number, as a kernel socket lives while a descriptor of it is
@@ -298,23 +322,9 @@ static int other_fd_of(int fd, unsigned long ino)
  */
 static int move_to_dup(int fd, struct rt_sock *s)
 {
-	int other;
-
 	pthread_mutex_lock(&s->lock);
 	if (!s->has_fd || s->notify.streaming || s->notify.app_fd != fd ||
-	    (s->conn != NULL && s->role != RT_LISTENING)) {
-		pthread_mutex_unlock(&s->lock);
-		return 0;
-	}
-	other = other_fd_of(fd, s->notify.app_ino);
-	if (other >= 0)
-		s->notify.app_fd = other;
-	pthread_mutex_unlock(&s->lock);
-	if (other < 0)
-		return 0;
-	if (rdt_api_table_add(other, s) != 0) {
-		pthread_mutex_lock(&s->lock);
-		s->notify.app_fd = fd;
+	    (s->conn != NULL && s->role != RT_LISTENING) || rehome(fd, s) < 0) {
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
@@ -340,23 +350,10 @@ int rdt_close(int fd)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (rdt_rt_close(s, 0)) {
-		/* The stream lives on in another descriptor.  If that one
-		 * is this process's, the socket answers there, and its
-		 * rdt_close is the one that ends it. */
-		int other = other_fd_of(fd, s->notify.app_ino);
-
-		if (other >= 0) {
-			s->notify.app_fd = other;
-			s->closed = 0;
-			pthread_mutex_unlock(&s->lock);
-			if (rdt_api_table_add(other, s) == 0)
-				return 0;	/* the table's reference */
-			pthread_mutex_lock(&s->lock);
-			s->notify.app_fd = -1;
-			s->closed = 1;
-		}
-	}
+	/* A stream that lives on in another descriptor of this process
+	 * answers there, and that descriptor's rdt_close ends it. */
+	if (rdt_rt_close(s, 0) && rehome(fd, s) >= 0)
+		return 0;
 	pthread_mutex_unlock(&s->lock);
 	rdt_rt_sock_put(s);
 	return 0;
