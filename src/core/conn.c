@@ -562,7 +562,10 @@ void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now)
 
 int rdt_conn_send_done(const struct rdt_conn *conn)
 {
-	return conn->fin_acked;
+	/* The FIN's packet can be acknowledged selectively while a hole
+	 * before it is not: only the cumulative point says every byte
+	 * arrived (as update_state asks before TIME_WAIT). */
+	return conn->fin_acked && conn->snd_una == conn->snd_nxt;
 }
 
 void rdt_conn_tune(struct rdt_conn *conn, int nodelay, rdt_tstamp user_timeout,
