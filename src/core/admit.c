@@ -86,3 +86,40 @@ void rdt_admit(const struct rdt_pkt *pkt, int rc, int listening,
 	}
 	reset_or_drop(v, lim, now, pkt->dcid, RDT_RESET_UNKNOWN);
 }
+
+enum rdt_admit_proof rdt_admit_proof(const struct rdt_cookie_keys *keys,
+				     const struct rdt_pkt *init,
+				     const uint8_t *addr, size_t addr_len,
+				     rdt_tstamp now, uint8_t *retry,
+				     size_t *retry_len)
+{
+	uint8_t cookie[RDT_COOKIE_LEN];
+	struct rdt_pkt answer;
+	rdt_ssize len;
+
+	if (init->token_len > 0) {
+		switch (rdt_cookie_check(keys, now, addr, addr_len,
+					 init->scid, init->token,
+					 init->token_len)) {
+		case RDT_COOKIE_VALID:
+			return RDT_ADMIT_PROOF_GIVEN;
+		case RDT_COOKIE_FORGED:
+			return RDT_ADMIT_PROOF_FORGED;
+		case RDT_COOKIE_EXPIRED:
+			break;
+		}
+	}
+	if (rdt_cookie_make(keys, now, addr, addr_len, init->scid,
+			    cookie) < 0)
+		return RDT_ADMIT_PROOF_NO_KEY;
+	memset(&answer, 0, sizeof(answer));
+	answer.type = RDT_PKT_RETRY;
+	answer.dcid = init->scid;
+	answer.token_len = RDT_COOKIE_LEN;
+	answer.token = cookie;
+	len = rdt_pkt_encode(retry, RDT_ADMIT_RETRY_MAX, &answer);
+	if (len <= 0)
+		return RDT_ADMIT_PROOF_NO_KEY;
+	*retry_len = (size_t)len;
+	return RDT_ADMIT_PROOF_RETRY;
+}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cookie.h"
 #include "types.h"
 #include "../wire/pkt.h"
 
@@ -73,5 +74,40 @@ struct rdt_admit_verdict {
 void rdt_admit(const struct rdt_pkt *pkt, int decode_rc, int listening,
 	       struct rdt_admit_limiter *lim, rdt_tstamp now,
 	       struct rdt_admit_verdict *verdict);
+
+/* What an INIT owes a listener that asks for proof of address. */
+enum rdt_admit_proof {
+	/* It brought a valid cookie: it may have state. */
+	RDT_ADMIT_PROOF_GIVEN,
+	/* No token, or an expired one: answer with the RETRY written to
+	 * |retry|, and keep nothing. */
+	RDT_ADMIT_PROOF_RETRY,
+	/* A token we never made for this address and ID: its sender owes
+	 * us nothing; drop it and count it. */
+	RDT_ADMIT_PROOF_FORGED,
+	/* No secret for now (rdt_cookie_needs_key): drop it; the client's
+	 * INIT comes again. */
+	RDT_ADMIT_PROOF_NO_KEY,
+};
+
+/* Room rdt_admit_proof needs for a RETRY: header, token length, cookie,
+ * CRC; smaller than the smallest INIT, so it amplifies nothing. */
+#define RDT_ADMIT_RETRY_MAX \
+	(RDT_PKT_HEADER_SIZE + 1 + RDT_COOKIE_LEN + RDT_PKT_CRC_SIZE)
+
+/*
+ * rdt_admit_proof judges the INIT |init| that arrived from |addr|
+ * (|addr_len| bytes, the encoding rdt_cookie_make is given) at |now| on
+ * a listener that asks for proof (it is busy, or validates always),
+ * with the secrets |keys|.  For RDT_ADMIT_PROOF_RETRY it writes the
+ * answer into |retry| (RDT_ADMIT_RETRY_MAX bytes) and its length into
+ * |*retry_len|.  The caller installs secrets when rdt_cookie_needs_key
+ * says so: the core has no randomness.
+ */
+enum rdt_admit_proof rdt_admit_proof(const struct rdt_cookie_keys *keys,
+				     const struct rdt_pkt *init,
+				     const uint8_t *addr, size_t addr_len,
+				     rdt_tstamp now, uint8_t *retry,
+				     size_t *retry_len);
 
 #endif

@@ -105,63 +105,41 @@ enum proof {
  * May the INIT |pkt| from |da| create state on a listener that is |busy|
  * (its handshake queue half full or more)?  Yes when no proof is asked
  * (validation not always on and the listener not busy) or when its
- * token is a valid cookie.  Otherwise it is answered with a RETRY
- * carrying a fresh cookie (an INIT without a token, or with one that
- * expired), or dropped and counted (a forged token: its sender is not
- * at that address or not who it claims, and owes us nothing).  Either
- * way, nothing is kept.
+ * token is a valid cookie; otherwise rdt_admit_proof says whether to
+ * answer with a RETRY or drop it, and nothing is kept.
  */
 static enum proof address_validated(struct rt_endpoint *ep, int always,
-				    int busy,
-			     const struct rdt_pkt *pkt,
-			     const struct rdt_rt_dgram_addr *da,
-			     rdt_tstamp now)
+				    int busy, const struct rdt_pkt *pkt,
+				    const struct rdt_rt_dgram_addr *da,
+				    rdt_tstamp now)
 {
-	uint8_t addr[19], cookie[RDT_COOKIE_LEN];
-	uint8_t buf[RDT_PKT_HEADER_SIZE + 1 + RDT_COOKIE_LEN +
-		    RDT_PKT_CRC_SIZE];
-	struct rdt_pkt retry;
-	size_t alen;
-	rdt_ssize len;
+	uint8_t addr[19], retry[RDT_ADMIT_RETRY_MAX];
+	size_t alen, retry_len = 0;
 
 	if (!always && !busy)
 		return PROOF_NOT_ASKED;
-	alen = cookie_addr(&da->from, addr);
-	if (pkt->token_len > 0) {
-		switch (rdt_cookie_check(&cookie_keys, now, addr, alen,
-					 pkt->scid, pkt->token,
-					 pkt->token_len)) {
-		case RDT_COOKIE_VALID:
-			stat_add(&ep->stats.validated, 1);
-			return PROOF_GIVEN;
-		case RDT_COOKIE_FORGED:
-			stat_add(&ep->stats.drop_bad_cookie, 1);
-			return PROOF_ASKED;
-		case RDT_COOKIE_EXPIRED:
-			break;
-		}
-	}
-	if (rdt_cookie_needs_key(&cookie_keys, now)) {
+	if (rdt_cookie_needs_key(&cookie_keys, now) && sodium_init() >= 0) {
 		uint8_t key[RDT_COOKIE_KEY_LEN];
 
-		if (sodium_init() < 0)
-			return PROOF_ASKED;	/* no entropy, no secret */
 		randombytes_buf(key, sizeof(key));
 		rdt_cookie_add_key(&cookie_keys, now, key);
 		sodium_memzero(key, sizeof(key));
 	}
-	if (rdt_cookie_make(&cookie_keys, now, addr, alen, pkt->scid,
-			    cookie) < 0)
-		return PROOF_ASKED;
-	memset(&retry, 0, sizeof(retry));
-	retry.type = RDT_PKT_RETRY;
-	retry.dcid = pkt->scid;
-	retry.token_len = RDT_COOKIE_LEN;
-	retry.token = cookie;
-	len = rdt_pkt_encode(buf, sizeof(buf), &retry);
-	if (len > 0) {
-		send_reply(ep, buf, (size_t)len, da);
+	alen = cookie_addr(&da->from, addr);
+	switch (rdt_admit_proof(&cookie_keys, pkt, addr, alen, now, retry,
+				&retry_len)) {
+	case RDT_ADMIT_PROOF_GIVEN:
+		stat_add(&ep->stats.validated, 1);
+		return PROOF_GIVEN;
+	case RDT_ADMIT_PROOF_FORGED:
+		stat_add(&ep->stats.drop_bad_cookie, 1);
+		break;
+	case RDT_ADMIT_PROOF_RETRY:
+		send_reply(ep, retry, retry_len, da);
 		stat_add(&ep->stats.retry_sent, 1);
+		break;
+	case RDT_ADMIT_PROOF_NO_KEY:
+		break;	/* no entropy, no secret: the INIT comes again */
 	}
 	return PROOF_ASKED;
 }
