@@ -3,4 +3,6 @@
 # a crasher once found stays fixed.  Run by `make check`.
 set -e
 srcdir=${srcdir:-.}
-exec ./tests/fuzz/fuzz_pkt_replay "$srcdir/tests/fuzz/corpus/pkt"
+for target in pkt net admit; do
+	./tests/fuzz/fuzz_${target}_replay "$srcdir/tests/fuzz/corpus/$target"
+done
