@@ -99,6 +99,26 @@ expect 2 "down.profile:1: up and down are control commands" \
 expect 2 "nonexistent.profile: No such file" \
 	$ok --profile "$tmp/nonexistent.profile"
 
+# --check -v prints each good file's rate limits in bit/s (0: none), the
+# last line for a direction winning; replay's utilization reads them.
+# Units are tc's: powers of 1000, of 1024 (kibit...), bytes (bps).
+printf 'both rate 10Mbit\na2b delay 1ms rate 500kbps\n' >"$tmp/r1.profile"
+printf 'b2a rate 1gibit\n' >"$tmp/r2.profile"
+printf 'a2b loss 1%%\n' >"$tmp/r3.profile"
+expect 0 "" --check -v "$tmp/r1.profile" "$tmp/r2.profile" "$tmp/r3.profile"
+printf '%s\n' \
+	"$tmp/r1.profile: a2b rate_bps=4000000 b2a rate_bps=10000000" \
+	"$tmp/r2.profile: a2b rate_bps=0 b2a rate_bps=1073741824" \
+	"$tmp/r3.profile: a2b rate_bps=0 b2a rate_bps=0" >"$tmp/want"
+cmp -s "$tmp/out" "$tmp/want" ||
+	fail "--check -v printed: $(cat "$tmp/out")"
+printf 'b2a rate 2500kbit\n' | "$relay" --check -v - >"$tmp/out" 2>&1
+[ "$(cat "$tmp/out")" = "-: a2b rate_bps=0 b2a rate_bps=2500000" ] ||
+	fail "--check -v -: $(cat "$tmp/out")"
+# Without -v, --check prints nothing for good files.
+expect 0 "" --check "$tmp/r1.profile"
+[ -s "$tmp/out" ] && fail "--check without -v printed: $(cat "$tmp/out")"
+
 # Runtime errors: status 1.
 : >"$tmp/plain"
 expect 1 "not a FIFO" $ok --control "$tmp/plain" --duration 0.1

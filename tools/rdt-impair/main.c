@@ -72,7 +72,9 @@ static const char usage_text[] =
 "      --check FILE...       only check the profile files (\"-\": standard\n"
 "                            input) with the parser the relay uses: print\n"
 "                            \"FILE:LINE: reason\" for each bad one and exit\n"
-"                            1, or exit 0 if all are good\n"
+"                            1, or exit 0 if all are good; with -v, print\n"
+"                            \"FILE: a2b rate_bps=N b2a rate_bps=N\" for each\n"
+"                            good one (0: no rate limit)\n"
 "  -h, --help                show this help and exit\n"
 "  -V, --version             show the version and exit\n"
 "\n"
@@ -297,20 +299,31 @@ static uint64_t random_seed(void)
 /*
  * check_profiles is --check: every file through profile_load, the
  * relay's own parser, so that netem-scripts/replay (which runs this) and
- * the relay can never disagree about a profile.
+ * the relay can never disagree about a profile.  With |verbose|, each
+ * good file's rate limits go to standard output as
+ * "FILE: a2b rate_bps=N b2a rate_bps=N" (0: no limit), which is how
+ * replay learns a profile's bottleneck without a second parser of the
+ * rate units.
  */
-static int check_profiles(int n, char **paths)
+static int check_profiles(int n, char **paths, int verbose)
 {
 	struct netem_cfg cfg[DIR_COUNT];
 	char err[1024];
-	int i, bad = 0;
+	int i, d, bad = 0;
 
 	if (n == 0)
 		usage_error("%s needs profile files", "--check");
 	for (i = 0; i < n; i++) {
+		/* profile_load only sets the directions the file names. */
+		for (d = 0; d < DIR_COUNT; d++)
+			netem_cfg_init(&cfg[d]);
 		if (profile_load(paths[i], cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s\n", err);
 			bad = 1;
+		} else if (verbose) {
+			printf("%s: a2b rate_bps=%" PRIu64 " b2a rate_bps=%"
+			       PRIu64 "\n", paths[i], cfg[DIR_A2B].rate,
+			       cfg[DIR_B2A].rate);
 		}
 	}
 	return bad ? EXIT_RUNTIME : 0;
@@ -415,7 +428,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (check)
-		return check_profiles(argc - optind, argv + optind);
+		return check_profiles(argc - optind, argv + optind,
+				      o.verbose);
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (!have_listen)
