@@ -75,3 +75,15 @@ params_drop() {
 	done
 	echo "${out# }"
 }
+
+# rate_bps DIR PARAMS: the rate limit in bit/s that PARAMS (checked
+# parameters, "" for none) set on DIR (a2b or b2a), 0 for none; read with
+# "rdt-impair --check -v", so tc's units are parsed in one place only.
+rate_bps() {
+	local dir=$1 out
+	grammar_tool || return 1
+	out=$(printf '%s %s\n' "$dir" "$2" | "$GRAMMAR_TOOL" --check -v -) ||
+		return 1
+	out=$(sed -n "s/.* $dir rate_bps=\([0-9]*\).*/\1/p" <<<"$out")
+	[ -n "$out" ] && echo "$out"
+}

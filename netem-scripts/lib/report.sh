@@ -4,6 +4,40 @@
 # fmt_mib BYTES: BYTES in MiB, two decimals.
 fmt_mib() { awk -v b="${1:-0}" 'BEGIN { printf "%.2f", b / 1048576 }'; }
 
+# utilization DIR BYTES SECONDS: set U_BPS (DIR's rate limit at 0 s in
+# bit/s, 0 for none), U_VALUE (goodput / U_BPS, three decimals, "" when
+# there is no limit), U_CHANGES (1 when a later step of a scenario sets
+# another rate on DIR) and U_TEXT (the report's line).  A scenario is
+# measured against its link at 0 s: the rate in force at each moment
+# would need the delivery times, and a mean of the steps' rates would
+# depend on when the transfer ended.
+utilization() {
+	local dir=$1 bytes=$2 secs=$3 p0 i p r
+	U_BPS=0 U_VALUE= U_CHANGES=0 U_TEXT=
+	if [ "$dir" = a2b ]; then p0=$LINK0_A2B; else p0=$LINK0_B2A; fi
+	U_BPS=$(rate_bps "$dir" "$p0") || U_BPS=0
+	for ((i = FIRST_TIMED; i < ${#S_T[@]}; i++)); do
+		[ "${S_ACT[$i]}" = set ] || continue
+		if [ "$dir" = a2b ]; then p=${S_A2B[$i]}; else p=${S_B2A[$i]}; fi
+		[ "$p" = = ] && continue
+		r=$(rate_bps "$dir" "$p") || continue
+		[ "$r" = "$U_BPS" ] || U_CHANGES=1
+	done
+	if [ "$U_BPS" = 0 ]; then
+		U_TEXT="n/a (no rate limit)"
+		[ "$U_CHANGES" = 1 ] &&
+			U_TEXT="$U_TEXT; the scenario sets one later"
+		return 0
+	fi
+	U_VALUE=$(awk -v b="$bytes" -v d="$secs" -v r="$U_BPS" \
+		'BEGIN { printf "%.3f", (d > 0 ? b * 8 / d / r : 0) }')
+	U_TEXT=$(awk -v u="$U_VALUE" -v r="$U_BPS" -v dir="$dir" \
+		'BEGIN { printf "%.2f = goodput / %g Mbit/s, the %s rate limit", u, r / 1e6, dir }')
+	[ "$U_CHANGES" = 1 ] &&
+		U_TEXT="$U_TEXT at 0 s (the scenario changes it later; this is against the initial link only)"
+	return 0
+}
+
 # report: print what run_one found (its locals are visible here).
 report() {
 	local sender=$WORK/server.json receiver=$WORK/client.json dirn
@@ -19,6 +53,7 @@ report() {
 	goodput=$(awk -v b="$size" -v d="$dur" \
 		'BEGIN { printf "%.2f", (d > 0 ? b * 8 / d / 1e6 : 0) }')
 	read -r stall s_start s_end after <<<"$(analyse_progress)"
+	utilization "$data_dir" "$size" "$dur"
 
 	local s_retx s_retx_b s_lost s_spur s_rto s_tlp srtt rttvar minrtt
 	s_retx=$(json_get "$sender" pkts_retransmitted)
@@ -56,6 +91,7 @@ report() {
 	[ "$verdict" = PASS ] &&
 		echo "  verified    byte-exact, SHA-256 $sum_sent"
 	echo "  duration    $dur s, goodput $goodput Mbit/s"
+	echo "  utilization $U_TEXT"
 	echo "  sender      retransmitted ${s_retx:-?} packets (${s_retx_b:-?} bytes), lost ${s_lost:-?} (spurious ${s_spur:-?}), RTOs ${s_rto:-?}, TLPs ${s_tlp:-?}"
 	echo "  rtt         srtt ${srtt:-?} ms, rttvar ${rttvar:-?} ms, min ${minrtt:-?} ms"
 	echo "  receiver    duplicates ${r_dup:-?}, reordered ${r_reord:-?}, checksum drops ${r_ck:-?} (port ${r_pck:-?})"
@@ -86,6 +122,10 @@ size=$size
 seed=$seed
 duration_s=$dur
 goodput_mbps=$goodput
+bottleneck_dir=$data_dir
+bottleneck_bps=$U_BPS
+bottleneck_changes=$U_CHANGES
+utilization=$U_VALUE
 retransmitted=${s_retx:-}
 lost=${s_lost:-}
 rto=${s_rto:-}
@@ -127,9 +167,12 @@ run_all() {
 		[ "$rc" = 0 ] || failed=$((failed + 1))
 		if [ -s "$table.one" ]; then
 			awk -F= '{ v[$1] = $2 } END {
-				printf "%-16s %-6s %8.2f %8.2f %8s %8s %6s  %s\n",
+				u = "n/a"
+				if (v["utilization"] != "")
+					u = sprintf("%.2f", v["utilization"])
+				printf "%-16s %-6s %8.2f %8.2f %8s %5s %8s %6s  %s\n",
 				v["name"], v["verdict"], v["size"] / 1048576,
-				v["duration_s"], v["goodput_mbps"],
+				v["duration_s"], v["goodput_mbps"], u,
 				v["retransmitted"], v["stall_s"], v["checker"] }' \
 				"$table.one" >>"$table"
 		else
@@ -138,8 +181,8 @@ run_all() {
 		fi
 	done
 	echo "==== $PROG --all: $((n - failed)) of $n profiles passed"
-	printf '%-16s %-6s %8s %8s %8s %8s %6s  %s\n' profile result MiB \
-		seconds Mbit/s retrans stall checker
+	printf '%-16s %-6s %8s %8s %8s %5s %8s %6s  %s\n' profile result MiB \
+		seconds Mbit/s util retrans stall checker
 	cat "$table"
 	[ "$failed" = 0 ]
 }
