@@ -3,7 +3,52 @@
 # rdt-impair (this CI kernel has no netem), the capture checked, the
 # report printed; torture moves 64 MiB (8 MiB with RDT_TEST_QUICK=1).
 # replay itself skips (77) without root or without the tools.
+#
+# The summary table must have a row for every profile, whose utilization
+# is "n/a" for a profile without a b2a rate and otherwise Mbit/s over that
+# rate, the rate read here from the profile's own text.
 
 : "${srcdir:=.}"
 export top_builddir="${top_builddir:-.}"
-exec "$srcdir/netem-scripts/replay" --all --backend impair --require-checker
+out=$(mktemp "${TMPDIR:-/tmp}/replay-all.XXXXXX") || exit 1
+trap 'rm -f "$out" "$out.rc"' EXIT
+{
+	"$srcdir/netem-scripts/replay" --all --backend impair --require-checker
+	echo $? >"$out.rc"
+} | tee "$out"
+rc=$(cat "$out.rc")
+[ "$rc" = 0 ] || exit "$rc"
+
+failures=0
+grep -q '^profile  *result  *MiB  *seconds  *Mbit/s  *util ' "$out" || {
+	echo "replay-all.sh: FAIL: the table's header has no util column" >&2
+	failures=$((failures + 1))
+}
+for f in "$srcdir"/netem-scripts/profiles/*.netem; do
+	name=$(basename "$f" .netem)
+	# The b2a rate in bit/s (0: none) from the last line setting b2a.
+	bps=$(awk '{ sub(/#.*/, "") } $1 == "b2a" || $1 == "both" {
+		r = 0
+		for (i = 2; i < NF; i++) if ($i == "rate") r = $(i + 1)
+		n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+		m = u == "kbit" ? 1e3 : u == "mbit" ? 1e6 : u == "gbit" ? 1e9 : 1
+		bps = n * m
+	} END { printf "%d", bps }' "$f")
+	row=$(awk -v n="$name" '$1 == n && NF >= 9' "$out")
+	if [ -z "$row" ]; then
+		echo "replay-all.sh: FAIL: no table row for $name" >&2
+		failures=$((failures + 1))
+		continue
+	fi
+	echo "$row" | awk -v bps="$bps" '{
+		g = $5; u = $6
+		if (bps == 0) exit (u != "n/a")
+		if (u !~ /^[0-9]+\.[0-9][0-9]$/ || u <= 0 || u > 1) exit 1
+		d = u - g * 1e6 / bps
+		exit (d < 0 ? -d : d) > 0.005 + 0.005e6 / bps
+	}' || {
+		echo "replay-all.sh: FAIL: $name's utilization is not Mbit/s over $bps bit/s: $row" >&2
+		failures=$((failures + 1))
+	}
+done
+[ "$failures" = 0 ]
