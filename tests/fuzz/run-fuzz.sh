@@ -63,7 +63,8 @@ build() {
 # run TARGET: fuzz it, then print its figures.
 run() {
 	local t=$1 dir=$out/$1 rc
-	rm -rf "$dir/corpus"
+	# A finding of an earlier run must not be reported as this one's.
+	rm -rf "$dir/corpus" "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-*
 	mkdir -p "$dir/corpus"
 	"$dir/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
 		-max_len="$(max_len "$t")" -len_control=0 \
