@@ -277,10 +277,13 @@ static void fifo_expire(struct sim_link *link, rdt_tstamp now)
  * remainder is carried to the next datagram while the link stays busy, so
  * a saturated link runs at exactly rate_bps however the numbers round.
  *
+ * The datagram is ready for transmission at |ready| (|now|, or later with
+ * netem_jitter).
+ *
  * Returns 0 and the departure time in |*pdone|, or -1 if dropped.
  */
 static int bottleneck(struct sim_link *link, size_t len, rdt_tstamp now,
-		      rdt_tstamp *pdone)
+		      rdt_tstamp ready, rdt_tstamp *pdone)
 {
 	u128 work;
 	rdt_tstamp start, tx;
@@ -290,8 +293,8 @@ static int bottleneck(struct sim_link *link, size_t len, rdt_tstamp now,
 		link->stats.dropped_queue++;
 		return -1;
 	}
-	if (link->busy_until <= now) {
-		start = now;
+	if (link->busy_until <= ready) {
+		start = ready;
 		link->tx_rem = 0;
 	} else {
 		start = link->busy_until;
@@ -336,26 +339,52 @@ again:
 	}
 }
 
+/* The propagation delay with its jitter, clamped at zero: uniform on
+ * [-jitter, +jitter], or with netem_jitter normal (the sum of twelve
+ * uniforms less six, close enough and bounded), cut at 4 jitters as
+ * iproute2's tables are. */
+static rdt_tstamp jittered_delay(struct sim_link *link)
+{
+	const struct sim_link_cfg *cfg = &link->cfg;
+	struct prng *rng = &link->rng[RNG_DELAY];
+	rdt_tstamp j;
+	double z = 0, d;
+	int i;
+
+	if (!cfg->jitter)
+		return cfg->delay;
+	if (!cfg->netem_jitter) {
+		j = upto(rng, 2 * cfg->jitter);
+		if (j >= cfg->jitter)
+			return tadd(cfg->delay, j - cfg->jitter);
+		return cfg->delay > cfg->jitter - j ?
+			       cfg->delay - (cfg->jitter - j) : 0;
+	}
+	for (i = 0; i < 12; i++)
+		z += prng_uniform(rng);
+	z -= 6;
+	if (z > 4)
+		z = 4;
+	if (z < -4)
+		z = -4;
+	d = (double)cfg->delay + z * (double)cfg->jitter;
+	return d > 0 ? (rdt_tstamp)d : 0;
+}
+
 /*
  * Steps 5 and 6 for one copy of a datagram that leaves the bottleneck at
- * |done|: propagation with jitter and reordering, then corruption, then
- * into the heap.
+ * |done|: propagation with jitter (unless netem_jitter put it before the
+ * bottleneck) and reordering, then corruption, then into the heap.
  */
 static void launch(struct sim_link *link, const uint8_t *pkt, size_t len,
 		   rdt_tstamp done)
 {
 	const struct sim_link_cfg *cfg = &link->cfg;
 	struct pkt p;
-	rdt_tstamp d = cfg->delay, j;
+	rdt_tstamp d = 0;
 
-	if (cfg->jitter) {
-		/* Uniform on [-jitter, +jitter], clamped at zero total. */
-		j = upto(&link->rng[RNG_DELAY], 2 * cfg->jitter);
-		if (j >= cfg->jitter)
-			d = tadd(d, j - cfg->jitter);
-		else
-			d = d > cfg->jitter - j ? d - (cfg->jitter - j) : 0;
-	}
+	if (!cfg->netem_jitter || cfg->rate_bps == 0)
+		d = jittered_delay(link);
 	if (chance(&link->rng[RNG_REORDER], cfg->reorder)) {
 		link->stats.reordered++;
 		d = tadd(d, upto(&link->rng[RNG_REORDER],
@@ -479,7 +508,10 @@ void sim_link_send(struct sim_link *link, const uint8_t *pkt, size_t len,
 		link->stats.lost_burst++;
 		return;
 	}
-	if (cfg->rate_bps > 0 && bottleneck(link, len, now, &done) < 0)
+	if (cfg->rate_bps > 0 &&
+	    bottleneck(link, len, now,
+		       cfg->netem_jitter ? tadd(now, jittered_delay(link)) : now,
+		       &done) < 0)
 		return;
 	launch(link, pkt, len, done);
 	if (chance(&link->rng[RNG_DUP], cfg->dup)) {

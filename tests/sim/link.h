@@ -26,6 +26,16 @@
  *      values;
  *   7. duplication with probability |dup|: a second copy takes steps 5-6
  *      independently (it does not occupy the bottleneck again).
+ * With |netem_jitter| set, delay and jitter are applied as netem applies
+ * them (netem-scripts' profiles, through tc or rdt-impair): the jitter is
+ * normal with standard deviation |jitter| (cut at 4 of them) instead of
+ * uniform, and, when there is a rate, it is drawn before step 4: the
+ * datagram is ready at now + delay + jitter, its transmission starts then
+ * or when the previous one has left, whichever is later, and it arrives
+ * when its transmission ends (no further propagation).  Nothing
+ * overtakes, so one large draw holds up every datagram behind it, and
+ * the delay grows with the sending rate: the correlated jitter of a real
+ * FIFO that a uniform, reordering jitter never shows.
  * Datagrams come out in order of arrival time, ties in order of sending.
  * Everything random comes from the link's own seeded generator, so a link
  * replays exactly from its seed.  Note that jitter alone reorders
@@ -55,6 +65,7 @@ struct sim_link_cfg {
 	double corrupt;
 	uint64_t rate_bps;
 	size_t queue_bytes;
+	int netem_jitter;
 	unsigned nblackouts;
 	struct {
 		rdt_tstamp start;
