@@ -443,6 +443,67 @@ static void test_link_delay_jitter(void **state)
 }
 
 /*
+ * netem_jitter: the delay is drawn (normal, sd = jitter, cut at 4 sd)
+ * before the rate limit, and nothing overtakes.  Sparse datagrams (the
+ * link idle between them) show the distribution itself: mean delay +
+ * transmission, sd the jitter, within [delay - 4J, delay + 4J] + tx.
+ * Dense ones come out in sending order, back to back or later, and
+ * their mean latency rises above the sparse mean: a slow draw holds up
+ * those behind it.
+ */
+static void test_link_netem_jitter(void **state)
+{
+	struct sim_link_cfg cfg = { 0 };
+	struct sim_link_stats st;
+	struct capture c;
+	rdt_tstamp tx = 1000 * 8 * RDT_S / 10000000, lat, gap;
+	double sum = 0, sq = 0, x, mean, sparse_mean, j;
+	size_t i;
+
+	(void)state;
+	cfg.delay = 20 * RDT_MS;
+	cfg.jitter = 5 * RDT_MS;
+	cfg.rate_bps = 10000000;
+	cfg.queue_bytes = 1000000;
+	cfg.netem_jitter = 1;
+	j = (double)cfg.jitter;
+	/* 100 ms apart: never queued behind one another. */
+	gap = 100 * RDT_MS;
+	c = run(&cfg, 21, 20000, 1000, gap, &st);
+	assert_int_equal(c.n, 20000);
+	for (i = 0; i < c.n; i++) {
+		assert_int_equal(c.rx[i].seq, i);
+		lat = c.rx[i].at - i * gap;
+		assert_true(lat >= tx);
+		assert_true(lat <= cfg.delay + 4 * cfg.jitter + tx);
+		x = (double)lat - (double)(cfg.delay + tx);
+		sum += x;
+		sq += x * x;
+	}
+	mean = sum / (double)c.n;
+	assert_near(mean, 0, j / sqrt((double)c.n), 5);
+	/* The sum of twelve uniforms has sd 1; the sample sd within 5%. */
+	assert_near(sqrt(sq / (double)c.n - mean * mean), j, j / 20, 1);
+	sparse_mean = mean;
+	free(c.rx);
+
+	/* 0.5 ms apart, below the 0.8 ms transmission: FIFO, and slower. */
+	gap = 500 * RDT_US;
+	c = run(&cfg, 22, 2000, 1000, gap, &st);
+	assert_int_equal(c.n, 2000);
+	sum = 0;
+	for (i = 0; i < c.n; i++) {
+		assert_int_equal(c.rx[i].seq, i);
+		if (i > 0)
+			assert_true(c.rx[i].at >= c.rx[i - 1].at + tx);
+		sum += (double)(c.rx[i].at - i * gap) -
+		       (double)(cfg.delay + tx);
+	}
+	assert_true(sum / (double)c.n > sparse_mean + j);
+	free(c.rx);
+}
+
+/*
  * Reordering with probability q and extra delay uniform on [0, X], one
  * datagram every s ns.  A datagram is "late" if one sent after it arrived
  * before it.  Only a reordered datagram whose extra exceeds s can be late
@@ -933,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_link_corruption_rate),
 		cmocka_unit_test(test_link_corruption_differs),
 		cmocka_unit_test(test_link_delay_jitter),
+		cmocka_unit_test(test_link_netem_jitter),
 		cmocka_unit_test(test_link_reorder),
 		cmocka_unit_test(test_link_rate),
 		cmocka_unit_test(test_link_no_rate_no_queue),
