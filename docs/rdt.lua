@@ -49,8 +49,10 @@ local MIN_LEN = HEADER + CRC_SIZE
 local SMALLEST = 24		-- a bare DATA or a RESET (section 3)
 local MAX_DGRAM = 65507
 local INIT_MIN = 1200
-local ACCEPT_LEN = 42
-local RESET_LEN = 24
+local ACCEPT_LEN = 58
+local RESET_LEN = 24		-- without a reset token
+local RESET_TOKEN_LEN = 40	-- with one
+local RESET_TOKEN = 16		-- bytes of a reset token
 local MAX_TOKEN = 64
 local MAX_RANGES = 32
 local MIN_DGRAM = 256
@@ -93,6 +95,7 @@ f.padding_len = ProtoField.uint32("rdtp.padding_len", "Padding length",
 				  base.DEC)
 f.echo_pn = ProtoField.uint32("rdtp.echo_pn", "Echoed INIT packet number",
 			      base.DEC)
+f.reset_token = ProtoField.bytes("rdtp.reset_token", "Reset token")
 
 f.window_edge = ProtoField.uint32("rdtp.window_edge", "Window edge", base.DEC)
 f.ack = ProtoField.none("rdtp.ack", "ACK section")
@@ -317,7 +320,7 @@ end
 -- it; and returns the Info column's text for its body.
 
 local function dissect_init(tvb, tree, body_end)
-	if body_end < 35 then
+	if body_end < 51 then
 		invalid(tree, "INIT body too short for its fixed fields")
 		return ""
 	end
@@ -325,8 +328,9 @@ local function dissect_init(tvb, tree, body_end)
 	tree:add(f.isn, tvb(24, 4))
 	tree:add(f.window, tvb(28, 4))
 	local md = tree:add(f.max_dgram, tvb(32, 2))
-	local tl_item = tree:add(f.token_len, tvb(34, 1))
-	local tlen = tvb(34, 1):uint()
+	tree:add(f.reset_token, tvb(34, RESET_TOKEN))
+	local tl_item = tree:add(f.token_len, tvb(50, 1))
+	local tlen = tvb(50, 1):uint()
 	local info = string.format(" scid=%s isn=%u win=%u max=%u token=%u",
 				   hex64(tvb(16, 8)), tvb(24, 4):uint(),
 				   tvb(28, 4):uint(), tvb(32, 2):uint(), tlen)
@@ -339,18 +343,18 @@ local function dissect_init(tvb, tree, body_end)
 	if tlen > MAX_TOKEN then
 		invalid(tl_item, "token_len above 64")
 	end
-	if 35 + tlen > body_end then
+	if 51 + tlen > body_end then
 		invalid(tl_item, "token runs into the CRC")
 		return info
 	end
 	if tlen > 0 then
-		tree:add(f.token, tvb(35, tlen))
+		tree:add(f.token, tvb(51, tlen))
 	end
-	local plen = body_end - 35 - tlen
+	local plen = body_end - 51 - tlen
 	tree:add(f.padding_len, plen):set_generated()
 	if plen > 0 then
-		local pad = tree:add(f.padding, tvb(35 + tlen, plen))
-		if tvb:raw(35 + tlen, plen):find("[^\0]") then
+		local pad = tree:add(f.padding, tvb(51 + tlen, plen))
+		if tvb:raw(51 + tlen, plen):find("[^\0]") then
 			invalid(pad, "non-zero padding")
 		end
 	end
@@ -359,9 +363,9 @@ end
 
 local function dissect_accept(tvb, tree, body_end)
 	if tvb:len() ~= ACCEPT_LEN then
-		invalid(tree, "ACCEPT length is not 42")
+		invalid(tree, "ACCEPT length is not 58")
 	end
-	if body_end < 38 then
+	if body_end < 54 then
 		return ""
 	end
 	tree:add(f.scid, tvb(16, 8))
@@ -369,6 +373,7 @@ local function dissect_accept(tvb, tree, body_end)
 	tree:add(f.window, tvb(28, 4))
 	local md = tree:add(f.max_dgram, tvb(32, 2))
 	tree:add(f.echo_pn, tvb(34, 4))
+	tree:add(f.reset_token, tvb(38, RESET_TOKEN))
 	if tvb(32, 2):uint() < MIN_DGRAM then
 		invalid(md, "max_dgram below 256")
 	end
@@ -379,8 +384,9 @@ local function dissect_accept(tvb, tree, body_end)
 end
 
 local function dissect_reset(tvb, tree, body_end)
-	if tvb:len() ~= RESET_LEN then
-		invalid(tree, "RESET length is not 24")
+	local len = tvb:len()
+	if len ~= RESET_LEN and len ~= RESET_TOKEN_LEN then
+		invalid(tree, "RESET length is neither 24 nor 40")
 	end
 	if body_end < 20 then
 		return ""
@@ -390,6 +396,12 @@ local function dissect_reset(tvb, tree, body_end)
 	local name = reason_names[reason] or
 		     string.format("%u (unknown, treated as ABORT)", reason)
 	item:add_proto_expert_info(ef_reset, "Connection reset: " .. name)
+	-- Without the sender's token (a stateless answer) a connection that
+	-- knows one does not believe it (section 7.8).
+	if len == RESET_TOKEN_LEN then
+		tree:add(f.reset_token, tvb(20, RESET_TOKEN))
+		return " reason=" .. name .. " token"
+	end
 	return " reason=" .. name
 end
 
@@ -1005,7 +1017,7 @@ local plausible_len = {
 	[1] = function(n) return n >= INIT_MIN end,
 	[2] = function(n) return n == ACCEPT_LEN end,
 	[3] = function(n) return n >= SMALLEST end,
-	[4] = function(n) return n == RESET_LEN end,
+	[4] = function(n) return n == RESET_LEN or n == RESET_TOKEN_LEN end,
 	[5] = function(n) return n > 21 and n <= 21 + MAX_TOKEN end,
 }
 

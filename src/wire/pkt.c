@@ -34,9 +34,12 @@
 #include "pkt.h"
 
 /* Sizes of the fixed parts of each body, in bytes. */
-#define INIT_FIXED 19	/* scid 8, isn 4, window 4, max_dgram 2, tlen 1 */
-#define ACCEPT_SIZE 22	/* scid 8, isn 4, window 4, max_dgram 2, echo 4 */
-#define RESET_SIZE 4	/* reason */
+#define TOKEN RDT_PKT_RESET_TOKEN_SIZE
+/* scid 8, isn 4, window 4, max_dgram 2, reset token 16, token_len 1 */
+#define INIT_FIXED (19 + TOKEN)
+/* scid 8, isn 4, window 4, max_dgram 2, echo 4, reset token 16 */
+#define ACCEPT_SIZE (22 + TOKEN)
+#define RESET_SIZE 4	/* reason; a reset token may follow */
 #define EDGE_SIZE 4	/* window_edge */
 #define ACK_FIXED 17	/* cum, largest, delay, first_len 4 each, n 1 */
 #define RANGE_SIZE 8	/* gap 4, len 4 */
@@ -104,6 +107,8 @@ static inline void clear_fields(struct rdt_pkt *pkt)
 	pkt->token_len = 0;
 	pkt->token = NULL;
 	pkt->echo_pn = 0;
+	pkt->has_reset_token = 0;
+	memset(pkt->reset_token, 0, TOKEN);
 	pkt->window_edge = 0;
 	pkt->ack.cum = 0;
 	pkt->ack.largest = 0;
@@ -134,7 +139,9 @@ static int decode_init(struct rdt_pkt *pkt, const uint8_t *p,
 	pkt->isn = get32(p + 8);
 	pkt->window = get32(p + 12);
 	pkt->max_dgram = get16(p + 16);
-	pkt->token_len = p[18];
+	pkt->has_reset_token = 1;
+	memcpy(pkt->reset_token, p + 18, TOKEN);
+	pkt->token_len = p[18 + TOKEN];
 	p += INIT_FIXED;
 	rem -= INIT_FIXED;
 	if (pkt->max_dgram < RDT_PKT_MIN_DGRAM ||
@@ -160,6 +167,8 @@ static int decode_accept(struct rdt_pkt *pkt, const uint8_t *p,
 	pkt->window = get32(p + 12);
 	pkt->max_dgram = get16(p + 16);
 	pkt->echo_pn = get32(p + 18);
+	pkt->has_reset_token = 1;
+	memcpy(pkt->reset_token, p + 22, TOKEN);
 	if (pkt->max_dgram < RDT_PKT_MIN_DGRAM)
 		return RDT_ERR_MALFORMED;
 	return 0;
@@ -225,11 +234,18 @@ static int decode_data(struct rdt_pkt *pkt, const uint8_t *p,
 static int decode_reset(struct rdt_pkt *pkt, const uint8_t *p,
 			const uint8_t *end)
 {
-	if (pkt->flags != 0 || end - p != RESET_SIZE)
+	/* With the sender's reset token or without (a stateless answer,
+	 * which has none to give). */
+	if (pkt->flags != 0 ||
+	    (end - p != RESET_SIZE && end - p != RESET_SIZE + TOKEN))
 		return RDT_ERR_MALFORMED;
 	/* Unknown reasons are kept, not rejected: a later version may add
 	 * reasons, and any RESET aborts the connection the same way. */
 	pkt->reason = get32(p);
+	if (end - p == RESET_SIZE + TOKEN) {
+		pkt->has_reset_token = 1;
+		memcpy(pkt->reset_token, p + RESET_SIZE, TOKEN);
+	}
 	return 0;
 }
 
@@ -311,7 +327,8 @@ static rdt_ssize datagram_size(const struct rdt_pkt *pkt)
 	case RDT_PKT_RESET:
 		if (pkt->flags != 0)
 			return RDT_ERR_INVALID;
-		return RDT_PKT_RESET_SIZE;
+		return pkt->has_reset_token ? RDT_PKT_RESET_WITH_TOKEN_SIZE :
+					      RDT_PKT_RESET_SIZE;
 	case RDT_PKT_RETRY:
 		if (pkt->flags != 0 || pkt->token_len == 0 ||
 		    pkt->token_len > RDT_PKT_MAX_TOKEN || pkt->token == NULL)
@@ -404,7 +421,8 @@ rdt_ssize rdt_pkt_encode(uint8_t *dst, size_t dstlen,
 		put32(p + 8, pkt->isn);
 		put32(p + 12, pkt->window);
 		put16(p + 16, pkt->max_dgram);
-		p[18] = pkt->token_len;
+		memcpy(p + 18, pkt->reset_token, TOKEN);
+		p[18 + TOKEN] = pkt->token_len;
 		p += INIT_FIXED;
 		if (pkt->token_len > 0)
 			memcpy(p, pkt->token, pkt->token_len);
@@ -417,12 +435,15 @@ rdt_ssize rdt_pkt_encode(uint8_t *dst, size_t dstlen,
 		put32(p + 12, pkt->window);
 		put16(p + 16, pkt->max_dgram);
 		put32(p + 18, pkt->echo_pn);
+		memcpy(p + 22, pkt->reset_token, TOKEN);
 		break;
 	case RDT_PKT_DATA:
 		encode_data(p, pkt);
 		break;
 	case RDT_PKT_RESET:
 		put32(p, pkt->reason);
+		if (pkt->has_reset_token)
+			memcpy(p + RESET_SIZE, pkt->reset_token, TOKEN);
 		break;
 	case RDT_PKT_RETRY:
 		p[0] = pkt->token_len;

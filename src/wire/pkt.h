@@ -16,17 +16,22 @@
  *
  * All integers are big-endian.  Bodies:
  *
- *   INIT    scid u64, isn u32, window u32, max_dgram u16, token_len u8,
- *           token[token_len], then zero padding so the whole datagram is
- *           at least RDT_PKT_INIT_MIN_SIZE bytes (no amplification).
- *   ACCEPT  scid u64, isn u32, window u32, max_dgram u16, echo_pn u32.
+ *   INIT    scid u64, isn u32, window u32, max_dgram u16,
+ *           reset_token[16], token_len u8, token[token_len], then zero
+ *           padding so the whole datagram is at least
+ *           RDT_PKT_INIT_MIN_SIZE bytes (no amplification).
+ *   ACCEPT  scid u64, isn u32, window u32, max_dgram u16, echo_pn u32,
+ *           reset_token[16].
  *   DATA    window_edge u32,
  *           if F_ACK:    cum u32, largest u32, ack_delay_us u32,
  *                        first_len u32, nranges u8,
  *                        nranges x { gap u32, len u32 },
  *           if F_STREAM: offset u32, data_len u16, data[data_len].
  *           F_FIN may only appear with F_STREAM; F_PING only asks for an ACK.
- *   RESET   reason u32 (an RDT_RESET_* code).
+ *   RESET   reason u32 (an RDT_RESET_* code), then optionally
+ *           reset_token[16]: the sender's own token, which its peer
+ *           learnt from its INIT or ACCEPT.  A RESET without one (24
+ *           bytes) is what a stateless endpoint sends (REFUSED, UNKNOWN).
  *   RETRY   token_len u8, token[token_len] (1 to RDT_PKT_MAX_TOKEN bytes).
  *
  * Nothing may follow the last field but the CRC: a datagram with trailing
@@ -86,6 +91,10 @@ enum rdt_pkt_type {
 #define RDT_PKT_MAX_DGRAM 65507
 /* The smallest datagram size a peer may announce as its max_dgram. */
 #define RDT_PKT_MIN_DGRAM 256
+/* Bytes of a reset token: the per-connection secret each side sends in
+ * its handshake datagram and puts in its RESETs, so that only its peer
+ * can end the connection (RFC 9000 10.3's stateless reset token). */
+#define RDT_PKT_RESET_TOKEN_SIZE 16
 
 /* Reasons carried by RESET. */
 enum rdt_reset_reason {
@@ -140,6 +149,12 @@ struct rdt_pkt {
 	const uint8_t *token;
 	/* ACCEPT only: the pn of the INIT being answered. */
 	uint32_t echo_pn;
+	/* INIT, ACCEPT and RESET: the sender's reset token.  Always carried
+	 * by INIT and ACCEPT (has_reset_token is 1 after decoding them and
+	 * ignored when encoding them); carried by a RESET iff
+	 * has_reset_token.  Zero when absent. */
+	uint8_t has_reset_token;
+	uint8_t reset_token[RDT_PKT_RESET_TOKEN_SIZE];
 
 	/* DATA: the wire offset just past the last byte the sender of this
 	 * datagram will accept. */
@@ -190,15 +205,19 @@ int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len);
  */
 size_t rdt_pkt_data_overhead(int has_ack, unsigned nranges, int has_stream);
 
-/* Bytes a RESET takes on the wire. */
+/* Bytes a RESET without a reset token takes on the wire, and one with. */
 #define RDT_PKT_RESET_SIZE (RDT_PKT_HEADER_SIZE + 4 + RDT_PKT_CRC_SIZE)
+#define RDT_PKT_RESET_WITH_TOKEN_SIZE                                    \
+	(RDT_PKT_RESET_SIZE + RDT_PKT_RESET_TOKEN_SIZE)
 
 /*
- * rdt_pkt_encode_reset writes a RESET naming connection |dcid| with
- * |reason| (enum rdt_reset_reason) into |dst|, |dstlen| bytes of which at
- * least RDT_PKT_RESET_SIZE; returns its length or RDT_ERR_NOBUF.  What
- * an endpoint answers for a connection it does not hold, and what the
- * runtime feeds a connection whose peer said so in its own words.
+ * rdt_pkt_encode_reset writes a RESET without a reset token naming
+ * connection |dcid| with |reason| (enum rdt_reset_reason) into |dst|,
+ * |dstlen| bytes of which at least RDT_PKT_RESET_SIZE; returns its length
+ * or RDT_ERR_NOBUF.  What an endpoint answers for a connection it does
+ * not hold: having no state, it has no token, and the peer's connection
+ * believes it only while it knows no token of ours (a client's INIT
+ * refused).
  */
 rdt_ssize rdt_pkt_encode_reset(uint8_t *dst, size_t dstlen, uint64_t dcid,
 			       uint32_t reason);

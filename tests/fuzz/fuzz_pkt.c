@@ -4,7 +4,8 @@
  * Map of this file:
  *
  *   same_fields             field-by-field equality of two decoded
- *                           datagrams (token and data by content).
+ *                           datagrams (token, reset token and data by
+ *                           content).
  *   check                   decode bytes; if they are accepted, encode
  *                           them again, decode that, and check that
  *                           nothing changed on the way.
@@ -16,8 +17,9 @@
  *                           check behind the CRC sees arbitrary bytes.
  *
  * The round trip is byte-exact for every type but INIT: each field has
- * one encoding, nothing is optional that is not flagged, and the lengths
- * leave no slack.  INIT is the exception.  A sender may pad it past
+ * one encoding, nothing is optional that is not flagged (or, for a
+ * RESET's reset token, told by the length), and the lengths leave no
+ * slack.  INIT is the exception.  A sender may pad it past
  * RDT_PKT_INIT_MIN_SIZE (more zeros are still valid padding), while the
  * encoder always pads to exactly the minimum.  So for INIT the re-encoding
  * must be RDT_PKT_INIT_MIN_SIZE bytes long and equal the input up to the
@@ -49,7 +51,9 @@ static int same_fields(const struct rdt_pkt *a, const struct rdt_pkt *b)
 	    a->ack.ack_delay_us != b->ack.ack_delay_us ||
 	    a->ack.first_len != b->ack.first_len ||
 	    a->ack.nranges != b->ack.nranges || a->offset != b->offset ||
-	    a->data_len != b->data_len || a->reason != b->reason)
+	    a->data_len != b->data_len || a->reason != b->reason ||
+	    a->has_reset_token != b->has_reset_token ||
+	    memcmp(a->reset_token, b->reset_token, sizeof(a->reset_token)))
 		return 0;
 	for (i = 0; i < a->ack.nranges; i++)
 		if (a->ack.ranges[i].gap != b->ack.ranges[i].gap ||

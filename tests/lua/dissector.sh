@@ -7,7 +7,7 @@
 # the library's own RDT_PCAP log of a real transfer on loopback
 # (tests/bench/bench_loopback), filtered by tcpdump on its random port;
 # and rdt-fields' crafted capture (every type, flag combination, RESET
-# reason, tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
+# reason, tokens and reset tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
 # foreign-version datagrams, and a UDP flow that is not rdt); and its
 # garbage capture, rdt-like datagrams of random content.
 #
@@ -86,7 +86,8 @@ FIELDS="frame.protocols rdtp.version rdtp.type rdtp.flags rdtp.reserved
 	rdtp.ack.first_len rdtp.ack.nranges rdtp.ack.gap rdtp.ack.len
 	rdtp.ack.range.largest rdtp.ack.range.smallest rdtp.ack.acked
 	rdtp.stream.offset rdtp.stream.len rdtp.stream.data
-	rdtp.stream.fin_offset rdtp.reason rdtp.crc rdtp.crc.status"
+	rdtp.stream.fin_offset rdtp.reason rdtp.reset_token rdtp.crc
+	rdtp.crc.status"
 field_args=()
 for f in $FIELDS; do
 	field_args+=(-e "$f")
@@ -441,7 +442,9 @@ else
 		'Range 1: 4085-4089 (gap 3, length 4)' \
 		'Reason: REFUSED (2)' 'Reason: TIMEOUT (5)' \
 		'Reason: Unknown (57005)' \
-		'Token: 746f6b656e' '[Padding length: 1261]' \
+		'Token: 746f6b656e' '[Padding length: 1140]' \
+		'Reset token: 101112131415161718191a1b1c1d1e1f' \
+		'Reset token: e0e1e2e3e4e5e6e7e8e9eaebecedeeef' \
 		'[FIN at offset: 13]' 'Packets acknowledged: 8' \
 		'CRC32C: 0x70d38e9b [correct]' \
 		'[incorrect, should be 0x' 'Bad CRC32C: corrupted in transit, dropped by the receiver' \
@@ -450,7 +453,8 @@ else
 		'DATA pn=4011 off=8 len=5 FIN PING ACK cum=77 largest=4097 nranges=1 edge=65613' \
 		'INIT pn=4001 scid=0x0123456789abcdef isn=4294967040 win=1048576 max=1400 token=5' \
 		'ACCEPT pn=4294967294 dcid=0x0123456789abcdef scid=0xfedcba9876543210 isn=77 win=65536 max=256 echo=4003' \
-		'RESET pn=4099 dcid=0x0123456789abcdef reason=REFUSED'; do
+		'RESET pn=4099 dcid=0x0123456789abcdef reason=REFUSED' \
+		'RESET pn=4105 dcid=0x0123456789abcdef reason=ABORT token'; do
 		grep -qF -- "$want" "$tmp/crafted.V" ||
 			err "crafted: tshark -V does not show '$want'"
 	done

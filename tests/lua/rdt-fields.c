@@ -10,7 +10,8 @@
  *
  * craft covers what a simulated transfer never sends: every type, every
  * DATA flag combination, tokens, longer INIT padding, 32 ACK ranges that
- * wrap below packet number 0, every RESET reason and an unknown one,
+ * wrap below packet number 0, every RESET reason and an unknown one, with
+ * and without a reset token,
  * IPv6, corrupted, malformed and foreign-version datagrams, and a UDP
  * flow that is not rdt at all.
  *
@@ -133,6 +134,8 @@ static void craft_flow(struct crafter *c)
 	p.isn = 0xFFFFFF00u;
 	p.window = 1 << 20;
 	p.max_dgram = 1400;
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		p.reset_token[i] = (uint8_t)(0x10 + i);
 	send_pkt(c, 1, &p);
 	p.pn++;
 	p.token = (const uint8_t *)"token";
@@ -159,6 +162,8 @@ static void craft_flow(struct crafter *c)
 	p.window = 65536;
 	p.max_dgram = 256;
 	p.echo_pn = 4003;
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		p.reset_token[i] = (uint8_t)(0xE0 ^ i);
 	send_pkt(c, 0, &p);
 
 	memset(&p, 0, sizeof(p));
@@ -257,6 +262,14 @@ static void craft_flow(struct crafter *c)
 		send_pkt(c, 0, &p);
 	p.reason = 0xDEAD;
 	send_pkt(c, 0, &p);
+	/* A connection's own RESET carries its reset token. */
+	p.pn++;
+	p.reason = RDT_RESET_ABORT;
+	p.has_reset_token = 1;
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		p.reset_token[i] = (uint8_t)(0xE0 ^ i);
+	send_pkt(c, 0, &p);
+	p.has_reset_token = 0;
 	/* A later version, correctly sealed: foreign, not corrupt. */
 	n = encode(dg, &p);
 	dg[0] = 2;
@@ -398,7 +411,7 @@ static void print_fields(const struct rdt_pkt *p, size_t len)
 	if (p->type == RDT_PKT_INIT) {
 		printf("\t%u\t", p->token_len);
 		print_hex(p->token, p->token_len);
-		printf("\t%zu", len - 4 - 35 - p->token_len);
+		printf("\t%zu", len - 4 - 51 - p->token_len);
 	} else {
 		printf("\t\t\t");
 	}
@@ -455,11 +468,14 @@ static void print_fields(const struct rdt_pkt *p, size_t len)
 	} else {
 		printf("\t\t\t\t");
 	}
-	/* reason */
+	/* reason, reset_token */
 	if (p->type == RDT_PKT_RESET)
 		printf("\t%u", p->reason);
 	else
 		printf("\t");
+	printf("\t");
+	if (hs || p->has_reset_token)
+		print_hex(p->reset_token, RDT_PKT_RESET_TOKEN_SIZE);
 }
 
 static int cmd_fields(const char *path, uint16_t port)

@@ -120,6 +120,11 @@ static void expect_same(const struct rdt_pkt *a, const struct rdt_pkt *b)
 	if (a->token_len > 0)
 		assert_memory_equal(a->token, b->token, a->token_len);
 	assert_int_equal(a->echo_pn, b->echo_pn);
+	/* INIT and ACCEPT always carry a token, whatever the flag says. */
+	if (a->type == RDT_PKT_RESET)
+		assert_int_equal(a->has_reset_token, b->has_reset_token);
+	assert_memory_equal(a->reset_token, b->reset_token,
+			    RDT_PKT_RESET_TOKEN_SIZE);
 	assert_int_equal(a->window_edge, b->window_edge);
 	assert_int_equal(a->ack.cum, b->ack.cum);
 	assert_int_equal(a->ack.largest, b->ack.largest);
@@ -174,6 +179,15 @@ static void expect_unused_zero(const struct rdt_pkt *p)
 	}
 	if (p->type != RDT_PKT_RESET)
 		assert_int_equal(p->reason, 0);
+	if (hs) {
+		assert_int_equal(p->has_reset_token, 1);
+	} else if (!p->has_reset_token) {
+		static const uint8_t zero[RDT_PKT_RESET_TOKEN_SIZE];
+
+		assert_memory_equal(p->reset_token, zero, sizeof(zero));
+	}
+	if (p->type != RDT_PKT_RESET && !hs)
+		assert_int_equal(p->has_reset_token, 0);
 }
 
 /*
@@ -208,8 +222,18 @@ enum {
 	S_DATA_FIN_EMPTY,
 	S_DATA_ALL,
 	S_RESET,
+	S_RESET_TOKEN,
 	S_COUNT
 };
+
+/* A patterned reset token, different for each |seed|. */
+static void set_reset_token(struct rdt_pkt *p, unsigned seed)
+{
+	unsigned i;
+
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		p->reset_token[i] = (uint8_t)(seed * 37 + i * 11 + 1);
+}
 
 static void make_sample(struct fixture *f, int which, struct rdt_pkt *p)
 {
@@ -224,6 +248,7 @@ static void make_sample(struct fixture *f, int which, struct rdt_pkt *p)
 		p->isn = 0x7FFFFFFF;
 		p->window = 1 << 20;
 		p->max_dgram = 1472;
+		set_reset_token(p, 1);
 		if (which == S_INIT_TOKEN) {
 			p->token_len = RDT_PKT_MAX_TOKEN;
 			p->token = f->token;
@@ -238,12 +263,18 @@ static void make_sample(struct fixture *f, int which, struct rdt_pkt *p)
 		p->window = 65536;
 		p->max_dgram = RDT_PKT_MIN_DGRAM;
 		p->echo_pn = 0x11223344;
+		set_reset_token(p, 2);
 		return;
 	case S_RESET:
+	case S_RESET_TOKEN:
 		init_pkt(p, RDT_PKT_RESET);
 		p->dcid = 1;
 		p->pn = 1;
 		p->reason = RDT_RESET_PROTOCOL;
+		if (which == S_RESET_TOKEN) {
+			p->has_reset_token = 1;
+			set_reset_token(p, 3);
+		}
 		return;
 	default:
 		break;
@@ -323,6 +354,7 @@ static void test_pkt_roundtrip_init(void **state)
 				p.scid = u64_edges[i % NELEM(u64_edges)];
 				p.max_dgram = dgrams[j];
 				p.token_len = tlens[k];
+				set_reset_token(&p, (unsigned)(i + j + k));
 				assert_int_equal(roundtrip(f, &p),
 						 RDT_PKT_INIT_MIN_SIZE);
 			}
@@ -347,7 +379,8 @@ static void test_pkt_roundtrip_accept(void **state)
 			p.echo_pn = u32_edges[(j + 3) % NELEM(u32_edges)];
 			p.max_dgram = (uint16_t)(j % 2 ? 65535 :
 						 RDT_PKT_MIN_DGRAM);
-			assert_int_equal(roundtrip(f, &p), 42);
+			set_reset_token(&p, (unsigned)(i * 8 + j));
+			assert_int_equal(roundtrip(f, &p), 58);
 		}
 	}
 }
@@ -364,11 +397,40 @@ static void test_pkt_roundtrip_reset(void **state)
 		p.pn = u32_edges[i];
 		/* Unknown reasons survive the codec; the core decides. */
 		p.reason = u32_edges[(i + 3) % NELEM(u32_edges)];
+		p.has_reset_token = 0;
+		memset(p.reset_token, 0, sizeof(p.reset_token));
 		assert_int_equal(roundtrip(f, &p), 24);
+		p.has_reset_token = 1;
+		set_reset_token(&p, (unsigned)i);
+		assert_int_equal(roundtrip(f, &p), 40);
 	}
 	for (p.reason = RDT_RESET_ABORT; p.reason <= RDT_RESET_TIMEOUT;
 	     p.reason++)
-		assert_int_equal(roundtrip(f, &p), 24);
+		assert_int_equal(roundtrip(f, &p), 40);
+}
+
+/* A RESET is 24 bytes without a reset token or 40 with one, nothing in
+ * between or beyond. */
+static void test_pkt_decode_reset_lengths(void **state)
+{
+	struct fixture *f = *state;
+	struct rdt_pkt p, out;
+	size_t n;
+
+	make_sample(f, S_RESET_TOKEN, &p);
+	(void)encode_ok(f->buf, &p);
+	for (n = RDT_PKT_RESET_SIZE; n <= RDT_PKT_RESET_WITH_TOKEN_SIZE + 8;
+	     n++) {
+		int ok = n == RDT_PKT_RESET_SIZE ||
+			 n == RDT_PKT_RESET_WITH_TOKEN_SIZE;
+
+		fix_crc(f->buf, n);
+		assert_int_equal(rdt_pkt_decode(&out, f->buf, n),
+				 ok ? 0 : RDT_ERR_MALFORMED);
+		if (ok)
+			assert_int_equal(out.has_reset_token,
+					 n == RDT_PKT_RESET_WITH_TOKEN_SIZE);
+	}
 }
 
 /* Every legal flag combination, with ACK and STREAM at their bounds. */
@@ -603,7 +665,7 @@ static void test_pkt_decode_rejects_init_padding(void **state)
 	struct fixture *f = *state;
 	size_t at, first;
 
-	first = RDT_PKT_HEADER_SIZE + 19;
+	first = RDT_PKT_HEADER_SIZE + 35;
 	for (at = first; at < RDT_PKT_INIT_MIN_SIZE - RDT_PKT_CRC_SIZE;
 	     at++)
 		expect_edit(f, S_INIT, at, 0x01, RDT_ERR_MALFORMED);
@@ -620,7 +682,7 @@ static void test_pkt_decode_rejects_short_init(void **state)
 
 	make_sample(f, S_INIT_TOKEN, &p);
 	n = encode_ok(f->buf, &p);
-	for (n = RDT_PKT_HEADER_SIZE + 19 + RDT_PKT_MAX_TOKEN +
+	for (n = RDT_PKT_HEADER_SIZE + 35 + RDT_PKT_MAX_TOKEN +
 		 RDT_PKT_CRC_SIZE;
 	     n < RDT_PKT_INIT_MIN_SIZE; n++) {
 		fix_crc(f->buf, n);
@@ -635,12 +697,12 @@ static void test_pkt_decode_rejects_long_token(void **state)
 {
 	struct fixture *f = *state;
 
-	/* token_len sits at body offset 18. */
-	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 18,
+	/* token_len sits at body offset 34, after the reset token. */
+	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 34,
 		    RDT_PKT_MAX_TOKEN + 1, RDT_ERR_MALFORMED);
-	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 18, 0xFF,
+	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 34, 0xFF,
 		    RDT_ERR_MALFORMED);
-	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 18, RDT_PKT_MAX_TOKEN,
+	expect_edit(f, S_INIT, RDT_PKT_HEADER_SIZE + 34, RDT_PKT_MAX_TOKEN,
 		    0);
 }
 
@@ -1011,8 +1073,10 @@ static void test_pkt_golden_data(void **state)
 /*
  * ACCEPT and RESET, written out the same way: ACCEPT to dcid
  * 0x1122334455667788, pn 7, scid 0x99AABBCCDDEEFF00, isn 0xFFFFFFFE,
- * window 65536, max_dgram 1472, echo_pn 42; RESET to dcid
- * 0xCAFEF00DCAFEF00D, pn 2^31, reason REFUSED.
+ * window 65536, max_dgram 1472, echo_pn 42, reset token 00 01 .. 0f;
+ * RESET to dcid 0xCAFEF00DCAFEF00D, pn 2^31, reason REFUSED, without a
+ * reset token; RESET to the same dcid, pn 2^31 + 1, reason ABORT, reset
+ * token a0 a1 .. af.
  */
 static const uint8_t golden_accept[] = {
 	0x01, 0x02, 0x00, 0x00,				/* v, type, flags, 0 */
@@ -1023,7 +1087,9 @@ static const uint8_t golden_accept[] = {
 	0x00, 0x01, 0x00, 0x00,				/* window */
 	0x05, 0xc0,					/* max_dgram */
 	0x00, 0x00, 0x00, 0x2a,				/* echo_pn */
-	0x85, 0x13, 0xaa, 0x11,				/* crc */
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, /* reset token */
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x66, 0xb0, 0xf7, 0x0a,				/* crc */
 };
 
 static const uint8_t golden_reset[] = {
@@ -1034,10 +1100,20 @@ static const uint8_t golden_reset[] = {
 	0xb3, 0x2d, 0xed, 0x13,				/* crc */
 };
 
+static const uint8_t golden_reset_token[] = {
+	0x01, 0x04, 0x00, 0x00,				/* v, type, flags, 0 */
+	0xca, 0xfe, 0xf0, 0x0d, 0xca, 0xfe, 0xf0, 0x0d, /* dcid */
+	0x80, 0x00, 0x00, 0x01,				/* pn */
+	0x00, 0x00, 0x00, 0x01,				/* reason */
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, /* reset token */
+	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	0xcc, 0xeb, 0x31, 0x14,				/* crc */
+};
+
 /*
- * INIT is too long to list: its first 37 bytes, then zeros up to the CRC.
+ * INIT is too long to list: its first 53 bytes, then zeros up to the CRC.
  * dcid 0, pn 1, scid 0x1122334455667788, isn 5, window 2^20, max_dgram
- * 1200, token "ab".
+ * 1200, reset token f0 f1 .. ff, token "ab".
  */
 static const uint8_t golden_init_head[] = {
 	0x01, 0x01, 0x00, 0x00,				/* v, type, flags, 0 */
@@ -1047,9 +1123,20 @@ static const uint8_t golden_init_head[] = {
 	0x00, 0x00, 0x00, 0x05,				/* isn */
 	0x00, 0x10, 0x00, 0x00,				/* window */
 	0x04, 0xb0,					/* max_dgram */
+	0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, /* reset token */
+	0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 	0x02, 0x61, 0x62,				/* token_len, "ab" */
 };
-static const uint8_t golden_init_crc[] = { 0x55, 0xa7, 0x1e, 0x3a };
+static const uint8_t golden_init_crc[] = { 0xfb, 0xdb, 0x04, 0xba };
+
+/* a0 a1 .. af, f0 f1 .. ff and 00 01 .. 0f: the goldens' reset tokens. */
+static void expect_token_from(const uint8_t *token, uint8_t first)
+{
+	unsigned i;
+
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		assert_int_equal(token[i], (uint8_t)(first + i));
+}
 
 static void test_pkt_golden_accept_reset_init(void **state)
 {
@@ -1057,7 +1144,7 @@ static void test_pkt_golden_accept_reset_init(void **state)
 	struct rdt_pkt p;
 	size_t n = RDT_PKT_INIT_MIN_SIZE;
 
-	assert_int_equal(sizeof(golden_accept), 42);
+	assert_int_equal(sizeof(golden_accept), 58);
 	assert_int_equal(rdt_pkt_decode(&p, golden_accept,
 					sizeof(golden_accept)), 0);
 	assert_int_equal(p.type, RDT_PKT_ACCEPT);
@@ -1068,6 +1155,7 @@ static void test_pkt_golden_accept_reset_init(void **state)
 	assert_int_equal(p.window, 65536);
 	assert_int_equal(p.max_dgram, 1472);
 	assert_int_equal(p.echo_pn, 42);
+	expect_token_from(p.reset_token, 0x00);
 	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_accept));
 	assert_memory_equal(f->buf, golden_accept, sizeof(golden_accept));
 
@@ -1078,8 +1166,22 @@ static void test_pkt_golden_accept_reset_init(void **state)
 	assert_true(p.dcid == 0xCAFEF00DCAFEF00DULL);
 	assert_int_equal(p.pn, 0x80000000);
 	assert_int_equal(p.reason, RDT_RESET_REFUSED);
+	assert_int_equal(p.has_reset_token, 0);
 	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_reset));
 	assert_memory_equal(f->buf, golden_reset, sizeof(golden_reset));
+
+	assert_int_equal(sizeof(golden_reset_token), 40);
+	assert_int_equal(rdt_pkt_decode(&p, golden_reset_token,
+					sizeof(golden_reset_token)), 0);
+	assert_int_equal(p.type, RDT_PKT_RESET);
+	assert_true(p.dcid == 0xCAFEF00DCAFEF00DULL);
+	assert_int_equal(p.pn, 0x80000001);
+	assert_int_equal(p.reason, RDT_RESET_ABORT);
+	assert_int_equal(p.has_reset_token, 1);
+	expect_token_from(p.reset_token, 0xa0);
+	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_reset_token));
+	assert_memory_equal(f->buf, golden_reset_token,
+			    sizeof(golden_reset_token));
 
 	memset(f->buf2, 0, n);
 	memcpy(f->buf2, golden_init_head, sizeof(golden_init_head));
@@ -1092,6 +1194,7 @@ static void test_pkt_golden_accept_reset_init(void **state)
 	assert_int_equal(p.isn, 5);
 	assert_int_equal(p.window, 1 << 20);
 	assert_int_equal(p.max_dgram, 1200);
+	expect_token_from(p.reset_token, 0xf0);
 	assert_int_equal(p.token_len, 2);
 	assert_memory_equal(p.token, "ab", 2);
 	memset(f->buf, CANARY, n);
@@ -1117,6 +1220,7 @@ int main(void)
 		T(test_pkt_roundtrip_init),
 		T(test_pkt_roundtrip_accept),
 		T(test_pkt_roundtrip_reset),
+		T(test_pkt_decode_reset_lengths),
 		T(test_pkt_roundtrip_data),
 		T(test_pkt_decode_rejects_truncation),
 		T(test_pkt_decode_rejects_bit_flips),

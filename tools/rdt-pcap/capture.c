@@ -93,6 +93,16 @@ static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
 
 /* One line per datagram (a GSO train holds several): time, addresses
  * and the datagram's fields. */
+/* The sender's reset token, in hex (INIT, ACCEPT, a RESET with one). */
+static void print_reset_token(const struct rdt_pkt *p)
+{
+	size_t i;
+
+	printf(" reset_token ");
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		printf("%02x", p->reset_token[i]);
+}
+
 static void print_dgram(const struct pcap_pkthdr *h, int dlt,
 			const u_char *bytes)
 {
@@ -134,6 +144,7 @@ static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
 	case RDT_PKT_ACCEPT:
 		printf(" scid 0x%016" PRIx64 " isn %" PRIu32 " window %"
 		       PRIu32, p.scid, p.isn, p.window);
+		print_reset_token(&p);
 		break;
 	case RDT_PKT_DATA:
 		printf(" edge %" PRIu32, p.window_edge);
@@ -150,6 +161,8 @@ static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
 		break;
 	case RDT_PKT_RESET:
 		printf(" reason %" PRIu32, p.reason);
+		if (p.has_reset_token)
+			print_reset_token(&p);
 		break;
 	case RDT_PKT_RETRY:
 		printf(" token %u bytes", p.token_len);
