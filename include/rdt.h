@@ -139,7 +139,10 @@ RDT_EXTERN const char *rdt_version(void);
  * delivered, so their peers learn of it.  A peer whose process dies is
  * noticed from its host's ICMP port unreachable within about a round
  * trip of the next datagram (ECONNRESET; docs/PROTOCOL.md, "Dead peers",
- * says which errors count and why a forger cannot use them); a receiver
+ * says which errors count and who could forge them).  A peer process
+ * that restarts on the same port has lost the connection's reset token,
+ * so its RESET is not believed (a forger's looks the same): the
+ * connection ends at its user timeout instead.  A receiver
  * whose sender falls silent mid-stream sends one probe after an RTO (at
  * least 200 ms) to find out.  A peer whose whole host vanishes is
  * noticed at the user timeout, or, if both sides only wait to receive,
@@ -439,6 +442,10 @@ struct rdt_info {
 	 * obeyed. */
 	uint64_t port_retry_sent, port_validated, port_drop_bad_cookie;
 	uint64_t retry_received;
+	/* RESETs not believed (PROTOCOL.md 7.8): those without the peer's
+	 * reset token or with a wrong one (a restarted peer's RESET UNKNOWN
+	 * among them, which cannot know the token). */
+	uint64_t drop_forged_reset;
 };
 
 /*

@@ -359,6 +359,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->pn_collisions = st->pn_collisions;
 		out->sack_reneged = st->sack_reneged;
 		out->retry_received = st->retry_received;
+		out->drop_forged_reset = st->drop_forged_reset;
 		out->pacing_rate = ci.pacing_rate;
 		out->delivery_rate = ci.delivery_rate;
 		snprintf(out->cc_name, sizeof(out->cc_name), "%s",

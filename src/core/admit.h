@@ -42,7 +42,9 @@ enum rdt_admit_action {
 	RDT_ADMIT_HANDSHAKE,
 	/* A RESET UNKNOWN naming |reset_dcid|: the peer of our connection
 	 * that uses it as the peer's ID no longer has that connection (it
-	 * restarted); the runtime tells that connection, if any. */
+	 * restarted), or someone says so; the runtime tells that
+	 * connection, if any, which counts it as a RESET without a token
+	 * and goes on (PROTOCOL.md 7.8). */
 	RDT_ADMIT_PEER_FORGOT,
 };
 

@@ -87,6 +87,14 @@ static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
 		conn->first_pn = cfg->rand64(cfg->rand_ctx) >> 33;
 		conn->local_isn = (uint32_t)cfg->rand64(cfg->rand_ctx);
 	}
+	/* Drawn after the numbers above, so that a given rand64 sequence
+	 * still gives the IDs and initial numbers it gave before. */
+	{
+		uint64_t r[2] = { cfg->rand64(cfg->rand_ctx),
+				  cfg->rand64(cfg->rand_ctx) };
+
+		memcpy(conn->reset_token, r, sizeof(conn->reset_token));
+	}
 	conn->next_pn = conn->first_pn;
 	conn->max_dgram = cfg->max_dgram;
 	conn->created = now;
@@ -132,6 +140,9 @@ int rdt_conn_server_new(struct rdt_conn **pconn,
 	conn->is_server = 1;
 	conn->state = RDT_CONN_SYN_RCVD;
 	conn->peer_cid = init->scid;
+	memcpy(conn->peer_reset_token, init->reset_token,
+	       sizeof(conn->peer_reset_token));
+	conn->peer_token_known = 1;
 	conn->peer_isn = init->isn;
 	conn->peer_edge = init->window;
 	conn->peer_window0 = init->window;

@@ -137,6 +137,7 @@ struct rdt_conn_stats {
 	uint64_t drop_forged_fin;	/* FIN off the in-order end or window */
 	uint64_t drop_past_fin;		/* bytes beyond the known FIN */
 	uint64_t drop_invalid_edge;	/* window edge the peer never had */
+	uint64_t drop_forged_reset;	/* RESET without the peer's token */
 	uint64_t fin_deferred;		/* FIN ahead of a hole: not acked */
 	uint64_t pn_collisions;		/* a seen number brought new bytes */
 	uint64_t sack_reneged;		/* SACKs withdrawn to unstall */

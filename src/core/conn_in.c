@@ -16,6 +16,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "conn_int.h"
 #include "err.h"
 #include "seq.h"
@@ -312,6 +314,9 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	while (conn->sent.n > 0)
 		rdt_conn_sent_pop_front(conn);
 	conn->peer_cid = pkt->scid;
+	memcpy(conn->peer_reset_token, pkt->reset_token,
+	       sizeof(conn->peer_reset_token));
+	conn->peer_token_known = 1;
 	conn->peer_isn = pkt->isn;
 	conn->peer_edge = pkt->window;
 	conn->peer_window0 = pkt->window;
@@ -365,9 +370,36 @@ static void on_retry(struct rdt_conn *conn, const struct rdt_pkt *pkt)
 	conn->hs_due = 1;
 }
 
+/*
+ * Is this RESET the peer's own?  Only the peer knows the token it sent
+ * in its INIT or ACCEPT, so an off-path forger who guessed or saw the
+ * connection ID (but not the handshake) cannot end the connection, as
+ * RFC 9000 10.3's stateless reset tokens.  The compare takes the same
+ * time whatever the bytes, so that timing cannot reveal the token a
+ * byte at a time.  A client waiting for its ACCEPT knows no token yet
+ * and believes any RESET naming its own fresh, random ID: a listener's
+ * REFUSED (or UNKNOWN) has no state and hence no token.  A RESET not
+ * believed is dropped and counted; so is the RESET UNKNOWN of a peer
+ * that restarted and lost our token with its state: that connection
+ * ends at its user timeout, or by ICMP (PROTOCOL.md 7.8).
+ */
+static int reset_believed(const struct rdt_conn *conn,
+			  const struct rdt_pkt *pkt)
+{
+	if (!conn->peer_token_known)
+		return 1;
+	return pkt->has_reset_token &&
+	       sodium_memcmp(pkt->reset_token, conn->peer_reset_token,
+			     RDT_PKT_RESET_TOKEN_SIZE) == 0;
+}
+
 static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		     rdt_tstamp now)
 {
+	if (!reset_believed(conn, pkt)) {
+		conn->stats.drop_forged_reset++;
+		return;
+	}
 	if (conn->state == RDT_CONN_TIME_WAIT) {
 		conn->state = RDT_CONN_CLOSED;
 		return;

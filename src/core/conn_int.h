@@ -82,6 +82,14 @@ struct rdt_conn {
 	int error;
 	uint64_t local_cid;
 	uint64_t peer_cid;
+	/* Reset tokens (PROTOCOL.md 7.8): ours, drawn at creation and sent
+	 * in our INIT or ACCEPT and every RESET; the peer's, learnt from its
+	 * INIT or ACCEPT, without which no RESET of its is believed.  Only
+	 * a client waiting for its ACCEPT knows none (peer_token_known 0):
+	 * it believes a listener's stateless REFUSED. */
+	uint8_t reset_token[RDT_PKT_RESET_TOKEN_SIZE];
+	uint8_t peer_reset_token[RDT_PKT_RESET_TOKEN_SIZE];
+	int peer_token_known;
 	/* Largest datagram we send: ours and the peer's limit. */
 	size_t max_dgram;
 	rdt_tstamp created;

@@ -62,6 +62,7 @@ static rdt_ssize write_handshake(struct rdt_conn *conn, uint8_t *dest,
 	pkt.isn = conn->local_isn;
 	pkt.window = (uint32_t)conn->rcvcap;
 	pkt.max_dgram = (uint16_t)conn->cfg.max_dgram;
+	memcpy(pkt.reset_token, conn->reset_token, sizeof(pkt.reset_token));
 	if (conn->is_server) {
 		pkt.type = RDT_PKT_ACCEPT;
 		pkt.dcid = conn->peer_cid;
@@ -119,6 +120,9 @@ static rdt_ssize write_reset(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	pkt.dcid = conn->peer_cid;
 	pkt.pn = (uint32_t)conn->next_pn++;
 	pkt.reason = conn->reset_reason;
+	/* Our token is what makes the peer believe us (PROTOCOL.md 7.8). */
+	pkt.has_reset_token = 1;
+	memcpy(pkt.reset_token, conn->reset_token, sizeof(pkt.reset_token));
 	n = rdt_pkt_encode(dest, cap, &pkt);
 	if (n > 0)
 		conn->stats.pkts_sent++;

@@ -146,10 +146,13 @@ static enum proof address_validated(struct rt_endpoint *ep, int always,
 
 /*
  * The peer of the client connected on |ep| says it no longer has the
- * connection named |dcid| (it restarted, or gave up): the connection
- * fails at once with ECONNRESET instead of at its user timeout.  The
- * core hears it as the RESET it would have received had the peer known
- * our connection ID.
+ * connection named |dcid| (it restarted, or gave up).  The core hears it
+ * as the RESET it would have received had the peer known our connection
+ * ID, and without the reset token the peer lost with its state, which
+ * is how an off-path forger would say it too: the core does not believe
+ * it and counts it (drop_forged_reset).  The connection ends at its user
+ * timeout, or at once by ICMP port unreachable if nothing listens at the
+ * peer's port any more (PROTOCOL.md 7.8).
  */
 static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
 			     rdt_tstamp now, struct rdt_rt_dirty *d)

@@ -1587,6 +1587,7 @@ static void test_conn_close_refused(void **state)
 	assert_int_equal(rdt_conn_recv_pkt(f->c[CLI], dg, (size_t)n, f->t), 0);
 	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_CLOSED);
 	assert_int_equal(rdt_conn_error(f->c[CLI]), RDT_ERR_REFUSED);
+	assert_int_equal(info_of(f->c[CLI]).stats.drop_forged_reset, 0);
 	assert_int_equal(rdt_conn_write_pkt(f->c[CLI], dg, sizeof(dg), f->t),
 			 0);
 	assert_int_equal(rdt_conn_deadline(f->c[CLI]), RDT_TSTAMP_NEVER);
@@ -2623,6 +2624,230 @@ static void test_conn_forged_blind_data(void **state)
 	assert_int_equal(srv.stats.bytes_received, total);
 }
 
+/* --- 7c. Forged RESETs (issue 10) ------------------------------------ */
+
+/*
+ * Hands |to| a RESET naming its connection ID with |reason|, as someone
+ * who saw that ID would send it: without a reset token (|token| NULL,
+ * the 24-byte form a stateless endpoint sends) or with |token|.
+ */
+static void forge_reset(struct fixture *f, int to, uint32_t reason,
+			const uint8_t *token)
+{
+	struct rdt_pkt p;
+	uint8_t dg[DG_MAX];
+	rdt_ssize n;
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_RESET;
+	p.dcid = rdt_conn_local_cid(f->c[to]);
+	p.pn = f->fpn;
+	p.reason = reason;
+	if (token != NULL) {
+		p.has_reset_token = 1;
+		memcpy(p.reset_token, token, RDT_PKT_RESET_TOKEN_SIZE);
+	}
+	n = rdt_pkt_encode(dg, sizeof(dg), &p);
+	assert_int_equal(n, token ? RDT_PKT_RESET_WITH_TOKEN_SIZE :
+				    RDT_PKT_RESET_SIZE);
+	assert_int_equal(rdt_conn_recv_pkt(f->c[to], dg, (size_t)n, f->t), 0);
+}
+
+static int both_got_20000(struct fixture *f)
+{
+	return (f->sink_len[CLI] == 20000 && f->sink_len[SRV] == 20000) ||
+	       rdt_conn_state(f->c[CLI]) == RDT_CONN_CLOSED ||
+	       rdt_conn_state(f->c[SRV]) == RDT_CONN_CLOSED;
+}
+
+/* Both sides still established and error-free, each having counted
+ * |forged| RESETs, and 20,000 bytes still go each way, intact. */
+static void expect_unharmed(struct fixture *f, uint64_t forged)
+{
+	uint8_t data[20000];
+	int side;
+
+	for (side = CLI; side <= SRV; side++) {
+		assert_int_equal(rdt_conn_state(f->c[side]),
+				 RDT_CONN_ESTABLISHED);
+		assert_int_equal(rdt_conn_error(f->c[side]), 0);
+		assert_int_equal(info_of(f->c[side]).stats.drop_forged_reset,
+				 forged);
+	}
+	fill_pat(data, 0, sizeof(data));
+	for (side = CLI; side <= SRV; side++)
+		assert_int_equal(rdt_conn_send(f->c[side], data, sizeof(data),
+					       f->t),
+				 sizeof(data));
+	f->reading[CLI] = f->reading[SRV] = 1;
+	assert_true(run(f, both_got_20000));
+	for (side = CLI; side <= SRV; side++) {
+		assert_int_equal(f->sink_len[side], sizeof(data));
+		assert_true(check_pat(f->sink[side], 0, sizeof(data)));
+		assert_int_equal(rdt_conn_error(f->c[side]), 0);
+	}
+}
+
+/*
+ * Issue 10: a RESET naming the connection ID ended an established
+ * connection whoever sent it.  Without the peer's reset token, whatever
+ * its reason (REFUSED and UNKNOWN, what a stateless endpoint would say,
+ * included), it is now dropped and counted, and the connection goes on.
+ */
+static void test_conn_forged_reset_without_token(void **state)
+{
+	static const uint32_t reasons[] = {
+		RDT_RESET_ABORT, RDT_RESET_REFUSED, RDT_RESET_UNKNOWN,
+		RDT_RESET_PROTOCOL, RDT_RESET_TIMEOUT, 0xDEAD,
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	handshake(f);
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		forge_reset(f, SRV, reasons[i], NULL);
+		forge_reset(f, CLI, reasons[i], NULL);
+	}
+	expect_unharmed(f, sizeof(reasons) / sizeof(reasons[0]));
+}
+
+/*
+ * With a token, but not the peer's: one bit off, all zeros, or the
+ * receiver's own token (what an attacker who saw only the other
+ * direction of the handshake has).
+ */
+static void test_conn_forged_reset_wrong_token(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t bad[2][RDT_PKT_RESET_TOKEN_SIZE];
+	static const uint8_t zero[RDT_PKT_RESET_TOKEN_SIZE];
+
+	handshake(f);
+	memcpy(bad[SRV], f->init.reset_token, sizeof(bad[SRV]));
+	bad[SRV][RDT_PKT_RESET_TOKEN_SIZE - 1] ^= 0x01;
+	memcpy(bad[CLI], f->accept.reset_token, sizeof(bad[CLI]));
+	bad[CLI][0] ^= 0x80;
+	forge_reset(f, SRV, RDT_RESET_ABORT, bad[SRV]);
+	forge_reset(f, CLI, RDT_RESET_ABORT, bad[CLI]);
+	forge_reset(f, SRV, RDT_RESET_ABORT, zero);
+	forge_reset(f, CLI, RDT_RESET_ABORT, zero);
+	forge_reset(f, SRV, RDT_RESET_ABORT, f->accept.reset_token);
+	forge_reset(f, CLI, RDT_RESET_ABORT, f->init.reset_token);
+	expect_unharmed(f, 3);
+}
+
+/*
+ * The peer's own RESET carries the token it announced in its handshake
+ * and is believed: an abort on either side resets the other.  And a
+ * forger who does hold the token (it saw the handshake) is believed too,
+ * whatever the reason: the token is the whole proof.
+ */
+static void test_conn_reset_with_token_honoured(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t *announced[2];
+	uint8_t dg[DG_MAX], buf[8];
+	struct rdt_pkt p;
+	int side;
+
+	for (side = CLI; side <= SRV; side++) {
+		handshake(f);
+		announced[CLI] = f->init.reset_token;
+		announced[SRV] = f->accept.reset_token;
+		/* The tokens are the connection's own random draws. */
+		assert_memory_not_equal(announced[CLI], announced[SRV],
+					RDT_PKT_RESET_TOKEN_SIZE);
+		rdt_conn_abort(f->c[side], f->t);
+		assert_true(next_dg(f, side, &p, dg) > 0);
+		assert_int_equal(p.type, RDT_PKT_RESET);
+		assert_int_equal(p.has_reset_token, 1);
+		assert_memory_equal(p.reset_token, announced[side],
+				    RDT_PKT_RESET_TOKEN_SIZE);
+		assert_int_equal(rdt_conn_recv_pkt(f->c[!side], dg,
+						   RDT_PKT_RESET_WITH_TOKEN_SIZE,
+						   f->t),
+				 0);
+		assert_int_equal(rdt_conn_state(f->c[!side]),
+				 RDT_CONN_CLOSED);
+		assert_int_equal(rdt_conn_error(f->c[!side]), RDT_ERR_RESET);
+		assert_int_equal(rdt_conn_recv(f->c[!side], buf, sizeof(buf),
+					       0, f->t),
+				 RDT_ERR_RESET);
+		assert_int_equal(
+			info_of(f->c[!side]).stats.drop_forged_reset, 0);
+		rdt_conn_del(f->c[CLI]);
+		rdt_conn_del(f->c[SRV]);
+		f->c[CLI] = f->c[SRV] = NULL;
+	}
+	handshake(f);
+	forge_reset(f, SRV, RDT_RESET_UNKNOWN, f->init.reset_token);
+	assert_int_equal(rdt_conn_error(f->c[SRV]), RDT_ERR_RESET);
+}
+
+/*
+ * A server that has the client's INIT knows the client's token from it:
+ * a tokenless RESET in the handshake is no more believed than later.  A
+ * client waiting for its ACCEPT knows no token, and a REFUSED (what a
+ * port with no listener answers, having no state) still ends its attempt
+ * (test_conn_close_refused).
+ */
+static void test_conn_forged_reset_in_handshake(void **state)
+{
+	struct fixture *f = *state;
+	rdt_ssize n;
+
+	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
+					     f->t),
+			 0);
+	n = rdt_conn_write_pkt(f->c[CLI], f->init_buf, sizeof(f->init_buf),
+			       f->t);
+	assert_true(n > 0);
+	decode_ok(&f->init, f->init_buf, (size_t)n);
+	assert_int_equal(rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], f->mem,
+					     &f->init, f->t),
+			 0);
+	forge_reset(f, SRV, RDT_RESET_ABORT, NULL);
+	forge_reset(f, SRV, RDT_RESET_REFUSED, NULL);
+	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_SYN_RCVD);
+	assert_int_equal(info_of(f->c[SRV]).stats.drop_forged_reset, 2);
+	/* And the handshake completes as if nothing had happened. */
+	n = rdt_conn_write_pkt(f->c[SRV], f->accept_buf, sizeof(f->accept_buf),
+			       f->t);
+	assert_true(n > 0);
+	decode_ok(&f->accept, f->accept_buf, (size_t)n);
+	assert_int_equal(rdt_conn_recv_pkt(f->c[CLI], f->accept_buf, (size_t)n,
+					   f->t),
+			 0);
+	pump(f);
+	assert_int_equal(rdt_conn_state(f->c[CLI]), RDT_CONN_ESTABLISHED);
+	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_ESTABLISHED);
+}
+
+/*
+ * Time-wait is kept for the peer's sake (its last FIN may need our
+ * ACK again): a RESET without the peer's token does not cut it short
+ * (RFC 1337's time-wait assassination), the peer's own does.
+ */
+static void test_conn_forged_reset_time_wait(void **state)
+{
+	struct fixture *f = *state;
+	int tw;
+
+	handshake(f);
+	assert_int_equal(rdt_conn_shutdown(f->c[CLI], f->t), 0);
+	assert_int_equal(rdt_conn_shutdown(f->c[SRV], f->t), 0);
+	f->reading[CLI] = f->reading[SRV] = 1;
+	assert_true(run(f, one_in_time_wait));
+	tw = rdt_conn_state(f->c[CLI]) == RDT_CONN_TIME_WAIT ? CLI : SRV;
+	forge_reset(f, tw, RDT_RESET_ABORT, NULL);
+	assert_int_equal(rdt_conn_state(f->c[tw]), RDT_CONN_TIME_WAIT);
+	assert_int_equal(info_of(f->c[tw]).stats.drop_forged_reset, 1);
+	forge_reset(f, tw, RDT_RESET_ABORT,
+		    tw == CLI ? f->accept.reset_token : f->init.reset_token);
+	assert_int_equal(rdt_conn_state(f->c[tw]), RDT_CONN_CLOSED);
+	assert_int_equal(rdt_conn_error(f->c[tw]), 0);
+}
+
 /* --- 8. Allocation torture ------------------------------------------- */
 
 static int srv_got_100k(struct fixture *f)
@@ -2857,6 +3082,11 @@ int main(void)
 		T(test_conn_forged_pn_acked_then_lost),
 		T(test_conn_forged_fins),
 		T(test_conn_forged_blind_data),
+		T(test_conn_forged_reset_without_token),
+		T(test_conn_forged_reset_wrong_token),
+		T(test_conn_reset_with_token_honoured),
+		T(test_conn_forged_reset_in_handshake),
+		T(test_conn_forged_reset_time_wait),
 		T(test_conn_alloc_torture),
 #undef T
 	};

@@ -154,6 +154,11 @@ static void print_text(FILE *f, const char *path, const struct track *t,
 		if (c->corrupted)
 			fprintf(f, "; %" PRIu64 " corrupted in transit",
 				c->corrupted);
+		if (c->resets_ignored)
+			fprintf(f, "; %" PRIu64 " RESET%s without the "
+				"sender's reset token ignored",
+				c->resets_ignored,
+				c->resets_ignored == 1 ? "" : "s");
 		fputc('\n', f);
 		print_dir_text(f, c, DIR_C2S);
 		print_dir_text(f, c, DIR_S2C);
@@ -214,14 +219,16 @@ static void print_conn_json(FILE *f, const struct track_conn *c)
 		PRIx64 "\",\"handshake\":%s,\"midstream\":%s,\"close\":\"%s\","
 		"\"reset_reason\":%" PRIu32 ",\"first_packet\":%" PRIu64
 		",\"last_packet\":%" PRIu64 ",\"duration_s\":%.6f,"
-		"\"corrupted_in_transit\":%" PRIu64 ",\"c2s\":", c->id,
+		"\"corrupted_in_transit\":%" PRIu64
+		",\"resets_ignored\":%" PRIu64 ",\"c2s\":", c->id,
 		frame_endpoint_str(&c->ep[DIR_C2S], a),
 		frame_endpoint_str(&c->ep[DIR_S2C], b), c->cid[DIR_S2C],
 		c->cid[DIR_C2S],
 		c->init_seen && c->accept_seen ? "true" : "false",
 		c->midstream ? "true" : "false", track_close_name(c->close),
 		c->reset_seen ? c->reset_reason : 0, c->frame_first,
-		c->frame_last, duration_s(c), c->corrupted);
+		c->frame_last, duration_s(c), c->corrupted,
+		c->resets_ignored);
 	print_dir_json(f, c, DIR_C2S);
 	fputs(",\"s2c\":", f);
 	print_dir_json(f, c, DIR_S2C);

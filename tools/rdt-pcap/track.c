@@ -355,6 +355,9 @@ static void on_handshake(struct track *t, struct track_conn *c,
 	const struct rdt_pkt *p = &d->pkt;
 	struct track_dir *cs = &c->d[DIR_C2S], *sc = &c->d[DIR_S2C];
 
+	c->token_known[p->type == RDT_PKT_INIT ? DIR_C2S : DIR_S2C] = 1;
+	memcpy(c->token[p->type == RDT_PKT_INIT ? DIR_C2S : DIR_S2C],
+	       p->reset_token, RDT_PKT_RESET_TOKEN_SIZE);
 	if (p->type == RDT_PKT_INIT) {
 		note_first_pn(cs, e);
 		track_stream_set_isn(cs, p->isn);
@@ -448,6 +451,13 @@ void track_dgram(void *arg, const struct rdt_dgram *d)
 			track_stream_on_stream(t, c, dir, d, e);
 		break;
 	case RDT_PKT_RESET:
+		if (c->token_known[dir] &&
+		    (!p->has_reset_token ||
+		     memcmp(p->reset_token, c->token[dir],
+			    RDT_PKT_RESET_TOKEN_SIZE) != 0)) {
+			c->resets_ignored++;
+			break;
+		}
 		if (!c->reset_seen) {
 			c->reset_seen = 1;
 			c->reset_dir = dir;

@@ -155,6 +155,13 @@ struct track_conn {
 	int reset_seen;
 	int reset_dir;
 	uint32_t reset_reason;
+	/* token[dir]: the reset token the sender of |dir| announced in its
+	 * INIT or ACCEPT, if seen.  A RESET from that sender without it (a
+	 * stateless answer, or a forgery) does not end the connection: its
+	 * peer does not believe it (PROTOCOL.md 7.8).  Counted here. */
+	int token_known[2];
+	uint8_t token[2][RDT_PKT_RESET_TOKEN_SIZE];
+	uint64_t resets_ignored;
 	uint64_t corrupted;
 	enum track_close close;
 	struct track_dir d[2];
