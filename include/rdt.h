@@ -442,10 +442,12 @@ struct rdt_info {
 	 * obeyed. */
 	uint64_t port_retry_sent, port_validated, port_drop_bad_cookie;
 	uint64_t retry_received;
-	/* RESETs not believed (PROTOCOL.md 7.8): those without the peer's
-	 * reset token or with a wrong one (a restarted peer's RESET UNKNOWN
-	 * among them, which cannot know the token). */
-	uint64_t drop_forged_reset;
+	/* RESETs not believed (rdt(7), PROTOCOL.md 7.8): on this
+	 * connection, those without the peer's reset token or with a wrong
+	 * one (a restarted peer's RESET UNKNOWN among them, which cannot
+	 * know the token); on a listener's port, those naming one of its
+	 * connections from another address or port than that peer's. */
+	uint64_t drop_forged_reset, port_drop_reset_addr;
 };
 
 /*

@@ -380,6 +380,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 	out->port_retry_sent = port.retry_sent;
 	out->port_validated = port.validated;
 	out->port_drop_bad_cookie = port.drop_bad_cookie;
+	out->port_drop_reset_addr = port.drop_reset_addr;
 }
 
 /* Writes an int option value as getsockopt(2) does. */

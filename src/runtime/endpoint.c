@@ -257,6 +257,7 @@ void rdt_rt_port_stats(const struct rt_sock *s, struct rdt_rt_port_stats *out)
 	COPY(retry_sent);
 	COPY(validated);
 	COPY(drop_bad_cookie);
+	COPY(drop_reset_addr);
 #undef COPY
 }
 

@@ -7,7 +7,9 @@
  *                         the one connection it can be for
  *     on_datagram         connection ID -> registry.c (rdt_rt_lookup_cid,
  *                         or rdt_rt_lookup_init for a repeated INIT)
- *                         -> the core; nobody's -> on_unclaimed:
+ *                         -> the core, but a RESET from elsewhere than
+ *                         the peer is dropped (reset_from_elsewhere);
+ *                         nobody's -> on_unclaimed:
  *                         core/admit.c decides drop, RESET or
  *                         start_handshake (a new server connection:
  *                         rdt_rt_sock_alloc, registry.c)
@@ -156,6 +158,31 @@ static void service_dirty(struct rdt_rt_dirty *d, rdt_tstamp now)
 	d->head = NULL;
 }
 
+/*
+ * Is the datagram |dg| a RESET for connection |s| from an address other
+ * than its peer's?  A RESET ends a connection only if it comes from the
+ * peer's own address and port, and carries the peer's reset token (the
+ * core checks that, PROTOCOL.md 7.8).  Other datagrams may come from a
+ * new address (the peer's NAT rebound): their connection ID and the
+ * core's checks are what they must pass.  A client's port is connect()ed
+ * to its one peer, so the kernel already drops datagrams from anywhere
+ * else; on a listener's shared port anyone may name a connection.
+ * Called with |s|'s lock held; its peer address never changes.
+ */
+static int reset_from_elsewhere(const struct rt_endpoint *ep,
+				const struct rt_sock *s, const uint8_t *dg,
+				size_t len, const struct rdt_rt_dgram_addr *da)
+{
+	struct rdt_pkt pkt;
+
+	if (ep->connected || dg[1] != RDT_PKT_RESET ||
+	    rdt_rt_same_addr(&s->peer, s->peer_len, &da->from, da->fromlen))
+		return 0;
+	/* A corrupt datagram is the core's to count, as such. */
+	return rdt_pkt_decode(&pkt, dg, len) == 0 &&
+	       pkt.type == RDT_PKT_RESET;
+}
+
 static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			struct rdt_rt_dirty *d)
@@ -196,7 +223,9 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
-	{
+	if (reset_from_elsewhere(ep, s, dg, len, da)) {
+		stat_add(&ep->stats.drop_reset_addr, 1);
+	} else {
 		size_t before = rdt_conn_readable(s->conn);
 
 		rdt_conn_recv_pkt(s->conn, dg, len, now);

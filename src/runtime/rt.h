@@ -55,6 +55,9 @@ struct rdt_rt_port_stats {
 	/* Address validation: RETRYs sent, INITs whose cookie checked, and
 	 * INITs dropped for a cookie we never made. */
 	uint64_t retry_sent, validated, drop_bad_cookie;
+	/* RESETs naming a connection of this port from another address
+	 * or port than that connection's peer (reset_from_elsewhere). */
+	uint64_t drop_reset_addr;
 };
 
 struct rt_sock;
