@@ -258,11 +258,10 @@ static void decode_ok(struct rdt_pkt *pkt, const uint8_t *dg, size_t len)
 	assert_int_equal(rdt_pkt_decode(pkt, dg, len), 0);
 }
 
-/* Client INIT -> server; ACCEPT -> client; then pump to ESTABLISHED. */
-static void handshake(struct fixture *f)
+/* A new client's INIT creates the server (SYN_RCVD); kept in f->init. */
+static void init_to_server(struct fixture *f)
 {
 	rdt_ssize n;
-	struct rdt_pkt last;
 
 	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
 					     f->t),
@@ -275,6 +274,15 @@ static void handshake(struct fixture *f)
 	assert_int_equal(rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], f->mem,
 					     &f->init, f->t),
 			 0);
+}
+
+/* Client INIT -> server; ACCEPT -> client; then pump to ESTABLISHED. */
+static void handshake(struct fixture *f)
+{
+	rdt_ssize n;
+	struct rdt_pkt last;
+
+	init_to_server(f);
 	n = rdt_conn_write_pkt(f->c[SRV], f->accept_buf, sizeof(f->accept_buf),
 			       f->t);
 	assert_true(n > 0);
@@ -2796,16 +2804,7 @@ static void test_conn_forged_reset_in_handshake(void **state)
 	struct fixture *f = *state;
 	rdt_ssize n;
 
-	assert_int_equal(rdt_conn_client_new(&f->c[CLI], &f->cfg[CLI], f->mem,
-					     f->t),
-			 0);
-	n = rdt_conn_write_pkt(f->c[CLI], f->init_buf, sizeof(f->init_buf),
-			       f->t);
-	assert_true(n > 0);
-	decode_ok(&f->init, f->init_buf, (size_t)n);
-	assert_int_equal(rdt_conn_server_new(&f->c[SRV], &f->cfg[SRV], f->mem,
-					     &f->init, f->t),
-			 0);
+	init_to_server(f);
 	forge_reset(f, SRV, RDT_RESET_ABORT, NULL);
 	forge_reset(f, SRV, RDT_RESET_REFUSED, NULL);
 	assert_int_equal(rdt_conn_state(f->c[SRV]), RDT_CONN_SYN_RCVD);

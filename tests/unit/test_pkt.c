@@ -1138,6 +1138,27 @@ static void expect_token_from(const uint8_t *token, uint8_t first)
 		assert_int_equal(token[i], (uint8_t)(first + i));
 }
 
+/* A golden RESET to 0xCAFEF00DCAFEF00D decodes to |pn|, |reason| and,
+ * if |token|, the token a0 .. af, and encodes back to the same bytes. */
+static void expect_golden_reset(struct fixture *f, const uint8_t *golden,
+				size_t len, uint32_t pn, uint32_t reason,
+				int token)
+{
+	struct rdt_pkt p;
+
+	assert_int_equal(len, token ? 40 : 24);
+	assert_int_equal(rdt_pkt_decode(&p, golden, len), 0);
+	assert_int_equal(p.type, RDT_PKT_RESET);
+	assert_true(p.dcid == 0xCAFEF00DCAFEF00DULL);
+	assert_int_equal(p.pn, pn);
+	assert_int_equal(p.reason, reason);
+	assert_int_equal(p.has_reset_token, token);
+	if (token)
+		expect_token_from(p.reset_token, 0xa0);
+	assert_int_equal(encode_ok(f->buf, &p), len);
+	assert_memory_equal(f->buf, golden, len);
+}
+
 static void test_pkt_golden_accept_reset_init(void **state)
 {
 	struct fixture *f = *state;
@@ -1159,29 +1180,10 @@ static void test_pkt_golden_accept_reset_init(void **state)
 	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_accept));
 	assert_memory_equal(f->buf, golden_accept, sizeof(golden_accept));
 
-	assert_int_equal(sizeof(golden_reset), 24);
-	assert_int_equal(rdt_pkt_decode(&p, golden_reset,
-					sizeof(golden_reset)), 0);
-	assert_int_equal(p.type, RDT_PKT_RESET);
-	assert_true(p.dcid == 0xCAFEF00DCAFEF00DULL);
-	assert_int_equal(p.pn, 0x80000000);
-	assert_int_equal(p.reason, RDT_RESET_REFUSED);
-	assert_int_equal(p.has_reset_token, 0);
-	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_reset));
-	assert_memory_equal(f->buf, golden_reset, sizeof(golden_reset));
-
-	assert_int_equal(sizeof(golden_reset_token), 40);
-	assert_int_equal(rdt_pkt_decode(&p, golden_reset_token,
-					sizeof(golden_reset_token)), 0);
-	assert_int_equal(p.type, RDT_PKT_RESET);
-	assert_true(p.dcid == 0xCAFEF00DCAFEF00DULL);
-	assert_int_equal(p.pn, 0x80000001);
-	assert_int_equal(p.reason, RDT_RESET_ABORT);
-	assert_int_equal(p.has_reset_token, 1);
-	expect_token_from(p.reset_token, 0xa0);
-	assert_int_equal(encode_ok(f->buf, &p), sizeof(golden_reset_token));
-	assert_memory_equal(f->buf, golden_reset_token,
-			    sizeof(golden_reset_token));
+	expect_golden_reset(f, golden_reset, sizeof(golden_reset),
+			    0x80000000, RDT_RESET_REFUSED, 0);
+	expect_golden_reset(f, golden_reset_token, sizeof(golden_reset_token),
+			    0x80000001, RDT_RESET_ABORT, 1);
 
 	memset(f->buf2, 0, n);
 	memcpy(f->buf2, golden_init_head, sizeof(golden_init_head));
