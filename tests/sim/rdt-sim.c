@@ -138,7 +138,8 @@ static const struct profile profiles[] = {
 	  .near_wrap = 1 },
 	{ .name = "forgery",
 	  .what = "1% loss, and an attacker forging a tenth as many "
-		  "datagrams as the client sends (valid CRC)",
+		  "datagrams as the client sends (valid CRC), every "
+		  "eighth followed by a RESET without the client's token",
 	  BOTH(.loss = 0.01), .forge = 0.1 },
 };
 
@@ -201,6 +202,40 @@ static void forge_one(struct prng *frng, const struct rdt_pkt *g,
 	n = rdt_pkt_encode(out, sizeof(out), &q);
 	if (n > 0)
 		sim_link_send(fwd, out, (size_t)n, t);
+}
+
+/*
+ * After every FORGED_RESET_EVERY forgeries, a RESET naming the server's
+ * connection as |g| does, without a reset token or (every other time)
+ * with one made up from |k|: the forger read the connection ID but, for
+ * this test, not the client's token from the INIT (an observer that did
+ * could reset the connection; only encryption stops that).  The server
+ * must drop them all (drop_forged_reset) and the transfer go on.  Made
+ * without the forger's PRNG and handed to the server directly, not down
+ * the link, so that the other forgeries and every genuine datagram's
+ * fate stay what they were without them.
+ */
+#define FORGED_RESET_EVERY 8
+
+static void forge_reset(const struct rdt_pkt *g, uint64_t k,
+			struct rdt_conn *server, rdt_tstamp t)
+{
+	uint8_t out[RDT_PKT_RESET_WITH_TOKEN_SIZE];
+	struct rdt_pkt q;
+	rdt_ssize n;
+	size_t i;
+
+	memset(&q, 0, sizeof(q));
+	q.type = RDT_PKT_RESET;
+	q.dcid = g->dcid;
+	q.pn = g->pn + 1;
+	q.reason = RDT_RESET_ABORT;
+	q.has_reset_token = (k / FORGED_RESET_EVERY) % 2;
+	for (i = 0; q.has_reset_token && i < sizeof(q.reset_token); i++)
+		q.reset_token[i] = (uint8_t)(k * 131 + i);
+	n = rdt_pkt_encode(out, sizeof(out), &q);
+	if (n > 0 && server != NULL)
+		(void)rdt_conn_recv_pkt(server, out, (size_t)n, t);
 }
 
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
@@ -303,6 +338,7 @@ struct transfer {
 	struct sim_link *fwd, *rev;
 	struct prng frng;		/* the forger's */
 	uint32_t client_isn;		/* as the forger saw it */
+	uint64_t forged;		/* forge_one calls so far */
 	uint64_t data_seed, written, received;
 	size_t size;
 	rdt_tstamp stall_until, vanish_at;
@@ -466,9 +502,12 @@ static void transfer_send(struct sim_harness *h, unsigned node,
 	/* The forger saw the handshake too. */
 	if (g.type == RDT_PKT_INIT)
 		x->client_isn = g.isn;
-	if (g.type == RDT_PKT_DATA && prng_uniform(&x->frng) < x->p->forge)
+	if (g.type == RDT_PKT_DATA && prng_uniform(&x->frng) < x->p->forge) {
 		forge_one(&x->frng, &g, x->data_seed, x->client_isn, x->size,
 			  x->fwd, h->t);
+		if (++x->forged % FORGED_RESET_EVERY == 0)
+			forge_reset(&g, x->forged, x->server, h->t);
+	}
 }
 
 /* A vanished peer: the survivor must fail with the timeout error, and
@@ -519,7 +558,14 @@ static int transfer_done(struct sim_harness *h)
 					  rdt_conn_error(server)));
 	else if (x->received != x->size)
 		fail(x->r, "%s", "closed before all bytes arrived");
-	else if (x->p->stall) {
+	else if (x->forged >= 4 * FORGED_RESET_EVERY) {
+		struct rdt_conn_info si;
+
+		/* Some forged RESETs may be lost on the link, not four. */
+		rdt_conn_get_info(server, &si);
+		if (si.stats.drop_forged_reset == 0)
+			fail(x->r, "%s", "forged RESETs not counted");
+	} else if (x->p->stall) {
 		struct rdt_conn_info ci;
 
 		/* The stall must have closed the window and been bridged
