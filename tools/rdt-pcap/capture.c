@@ -91,8 +91,6 @@ static void make_filter(char *buf, size_t len, const uint16_t *ports,
 static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
 		      const uint8_t *dg, size_t len);
 
-/* One line per datagram (a GSO train holds several): time, addresses
- * and the datagram's fields. */
 /* The sender's reset token, in hex (INIT, ACCEPT, a RESET with one). */
 static void print_reset_token(const struct rdt_pkt *p)
 {
@@ -103,6 +101,8 @@ static void print_reset_token(const struct rdt_pkt *p)
 		printf("%02x", p->reset_token[i]);
 }
 
+/* One line per datagram (a GSO train holds several): time, addresses
+ * and the datagram's fields. */
 static void print_dgram(const struct pcap_pkthdr *h, int dlt,
 			const u_char *bytes)
 {
