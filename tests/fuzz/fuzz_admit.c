@@ -42,8 +42,8 @@
 #include "../../src/core/cookie.h"
 #include "../../src/core/err.h"
 #include "../../src/util/prng.h"
-#include "../../src/wire/crc32c.h"
 #include "../../src/wire/pkt.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,8 +66,7 @@ struct lst {
 	uint64_t resets;
 	struct issued issued[ISSUED_MAX];
 	unsigned nissued;
-	const uint8_t *in;
-	size_t in_len;
+	struct fuzz_input in;
 };
 
 static const uint8_t addrs[ADDRS][7] = {
@@ -76,24 +75,6 @@ static const uint8_t addrs[ADDRS][7] = {
 	{ 4, 127, 0, 0, 2, 0x30, 0x39 },
 	{ 4, 127, 0, 1, 1, 0x30, 0x39 },
 };
-
-static uint8_t rd8(struct lst *l)
-{
-	uint8_t v = 0;
-
-	if (l->in_len > 0) {
-		v = *l->in++;
-		l->in_len--;
-	}
-	return v;
-}
-
-static uint16_t rd16(struct lst *l)
-{
-	uint16_t hi = rd8(l);
-
-	return (uint16_t)(hi << 8 | rd8(l));
-}
 
 static void fail(const char *why)
 {
@@ -225,22 +206,12 @@ static void admit_one(struct lst *l, unsigned addr, const uint8_t *dg,
 	}
 }
 
-static void fix_crc(uint8_t *dg, size_t len)
-{
-	uint32_t crc = rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
-
-	dg[len - 4] = (uint8_t)(crc >> 24);
-	dg[len - 3] = (uint8_t)(crc >> 16);
-	dg[len - 2] = (uint8_t)(crc >> 8);
-	dg[len - 1] = (uint8_t)crc;
-}
-
 /* An INIT from a client: no token, a cookie it was handed (or another
  * client's), or bytes of the fuzzer's. */
 static size_t make_init(struct lst *l, uint8_t *dg, size_t cap)
 {
 	uint8_t tok[RDT_PKT_MAX_TOKEN];
-	uint8_t how = rd8(l);
+	uint8_t how = fuzz_u8(&l->in);
 	struct rdt_pkt pkt;
 	rdt_ssize n;
 	unsigned i;
@@ -248,8 +219,8 @@ static size_t make_init(struct lst *l, uint8_t *dg, size_t cap)
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.type = RDT_PKT_INIT;
 	pkt.scid = scid_of(how % IDS);
-	pkt.pn = rd16(l);
-	pkt.isn = rd16(l);
+	pkt.pn = fuzz_u16(&l->in);
+	pkt.isn = fuzz_u16(&l->in);
 	pkt.window = 1 << 20;
 	pkt.max_dgram = 1400;
 	switch ((how >> 2) % 4) {
@@ -258,20 +229,20 @@ static size_t make_init(struct lst *l, uint8_t *dg, size_t cap)
 	case 1:
 	case 2:
 		if (l->nissued > 0) {
-			i = rd8(l) % l->nissued;
+			i = fuzz_u8(&l->in) % l->nissued;
 			memcpy(tok, l->issued[i].cookie, RDT_COOKIE_LEN);
 			/* One flipped bit must not pass either. */
 			if ((how >> 2) % 4 == 2)
-				tok[rd8(l) % RDT_COOKIE_LEN] ^=
-					(uint8_t)(1u << (rd8(l) % 8));
+				tok[fuzz_u8(&l->in) % RDT_COOKIE_LEN] ^=
+					(uint8_t)(1u << (fuzz_u8(&l->in) % 8));
 			pkt.token = tok;
 			pkt.token_len = RDT_COOKIE_LEN;
 		}
 		break;
 	case 3:
-		pkt.token_len = (uint8_t)(1 + rd8(l) % RDT_PKT_MAX_TOKEN);
+		pkt.token_len = (uint8_t)(1 + fuzz_u8(&l->in) % RDT_PKT_MAX_TOKEN);
 		for (i = 0; i < pkt.token_len; i++)
-			tok[i] = rd8(l);
+			tok[i] = fuzz_u8(&l->in);
 		pkt.token = tok;
 		break;
 	}
@@ -282,21 +253,21 @@ static size_t make_init(struct lst *l, uint8_t *dg, size_t cap)
 /* A RESET or a DATA naming one of the IDs, or junk. */
 static size_t make_other(struct lst *l, uint8_t *dg, size_t cap)
 {
-	uint8_t kind = rd8(l);
+	uint8_t kind = fuzz_u8(&l->in);
 	size_t len, i;
 	rdt_ssize n;
 
 	if (kind % 3 == 0) {
 		n = rdt_pkt_encode_reset(dg, cap, kind & 4 ? 0 : scid_of(kind % IDS),
-					 rd8(l) % 7);
+					 fuzz_u8(&l->in) % 7);
 		return n > 0 ? (size_t)n : 0;
 	}
-	len = rd16(l) % cap;
+	len = fuzz_u16(&l->in) % cap;
 	for (i = 0; i < len; i++)
-		dg[i] = rd8(l);
+		dg[i] = fuzz_u8(&l->in);
 	if (kind % 3 == 1 && len >= RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) {
 		dg[0] = RDT_PROTO_VERSION;
-		fix_crc(dg, len);
+		fuzz_fix_crc(dg, len);
 	}
 	return len;
 }
@@ -305,18 +276,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct lst l;
 	static uint8_t dg[RDT_PKT_MAX_DGRAM];
-	uint64_t seed = 0;
-	unsigned ops, i;
+	unsigned ops;
 
 	memset(&l, 0, sizeof(l));
-	l.in = data;
-	l.in_len = size;
-	for (i = 0; i < 8; i++)
-		seed = seed << 8 | rd8(&l);
-	prng_seed(&l.rng, seed);
+	l.in.p = data;
+	l.in.n = size;
+	prng_seed(&l.rng, fuzz_u64(&l.in));
 	l.t0 = l.t = RDT_S;
-	for (ops = 0; ops < OPS_MAX && l.in_len > 0; ops++) {
-		uint8_t op = rd8(&l);
+	for (ops = 0; ops < OPS_MAX && l.in.n > 0; ops++) {
+		uint8_t op = fuzz_u8(&l.in);
 		unsigned addr = (op >> 2) % ADDRS;
 		int listening = !(op & 0x10), ask = !!(op & 0x20);
 		size_t len;
@@ -324,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 4) {
 		case 0:
 			/* Up to 65 s: across a rotation or two. */
-			l.t += (rdt_tstamp)rd16(&l) * RDT_MS;
+			l.t += (rdt_tstamp)fuzz_u16(&l.in) * RDT_MS;
 			continue;
 		case 1:
 		case 2:

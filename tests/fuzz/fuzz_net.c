@@ -61,8 +61,8 @@
 #include "../../src/core/conn.h"
 #include "../../src/core/err.h"
 #include "../../src/util/prng.h"
-#include "../../src/wire/crc32c.h"
 #include "../../src/wire/pkt.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,35 +113,8 @@ struct fz {
 	struct dgram q[2][QUEUE_MAX];
 	unsigned n[2];
 	int ack_ahead;
-	const uint8_t *in;
-	size_t in_len;
+	struct fuzz_input in;
 };
-
-/* The fuzzer's bytes; zeros once they run out. */
-static uint8_t rd8(struct fz *f)
-{
-	uint8_t v = 0;
-
-	if (f->in_len > 0) {
-		v = *f->in++;
-		f->in_len--;
-	}
-	return v;
-}
-
-static uint16_t rd16(struct fz *f)
-{
-	uint16_t hi = rd8(f);
-
-	return (uint16_t)(hi << 8 | rd8(f));
-}
-
-static uint32_t rd32(struct fz *f)
-{
-	uint32_t hi = rd16(f);
-
-	return hi << 16 | rd16(f);
-}
 
 static uint64_t fz_rand64(void *ctx)
 {
@@ -375,7 +348,7 @@ static void pop(struct fz *f, int d, struct dgram *out)
 
 static void op_deliver(struct fz *f, int d)
 {
-	static struct dgram head;
+	struct dgram head;
 
 	pop(f, d, &head);
 	deliver_to(f, !d, head.buf, head.len);
@@ -395,16 +368,6 @@ static void op_reorder(struct fz *f, int d)
 
 	pop(f, d, &head);
 	f->q[d][f->n[d]++] = head;
-}
-
-static void fix_crc(uint8_t *dg, size_t len)
-{
-	uint32_t crc = rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
-
-	dg[len - 4] = (uint8_t)(crc >> 24);
-	dg[len - 3] = (uint8_t)(crc >> 16);
-	dg[len - 2] = (uint8_t)(crc >> 8);
-	dg[len - 1] = (uint8_t)crc;
 }
 
 /* Encodes |pkt| and hands it over; a forgery the codec cannot build is
@@ -430,19 +393,19 @@ static void send_forged(struct fz *f, int to, struct rdt_pkt *pkt)
 static void op_corrupt(struct fz *f, int d, int crc)
 {
 	struct dgram c = f->q[d][0];
-	unsigned k, edits = 1 + rd8(f) % 4;
+	unsigned k, edits = 1 + fuzz_u8(&f->in) % 4;
 	struct rdt_pkt pkt;
 
 	for (k = 0; k < edits; k++) {
-		size_t at = rd16(f) % c.len;
+		size_t at = fuzz_u16(&f->in) % c.len;
 
-		c.buf[at] ^= (uint8_t)(rd8(f) | 1);
+		c.buf[at] ^= (uint8_t)(fuzz_u8(&f->in) | 1);
 	}
 	if (!crc) {
 		deliver_to(f, !d, c.buf, c.len);
 		return;
 	}
-	fix_crc(c.buf, c.len);
+	fuzz_fix_crc(c.buf, c.len);
 	if (rdt_pkt_decode(&pkt, c.buf, c.len) == 0)
 		send_forged(f, !d, &pkt);
 	else
@@ -455,15 +418,15 @@ static void op_forge(struct fz *f, int d)
 {
 	struct dgram c = f->q[d][0];
 	struct rdt_pkt pkt;
-	unsigned k, edits = 1 + rd8(f) % 4;
+	unsigned k, edits = 1 + fuzz_u8(&f->in) % 4;
 
 	if (rdt_pkt_decode(&pkt, c.buf, c.len) != 0)
 		return;
 	if (pkt.token == NULL)
 		pkt.token_len = 0;
 	for (k = 0; k < edits; k++) {
-		uint8_t what = rd8(f);
-		int32_t delta = (int32_t)rd32(f);
+		uint8_t what = fuzz_u8(&f->in);
+		int32_t delta = (int32_t)fuzz_u32(&f->in);
 
 		/* Small moves find the edges of the checks; big ones the
 		 * wrap. */
@@ -521,7 +484,7 @@ static void op_forge(struct fz *f, int d)
 /* Moves the clock by up to 6.5 s, or to the next deadline. */
 static void op_time(struct fz *f)
 {
-	uint16_t step = rd16(f);
+	uint16_t step = fuzz_u16(&f->in);
 	rdt_tstamp next;
 
 	if (step == 0) {
@@ -540,8 +503,8 @@ static void script(struct fz *f)
 {
 	unsigned ops;
 
-	for (ops = 0; ops < OPS_MAX && f->in_len > 0; ops++) {
-		uint8_t op = rd8(f);
+	for (ops = 0; ops < OPS_MAX && f->in.n > 0; ops++) {
+		uint8_t op = fuzz_u8(&f->in);
 		int d = op >> 7;
 
 		if ((op & 0x7f) % 8 == 7) {
@@ -680,18 +643,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		&rdt_cc_newreno, &rdt_cc_cubic, &rdt_cc_bbr,
 	};
 	static struct fz f;
-	uint64_t seed = 0;
 	uint8_t cc, bufs;
-	int i, d;
+	int d;
 
 	memset(&f, 0, sizeof(f));
-	f.in = data;
-	f.in_len = size;
-	for (i = 0; i < 8; i++)
-		seed = seed << 8 | rd8(&f);
-	prng_seed(&f.rng, seed);
-	cc = rd8(&f);
-	bufs = rd8(&f);
+	f.in.p = data;
+	f.in.n = size;
+	prng_seed(&f.rng, fuzz_u64(&f.in));
+	cc = fuzz_u8(&f.in);
+	bufs = fuzz_u8(&f.in);
 	for (d = CLI; d <= SRV; d++) {
 		struct side *s = &f.s[d];
 
@@ -703,7 +663,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * and the zero-window probes quickly. */
 		s->cfg.sndbuf = (size_t)4096 << (bufs & 3);
 		s->cfg.rcvbuf = (size_t)4096 << ((bufs >> 2) & 3);
-		s->target = rd16(&f);
+		s->target = fuzz_u16(&f.in);
 		s->real_cum = 0;
 	}
 	f.t = RDT_S;

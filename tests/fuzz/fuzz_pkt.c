@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/wire/crc32c.h"
 #include "../../src/wire/pkt.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -98,7 +98,6 @@ static void check(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy;
-	uint32_t crc;
 
 	check(data, size);
 	if (size < RDT_PKT_CRC_SIZE)
@@ -108,11 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	crc = rdt_crc32c(0, copy, size - RDT_PKT_CRC_SIZE);
-	copy[size - 4] = (uint8_t)(crc >> 24);
-	copy[size - 3] = (uint8_t)(crc >> 16);
-	copy[size - 2] = (uint8_t)(crc >> 8);
-	copy[size - 1] = (uint8_t)crc;
+	fuzz_fix_crc(copy, size);
 	check(copy, size);
 	free(copy);
 	return 0;
