@@ -358,6 +358,19 @@ RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
  * for them.  0 (the default): only while the handshake queue is full, as
  * under a flood of INITs from forged addresses; 1: always. */
 #define RDT_VALIDATE_ADDR 8
+/* 32 bytes: a pre-shared key, and with it the encrypted mode
+ * (PROTOCOL.md 11, rdt(7) SECURITY): every datagram is authenticated and
+ * its stream bytes encrypted (ChaCha20-Poly1305), and nothing in clear is
+ * believed.  Both ends need the same key: a client whose key the
+ * listener does not share fails to connect with EKEYREJECTED, and so
+ * does one without a key against a listener with one, or the reverse.
+ * Set it before rdt_connect, or on the listener for the connections it
+ * accepts (EISCONN on a socket that already has a connection); optlen 0
+ * removes it.  Needs RDT_MAXDGRAM >= 1216 (EINVAL otherwise).
+ * getsockopt gives an int: 1 if a key is set; the key never comes back.
+ * Draw the key from a good random source (32 random bytes, not a
+ * password). */
+#define RDT_PSK 9
 
 /* Connection states, as in struct rdt_info. */
 enum rdt_state {
@@ -448,6 +461,12 @@ struct rdt_info {
 	 * know the token); on a listener's port, those naming one of its
 	 * connections from another address or port than that peer's. */
 	uint64_t drop_forged_reset, port_drop_reset_addr;
+	/* Encrypted mode (RDT_PSK): on this connection, datagrams that
+	 * failed authentication or came in clear; on a listener's port,
+	 * INITs refused for their key (another key, or only one side with
+	 * one), each answered with a RESET that makes its client fail with
+	 * EKEYREJECTED. */
+	uint64_t drop_auth, port_drop_auth;
 };
 
 /*
@@ -461,7 +480,8 @@ struct rdt_info {
  * listener per port, so a second one cannot bind it), SO_TYPE, SO_DOMAIN,
  * SO_PROTOCOL (get only: SOCK_STREAM, the family, IPPROTO_TCP).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
- * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, described above.
+ * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, RDT_VALIDATE_ADDR,
+ * RDT_PSK, described above.
  * IPPROTO_TCP, with TCP's names, units and ranges, so that ported TCP
  * programs need no change: TCP_NODELAY (= RDT_NODELAY), TCP_KEEPIDLE
  * (seconds; = RDT_KEEPIDLE), TCP_KEEPINTVL and TCP_KEEPCNT (stored and

@@ -31,6 +31,10 @@ int rdt_errno_from(int code)
 		return ECONNREFUSED;
 	case RDT_ERR_PROTO:
 		return EPROTO;
+	case RDT_ERR_AUTH:
+		/* Linux's "Key was rejected by service": nothing nearer
+		 * says that the two ends' keys differ. */
+		return EKEYREJECTED;
 	case RDT_ERR_ABORTED:
 		/* What TCP reports on a connection the local side reset. */
 		return ECONNABORTED;

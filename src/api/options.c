@@ -22,8 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "api.h"
 #include "core/err.h"
+#include "core/seal.h"
 #include "errmap.h"
 #include "rdt.h"
 #include "runtime/rt.h"
@@ -142,6 +145,24 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 	char cc_name[32];
 	int v = 0, err;
 
+	if (name == RDT_PSK) {
+		if (len == 0) {
+			sodium_memzero(s->opt.psk, sizeof(s->opt.psk));
+			s->opt.use_psk = 0;
+			return 0;
+		}
+		if (val == NULL)
+			return -EFAULT;
+		if (len != sizeof(s->opt.psk) ||
+		    s->opt.max_dgram < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE)
+			return -EINVAL;
+		/* As the controller: a live connection keeps its keys. */
+		if (s->conn != NULL)
+			return -EISCONN;
+		memcpy(s->opt.psk, val, sizeof(s->opt.psk));
+		s->opt.use_psk = 1;
+		return 0;
+	}
 	if (name == RDT_CONGESTION) {
 		if (val == NULL)
 			return -EFAULT;
@@ -189,7 +210,9 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 		s->opt.idle_timeout = (rdt_tstamp)(unsigned)v * RDT_MS;
 		break;
 	case RDT_MAXDGRAM:
-		if (v < RDT_PKT_INIT_MIN_SIZE || v > RDT_PKT_MAX_DGRAM)
+		if (v < RDT_PKT_INIT_MIN_SIZE || v > RDT_PKT_MAX_DGRAM ||
+		    (s->opt.use_psk &&
+		     v < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE))
 			return -EINVAL;
 		s->opt.max_dgram = (size_t)v;
 		return 0;
@@ -360,6 +383,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 		out->sack_reneged = st->sack_reneged;
 		out->retry_received = st->retry_received;
 		out->drop_forged_reset = st->drop_forged_reset;
+		out->drop_auth = st->drop_auth;
 		out->pacing_rate = ci.pacing_rate;
 		out->delivery_rate = ci.delivery_rate;
 		snprintf(out->cc_name, sizeof(out->cc_name), "%s",
@@ -381,6 +405,7 @@ static void fill_info(const struct rt_sock *s, struct rdt_info *out)
 	out->port_validated = port.validated;
 	out->port_drop_bad_cookie = port.drop_bad_cookie;
 	out->port_drop_reset_addr = port.drop_reset_addr;
+	out->port_drop_auth = port.drop_auth;
 }
 
 /* Writes an int option value as getsockopt(2) does. */
@@ -479,6 +504,9 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 		return put_int(val, len, (int)s->opt.max_dgram);
 	case RDT_VALIDATE_ADDR:
 		return put_int(val, len, s->opt.validate_addr);
+	case RDT_PSK:
+		/* Whether a key is set; the key itself never comes back. */
+		return put_int(val, len, s->opt.use_psk);
 	case RDT_CONGESTION:
 		cc = s->opt.cc->name;
 		return put_bytes(val, len, cc, strlen(cc) + 1);

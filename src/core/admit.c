@@ -10,6 +10,8 @@
 
 #include "admit.h"
 #include "err.h"
+#include "seal.h"
+#include "../wire/crc32c.h"
 
 #define BUCKET_MILLI ((uint32_t)RDT_ADMIT_RESET_RATE * 1000)
 
@@ -122,4 +124,65 @@ enum rdt_admit_proof rdt_admit_proof(const struct rdt_cookie_keys *keys,
 		return RDT_ADMIT_PROOF_NO_KEY;
 	*retry_len = (size_t)len;
 	return RDT_ADMIT_PROOF_RETRY;
+}
+
+/* Does |dg| end in the CRC32C of the rest, as every rdt datagram does,
+ * sealed or not? */
+static int crc_holds(const uint8_t *dg, size_t len)
+{
+	const uint8_t *end = dg + len - RDT_PKT_CRC_SIZE;
+	uint32_t crc = (uint32_t)end[0] << 24 | (uint32_t)end[1] << 16 |
+		       (uint32_t)end[2] << 8 | end[3];
+
+	return crc == rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
+}
+
+int rdt_admit_unseal(const uint8_t *psk, const uint8_t *dg, size_t len,
+		     uint8_t *plain, const uint8_t **out, size_t *out_len,
+		     struct rdt_admit_limiter *lim, rdt_tstamp now,
+		     struct rdt_admit_verdict *v)
+{
+	int sealed;
+
+	memset(v, 0, sizeof(*v));
+	v->action = RDT_ADMIT_DROP;
+	*out = dg;
+	*out_len = len;
+	if (len < RDT_PKT_HEADER_SIZE + 8 + RDT_PKT_CRC_SIZE ||
+	    dg[1] != RDT_PKT_INIT)
+		return 1;
+	sealed = dg[0] == RDT_PROTO_VERSION_SEALED;
+	if (psk == NULL && !sealed)
+		return 1;
+	if (psk != NULL && sealed) {
+		switch (rdt_open_init(plain, dg, len, psk)) {
+		case 0:
+			*out = plain;
+			*out_len = len - RDT_SEAL_TAG_SIZE;
+			return 1;
+		case RDT_OPEN_AUTH:
+			break;
+		case RDT_OPEN_CHECKSUM:
+			v->drop = RDT_ADMIT_DROP_CHECKSUM;
+			return 0;
+		default:
+			v->drop = RDT_ADMIT_DROP_MALFORMED;
+			return 0;
+		}
+	} else if (dg[0] != RDT_PROTO_VERSION) {
+		/* Neither ours nor the other mode's: decoding counts it. */
+		return 1;
+	}
+	if (!crc_holds(dg, len)) {
+		v->drop = RDT_ADMIT_DROP_CHECKSUM;
+		return 0;
+	}
+	if (len < RDT_PKT_INIT_MIN_SIZE) {
+		v->drop = RDT_ADMIT_DROP_MALFORMED;
+		return 0;
+	}
+	v->drop = RDT_ADMIT_DROP_AUTH;
+	reset_or_drop(v, lim, now, rdt_seal_prefix_cid(dg, len),
+		      RDT_RESET_AUTH);
+	return 0;
 }

@@ -15,6 +15,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "conn_int.h"
 #include "err.h"
 #include "../wire/pkt.h"
@@ -35,7 +37,8 @@ void rdt_conn_config_default(struct rdt_conn_config *cfg)
 static int config_valid(const struct rdt_conn_config *cfg)
 {
 	return cfg->rand64 != NULL &&
-	       cfg->max_dgram >= RDT_PKT_INIT_MIN_SIZE &&
+	       cfg->max_dgram >= (cfg->use_psk ? CONN_SEALED_MIN_DGRAM :
+						 RDT_PKT_INIT_MIN_SIZE) &&
 	       cfg->max_dgram <= RDT_PKT_MAX_DGRAM &&
 	       cfg->sndbuf >= cfg->max_dgram && cfg->sndbuf <= CONN_MAX_BUF &&
 	       cfg->rcvbuf >= cfg->max_dgram && cfg->rcvbuf <= CONN_MAX_BUF &&
@@ -65,6 +68,13 @@ static int conn_new(struct rdt_conn **pconn, const struct rdt_conn_config *cfg,
 		return RDT_ERR_NOMEM;
 	conn->cfg = *cfg;
 	conn->mem = mem;
+	if (cfg->use_psk) {
+		conn->open_buf = rdt_mem_malloc(mem, cfg->max_dgram);
+		if (conn->open_buf == NULL) {
+			rdt_mem_free(mem, conn);
+			return RDT_ERR_NOMEM;
+		}
+	}
 	conn->sndcap = cfg->sndbuf;
 	conn->rcvcap = cfg->rcvbuf;
 	rdt_ranges_init(&conn->rcv_pns, CONN_MAX_RCV_PN_RANGES, mem);
@@ -149,6 +159,7 @@ int rdt_conn_server_new(struct rdt_conn **pconn,
 	if (init->max_dgram < conn->max_dgram)
 		conn->max_dgram = init->max_dgram;
 	conn->peer_init_pn = init->pn;
+	rdt_conn_derive_keys(conn);
 	conn->have_rcv_pn = 1;
 	conn->largest_rcv_pn = init->pn;
 	conn->largest_rcv_time = now;
@@ -162,7 +173,26 @@ void rdt_conn_del(struct rdt_conn *conn)
 		return;
 	rdt_conn_trim(conn);
 	rdt_ranges_free(&conn->rcv_pns);
+	if (conn->open_buf != NULL)
+		rdt_mem_free(conn->mem, conn->open_buf);
+	sodium_memzero(conn->cfg.psk, sizeof(conn->cfg.psk));
+	sodium_memzero(conn->tx_key, sizeof(conn->tx_key));
+	sodium_memzero(conn->rx_key, sizeof(conn->rx_key));
 	rdt_mem_free(conn->mem, conn);
+}
+
+void rdt_conn_derive_keys(struct rdt_conn *conn)
+{
+	uint64_t client = conn->is_server ? conn->peer_cid : conn->local_cid;
+	uint64_t server = conn->is_server ? conn->local_cid : conn->peer_cid;
+
+	if (!conn->cfg.use_psk)
+		return;
+	rdt_seal_session_key(conn->cfg.psk, client, server, conn->is_server,
+			     conn->tx_key);
+	rdt_seal_session_key(conn->cfg.psk, client, server, !conn->is_server,
+			     conn->rx_key);
+	conn->session_keys = 1;
 }
 
 int rdt_conn_established(const struct rdt_conn *conn)
@@ -558,6 +588,11 @@ void rdt_conn_peer_unreachable(struct rdt_conn *conn, rdt_tstamp now)
 		return;
 	if (conn->state == RDT_CONN_SYN_SENT)
 		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
+	else if (conn->cfg.use_psk)
+		/* Anyone who saw the connection ID can forge the ICMP, and
+		 * an encrypted connection believes nothing unauthenticated
+		 * once established: the user timeout decides. */
+		return;
 	else if (conn->state == RDT_CONN_LAST_ACK &&
 		 conn->snd_una == conn->snd_nxt)
 		/* Both streams were delivered and only the ACK of our FIN

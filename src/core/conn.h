@@ -91,6 +91,12 @@ struct rdt_conn_config {
 	/* Congestion control, e.g. rdt_cc_find("bbr"); NULL selects the
 	 * default (rdt_cc_default()). */
 	const struct rdt_cc_ops *cc;
+	/* The encrypted mode (PROTOCOL.md 11): with |use_psk|, every
+	 * datagram is sealed with keys from |psk| and nothing in clear is
+	 * believed but a listener's answers to our INIT.  The datagram size
+	 * must then leave room for the tag: max_dgram >= 1216. */
+	int use_psk;
+	uint8_t psk[32];
 	/* Randomness for connection IDs and initial numbers: required. */
 	uint64_t (*rand64)(void *ctx);
 	void *rand_ctx;
@@ -142,6 +148,9 @@ struct rdt_conn_stats {
 	uint64_t pn_collisions;		/* a seen number brought new bytes */
 	uint64_t sack_reneged;		/* SACKs withdrawn to unstall */
 	uint64_t retry_received;	/* RETRYs obeyed: INIT resent */
+	/* Encrypted mode: datagrams that failed authentication, or came
+	 * in clear where only sealed ones are believed. */
+	uint64_t drop_auth;
 };
 
 /* A snapshot of the connection, in the spirit of TCP_INFO. */

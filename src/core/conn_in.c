@@ -314,6 +314,7 @@ static void on_accept(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	while (conn->sent.n > 0)
 		rdt_conn_sent_pop_front(conn);
 	conn->peer_cid = pkt->scid;
+	rdt_conn_derive_keys(conn);
 	memcpy(conn->peer_reset_token, pkt->reset_token,
 	       sizeof(conn->peer_reset_token));
 	conn->peer_token_known = 1;
@@ -407,10 +408,66 @@ static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	if (conn->state == RDT_CONN_SYN_SENT &&
 	    pkt->reason == RDT_RESET_REFUSED)
 		rdt_conn_fail(conn, RDT_ERR_REFUSED, now);
+	else if (conn->state == RDT_CONN_SYN_SENT &&
+		 pkt->reason == RDT_RESET_AUTH)
+		rdt_conn_fail(conn, RDT_ERR_AUTH, now);
 	else
 		rdt_conn_fail(conn, RDT_ERR_RESET, now);
 	/* Never answer a RESET with a RESET. */
 	conn->reset_pending = 0;
+}
+
+/*
+ * Encrypted mode: open the sealed datagram |dg| into conn->open_buf;
+ * returns as rdt_open.  The packet number of a DATA or RESET is
+ * expanded before anything is believed, against the largest one
+ * authenticated so far, so a forged number can neither open nor move
+ * that reference.  A DATA or RESET before the keys (at a client still
+ * waiting for its ACCEPT) cannot be authenticated.
+ */
+static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
+{
+	struct rdt_seal_nonce nonce;
+	uint8_t hs_key[RDT_SEAL_KEY_SIZE];
+	uint32_t wire_pn;
+	int rv;
+
+	if (len < RDT_PKT_HEADER_SIZE || len > conn->cfg.max_dgram)
+		return RDT_OPEN_MALFORMED;
+	wire_pn = rdt_seal_wire_pn(dg);
+	switch (dg[1]) {
+	case RDT_PKT_INIT:
+	case RDT_PKT_ACCEPT:
+		nonce.cid = rdt_seal_prefix_cid(dg, len);
+		nonce.pn = wire_pn;
+		nonce.handshake = 1;
+		rdt_seal_handshake_key(conn->cfg.psk, dg[1], hs_key);
+		rv = rdt_open(conn->open_buf, dg, len, hs_key, &nonce);
+		sodium_memzero(hs_key, sizeof(hs_key));
+		return rv;
+	case RDT_PKT_DATA:
+	case RDT_PKT_RESET:
+		if (!conn->session_keys || !conn->have_rcv_pn)
+			return RDT_OPEN_AUTH;
+		nonce.cid = 0;
+		nonce.pn = rdt_seq32_expand(conn->largest_rcv_pn, wire_pn);
+		nonce.handshake = 0;
+		return rdt_open(conn->open_buf, dg, len, conn->rx_key, &nonce);
+	default:
+		return RDT_OPEN_AUTH;
+	}
+}
+
+/* What an encrypted connection believes in clear: only a listener's
+ * stateless answers to our INIT, which it sends before it knows any key
+ * of ours (a RESET REFUSED or AUTH, a RETRY), as a TCP client believes
+ * the RST to its SYN. */
+static int clear_believed(const struct rdt_conn *conn, const uint8_t *dg,
+			  size_t len)
+{
+	return conn->state == RDT_CONN_SYN_SENT && len >= 2 &&
+	       dg[0] == RDT_PROTO_VERSION &&
+	       (dg[1] == RDT_PKT_RESET || dg[1] == RDT_PKT_RETRY);
 }
 
 int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
@@ -421,6 +478,24 @@ int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
 
 	if (conn == NULL || dg == NULL)
 		return RDT_ERR_INVALID;
+	if (conn->cfg.use_psk && !clear_believed(conn, dg, len)) {
+		if (len == 0)
+			rv = RDT_OPEN_MALFORMED;
+		else if (dg[0] == RDT_PROTO_VERSION_SEALED)
+			rv = open_sealed(conn, dg, len);
+		else
+			rv = RDT_OPEN_AUTH;	/* in clear */
+		if (rv == RDT_OPEN_CHECKSUM)
+			conn->stats.drop_checksum++;
+		else if (rv == RDT_OPEN_MALFORMED)
+			conn->stats.drop_malformed++;
+		else if (rv != 0)
+			conn->stats.drop_auth++;
+		if (rv != 0)
+			return 0;
+		dg = conn->open_buf;
+		len -= RDT_SEAL_TAG_SIZE;
+	}
 	rv = rdt_pkt_decode(&pkt, dg, len);
 	if (rv == RDT_ERR_CHECKSUM) {
 		conn->stats.drop_checksum++;

@@ -17,6 +17,7 @@
 #include "ranges.h"
 #include "rate.h"
 #include "rtt.h"
+#include "seal.h"
 #include "sent.h"
 #include "../wire/pkt.h"
 
@@ -67,6 +68,9 @@
  */
 #define CONN_RING_MIN ((size_t)16384)
 #define CONN_TRIM_IDLE (1000 * RDT_MS)
+/* The smallest max_dgram of the encrypted mode: a padded INIT and its
+ * tag. */
+#define CONN_SEALED_MIN_DGRAM (RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE)
 
 /* A byte ring addressed by absolute stream position (position % size). */
 struct rdt_ring {
@@ -90,6 +94,14 @@ struct rdt_conn {
 	uint8_t reset_token[RDT_PKT_RESET_TOKEN_SIZE];
 	uint8_t peer_reset_token[RDT_PKT_RESET_TOKEN_SIZE];
 	int peer_token_known;
+	/* Encrypted mode (cfg.use_psk): the keys of our direction and the
+	 * peer's, once both connection IDs are known (session_keys), and
+	 * where a datagram is opened before it is decoded (cfg.max_dgram
+	 * bytes: no sealed datagram we accept is longer). */
+	int session_keys;
+	uint8_t tx_key[RDT_SEAL_KEY_SIZE];
+	uint8_t rx_key[RDT_SEAL_KEY_SIZE];
+	uint8_t *open_buf;
 	/* Largest datagram we send: ours and the peer's limit. */
 	size_t max_dgram;
 	rdt_tstamp created;
@@ -200,6 +212,9 @@ void rdt_conn_sent_pop_front(struct rdt_conn *conn);
 void rdt_conn_after_event(struct rdt_conn *conn, rdt_tstamp now);
 int rdt_conn_outstanding(const struct rdt_conn *conn);
 int rdt_conn_established(const struct rdt_conn *conn);
+/* Encrypted mode: make the session keys once both connection IDs are
+ * known (the server at creation, the client at its ACCEPT). */
+void rdt_conn_derive_keys(struct rdt_conn *conn);
 rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff);
 rdt_tstamp rdt_conn_silence_interval(const struct rdt_conn *conn);
 uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn);

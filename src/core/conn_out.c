@@ -24,6 +24,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "conn_int.h"
 #include "err.h"
 #include "seq.h"
@@ -454,17 +456,11 @@ static rdt_ssize write_data(struct rdt_conn *conn, uint8_t *dest, size_t cap,
 	return n;
 }
 
-rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
-			     size_t destlen, rdt_tstamp now)
+static rdt_ssize write_clear(struct rdt_conn *conn, uint8_t *dest, size_t cap,
+			     rdt_tstamp now)
 {
-	size_t cap;
 	rdt_ssize n;
 
-	if (conn == NULL || dest == NULL)
-		return RDT_ERR_INVALID;
-	if (destlen < RDT_PKT_MIN_DGRAM)
-		return RDT_ERR_NOBUF;
-	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
 	switch (conn->state) {
 	case RDT_CONN_CLOSED:
 		return conn->reset_pending ?
@@ -482,4 +478,54 @@ rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
 			rdt_conn_after_event(conn, now);
 		return n;
 	}
+}
+
+/*
+ * Encrypted mode: the datagram is built as in clear, |cap| less the tag,
+ * and sealed in place.  Every writer numbers its datagram next_pn, so
+ * the number it took is the one before the call's end.
+ */
+static rdt_ssize write_sealed(struct rdt_conn *conn, uint8_t *dest,
+			      size_t cap, rdt_tstamp now)
+{
+	struct rdt_seal_nonce nonce;
+	uint8_t hs_key[RDT_SEAL_KEY_SIZE];
+	rdt_pktnum pn = conn->next_pn;
+	rdt_ssize n;
+
+	n = write_clear(conn, dest, cap - RDT_SEAL_TAG_SIZE, now);
+	if (n <= 0)
+		return n;
+	if (dest[1] == RDT_PKT_INIT || dest[1] == RDT_PKT_ACCEPT) {
+		nonce.cid = conn->local_cid;
+		nonce.pn = (uint32_t)pn;
+		nonce.handshake = 1;
+		rdt_seal_handshake_key(conn->cfg.psk, dest[1], hs_key);
+		n = (rdt_ssize)rdt_seal(dest, (size_t)n, hs_key, &nonce);
+		sodium_memzero(hs_key, sizeof(hs_key));
+		return n;
+	}
+	/* A client has no session keys before its ACCEPT, and sends
+	 * nothing but INITs before it either. */
+	if (!conn->session_keys)
+		return RDT_ERR_STATE;
+	nonce.cid = 0;
+	nonce.pn = pn;
+	nonce.handshake = 0;
+	return (rdt_ssize)rdt_seal(dest, (size_t)n, conn->tx_key, &nonce);
+}
+
+rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
+			     size_t destlen, rdt_tstamp now)
+{
+	size_t cap;
+
+	if (conn == NULL || dest == NULL)
+		return RDT_ERR_INVALID;
+	if (destlen < RDT_PKT_MIN_DGRAM)
+		return RDT_ERR_NOBUF;
+	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
+	if (conn->cfg.use_psk)
+		return write_sealed(conn, dest, cap, now);
+	return write_clear(conn, dest, cap, now);
 }

@@ -44,6 +44,8 @@ const char *rdt_strerror(int code)
 		return "idle timeout";
 	case RDT_ERR_ABORTED:
 		return "connection aborted";
+	case RDT_ERR_AUTH:
+		return "key rejected by the peer (the two ends hold different pre-shared keys, or only one holds one)";
 	default:
 		return "unknown error";
 	}

@@ -42,6 +42,10 @@ enum {
 	RDT_ERR_IDLE = -105,
 	/* The local side aborted the connection. */
 	RDT_ERR_ABORTED = -106,
+	/* The peer refused our key, or our lack of one (EKEYREJECTED):
+	 * the two ends were given different pre-shared keys, or only one
+	 * was given any. */
+	RDT_ERR_AUTH = -107,
 };
 
 /*

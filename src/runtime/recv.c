@@ -202,8 +202,15 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	}
 	(void)rdt_pkt_peek_dcid(dg, len, &dcid);
 	if (dcid == 0) {
-		/* An INIT retransmitted: the handshake it started claims it. */
-		decode_rc = rdt_pkt_decode(&pkt, dg, len);
+		const uint8_t *plain;
+		size_t plain_len;
+
+		if (!rdt_rt_unseal_init(ep, dg, len, da, now, &plain,
+					&plain_len))
+			return;
+		/* An INIT retransmitted: the handshake it started claims it
+		 * (as it came: a sealed one is opened again there). */
+		decode_rc = rdt_pkt_decode(&pkt, plain, plain_len);
 		s = NULL;
 		if (decode_rc == 0 && pkt.type == RDT_PKT_INIT) {
 			pthread_mutex_lock(&eng.lock);

@@ -34,6 +34,16 @@ void rdt_rt_mark_dirty(struct rdt_rt_dirty *d, struct rt_sock *s);
  */
 size_t rdt_rt_pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src);
 
+/*
+ * rdt_rt_unseal_init (listen.c): an INIT (dcid 0) of |len| bytes at |dg|
+ * judged by the listener's key (RDT_PSK).  Returns 1 to go on with
+ * |*out| (|*out_len| bytes: |dg|, or the INIT opened), 0 if it was
+ * dropped or refused here.
+ */
+int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
+		       const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
+		       const uint8_t **out, size_t *out_len);
+
 /* A datagram no connection claimed (listen.c), |len| bytes decoded into
  * |pkt|: admit.c decides, this carries it out. */
 void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,

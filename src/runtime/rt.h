@@ -58,6 +58,9 @@ struct rdt_rt_port_stats {
 	/* RESETs naming a connection of this port from another address
 	 * or port than that connection's peer (reset_from_elsewhere). */
 	uint64_t drop_reset_addr;
+	/* INITs refused for their key (RDT_PSK): sealed with another, or
+	 * sealed or clear against the listener's choice. */
+	uint64_t drop_auth;
 };
 
 struct rt_sock;
@@ -100,6 +103,8 @@ struct rt_opts {
 	int quickack;
 	int linger_on, linger_s;
 	int validate_addr;		/* RDT_VALIDATE_ADDR */
+	int use_psk;			/* RDT_PSK */
+	uint8_t psk[32];
 	const struct rdt_cc_ops *cc;
 };
 

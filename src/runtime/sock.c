@@ -26,6 +26,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "engine_int.h"
 #include "stream.h"
 
@@ -76,6 +78,8 @@ void rdt_rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
 	cfg->keepalive = opt->keepalive ? opt->keepidle : 0;
 	cfg->nodelay = opt->nodelay;
 	cfg->cc = opt->cc;
+	cfg->use_psk = opt->use_psk;
+	memcpy(cfg->psk, opt->psk, sizeof(cfg->psk));
 	cfg->rand64 = rt_rand64;
 	cfg->rand_ctx = NULL;
 }
@@ -148,6 +152,8 @@ void rdt_rt_sock_put(struct rt_sock *s)
 	rdt_rt_sock_put(s->parent);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
+	/* The pre-shared key must not outlive the socket in freed memory. */
+	sodium_memzero(s->opt.psk, sizeof(s->opt.psk));
 	free(s);
 }
 

@@ -108,6 +108,10 @@ enum rdt_reset_reason {
 	RDT_RESET_PROTOCOL = 4,
 	/* The sender gave up on the connection (its user timeout). */
 	RDT_RESET_TIMEOUT = 5,
+	/* The INIT was sealed with another key than the listener's, or
+	 * was sealed where the listener has none, or in clear where it has
+	 * one (PROTOCOL.md 11). */
+	RDT_RESET_AUTH = 6,
 };
 
 struct rdt_pkt_ack_range {
