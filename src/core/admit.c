@@ -169,7 +169,7 @@ int rdt_admit_unseal(const uint8_t *psk, const uint8_t *dg, size_t len,
 			v->drop = RDT_ADMIT_DROP_MALFORMED;
 			return 0;
 		}
-	} else if (dg[0] != RDT_PROTO_VERSION) {
+	} else if (!sealed && dg[0] != RDT_PROTO_VERSION) {
 		/* Neither ours nor the other mode's: decoding counts it. */
 		return 1;
 	}

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "core/admit.h"
 #include "core/conn.h"
 #include "core/err.h"
 #include "core/seal.h"
@@ -440,6 +441,100 @@ static void test_seal_config_needs_room(void **state)
 			 0);
 }
 
+/* A listener's first look at an INIT (rdt_admit_unseal): opened with
+ * its key, or refused with RESET AUTH whenever the two ends chose
+ * differently; damage is dropped unanswered, as is anything short of a
+ * full INIT, and the answers share the RESET budget. */
+static void test_seal_listener_key_choice(void **state)
+{
+	struct pair *p = *state;
+	uint8_t sealed[DG_MAX], clear[DG_MAX], bad[DG_MAX], plain[DG_MAX];
+	struct rdt_admit_limiter lim;
+	struct rdt_admit_verdict v;
+	struct rdt_pkt init;
+	const uint8_t *out;
+	size_t out_len, slen, clen;
+	uint64_t cid;
+	rdt_ssize n;
+
+	memset(&lim, 0, sizeof(lim));
+	assert_int_equal(rdt_conn_client_new(&p->c[CLI], &p->cfg[CLI],
+					     rdt_mem_default(), p->t),
+			 0);
+	cid = rdt_conn_local_cid(p->c[CLI]);
+	n = rdt_conn_write_pkt(p->c[CLI], sealed, sizeof(sealed), p->t);
+	assert_true(n > 0);
+	slen = (size_t)n;
+	memset(&init, 0, sizeof(init));
+	init.type = RDT_PKT_INIT;
+	init.scid = cid;
+	init.max_dgram = 1400;
+	n = rdt_pkt_encode(clear, sizeof(clear), &init);
+	assert_true(n > 0);
+	clen = (size_t)n;
+
+	/* The same key: opened, and it is the client's INIT. */
+	assert_int_equal(rdt_admit_unseal(psk_a, sealed, slen, plain, &out,
+					  &out_len, &lim, p->t, &v),
+			 1);
+	assert_ptr_equal(out, plain);
+	assert_int_equal(out_len, slen - RDT_SEAL_TAG_SIZE);
+	assert_int_equal(rdt_pkt_decode(&init, out, out_len), 0);
+	assert_int_equal(init.scid, cid);
+	/* Neither has a key: as before. */
+	assert_int_equal(rdt_admit_unseal(NULL, clear, clen, plain, &out,
+					  &out_len, &lim, p->t, &v),
+			 1);
+	assert_ptr_equal(out, clear);
+	/* Another key, a key where the listener has none, none where it
+	 * has one: refused with RESET AUTH to the client's ID. */
+	{
+		const uint8_t *psks[3] = { psk_b, NULL, psk_a };
+		const uint8_t *dgs[3] = { sealed, sealed, clear };
+		size_t lens[3] = { slen, slen, clen };
+
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(rdt_admit_unseal(psks[k], dgs[k],
+							  lens[k], plain, &out,
+							  &out_len, &lim, p->t,
+							  &v),
+					 0);
+			assert_int_equal(v.drop, RDT_ADMIT_DROP_AUTH);
+			assert_int_equal(v.action, RDT_ADMIT_RESET);
+			assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+			assert_true(v.reset_dcid == cid);
+		}
+	}
+	/* Damaged on the way: dropped, never answered, key or not. */
+	memcpy(bad, sealed, slen);
+	bad[100] ^= 1;
+	assert_int_equal(rdt_admit_unseal(psk_a, bad, slen, plain, &out,
+					  &out_len, &lim, p->t, &v),
+			 0);
+	assert_int_equal(v.drop, RDT_ADMIT_DROP_CHECKSUM);
+	assert_int_equal(v.action, RDT_ADMIT_DROP);
+	assert_int_equal(rdt_admit_unseal(NULL, bad, slen, plain, &out,
+					  &out_len, &lim, p->t, &v),
+			 0);
+	assert_int_equal(v.drop, RDT_ADMIT_DROP_CHECKSUM);
+	/* Short of a full INIT, even with its CRC made good: a RESET
+	 * would not be smaller than what it answers by much; dropped. */
+	memcpy(bad, sealed, 600);
+	fix_crc(bad, 600);
+	assert_int_equal(rdt_admit_unseal(psk_a, bad, 600, plain, &out,
+					  &out_len, &lim, p->t, &v),
+			 0);
+	assert_int_equal(v.drop, RDT_ADMIT_DROP_MALFORMED);
+	assert_int_equal(v.action, RDT_ADMIT_DROP);
+	/* The refusals spend the listener's RESET budget: a flood of
+	 * wrong keys gets no more answers than any other flood. */
+	for (int k = 0; k < 1000; k++)
+		(void)rdt_admit_unseal(psk_b, sealed, slen, plain, &out,
+				       &out_len, &lim, p->t, &v);
+	assert_int_equal(v.drop, RDT_ADMIT_DROP_AUTH);
+	assert_int_equal(v.action, RDT_ADMIT_DROP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +548,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_seal_wrong_key_fails_clearly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_config_needs_room,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_listener_key_choice,
 						setup, teardown),
 	};
 

@@ -47,6 +47,21 @@ static void set_user_options(int fd, const struct rcat_options *o)
 			strerror(errno));
 }
 
+/* --psk-file: unlike the tuning above, a key that did not take must
+ * stop everything: the transfer would go in clear. */
+static int set_key(int fd, const struct rcat_options *o,
+		   struct rcat_session *s)
+{
+	if (!o->have_psk)
+		return 0;
+	if (rdt_setsockopt(fd, RDT_SOL, RDT_PSK, o->psk, sizeof(o->psk)) < 0) {
+		rcat_fail(s, errno, "--psk-file: setting the key (RDT_PSK)");
+		return -1;
+	}
+	s->encrypted = true;
+	return 0;
+}
+
 void rcat_fetch_info(int fd, struct rcat_session *s)
 {
 	socklen_t len = sizeof(s->info);
@@ -170,7 +185,8 @@ static int connect_any(const struct addrinfo *ai, const struct rcat_options *o,
 		set_user_options(fd, o);
 		/* -s/-p: bound before connecting, as nc does, so the peer
 		 * sees the address and port asked for. */
-		if (rcat_bind_source(fd, ai->ai_family, o, s) < 0) {
+		if (set_key(fd, o, s) < 0 ||
+		    rcat_bind_source(fd, ai->ai_family, o, s) < 0) {
 			rdt_close(fd);
 			continue;
 		}
@@ -277,6 +293,10 @@ static int open_listener(const struct addrinfo *res,
 			/* Accepted sockets inherit the buffers and
 			 * timeouts. */
 			set_user_options(fd, o);
+			if (set_key(fd, o, s) < 0) {
+				rdt_close(fd);
+				return -1;
+			}
 			rdt_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 				       sizeof(one));
 			if (rdt_bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&

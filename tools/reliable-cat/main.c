@@ -102,6 +102,11 @@ static void print_help(void)
 "                        milliseconds (default 60000)\n"
 "      --sndbuf BYTES    send buffer size (4096 to 1G)\n"
 "      --rcvbuf BYTES    receive buffer size (4096 to 1G)\n"
+"      --psk-file FILE   encrypt and authenticate the connection with the\n"
+"                        pre-shared key in FILE: 32 bytes as 64 hex\n"
+"                        digits (make one with: head -c 32 /dev/urandom\n"
+"                        | od -An -tx1 > FILE); both ends need the same\n"
+"                        key, else the connection is refused at once\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -177,6 +182,69 @@ static unsigned int parse_ms(const char *arg, const char *opt)
 	return (unsigned int)v;
 }
 
+static int hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * --psk-file: 32 bytes as 64 hexadecimal digits; white space anywhere is
+ * ignored, so that od's or xxd's output works as it is.  Anything else
+ * is a usage error: a key read wrong would only show as a refused
+ * connection later, far from its cause.
+ */
+static void read_psk_file(const char *path, uint8_t psk[32])
+{
+	char text[1024];
+	size_t n, digits = 0;
+	struct stat st;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		rcat_usage("--psk-file %s: %s", path, strerror(errno));
+	n = fread(text, 1, sizeof(text), f);
+	if (ferror(f) || fstat(fileno(f), &st) < 0) {
+		int err = errno;
+
+		fclose(f);
+		rcat_usage("--psk-file %s: %s", path, strerror(err));
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		int v = hex_value((unsigned char)text[i]);
+
+		if (v < 0) {
+			if (strchr(" \t\r\n", text[i]))
+				continue;
+			digits = SIZE_MAX;
+			break;
+		}
+		if (digits < 64)
+			psk[digits / 2] = (uint8_t)(digits % 2 ?
+				psk[digits / 2] | v : v << 4);
+		digits++;
+	}
+	explicit_bzero(text, sizeof(text));
+	if (digits != 64)
+		rcat_usage("--psk-file %s: expected a 32-byte key as 64 "
+			   "hexadecimal digits%s; make one with\n"
+			   "  head -c 32 /dev/urandom | od -An -tx1 > %s",
+			   path, digits == SIZE_MAX ? ", found other characters"
+			   : "", path);
+	/* As ssh does with a private key: whoever can read it can play
+	 * either end. */
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fprintf(stderr, "%s: warning: --psk-file %s can be read by "
+			"other users (mode %04o); chmod 600 it\n", PROG,
+			path, (unsigned)(st.st_mode & 07777));
+}
+
 enum {
 	OPT_PROGRESS = 256,
 	OPT_SIZE,
@@ -185,6 +253,7 @@ enum {
 	OPT_USER_TIMEOUT,
 	OPT_SNDBUF,
 	OPT_RCVBUF,
+	OPT_PSK_FILE,
 };
 
 static const struct option long_options[] = {
@@ -201,6 +270,7 @@ static const struct option long_options[] = {
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
 	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -260,6 +330,10 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		case OPT_RCVBUF:
 			o->rcvbuf = (int)parse_bytes(optarg, "--rcvbuf",
 						     buf_min, buf_max);
+			break;
+		case OPT_PSK_FILE:
+			read_psk_file(optarg, o->psk);
+			o->have_psk = true;
 			break;
 		case 'h':
 			print_help();

@@ -57,11 +57,16 @@ struct rcat_options {
 	bool probe;		/* -z: connect, close, report */
 	const char *src_host;	/* -s: the client's address, or NULL */
 	char src_port_num[6];	/* -p: the client's port; "" if none */
+	bool have_psk;		/* --psk-file: the encrypted mode */
+	uint8_t psk[32];
 };
 
 /* Values of "result" in --stats, in the order of their names in
  * report.c. */
-enum rcat_result { RES_OK, RES_REFUSED, RES_TIMEOUT, RES_RESET, RES_ERROR };
+enum rcat_result {
+	RES_OK, RES_REFUSED, RES_TIMEOUT, RES_RESET, RES_ERROR,
+	RES_KEY_REJECTED
+};
 
 /* The --progress line's state (progress.c). */
 struct rcat_progress {
@@ -89,6 +94,7 @@ struct rcat_session {
 	bool have_info;
 	struct rdt_info info;
 	struct rcat_progress prog;
+	bool encrypted;			/* --psk-file took effect */
 };
 
 /* ----- main.c ---------------------------------------------------------- */

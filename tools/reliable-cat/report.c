@@ -18,7 +18,7 @@
 
 /* Indexed by enum rcat_result. */
 static const char *const result_names[] = {
-	"ok", "refused", "timeout", "reset", "error",
+	"ok", "refused", "timeout", "reset", "error", "key_rejected",
 };
 
 /* Record why the session failed, keeping the first reason: later errors
@@ -41,6 +41,9 @@ void rcat_fail(struct rcat_session *s, int err, const char *fmt, ...)
 	case ECONNRESET:
 		s->result = RES_RESET;
 		break;
+	case EKEYREJECTED:
+		s->result = RES_KEY_REJECTED;
+		break;
 	default:
 		s->result = RES_ERROR;
 		break;
@@ -49,7 +52,11 @@ void rcat_fail(struct rcat_session *s, int err, const char *fmt, ...)
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
 	n = strlen(s->error);
-	if (err)
+	if (err == EKEYREJECTED)
+		snprintf(s->error + n, sizeof(s->error) - n,
+			 ": the peer refused our key: both ends need the same "
+			 "--psk-file, or neither");
+	else if (err)
 		snprintf(s->error + n, sizeof(s->error) - n, ": %s",
 			 strerror(err));
 }
@@ -155,10 +162,14 @@ static bool write_stats(const char *path, const struct rcat_session *s)
 		",\"drop_checksum\":%" PRIu64 ",\"drop_malformed\":%" PRIu64
 		",\"port_drop_checksum\":%" PRIu64
 		",\"port_drop_malformed\":%" PRIu64
-		",\"port_drop_unknown_cid\":%" PRIu64 "}\n",
+		",\"port_drop_unknown_cid\":%" PRIu64,
 		i->tlp_count, i->rto_count, i->drop_checksum,
 		i->drop_malformed, i->port_drop_checksum,
 		i->port_drop_malformed, i->port_drop_unknown_cid);
+	fprintf(f, ",\"encrypted\":%s,\"drop_auth\":%" PRIu64
+		",\"port_drop_auth\":%" PRIu64 "}\n",
+		s->encrypted ? "true" : "false", i->drop_auth,
+		i->port_drop_auth);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "%s: --stats %s: %s\n", PROG, path,
 			strerror(errno));
