@@ -1,0 +1,208 @@
+#!/bin/sh
+# rcat-psk.sh: the encrypted mode from the command line (reliable-cat
+# --psk-file, issue 10).
+#
+#  1. A key file that is not 64 hex digits is a usage error (exit 2) that
+#     says how to make one; a key others can read draws a warning.
+#  2. Both directions at once through rdt-impair (1% loss, 1% duplicates,
+#     0.5% corruption), 8 MiB each way (RDT_TEST_QUICK=1: 2 MiB): byte-
+#     exact, exit 0, both ends report the connection encrypted, and the
+#     corrupted datagrams were dropped by their checksum.
+#  3. Through tamper-relay.py, an on-path attacker that alters every 50th
+#     sealed DATA datagram and makes its CRC good again: still byte-
+#     exact, and every altered datagram that arrived was dropped by
+#     authentication (drop_auth), none taken.
+#  4. What travels is ciphertext: each end's RDT_PCAP log of an encrypted
+#     run holds no 32-byte block of the input, where the same check on a
+#     clear run finds them (so the check can fail).
+#  5. A wrong key, a key against none and none against a key: the client
+#     fails at once (result key_rejected, exit 1), not at its timeout.
+
+. "${srcdir:-.}/tests/integration/rcat-lib.sh"
+
+IMPAIR=${RDT_IMPAIR:-${top_builddir:-.}/tools/rdt-impair/rdt-impair}
+TAMPER=${srcdir:-.}/tests/integration/tamper-relay.py
+[ -x "$IMPAIR" ] || skip "rdt-impair is not built ($IMPAIR)"
+$have_python || skip "python3 is needed for the tampering relay"
+
+rcat_setup psk
+umask 077
+head -c 32 /dev/urandom | od -An -tx1 > "$work/a.key"
+head -c 32 /dev/urandom | od -An -tx1 > "$work/b.key"
+
+# wait_port NAME FILE PID: a relay's port, bounded (10 s).
+wait_port() {
+	i=0
+	until [ -s "$2" ]; do
+		kill -0 "$3" 2>/dev/null || fail "$1 exited before listening"
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "$1 named no port in 10 s"
+		sleep 0.05
+	done
+	cat "$2"
+}
+
+# --- 1. key files ----------------------------------------------------------
+printf '%s\n' 0123456789abcdef > "$work/short.key"
+timeout 10 "$RCAT" --psk-file "$work/short.key" 127.0.0.1 9 \
+	< /dev/null 2> "$work/short.err"
+expect_status "a 16-digit key" 2 $? "$work/short.err"
+grep -q 'expected a 32-byte key as 64 hexadecimal digits' \
+	"$work/short.err" || { cat "$work/short.err" >&2
+	fail "a short key: no message saying what a key is"; }
+grep -q 'head -c 32 /dev/urandom' "$work/short.err" ||
+	fail "a short key: the message does not say how to make one"
+echo "ok: a bad key file: $(head -n 1 "$work/short.err")"
+
+# --- 2. through rdt-impair -------------------------------------------------
+size=$(rcat_size 8 2)
+gen_data "$work/srv.in" "$size"
+gen_data "$work/cli.in" "$size"
+start_listener srv --psk-file "$work/a.key" --stats "$work/srv.json" \
+	127.0.0.1 0
+run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
+	--both 'delay 1ms 500us loss 1% duplicate 1% corrupt 0.5%' \
+	--stats "$work/impair.json" 2> "$work/impair.err"
+relay_pid=$bg_pid
+i=0
+until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+	"$work/impair.err") && [ -n "$relay" ]; do
+	kill -0 "$relay_pid" 2>/dev/null || fail "rdt-impair exited"
+	i=$((i + 1))
+	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
+	sleep 0.05
+done
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v --psk-file "$work/a.key" \
+	--stats "$work/cli.json" 127.0.0.1 "$relay" \
+	< "$work/cli.in" > "$work/cli.out" 2> "$work/cli.err"
+expect_status "encrypted client through rdt-impair" 0 $? "$work/cli.err"
+reap "$listener_pid"
+expect_status "encrypted server behind rdt-impair" 0 "$reaped" \
+	"$work/srv.err"
+kill "$relay_pid"
+reap "$relay_pid"
+same_bytes "encrypted, client -> rdt-impair -> server" "$work/cli.in" \
+	"$work/srv.out"
+same_bytes "encrypted, server -> rdt-impair -> client" "$work/srv.in" \
+	"$work/cli.out"
+python3 - "$work/impair.json" "$work/cli.json" "$work/srv.json" <<'PY' ||
+import json, sys
+relay = json.load(open(sys.argv[1]))
+cli, srv = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+for name, s in (("client", cli), ("server", srv)):
+    if s["encrypted"] is not True:
+        sys.exit("%s: not reported encrypted" % name)
+    if s["drop_auth"] != 0:
+        sys.exit("%s: %d datagrams failed authentication, but nobody "
+                 "tampered with them" % (name, s["drop_auth"]))
+corrupted = relay["a2b"]["corrupted"] + relay["b2a"]["corrupted"]
+caught = sum(s["drop_checksum"] + s["port_drop_checksum"]
+             for s in (cli, srv))
+print("rdt-impair corrupted %d, the ends dropped %d by checksum, "
+      "retransmitted %d + %d" % (corrupted, caught,
+      cli["pkts_retransmitted"], srv["pkts_retransmitted"]))
+if corrupted == 0 or not 0 < caught <= corrupted:
+    sys.exit("corruption: %d in flight, %d caught" % (corrupted, caught))
+PY
+	fail "the counters of the encrypted run through rdt-impair"
+
+# --- 3. an attacker on the path --------------------------------------------
+start_listener tsrv --psk-file "$work/a.key" --stats "$work/tsrv.json" \
+	127.0.0.1 0
+run_bg python3 "$TAMPER" --forward "127.0.0.1:$port" --every 50 \
+	--port-file "$work/tamper.port" --stats "$work/tamper.json"
+tamper_pid=$bg_pid
+relay=$(wait_port tamper-relay.py "$work/tamper.port" "$tamper_pid")
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" --psk-file "$work/a.key" \
+	--stats "$work/tcli.json" 127.0.0.1 "$relay" \
+	< "$work/cli.in" > /dev/null 2> "$work/tcli.err"
+expect_status "encrypted client through the tampering relay" 0 $? \
+	"$work/tcli.err"
+reap "$listener_pid"
+expect_status "encrypted server behind the tampering relay" 0 \
+	"$reaped" "$work/tsrv.err"
+kill "$tamper_pid"
+reap "$tamper_pid"
+same_bytes "encrypted, through the tampering relay" "$work/cli.in" \
+	"$work/tsrv.out"
+python3 - "$work/tamper.json" "$work/tcli.json" "$work/tsrv.json" <<'PY' ||
+import json, sys
+relay = json.load(open(sys.argv[1]))
+cli, srv = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+for way, receiver, name in (("a2b", srv, "server"), ("b2a", cli, "client")):
+    t = relay[way]["tampered"]
+    print("%s: %d of %d sealed DATA datagrams altered, the %s dropped %d "
+          "by authentication" % (way, t, relay[way]["sealed_data"], name,
+                                 receiver["drop_auth"]))
+    # The client ends before the last of what the server sends it may
+    # arrive; every altered datagram that did arrive must be counted.
+    if receiver["drop_auth"] > t:
+        sys.exit("%s: more failures than alterations" % name)
+if relay["a2b"]["tampered"] == 0:
+    sys.exit("the relay altered nothing on the way to the server")
+if srv["drop_auth"] != relay["a2b"]["tampered"]:
+    sys.exit("server: %d altered datagrams, %d dropped by authentication"
+             % (relay["a2b"]["tampered"], srv["drop_auth"]))
+PY
+	fail "the tampered datagrams were not all dropped and counted"
+
+# --- 4. ciphertext on the wire --------------------------------------------
+# has_plaintext LOG: does LOG hold any 32-byte block of cli.in?
+has_plaintext() {
+	python3 - "$1" "$work/cli.in" <<'PY'
+import sys
+log = open(sys.argv[1], "rb").read()
+data = open(sys.argv[2], "rb").read()
+blocks = [data[i:i + 32] for i in range(0, min(len(data), 1 << 20), 4096)]
+sys.exit(0 if any(b in log for b in blocks) else 1)
+PY
+}
+for mode in clear encrypted; do
+	key=
+	[ $mode = encrypted ] && key="--psk-file $work/a.key"
+	RCAT_WRAP="env RDT_PCAP=$work/$mode-srv.pcap" start_listener "w$mode" \
+		$key 127.0.0.1 0
+	timeout -k 10 "$RCAT_TIMEOUT" env RDT_PCAP="$work/$mode-cli.pcap" \
+		"$RCAT" $key 127.0.0.1 "$port" < "$work/cli.in" > /dev/null \
+		2> "$work/w$mode-cli.err"
+	expect_status "$mode client, logged" 0 $? "$work/w$mode-cli.err"
+	reap "$listener_pid"
+	expect_status "$mode server, logged" 0 "$reaped" "$work/w$mode.err"
+done
+has_plaintext "$work/clear-cli.pcap" ||
+	fail "the check for plaintext finds none in a clear run's log"
+for side in cli srv; do
+	[ -s "$work/encrypted-$side.pcap" ] ||
+		fail "no RDT_PCAP log of the encrypted $side"
+	! has_plaintext "$work/encrypted-$side.pcap" ||
+		fail "the encrypted $side's log holds stream bytes in clear"
+done
+echo "ok: a clear run's log holds the input; the encrypted run's logs do not"
+
+# --- 5. keys that do not match --------------------------------------------
+chmod 644 "$work/b.key"
+for pair in "a.key b.key" "a.key -" "- a.key"; do
+	set -- $pair
+	skey= ckey=
+	[ "$1" != - ] && skey="--psk-file $work/$1"
+	[ "$2" != - ] && ckey="--psk-file $work/$2"
+	start_listener "m$1$2" $skey 127.0.0.1 0
+	# A client waiting for its timeout would be killed at 60 s (124).
+	timeout -k 10 60 "$RCAT" $ckey --user-timeout 50000 \
+		--stats "$work/m.json" 127.0.0.1 "$port" < /dev/null \
+		> /dev/null 2> "$work/m.err"
+	expect_status "server key $1, client key $2" 1 $? "$work/m.err"
+	json_check "$work/m.json" 's["result"] == "key_rejected"'
+	grep -q 'the peer refused our key' "$work/m.err" || {
+		cat "$work/m.err" >&2
+		fail "server key $1, client key $2: no clear message"
+	}
+	if [ "$2" = b.key ]; then
+		grep -q 'warning: --psk-file .* can be read by other users' \
+			"$work/m.err" || fail "no warning for a readable key"
+	fi
+	kill "$listener_pid"
+	reap "$listener_pid"
+	echo "ok: server key $1, client key $2: $(grep refused "$work/m.err")"
+done
+exit 0
