@@ -195,6 +195,13 @@ EXPORT int socket(int domain, int type, int protocol)
 	fd = RDT(rdt_socket(domain, type, protocol));
 	if (fd < 0)
 		return -1;
+	if (rdt_preload_key_apply(fd) != 0) {
+		int err = errno;
+
+		(void)RDT(rdt_close(fd));
+		errno = err;
+		return -1;
+	}
 	pthread_once(&exit_once, register_exiting);
 	memset(&e, 0, sizeof(e));
 	e.role = ROLE_NEW;

@@ -109,4 +109,14 @@ int rdt_preload_policy_wants(const struct sockaddr *addr, socklen_t len);
  * decision at connect and listen is skipped. */
 int rdt_preload_policy_restricted(void);
 
+/*
+ * The encrypted mode under rdt-run --psk-file: the environment names the
+ * key file (never the key).  rdt_preload_key_apply gives every new rdt
+ * socket the key; it returns 0, or -1 with errno set if the file named
+ * cannot be used, and then the socket must not be used either: falling
+ * back to clear would be silent.
+ */
+#define RDT_PRELOAD_PSK_ENV "RDT_RUN_PSK_FILE"
+int rdt_preload_key_apply(int fd);
+
 #endif

@@ -193,7 +193,8 @@ start_server_retry() {
 		then
 			return 0
 		fi
-		wait "$server_pid" 2>/dev/null
+		# Nothing was started when the port was found taken.
+		[ -n "${server_pid:-}" ] && wait "$server_pid" 2>/dev/null
 	done
 	cat "$work/$name.err" >&2
 	fail "$name: could not start on any of 5 ports"

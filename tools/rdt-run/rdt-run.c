@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "preload.h"
 #include "rdt.h"
 
@@ -57,6 +58,11 @@ static const char usage_text[] =
 "                       or ADDR6/PREFIX; may be given more than once\n"
 "  -P, --pcap FILE      log every rdt datagram to FILE (sets RDT_PCAP);\n"
 "                       forked children do not log\n"
+"  -K, --psk-file FILE  encrypt and authenticate every rdt connection\n"
+"                       with the pre-shared key in FILE (RDT_PSK): 32\n"
+"                       bytes as 64 hex digits, made with\n"
+"                       " RDT_KEYFILE_HOWTO "\n"
+"                       the peer needs the same key\n"
 "  -L, --lib PATH       the preload library to use\n"
 "                       (default: $RDT_PRELOAD_LIB, else " RDT_PRELOAD_PATH
 ")\n"
@@ -163,12 +169,51 @@ static void append(char **list, const char *item)
 	*list = l;
 }
 
+/*
+ * --psk-file: the key is checked here, where a mistake can still stop
+ * the run with a clear message, and the library is given the file's
+ * absolute path (the program may change directory), never the key: the
+ * environment of a process is readable by its user in /proc.
+ */
+static char *check_psk_file(const char *file)
+{
+	uint8_t key[RDT_KEYFILE_KEY_SIZE];
+	mode_t mode = 0;
+	char *abs;
+	int rv = rdt_keyfile_read(file, key, &mode);
+
+	explicit_bzero(key, sizeof(key));
+	if (rv > 0) {
+		fprintf(stderr, "rdt-run: --psk-file %s: %s\n", file,
+			strerror(rv));
+		exit(125);
+	}
+	if (rv < 0) {
+		fprintf(stderr, "rdt-run: --psk-file %s: expected a 32-byte "
+			"key as 64 hexadecimal digits; make one with\n  %s\n",
+			file, RDT_KEYFILE_HOWTO);
+		exit(125);
+	}
+	if (rdt_keyfile_exposed(mode))
+		fprintf(stderr, "rdt-run: warning: --psk-file %s can be read "
+			"by other users (mode %04o); chmod 600 it\n", file,
+			(unsigned)(mode & 07777));
+	abs = realpath(file, NULL);
+	if (abs == NULL) {
+		fprintf(stderr, "rdt-run: --psk-file %s: %s\n", file,
+			strerror(errno));
+		exit(125);
+	}
+	return abs;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ports", required_argument, NULL, 'p' },
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "psk-file", required_argument, NULL, 'K' },
 		{ "lib", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -177,6 +222,7 @@ int main(int argc, char **argv)
 	};
 	const char *lib = getenv("RDT_PRELOAD_LIB"), *old, *pcap = NULL;
 	char *ports = NULL, *exclude = NULL, *preload, path[PATH_MAX];
+	char *psk_file = NULL;
 	int verbose = 0, c;
 	struct stat st;
 
@@ -184,7 +230,7 @@ int main(int argc, char **argv)
 		lib = RDT_PRELOAD_PATH;
 	/* "+": stop at the first non-option, which is COMMAND; its own
 	 * options are its own. */
-	while ((c = getopt_long(argc, argv, "+p:x:P:L:vhV", longopts,
+	while ((c = getopt_long(argc, argv, "+p:x:P:K:L:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -195,6 +241,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			pcap = optarg;
+			break;
+		case 'K':
+			psk_file = check_psk_file(optarg);
 			break;
 		case 'L':
 			lib = optarg;
@@ -243,7 +292,9 @@ int main(int argc, char **argv)
 		   : unsetenv("RDT_RUN_PORTS")) != 0 ||
 	    (exclude ? setenv("RDT_RUN_EXCLUDE", exclude, 1)
 		     : unsetenv("RDT_RUN_EXCLUDE")) != 0 ||
-	    (pcap && setenv("RDT_PCAP", pcap, 1) != 0)) {
+	    (pcap && setenv("RDT_PCAP", pcap, 1) != 0) ||
+	    (psk_file ? setenv(RDT_PRELOAD_PSK_ENV, psk_file, 1)
+		      : unsetenv(RDT_PRELOAD_PSK_ENV)) != 0) {
 		perror("rdt-run");
 		return 125;
 	}
@@ -269,11 +320,11 @@ int main(int argc, char **argv)
 	}
 	if (verbose)
 		fprintf(stderr, "rdt-run: %s: TCP sockets become rdt (%s%s%s%s)"
-			"%s%s, preload %s\n", argv[optind],
+			"%s%s%s, preload %s\n", argv[optind],
 			ports ? "ports " : "all ports", ports ? ports : "",
 			exclude ? ", except " : "", exclude ? exclude : "",
 			pcap ? ", datagrams logged to " : "",
-			pcap ? pcap : "", lib);
+			pcap ? pcap : "", psk_file ? ", encrypted" : "", lib);
 	execvp(argv[optind], argv + optind);
 	c = errno;
 	fprintf(stderr, "rdt-run: %s: %s\n", argv[optind], strerror(c));

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "rcat.h"
+#include "keyfile.h"
 
 void rcat_usage(const char *fmt, ...)
 {
@@ -182,67 +183,25 @@ static unsigned int parse_ms(const char *arg, const char *opt)
 	return (unsigned int)v;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * --psk-file: 32 bytes as 64 hexadecimal digits; white space anywhere is
- * ignored, so that od's or xxd's output works as it is.  Anything else
- * is a usage error: a key read wrong would only show as a refused
- * connection later, far from its cause.
- */
+/* --psk-file: a key file that cannot be used is a usage error, not a
+ * failure later. */
 static void read_psk_file(const char *path, uint8_t psk[32])
 {
-	char text[1024];
-	size_t n, digits = 0;
-	struct stat st;
-	FILE *f = fopen(path, "r");
+	mode_t mode = 0;
+	int rv = rdt_keyfile_read(path, psk, &mode);
 
-	if (f == NULL)
-		rcat_usage("--psk-file %s: %s", path, strerror(errno));
-	n = fread(text, 1, sizeof(text), f);
-	if (ferror(f) || fstat(fileno(f), &st) < 0) {
-		int err = errno;
-
-		fclose(f);
-		rcat_usage("--psk-file %s: %s", path, strerror(err));
-	}
-	fclose(f);
-	for (size_t i = 0; i < n; i++) {
-		int v = hex_value((unsigned char)text[i]);
-
-		if (v < 0) {
-			if (strchr(" \t\r\n", text[i]))
-				continue;
-			digits = SIZE_MAX;
-			break;
-		}
-		if (digits < 64)
-			psk[digits / 2] = (uint8_t)(digits % 2 ?
-				psk[digits / 2] | v : v << 4);
-		digits++;
-	}
-	explicit_bzero(text, sizeof(text));
-	if (digits != 64)
+	if (rv > 0)
+		rcat_usage("--psk-file %s: %s", path, strerror(rv));
+	if (rv < 0)
 		rcat_usage("--psk-file %s: expected a 32-byte key as 64 "
-			   "hexadecimal digits%s; make one with\n"
-			   "  head -c 32 /dev/urandom | od -An -tx1 > %s",
-			   path, digits == SIZE_MAX ? ", found other characters"
-			   : "", path);
+			   "hexadecimal digits; make one with\n  %s", path,
+			   RDT_KEYFILE_HOWTO);
 	/* As ssh does with a private key: whoever can read it can play
 	 * either end. */
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
+	if (rdt_keyfile_exposed(mode))
 		fprintf(stderr, "%s: warning: --psk-file %s can be read by "
 			"other users (mode %04o); chmod 600 it\n", PROG,
-			path, (unsigned)(st.st_mode & 07777));
+			path, (unsigned)(mode & 07777));
 }
 
 enum {
