@@ -41,12 +41,15 @@
 
 #include "core/conn.h"
 #include "core/err.h"
+#include "core/seal.h"
+#include "core/seq.h"
 #include "util/prng.h"
 #include "runtime/pcaplog.h"
 #include "sim/cc_accept.h"
 #include "sim/flows.h"
 #include "sim/harness.h"
 #include "sim/link.h"
+#include "wire/crc32c.h"
 #include "wire/pkt.h"
 
 #define MIB ((size_t)1 << 20)
@@ -84,6 +87,12 @@ struct profile {
 	 * per genuine one toward the server (issue 10): PINGs far ahead in
 	 * packet numbers, FINs at random positions, blind data. */
 	double forge;
+	/* Both ends in the encrypted mode (RDT_PSK).  The forger then
+	 * knows everything but the key: it reads each genuine datagram's
+	 * plaintext (the simulator opens it for it), forges as above in
+	 * clear, and also sends altered copies of the sealed datagram with
+	 * their CRC made good.  Nothing of it may be taken. */
+	int psk;
 };
 
 /* The path every profile starts from: 100 Mbit/s, 40 ms RTT and a
@@ -141,7 +150,15 @@ static const struct profile profiles[] = {
 		  "datagrams as the client sends (valid CRC), every "
 		  "eighth followed by a RESET without the client's token",
 	  BOTH(.loss = 0.01), .forge = 0.1 },
+	{ .name = "forgery-psk",
+	  .what = "the forgery profile with both ends encrypted, and "
+		  "altered sealed copies too: every forgery dropped by "
+		  "authentication, none taken",
+	  BOTH(.loss = 0.01), .forge = 0.1, .psk = 1 },
 };
+
+/* The pre-shared key of the encrypted profiles. */
+static const uint8_t sim_psk[32] = "rdt-sim: the profiles' own key.";
 
 /*
  * One forgery built from the genuine client datagram |g|, sent down the
@@ -339,6 +356,11 @@ struct transfer {
 	struct prng frng;		/* the forger's */
 	uint32_t client_isn;		/* as the forger saw it */
 	uint64_t forged;		/* forge_one calls so far */
+	/* Encrypted profiles: the client's ID (from its INIT) and the
+	 * largest packet number it sent, to open what it sends. */
+	uint64_t client_cid;
+	uint64_t client_largest_pn;
+	uint64_t altered;		/* altered sealed copies sent */
 	uint64_t data_seed, written, received;
 	size_t size;
 	rdt_tstamp stall_until, vanish_at;
@@ -365,8 +387,16 @@ static void transfer_deliver(struct sim_harness *h, unsigned link,
 	if (x->vanished == VANISH_RECEIVER)
 		return;
 	if (x->server == NULL) {
+		static uint8_t plain[RDT_PKT_MAX_DGRAM];
 		struct rdt_pkt init;
 
+		/* The listener's first step, rdt_admit_unseal's own. */
+		if (x->p->psk) {
+			if (rdt_open_init(plain, dg, len, sim_psk) != 0)
+				return;
+			dg = plain;
+			len -= RDT_SEAL_TAG_SIZE;
+		}
 		if (rdt_pkt_decode(&init, dg, len) != 0 ||
 		    init.type != RDT_PKT_INIT)
 			return;
@@ -484,6 +514,58 @@ static void transfer_app(struct sim_harness *h)
 	}
 }
 
+/*
+ * The all-knowing forger of an encrypted profile reads the plaintext of
+ * the client's sealed datagram |dg| (the simulator holds the key), and
+ * now and then sends an altered copy of it, its CRC made good, down the
+ * link.  Returns the plaintext to forge from (|*len| updated), or NULL.
+ */
+static const uint8_t *forger_reads(struct transfer *x, const uint8_t *dg,
+				   size_t *len, rdt_tstamp t)
+{
+	static uint8_t plain[RDT_PKT_MAX_DGRAM], bad[RDT_PKT_MAX_DGRAM];
+	uint8_t key[RDT_SEAL_KEY_SIZE];
+	struct rdt_seal_nonce nonce;
+	uint64_t dcid = 0;
+	size_t n = *len;
+
+	if (n < RDT_PKT_HEADER_SIZE + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE)
+		return NULL;
+	if (dg[1] == RDT_PKT_INIT) {
+		x->client_cid = rdt_seal_prefix_cid(dg, n);
+		if (rdt_open_init(plain, dg, n, sim_psk) != 0)
+			return NULL;
+	} else {
+		(void)rdt_pkt_peek_dcid(dg, n, &dcid);
+		rdt_seal_session_key(sim_psk, x->client_cid, dcid, 0, key);
+		nonce.cid = 0;
+		nonce.pn = rdt_seq32_expand(x->client_largest_pn,
+					    rdt_seal_wire_pn(dg));
+		nonce.handshake = 0;
+		if (rdt_open(plain, dg, n, key, &nonce) != 0)
+			return NULL;
+		if (nonce.pn > x->client_largest_pn)
+			x->client_largest_pn = nonce.pn;
+		if (dg[1] == RDT_PKT_DATA &&
+		    prng_uniform(&x->frng) < x->p->forge) {
+			uint32_t crc;
+
+			memcpy(bad, dg, n);
+			bad[RDT_PKT_HEADER_SIZE +
+			    prng_below(&x->frng, n - RDT_PKT_HEADER_SIZE -
+						     RDT_PKT_CRC_SIZE)] ^=
+				(uint8_t)(1 + prng_below(&x->frng, 255));
+			crc = rdt_crc32c(0, bad, n - RDT_PKT_CRC_SIZE);
+			for (int i = 0; i < 4; i++)
+				bad[n - 1 - i] = (uint8_t)(crc >> (8 * i));
+			sim_link_send(x->fwd, bad, n, t);
+			x->altered++;
+		}
+	}
+	*len = n - RDT_SEAL_TAG_SIZE;
+	return plain;
+}
+
 static void transfer_send(struct sim_harness *h, unsigned node,
 			  const uint8_t *dg, size_t len)
 {
@@ -497,7 +579,14 @@ static void transfer_send(struct sim_harness *h, unsigned node,
 		return;
 	}
 	sim_link_send(x->fwd, dg, len, h->t);
-	if (x->p->forge == 0 || rdt_pkt_decode(&g, dg, len) != 0)
+	if (x->p->forge == 0)
+		return;
+	if (x->p->psk) {
+		dg = forger_reads(x, dg, &len, h->t);
+		if (dg == NULL)
+			return;
+	}
+	if (rdt_pkt_decode(&g, dg, len) != 0)
 		return;
 	/* The forger saw the handshake too. */
 	if (g.type == RDT_PKT_INIT)
@@ -558,7 +647,21 @@ static int transfer_done(struct sim_harness *h)
 					  rdt_conn_error(server)));
 	else if (x->received != x->size)
 		fail(x->r, "%s", "closed before all bytes arrived");
-	else if (x->forged >= 4 * FORGED_RESET_EVERY) {
+	else if (x->p->psk && x->forged + x->altered > 0) {
+		struct rdt_conn_info si;
+		const struct rdt_conn_stats *st = &si.stats;
+
+		/* Clear forgeries, altered copies and RESETs all fail
+		 * authentication; none may reach the checks a clear
+		 * connection relies on. */
+		rdt_conn_get_info(server, &si);
+		if (st->drop_auth == 0)
+			fail(x->r, "%s", "forgeries not dropped by authentication");
+		else if (st->drop_forged_pn + st->drop_forged_fin +
+				 st->drop_past_fin + st->drop_invalid_edge +
+				 st->drop_forged_reset + st->pn_collisions != 0)
+			fail(x->r, "%s", "a forgery got past authentication");
+	} else if (x->forged >= 4 * FORGED_RESET_EVERY) {
 		struct rdt_conn_info si;
 
 		/* Some forged RESETs may be lost on the link, not four. */
@@ -614,6 +717,10 @@ static void run_transfer(const struct profile *p, const struct run_opts *o,
 	x.ccfg.rand64 = conn_rand;
 	x.ccfg.rand_ctx = &crng;
 	x.ccfg.cc = o->cc ? o->cc : sim_cc;
+	if (p->psk) {
+		x.ccfg.use_psk = 1;
+		memcpy(x.ccfg.psk, sim_psk, sizeof(sim_psk));
+	}
 	x.scfg = x.ccfg;
 	x.scfg.rand_ctx = &srng;
 	if (p->near_wrap) {
