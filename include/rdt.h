@@ -371,6 +371,20 @@ RDT_EXTERN int rdt_fcntl(int fd, int cmd, ...);
  * Draw the key from a good random source (32 random bytes, not a
  * password). */
 #define RDT_PSK 9
+/* 32 bytes, on a listener: its static X25519 secret key, and with it the
+ * public-key handshake (PROTOCOL.md 11): a client that knows the public
+ * half (RDT_PEER_KEY) can be sure it talks to this listener, and what the
+ * connection carries stays secret even if this key is stolen later
+ * (forward secrecy).  getsockopt gives the public half (ENOENT without a
+ * key).  Not with RDT_PSK (EINVAL); needs RDT_MAXDGRAM >= 1248; EISCONN
+ * and optlen 0 as RDT_PSK.  Draw it from a good random source. */
+#define RDT_KEY 10
+/* 32 bytes, on a client: the server's static X25519 public key (its
+ * RDT_KEY's public half).  The connection then uses the public-key
+ * handshake, and fails with EKEYREJECTED if the listener holds another
+ * key or none.  getsockopt gives it back (ENOENT without one).  Same
+ * conditions as RDT_KEY. */
+#define RDT_PEER_KEY 11
 
 /* Connection states, as in struct rdt_info. */
 enum rdt_state {
@@ -481,7 +495,7 @@ struct rdt_info {
  * SO_PROTOCOL (get only: SOCK_STREAM, the family, IPPROTO_TCP).
  * RDT_SOL: RDT_NODELAY, RDT_CONGESTION, RDT_USER_TIMEOUT, RDT_INFO,
  * RDT_KEEPIDLE, RDT_IDLE_TIMEOUT, RDT_MAXDGRAM, RDT_VALIDATE_ADDR,
- * RDT_PSK, described above.
+ * RDT_PSK, RDT_KEY, RDT_PEER_KEY, described above.
  * IPPROTO_TCP, with TCP's names, units and ranges, so that ported TCP
  * programs need no change: TCP_NODELAY (= RDT_NODELAY), TCP_KEEPIDLE
  * (seconds; = RDT_KEEPIDLE), TCP_KEEPINTVL and TCP_KEEPCNT (stored and

@@ -138,6 +138,56 @@ static int set_socket_level(struct rt_sock *s, int name, const void *val,
 	}
 }
 
+/*
+ * RDT_PSK, RDT_KEY, RDT_PEER_KEY: the encrypted modes' keys.  A
+ * pre-shared key and the public-key handshake exclude each other; the
+ * datagram size must leave room for what sealing adds; a live
+ * connection keeps the keys it started with, as it keeps its congestion
+ * control.  optlen 0 removes a key.
+ */
+static int set_key(struct rt_sock *s, int name, const void *val,
+		   socklen_t len)
+{
+	struct rt_opts *o = &s->opt;
+	int pk = name != RDT_PSK;
+
+	if (s->conn != NULL)
+		return -EISCONN;
+	if (len == 0) {
+		if (name == RDT_PSK) {
+			sodium_memzero(o->psk, sizeof(o->psk));
+			o->use_psk = 0;
+		} else if (name == RDT_KEY) {
+			sodium_memzero(o->key_secret, sizeof(o->key_secret));
+			o->have_key = 0;
+		} else {
+			o->have_peer_key = 0;
+		}
+		return 0;
+	}
+	if (val == NULL)
+		return -EFAULT;
+	if (len != 32 || (pk ? o->use_psk : o->have_key || o->have_peer_key) ||
+	    o->max_dgram < RDT_PKT_INIT_MIN_SIZE +
+				   (pk ? RDT_SEAL_PK_OVERHEAD :
+					 RDT_SEAL_TAG_SIZE))
+		return -EINVAL;
+	if (name == RDT_PSK) {
+		memcpy(o->psk, val, sizeof(o->psk));
+		o->use_psk = 1;
+	} else if (name == RDT_KEY) {
+		if (sodium_init() < 0)
+			return -ENOMEM;
+		memcpy(o->key_secret, val, sizeof(o->key_secret));
+		crypto_scalarmult_base(o->key_public, o->key_secret);
+		o->have_key = 1;
+	} else {
+		memcpy(o->peer_key, val, sizeof(o->peer_key));
+		o->have_peer_key = 1;
+	}
+	return 0;
+}
+
 static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 			 socklen_t len)
 {
@@ -145,24 +195,8 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 	char cc_name[32];
 	int v = 0, err;
 
-	if (name == RDT_PSK) {
-		if (len == 0) {
-			sodium_memzero(s->opt.psk, sizeof(s->opt.psk));
-			s->opt.use_psk = 0;
-			return 0;
-		}
-		if (val == NULL)
-			return -EFAULT;
-		if (len != sizeof(s->opt.psk) ||
-		    s->opt.max_dgram < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE)
-			return -EINVAL;
-		/* As the controller: a live connection keeps its keys. */
-		if (s->conn != NULL)
-			return -EISCONN;
-		memcpy(s->opt.psk, val, sizeof(s->opt.psk));
-		s->opt.use_psk = 1;
-		return 0;
-	}
+	if (name == RDT_PSK || name == RDT_KEY || name == RDT_PEER_KEY)
+		return set_key(s, name, val, len);
 	if (name == RDT_CONGESTION) {
 		if (val == NULL)
 			return -EFAULT;
@@ -212,7 +246,9 @@ static int set_rdt_level(struct rt_sock *s, int name, const void *val,
 	case RDT_MAXDGRAM:
 		if (v < RDT_PKT_INIT_MIN_SIZE || v > RDT_PKT_MAX_DGRAM ||
 		    (s->opt.use_psk &&
-		     v < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE))
+		     v < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE) ||
+		    ((s->opt.have_key || s->opt.have_peer_key) &&
+		     v < RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_PK_OVERHEAD))
 			return -EINVAL;
 		s->opt.max_dgram = (size_t)v;
 		return 0;
@@ -507,6 +543,17 @@ static int get_rdt_level(struct rt_sock *s, int name, void *val,
 	case RDT_PSK:
 		/* Whether a key is set; the key itself never comes back. */
 		return put_int(val, len, s->opt.use_psk);
+	case RDT_KEY:
+		/* The public half: what the clients need. */
+		if (!s->opt.have_key)
+			return -ENOENT;
+		return put_bytes(val, len, s->opt.key_public,
+				 sizeof(s->opt.key_public));
+	case RDT_PEER_KEY:
+		if (!s->opt.have_peer_key)
+			return -ENOENT;
+		return put_bytes(val, len, s->opt.peer_key,
+				 sizeof(s->opt.peer_key));
 	case RDT_CONGESTION:
 		cc = s->opt.cc->name;
 		return put_bytes(val, len, cc, strlen(cc) + 1);

@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "admit.h"
 #include "err.h"
 #include "seal.h"
@@ -137,12 +139,37 @@ static int crc_holds(const uint8_t *dg, size_t len)
 	return crc == rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
 }
 
-int rdt_admit_unseal(const uint8_t *psk, const uint8_t *dg, size_t len,
-		     uint8_t *plain, const uint8_t **out, size_t *out_len,
-		     struct rdt_admit_limiter *lim, rdt_tstamp now,
-		     struct rdt_admit_verdict *v)
+/* Opens a public-key INIT with the listener's static key pair. */
+static int open_pk_init(const struct rdt_admit_keys *keys, uint8_t *plain,
+			const uint8_t *dg, size_t len)
 {
-	int sealed;
+	const uint8_t *e = rdt_seal_ephemeral(dg, len);
+	uint8_t dh1[RDT_SEAL_PUBLIC_SIZE], key[RDT_SEAL_KEY_SIZE];
+	struct rdt_seal_nonce nonce;
+	int rv = RDT_OPEN_AUTH;
+
+	if (e == NULL)
+		return RDT_OPEN_MALFORMED;
+	if (rdt_seal_dh(dh1, keys->pk_secret, e) == 0) {
+		rdt_seal_pk_init_key(dh1, e, keys->pk_public, key);
+		nonce.cid = rdt_seal_prefix_cid(dg, len);
+		nonce.pn = rdt_seal_wire_pn(dg);
+		nonce.handshake = 1;
+		rv = rdt_open(plain, dg, len, key, &nonce);
+	}
+	sodium_memzero(dh1, sizeof(dh1));
+	sodium_memzero(key, sizeof(key));
+	return rv;
+}
+
+int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
+		     size_t len, uint8_t *plain, const uint8_t **out,
+		     size_t *out_len, struct rdt_admit_limiter *lim,
+		     rdt_tstamp now, struct rdt_admit_verdict *v)
+{
+	const uint8_t *psk = keys ? keys->psk : NULL;
+	int has_pk = keys != NULL && keys->pk_secret != NULL;
+	int sealed, pk_init, rv = RDT_OPEN_AUTH;
 
 	memset(v, 0, sizeof(*v));
 	v->action = RDT_ADMIT_DROP;
@@ -152,13 +179,16 @@ int rdt_admit_unseal(const uint8_t *psk, const uint8_t *dg, size_t len,
 	    dg[1] != RDT_PKT_INIT)
 		return 1;
 	sealed = dg[0] == RDT_PROTO_VERSION_SEALED;
-	if (psk == NULL && !sealed)
+	pk_init = sealed && (dg[2] & RDT_SEAL_F_PUBLIC);
+	if (psk == NULL && !has_pk && !sealed)
 		return 1;
-	if (psk != NULL && sealed) {
-		switch (rdt_open_init(plain, dg, len, psk)) {
+	if (sealed && (pk_init ? has_pk : psk != NULL)) {
+		rv = pk_init ? open_pk_init(keys, plain, dg, len) :
+			       rdt_open_init(plain, dg, len, psk);
+		switch (rv) {
 		case 0:
 			*out = plain;
-			*out_len = len - RDT_SEAL_TAG_SIZE;
+			*out_len = rdt_open_len(dg, len);
 			return 1;
 		case RDT_OPEN_AUTH:
 			break;

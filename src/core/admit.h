@@ -115,20 +115,30 @@ enum rdt_admit_proof rdt_admit_proof(const struct rdt_cookie_keys *keys,
 				     rdt_tstamp now, uint8_t *retry,
 				     size_t *retry_len);
 
+/* A listener's keys for the encrypted mode; NULL where it has none. */
+struct rdt_admit_keys {
+	const uint8_t *psk;		/* RDT_PSK */
+	const uint8_t *pk_secret;	/* its static key pair (RDT_KEY) */
+	const uint8_t *pk_public;
+};
+
 /*
  * rdt_admit_unseal: the encrypted mode's first look at a datagram |dg|
- * (|len| bytes) naming no connection (dcid 0), on a listener holding the
- * pre-shared key |psk| (NULL: none), before it is decoded.  Returns 1
- * when the caller goes on with |*out| (|*out_len| bytes): |dg| itself
- * (no INIT, or no key on either side) or the INIT opened into |plain|
- * (|len| bytes).  Returns 0 when the verdict |v| is all: a damaged INIT
+ * (|len| bytes) naming no connection (dcid 0), on a listener holding
+ * |keys| (NULL: none), before it is decoded.  Returns 1 when the caller
+ * goes on with |*out| (|*out_len| bytes): |dg| itself (no INIT, or no
+ * key on either side) or the INIT opened into |plain| (|len| bytes);
+ * the client's ephemeral key of a public-key INIT, which the server's
+ * connection needs, is rdt_seal_ephemeral(dg, len).  Returns 0 when the
+ * verdict |v| is all: a damaged INIT
  * dropped, or an INIT whose key is not ours (another key, a key where we
  * have none, none where we have one) refused with a RESET AUTH to its
  * source ID, so that its client fails at once with a clear error instead
  * of at its timeout.  Only an INIT of full size whose CRC holds is
  * refused: the answer is smaller than it and passes |lim| too.
  */
-int rdt_admit_unseal(const uint8_t *psk, const uint8_t *dg, size_t len,
+int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
+		     size_t len,
 		     uint8_t *plain, const uint8_t **out, size_t *out_len,
 		     struct rdt_admit_limiter *lim, rdt_tstamp now,
 		     struct rdt_admit_verdict *v);

@@ -97,6 +97,15 @@ struct rdt_conn_config {
 	 * must then leave room for the tag: max_dgram >= 1216. */
 	int use_psk;
 	uint8_t psk[32];
+	/* Or the public-key handshake (PROTOCOL.md 11): a client gives the
+	 * server's static public key in |pk_peer|; a server its static key
+	 * pair in |pk_secret| and |pk_public|, and the client's ephemeral
+	 * public key from the INIT in |pk_peer| (the listener read it).
+	 * Then max_dgram >= 1248; not with |use_psk|. */
+	int use_pk;
+	uint8_t pk_secret[32];
+	uint8_t pk_public[32];
+	uint8_t pk_peer[32];
 	/* Randomness for connection IDs and initial numbers: required. */
 	uint64_t (*rand64)(void *ctx);
 	void *rand_ctx;

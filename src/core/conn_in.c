@@ -425,12 +425,42 @@ static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
  * that reference.  A DATA or RESET before the keys (at a client still
  * waiting for its ACCEPT) cannot be authenticated.
  */
+/*
+ * A public-key client's first ACCEPT: its key comes from the server's
+ * ephemeral key in it, and is kept (with that key and the second
+ * Diffie-Hellman result) only if the ACCEPT opens with it, so that a
+ * forged ACCEPT changes nothing.
+ */
+static int open_first_pk_accept(struct rdt_conn *conn, const uint8_t *dg,
+				size_t len, const struct rdt_seal_nonce *nonce)
+{
+	const uint8_t *f = rdt_seal_ephemeral(dg, len);
+	uint8_t dh2[RDT_SEAL_PUBLIC_SIZE], key[RDT_SEAL_KEY_SIZE];
+	int rv;
+
+	if (f == NULL)
+		return RDT_OPEN_AUTH;
+	if (rdt_seal_dh(dh2, conn->eph_secret, f) != 0) {
+		rv = RDT_OPEN_AUTH;
+		goto out;
+	}
+	rdt_seal_pk_accept_key(conn->dh1, dh2, conn->eph_public, f, key);
+	rv = rdt_open(conn->open_buf, dg, len, key, nonce);
+	if (rv == 0) {
+		memcpy(conn->dh2, dh2, sizeof(dh2));
+		memcpy(conn->peer_eph, f, sizeof(conn->peer_eph));
+		memcpy(conn->hs_rx_key, key, sizeof(key));
+	}
+out:
+	sodium_memzero(dh2, sizeof(dh2));
+	sodium_memzero(key, sizeof(key));
+	return rv;
+}
+
 static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 {
 	struct rdt_seal_nonce nonce;
-	uint8_t hs_key[RDT_SEAL_KEY_SIZE];
 	uint32_t wire_pn;
-	int rv;
 
 	if (len < RDT_PKT_HEADER_SIZE || len > conn->cfg.max_dgram)
 		return RDT_OPEN_MALFORMED;
@@ -438,13 +468,17 @@ static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 	switch (dg[1]) {
 	case RDT_PKT_INIT:
 	case RDT_PKT_ACCEPT:
+		/* The handshake's kind must be the connection's. */
+		if (!(dg[2] & RDT_SEAL_F_PUBLIC) != !conn->cfg.use_pk)
+			return RDT_OPEN_AUTH;
 		nonce.cid = rdt_seal_prefix_cid(dg, len);
 		nonce.pn = wire_pn;
 		nonce.handshake = 1;
-		rdt_seal_handshake_key(conn->cfg.psk, dg[1], hs_key);
-		rv = rdt_open(conn->open_buf, dg, len, hs_key, &nonce);
-		sodium_memzero(hs_key, sizeof(hs_key));
-		return rv;
+		if (conn->cfg.use_pk && !conn->is_server &&
+		    conn->state == RDT_CONN_SYN_SENT)
+			return open_first_pk_accept(conn, dg, len, &nonce);
+		return rdt_open(conn->open_buf, dg, len, conn->hs_rx_key,
+				&nonce);
 	case RDT_PKT_DATA:
 	case RDT_PKT_RESET:
 		if (!conn->session_keys || !conn->have_rcv_pn)
@@ -478,23 +512,21 @@ int rdt_conn_recv_pkt(struct rdt_conn *conn, const uint8_t *dg, size_t len,
 
 	if (conn == NULL || dg == NULL)
 		return RDT_ERR_INVALID;
-	if (conn->cfg.use_psk && !clear_believed(conn, dg, len)) {
-		if (len == 0)
-			rv = RDT_OPEN_MALFORMED;
-		else if (dg[0] == RDT_PROTO_VERSION_SEALED)
-			rv = open_sealed(conn, dg, len);
-		else
-			rv = RDT_OPEN_AUTH;	/* in clear */
+	if (conn_sealed(conn) && !clear_believed(conn, dg, len)) {
+		/* rdt_open checks the CRC first: damage, even to the
+		 * version, is counted as damage. */
+		rv = open_sealed(conn, dg, len);
 		if (rv == RDT_OPEN_CHECKSUM)
 			conn->stats.drop_checksum++;
-		else if (rv == RDT_OPEN_MALFORMED)
+		else if (rv == RDT_OPEN_MALFORMED && len > 0 &&
+			 dg[0] == RDT_PROTO_VERSION_SEALED)
 			conn->stats.drop_malformed++;
 		else if (rv != 0)
-			conn->stats.drop_auth++;
+			conn->stats.drop_auth++;	/* or in clear */
 		if (rv != 0)
 			return 0;
+		len = rdt_open_len(dg, len);
 		dg = conn->open_buf;
-		len -= RDT_SEAL_TAG_SIZE;
 	}
 	rv = rdt_pkt_decode(&pkt, dg, len);
 	if (rv == RDT_ERR_CHECKSUM) {

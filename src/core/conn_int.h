@@ -71,6 +71,11 @@
 /* The smallest max_dgram of the encrypted mode: a padded INIT and its
  * tag. */
 #define CONN_SEALED_MIN_DGRAM (RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE)
+/* And of the public-key handshake: the INIT carries an ephemeral key. */
+#define CONN_SEALED_PK_MIN_DGRAM (RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_PK_OVERHEAD)
+
+/* Is the connection in the encrypted mode, either kind? */
+
 
 /* A byte ring addressed by absolute stream position (position % size). */
 struct rdt_ring {
@@ -101,6 +106,18 @@ struct rdt_conn {
 	int session_keys;
 	uint8_t tx_key[RDT_SEAL_KEY_SIZE];
 	uint8_t rx_key[RDT_SEAL_KEY_SIZE];
+	/* The keys of the INIT or ACCEPT we write and of the one we read
+	 * (a public-key client learns the latter from the first ACCEPT). */
+	uint8_t hs_tx_key[RDT_SEAL_KEY_SIZE];
+	uint8_t hs_rx_key[RDT_SEAL_KEY_SIZE];
+	/* The public-key handshake: our ephemeral key pair, the peer's
+	 * ephemeral public key, and the two Diffie-Hellman results; the
+	 * secrets are wiped as soon as the session keys are made, which is
+	 * what makes a static key stolen later useless. */
+	uint8_t eph_secret[RDT_SEAL_PUBLIC_SIZE];
+	uint8_t eph_public[RDT_SEAL_PUBLIC_SIZE];
+	uint8_t peer_eph[RDT_SEAL_PUBLIC_SIZE];
+	uint8_t dh1[RDT_SEAL_PUBLIC_SIZE], dh2[RDT_SEAL_PUBLIC_SIZE];
 	uint8_t *open_buf;
 	/* Largest datagram we send: ours and the peer's limit. */
 	size_t max_dgram;
@@ -263,5 +280,11 @@ int rdt_conn_prepare_probe(struct rdt_conn *conn);
 
 /* conn_out.c */
 void rdt_conn_queue_rtx(struct rdt_conn *conn, uint64_t off, uint64_t len);
+
+/* Is the connection in the encrypted mode, either kind? */
+static inline int conn_sealed(const struct rdt_conn *conn)
+{
+	return conn->cfg.use_psk || conn->cfg.use_pk;
+}
 
 #endif

@@ -489,21 +489,26 @@ static rdt_ssize write_sealed(struct rdt_conn *conn, uint8_t *dest,
 			      size_t cap, rdt_tstamp now)
 {
 	struct rdt_seal_nonce nonce;
-	uint8_t hs_key[RDT_SEAL_KEY_SIZE];
 	rdt_pktnum pn = conn->next_pn;
+	/* Only the handshake's states write INITs and ACCEPTs, which in
+	 * the public-key handshake carry an ephemeral key too. */
+	int handshake = conn->state == RDT_CONN_SYN_SENT ||
+			conn->state == RDT_CONN_SYN_RCVD;
+	size_t room = handshake && conn->cfg.use_pk ? RDT_SEAL_PK_OVERHEAD :
+						      RDT_SEAL_TAG_SIZE;
 	rdt_ssize n;
 
-	n = write_clear(conn, dest, cap - RDT_SEAL_TAG_SIZE, now);
+	n = write_clear(conn, dest, cap - room, now);
 	if (n <= 0)
 		return n;
 	if (dest[1] == RDT_PKT_INIT || dest[1] == RDT_PKT_ACCEPT) {
 		nonce.cid = conn->local_cid;
 		nonce.pn = (uint32_t)pn;
 		nonce.handshake = 1;
-		rdt_seal_handshake_key(conn->cfg.psk, dest[1], hs_key);
-		n = (rdt_ssize)rdt_seal(dest, (size_t)n, hs_key, &nonce);
-		sodium_memzero(hs_key, sizeof(hs_key));
-		return n;
+		return (rdt_ssize)rdt_seal(dest, (size_t)n, conn->hs_tx_key,
+					   &nonce,
+					   conn->cfg.use_pk ? conn->eph_public :
+							      NULL);
 	}
 	/* A client has no session keys before its ACCEPT, and sends
 	 * nothing but INITs before it either. */
@@ -512,7 +517,8 @@ static rdt_ssize write_sealed(struct rdt_conn *conn, uint8_t *dest,
 	nonce.cid = 0;
 	nonce.pn = pn;
 	nonce.handshake = 0;
-	return (rdt_ssize)rdt_seal(dest, (size_t)n, conn->tx_key, &nonce);
+	return (rdt_ssize)rdt_seal(dest, (size_t)n, conn->tx_key, &nonce,
+				   NULL);
 }
 
 rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
@@ -525,7 +531,7 @@ rdt_ssize rdt_conn_write_pkt(struct rdt_conn *conn, uint8_t *dest,
 	if (destlen < RDT_PKT_MIN_DGRAM)
 		return RDT_ERR_NOBUF;
 	cap = destlen < conn->max_dgram ? destlen : conn->max_dgram;
-	if (conn->cfg.use_psk)
+	if (conn_sealed(conn))
 		return write_sealed(conn, dest, cap, now);
 	return write_clear(conn, dest, cap, now);
 }

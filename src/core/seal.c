@@ -10,8 +10,10 @@
 #include "../wire/crc32c.h"
 #include "../wire/pkt.h"
 
-/* The clear prefix of INIT and ACCEPT: header and scid. */
+/* The clear prefix of INIT and ACCEPT: header and scid; the public-key
+ * handshake's adds the ephemeral key. */
 #define HANDSHAKE_CLEAR_LEN (RDT_PKT_HEADER_SIZE + 8)
+#define PK_CLEAR_LEN (HANDSHAKE_CLEAR_LEN + RDT_SEAL_PUBLIC_SIZE)
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -34,24 +36,94 @@ static uint64_t get_be64(const uint8_t *p)
 	return v;
 }
 
-/* A key for |label| and |ids| (|nids| IDs): keyed BLAKE2b, the labels
- * keeping every use of the pre-shared key apart. */
-static void derive(const uint8_t psk[RDT_SEAL_KEY_SIZE], const char *label,
-		   const uint64_t *ids, int nids,
-		   uint8_t key[RDT_SEAL_KEY_SIZE])
+/* A key from the secret |secret| (|slen| bytes, at most 64) for |label|,
+ * the public keys |pubs| (|npubs|) and the IDs |ids| (|nids|): keyed
+ * BLAKE2b, the labels keeping every use of a secret apart. */
+static void derive_from(const uint8_t *secret, size_t slen, const char *label,
+			const uint8_t *const *pubs, int npubs,
+			const uint64_t *ids, int nids,
+			uint8_t key[RDT_SEAL_KEY_SIZE])
 {
 	crypto_generichash_state st;
 	uint8_t be[8];
 
-	crypto_generichash_init(&st, psk, RDT_SEAL_KEY_SIZE,
-				RDT_SEAL_KEY_SIZE);
+	crypto_generichash_init(&st, secret, slen, RDT_SEAL_KEY_SIZE);
 	crypto_generichash_update(&st, (const uint8_t *)label,
 				  strlen(label) + 1);
+	for (int i = 0; i < npubs; i++)
+		crypto_generichash_update(&st, pubs[i], RDT_SEAL_PUBLIC_SIZE);
 	for (int i = 0; i < nids; i++) {
 		put_be64(be, ids[i]);
 		crypto_generichash_update(&st, be, sizeof(be));
 	}
 	crypto_generichash_final(&st, key, RDT_SEAL_KEY_SIZE);
+	sodium_memzero(&st, sizeof(st));
+}
+
+static void derive(const uint8_t psk[RDT_SEAL_KEY_SIZE], const char *label,
+		   const uint64_t *ids, int nids,
+		   uint8_t key[RDT_SEAL_KEY_SIZE])
+{
+	derive_from(psk, RDT_SEAL_KEY_SIZE, label, NULL, 0, ids, nids, key);
+}
+
+void rdt_seal_pk_init_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			  const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			  const uint8_t s[RDT_SEAL_PUBLIC_SIZE],
+			  uint8_t key[RDT_SEAL_KEY_SIZE])
+{
+	const uint8_t *pubs[2] = { e, s };
+
+	derive_from(dh1, RDT_SEAL_PUBLIC_SIZE, "rdt 2 pk init", pubs, 2, NULL,
+		    0, key);
+}
+
+/* dh1 || dh2, the secret of everything after the INIT. */
+static void both_dh(uint8_t out[2 * RDT_SEAL_PUBLIC_SIZE],
+		    const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+		    const uint8_t dh2[RDT_SEAL_PUBLIC_SIZE])
+{
+	memcpy(out, dh1, RDT_SEAL_PUBLIC_SIZE);
+	memcpy(out + RDT_SEAL_PUBLIC_SIZE, dh2, RDT_SEAL_PUBLIC_SIZE);
+}
+
+void rdt_seal_pk_accept_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t dh2[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t f[RDT_SEAL_PUBLIC_SIZE],
+			    uint8_t key[RDT_SEAL_KEY_SIZE])
+{
+	const uint8_t *pubs[2] = { e, f };
+	uint8_t dh[2 * RDT_SEAL_PUBLIC_SIZE];
+
+	both_dh(dh, dh1, dh2);
+	derive_from(dh, sizeof(dh), "rdt 2 pk accept", pubs, 2, NULL, 0, key);
+	sodium_memzero(dh, sizeof(dh));
+}
+
+void rdt_seal_pk_session_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t dh2[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t f[RDT_SEAL_PUBLIC_SIZE],
+			     uint64_t client_cid, uint64_t server_cid,
+			     int from_server, uint8_t key[RDT_SEAL_KEY_SIZE])
+{
+	const uint8_t *pubs[2] = { e, f };
+	const uint64_t ids[2] = { client_cid, server_cid };
+	uint8_t dh[2 * RDT_SEAL_PUBLIC_SIZE];
+
+	both_dh(dh, dh1, dh2);
+	derive_from(dh, sizeof(dh),
+		    from_server ? "rdt 2 pk server" : "rdt 2 pk client", pubs,
+		    2, ids, 2, key);
+	sodium_memzero(dh, sizeof(dh));
+}
+
+int rdt_seal_dh(uint8_t out[RDT_SEAL_PUBLIC_SIZE],
+		const uint8_t secret[RDT_SEAL_PUBLIC_SIZE],
+		const uint8_t public_key[RDT_SEAL_PUBLIC_SIZE])
+{
+	return crypto_scalarmult(out, secret, public_key) == 0 ? 0 : -1;
 }
 
 void rdt_seal_handshake_key(const uint8_t psk[RDT_SEAL_KEY_SIZE],
@@ -71,10 +143,38 @@ void rdt_seal_session_key(const uint8_t psk[RDT_SEAL_KEY_SIZE],
 	       key);
 }
 
-size_t rdt_seal_clear_len(uint8_t type)
+size_t rdt_seal_clear_len(uint8_t type, uint8_t flags)
 {
-	return type == RDT_PKT_INIT || type == RDT_PKT_ACCEPT ?
-		       HANDSHAKE_CLEAR_LEN : RDT_PKT_HEADER_SIZE;
+	if (type != RDT_PKT_INIT && type != RDT_PKT_ACCEPT)
+		return RDT_PKT_HEADER_SIZE;
+	return flags & RDT_SEAL_F_PUBLIC ? PK_CLEAR_LEN : HANDSHAKE_CLEAR_LEN;
+}
+
+const uint8_t *rdt_seal_ephemeral(const uint8_t *dg, size_t len)
+{
+	if (len < PK_CLEAR_LEN || dg[0] != RDT_PROTO_VERSION_SEALED ||
+	    rdt_seal_clear_len(dg[1], dg[2]) != PK_CLEAR_LEN)
+		return NULL;
+	return dg + HANDSHAKE_CLEAR_LEN;
+}
+
+/* What the sealed form adds to the version 1 datagram. */
+static size_t overhead(size_t clear)
+{
+	return RDT_SEAL_TAG_SIZE + (clear == PK_CLEAR_LEN ?
+					    RDT_SEAL_PUBLIC_SIZE : 0);
+}
+
+size_t rdt_open_len(const uint8_t *src, size_t len)
+{
+	size_t clear;
+
+	if (len < RDT_PKT_HEADER_SIZE + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE)
+		return 0;
+	clear = rdt_seal_clear_len(src[1], src[2]);
+	if (len < clear + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE)
+		return 0;
+	return len - overhead(clear);
 }
 
 static void make_nonce(const struct rdt_seal_nonce *n,
@@ -107,16 +207,25 @@ uint32_t rdt_seal_wire_pn(const uint8_t *dg)
 }
 
 size_t rdt_seal(uint8_t *dg, size_t len, const uint8_t key[RDT_SEAL_KEY_SIZE],
-		const struct rdt_seal_nonce *nonce)
+		const struct rdt_seal_nonce *nonce, const uint8_t *eph)
 {
 	uint8_t npub[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-	size_t clear = rdt_seal_clear_len(dg[1]);
-	size_t body = len - RDT_PKT_CRC_SIZE - clear;
-	size_t sealed = len + RDT_SEAL_TAG_SIZE;
+	size_t clear = rdt_seal_clear_len(dg[1], eph ? RDT_SEAL_F_PUBLIC : 0);
+	size_t body = len - RDT_PKT_CRC_SIZE - HANDSHAKE_CLEAR_LEN;
+	size_t sealed;
 	unsigned long long maclen;
 
+	if (clear != PK_CLEAR_LEN)
+		body = len - RDT_PKT_CRC_SIZE - clear;
+	sealed = clear + body + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE;
 	make_nonce(nonce, npub);
 	dg[0] = RDT_PROTO_VERSION_SEALED;
+	if (clear == PK_CLEAR_LEN) {
+		/* The ephemeral key goes in after the scid. */
+		memmove(dg + clear, dg + HANDSHAKE_CLEAR_LEN, body);
+		memcpy(dg + HANDSHAKE_CLEAR_LEN, eph, RDT_SEAL_PUBLIC_SIZE);
+		dg[2] = RDT_SEAL_F_PUBLIC;
+	}
 	/* The version 1 CRC gives way to the tag; a new CRC covers all. */
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(
 		dg + clear, dg + clear + body, &maclen, dg + clear, body, dg,
@@ -133,28 +242,34 @@ int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	uint8_t npub[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 	size_t clear, body;
 
-	if (len < RDT_PKT_HEADER_SIZE + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE ||
-	    src[0] != RDT_PROTO_VERSION_SEALED)
+	size_t image;
+
+	/* Damage in transit is told apart from a wrong key or a forgery
+	 * (a listener refuses only the latter), whatever it hit. */
+	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE)
 		return RDT_OPEN_MALFORMED;
-	clear = rdt_seal_clear_len(src[1]);
-	if (len < clear + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE)
-		return RDT_OPEN_MALFORMED;
-	/* Damage in transit is told apart from a wrong key or a forgery:
-	 * a listener refuses only the latter. */
 	if (get_be32(src + len - RDT_PKT_CRC_SIZE) !=
 	    rdt_crc32c(0, src, len - RDT_PKT_CRC_SIZE))
 		return RDT_OPEN_CHECKSUM;
+	if (src[0] != RDT_PROTO_VERSION_SEALED || rdt_open_len(src, len) == 0)
+		return RDT_OPEN_MALFORMED;
+	clear = rdt_seal_clear_len(src[1], src[2]);
 	body = len - RDT_PKT_CRC_SIZE - RDT_SEAL_TAG_SIZE - clear;
+	/* Of the clear prefix, the version 1 datagram keeps all but an
+	 * ephemeral key. */
+	image = clear == PK_CLEAR_LEN ? HANDSHAKE_CLEAR_LEN : clear;
 	make_nonce(nonce, npub);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		    dst + clear, NULL, src + clear, body, src + clear + body,
+		    dst + image, NULL, src + clear, body, src + clear + body,
 		    src, clear, npub, key) != 0) {
-		memset(dst, 0, len - RDT_SEAL_TAG_SIZE);
+		memset(dst, 0, image + body + RDT_PKT_CRC_SIZE);
 		return RDT_OPEN_AUTH;
 	}
-	memcpy(dst, src, clear);
+	memcpy(dst, src, image);
 	dst[0] = RDT_PROTO_VERSION;
-	put_be32(dst + clear + body, rdt_crc32c(0, dst, clear + body));
+	if (clear == PK_CLEAR_LEN)
+		dst[2] = 0;
+	put_be32(dst + image + body, rdt_crc32c(0, dst, image + body));
 	return 0;
 }
 

@@ -22,6 +22,22 @@
 #define RDT_PROTO_VERSION_SEALED 2
 #define RDT_SEAL_KEY_SIZE 32
 #define RDT_SEAL_TAG_SIZE 16
+/* X25519 keys, secret and public. */
+#define RDT_SEAL_PUBLIC_SIZE 32
+
+/*
+ * The public-key handshake (PROTOCOL.md 11): an INIT or ACCEPT with this
+ * flag carries its sender's ephemeral X25519 public key in clear after
+ * its scid, and is sealed with a key from Diffie-Hellman instead of the
+ * pre-shared key.  The client knows the server's static public key; the
+ * INIT's key is X25519(client ephemeral, server static), so only that
+ * server can read it, and everything after the handshake also depends on
+ * X25519(client ephemeral, server ephemeral), so that a server key
+ * stolen later opens nothing recorded (forward secrecy), as Noise's NK
+ * pattern.
+ */
+#define RDT_SEAL_F_PUBLIC 0x01
+#define RDT_SEAL_PK_OVERHEAD (RDT_SEAL_TAG_SIZE + RDT_SEAL_PUBLIC_SIZE)
 
 /*
  * The key that seals |type|'s datagrams (RDT_PKT_INIT or RDT_PKT_ACCEPT)
@@ -42,8 +58,42 @@ void rdt_seal_session_key(const uint8_t psk[RDT_SEAL_KEY_SIZE],
 			  uint64_t client_cid, uint64_t server_cid,
 			  int from_server, uint8_t key[RDT_SEAL_KEY_SIZE]);
 
-/* Bytes the sealed form of a |type| datagram leaves in clear. */
-size_t rdt_seal_clear_len(uint8_t type);
+/* Bytes the sealed form of a datagram of |type| with header |flags|
+ * leaves in clear. */
+size_t rdt_seal_clear_len(uint8_t type, uint8_t flags);
+
+/*
+ * The public-key handshake's keys.  |dh1| is X25519(client ephemeral,
+ * server static), |dh2| X25519(client ephemeral, server ephemeral);
+ * |e| and |f| the client's and the server's ephemeral public keys, |s|
+ * the server's static one.  The INIT's key needs only dh1; the ACCEPT's
+ * and the session's need both.
+ */
+void rdt_seal_pk_init_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			  const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			  const uint8_t s[RDT_SEAL_PUBLIC_SIZE],
+			  uint8_t key[RDT_SEAL_KEY_SIZE]);
+void rdt_seal_pk_accept_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t dh2[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			    const uint8_t f[RDT_SEAL_PUBLIC_SIZE],
+			    uint8_t key[RDT_SEAL_KEY_SIZE]);
+void rdt_seal_pk_session_key(const uint8_t dh1[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t dh2[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t e[RDT_SEAL_PUBLIC_SIZE],
+			     const uint8_t f[RDT_SEAL_PUBLIC_SIZE],
+			     uint64_t client_cid, uint64_t server_cid,
+			     int from_server, uint8_t key[RDT_SEAL_KEY_SIZE]);
+
+/* X25519(|secret|, |public|) into |out|; -1 if the result is all zero
+ * (a low-order public key, which would make the secret known). */
+int rdt_seal_dh(uint8_t out[RDT_SEAL_PUBLIC_SIZE],
+		const uint8_t secret[RDT_SEAL_PUBLIC_SIZE],
+		const uint8_t public_key[RDT_SEAL_PUBLIC_SIZE]);
+
+/* The ephemeral public key in a public-key INIT's or ACCEPT's clear
+ * prefix, or NULL if |dg| has none. */
+const uint8_t *rdt_seal_ephemeral(const uint8_t *dg, size_t len);
 
 /*
  * The nonce inputs of a sealed datagram: for INIT and ACCEPT
@@ -58,12 +108,13 @@ struct rdt_seal_nonce {
 
 /*
  * rdt_seal seals the version 1 datagram of |len| bytes at |dg| in place;
- * |dg| must have room for RDT_SEAL_TAG_SIZE more.  The sealed form ends,
- * as every rdt datagram, in a CRC32C of all before it.  Returns the
- * sealed length.
+ * |dg| must have room for RDT_SEAL_TAG_SIZE more, and with an ephemeral
+ * key |eph| (an INIT or ACCEPT of the public-key handshake; else NULL)
+ * RDT_SEAL_PK_OVERHEAD more.  The sealed form ends, as every rdt
+ * datagram, in a CRC32C of all before it.  Returns the sealed length.
  */
 size_t rdt_seal(uint8_t *dg, size_t len, const uint8_t key[RDT_SEAL_KEY_SIZE],
-		const struct rdt_seal_nonce *nonce);
+		const struct rdt_seal_nonce *nonce, const uint8_t *eph);
 
 /* How rdt_open failed. */
 enum rdt_open_error {
@@ -74,13 +125,17 @@ enum rdt_open_error {
 
 /*
  * rdt_open checks and decrypts the sealed datagram of |len| bytes at
- * |src| into |dst| (|len| - RDT_SEAL_TAG_SIZE bytes), which then holds
+ * |src| into |dst| (rdt_open_len(src, len) bytes), which then holds
  * the version 1 datagram to decode, CRC and all.  Returns 0 or an
  * rdt_open_error (|dst| is then garbage or zeroed).
  */
 int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	     const uint8_t key[RDT_SEAL_KEY_SIZE],
 	     const struct rdt_seal_nonce *nonce);
+
+/* The length of the version 1 datagram a sealed one of |len| bytes
+ * opens to (0 if it cannot be one). */
+size_t rdt_open_len(const uint8_t *src, size_t len);
 
 /* The connection ID in a sealed INIT's or ACCEPT's clear prefix (its
  * scid), for the nonce; 0 if |len| is too short to hold one. */

@@ -1,9 +1,12 @@
 /*
- * key.c: the encrypted mode under rdt-run --psk-file (preload.h).
+ * key.c: the encrypted modes under rdt-run (preload.h): --psk-file,
+ * --key, --peer-key.
  *
- * The key is read once, at the first socket, from the file the
+ * Each key is read once, at the first socket, from the file the
  * environment names, and kept in this process's memory only; a forked
- * child inherits it with the rest.
+ * child inherits it with the rest.  Every new rdt socket gets every key
+ * given: a pre-shared key, or the static key (which counts on a
+ * listener) and the server's public key (which counts on a connection).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,39 +19,60 @@
 #include "preload.h"
 #include "rdt.h"
 
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static uint8_t key[RDT_KEYFILE_KEY_SIZE];
-/* 0: no key asked for; 1: the key is loaded; else the errno to fail
- * every socket with. */
-static int key_state;
+struct preload_key {
+	const char *env;
+	int option;		/* RDT_PSK, RDT_KEY, RDT_PEER_KEY */
+	/* 0: not asked for; 1: loaded; else the errno to fail every
+	 * socket with. */
+	int state;
+	uint8_t key[RDT_KEYFILE_KEY_SIZE];
+};
 
-static void key_load(void)
+static struct preload_key keys[] = {
+	{ RDT_PRELOAD_PSK_ENV, RDT_PSK, 0, { 0 } },
+	{ RDT_PRELOAD_KEY_ENV, RDT_KEY, 0, { 0 } },
+	{ RDT_PRELOAD_PEER_KEY_ENV, RDT_PEER_KEY, 0, { 0 } },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void keys_load(void)
 {
-	const char *path = getenv(RDT_PRELOAD_PSK_ENV);
-	mode_t mode;
-	int rv;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *path = getenv(keys[i].env);
+		mode_t mode;
+		int rv;
 
-	if (path == NULL || *path == '\0')
-		return;
-	rv = rdt_keyfile_read(path, key, &mode);
-	if (rv == 0) {
-		key_state = 1;
-		return;
+		if (path == NULL || *path == '\0')
+			continue;
+		rv = rdt_keyfile_read(path, keys[i].key, &mode);
+		if (rv == 0) {
+			keys[i].state = 1;
+			continue;
+		}
+		keys[i].state = rv > 0 ? rv : EINVAL;
+		fprintf(stderr, "librdt-preload: %s=%s: %s; its rdt sockets "
+			"fail rather than go in clear\n", keys[i].env, path,
+			rv > 0 ? strerror(rv) :
+				 "not a key file (64 hex digits)");
 	}
-	key_state = rv > 0 ? rv : EINVAL;
-	fprintf(stderr, "librdt-preload: %s=%s: %s; its rdt sockets fail "
-		"rather than go in clear\n", RDT_PRELOAD_PSK_ENV, path,
-		rv > 0 ? strerror(rv) : "not a key file (64 hex digits)");
 }
 
 int rdt_preload_key_apply(int fd)
 {
-	(void)pthread_once(&key_once, key_load);
-	if (key_state == 0)
-		return 0;
-	if (key_state != 1) {
-		errno = key_state;
-		return -1;
+	(void)pthread_once(&keys_once, keys_load);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].state == 0)
+			continue;
+		if (keys[i].state != 1) {
+			errno = keys[i].state;
+			return -1;
+		}
+		if (RDT(rdt_setsockopt(fd, RDT_SOL, keys[i].option,
+				       keys[i].key, sizeof(keys[i].key))) != 0)
+			return -1;
 	}
-	return RDT(rdt_setsockopt(fd, RDT_SOL, RDT_PSK, key, sizeof(key)));
+	return 0;
 }

@@ -117,6 +117,11 @@ int rdt_preload_policy_restricted(void);
  * back to clear would be silent.
  */
 #define RDT_PRELOAD_PSK_ENV "RDT_RUN_PSK_FILE"
+/* rdt-run --key and --peer-key: the public-key handshake's files, the
+ * static secret key for listeners and the server's public key for
+ * connections. */
+#define RDT_PRELOAD_KEY_ENV "RDT_RUN_KEY_FILE"
+#define RDT_PRELOAD_PEER_KEY_ENV "RDT_RUN_PEER_KEY_FILE"
 int rdt_preload_key_apply(int fd);
 
 #endif

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -21,8 +22,18 @@
 
 #include "core/admit.h"
 #include "core/cookie.h"
+#include "core/err.h"
+#include "core/seal.h"
 #include "engine_int.h"
 #include "recv_int.h"
+
+/*
+ * The client's ephemeral key from the public-key INIT the engine thread
+ * opened last, for start_handshake, which that same thread runs next on
+ * the opened INIT (has_init_ephemeral: there is one).
+ */
+static uint8_t init_ephemeral[RDT_SEAL_PUBLIC_SIZE];
+static int has_init_ephemeral;
 
 /* Sends the |len|-byte datagram at |buf| back to the sender of |da|,
  * for whom we hold no connection. */
@@ -195,7 +206,7 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	struct rt_sock *s, *victim = NULL;
 	struct rt_opts opt;
 	enum proof proof;
-	int ok, busy;
+	int ok, busy, rv;
 
 	pthread_mutex_lock(&l->lock);
 	opt = l->opt;
@@ -247,9 +258,22 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	}
 	s = rdt_rt_sock_alloc(l->family, &opt);
 	rdt_rt_conn_config(&opt, &cfg);
-	if (s == NULL || rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
-					     pkt, now) != 0) {
-		/* Out of memory: the client's INIT is retransmitted. */
+	/* The server's side of the encrypted modes: the listener's static
+	 * key and the INIT's ephemeral key, or the pre-shared key, which
+	 * rdt_rt_conn_config copies. */
+	cfg.use_pk = opt.have_key && has_init_ephemeral;
+	if (cfg.use_pk) {
+		memcpy(cfg.pk_secret, opt.key_secret, sizeof(cfg.pk_secret));
+		memcpy(cfg.pk_public, opt.key_public, sizeof(cfg.pk_public));
+		memcpy(cfg.pk_peer, init_ephemeral, sizeof(cfg.pk_peer));
+	}
+	rv = s == NULL ? RDT_ERR_NOMEM :
+			 rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
+					     pkt, now);
+	sodium_memzero(cfg.pk_secret, sizeof(cfg.pk_secret));
+	if (rv != 0) {
+		/* Out of memory (the client's INIT is retransmitted), or an
+		 * ephemeral key that yields no secret (a forgery). */
 		rdt_rt_sock_put(s);
 		rdt_rt_sock_put(l);
 		return;
@@ -317,31 +341,52 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		       const uint8_t **out, size_t *out_len)
 {
 	static uint8_t plain[RDT_PKT_MAX_DGRAM];
-	uint8_t psk[sizeof(((struct rt_opts *)0)->psk)];
+	struct rt_opts *opt = NULL;
+	struct rdt_admit_keys keys = { NULL, NULL, NULL };
 	struct rdt_admit_verdict v;
+	const uint8_t *eph;
 	struct rt_sock *l;
-	int use_psk = 0, go_on;
+	int go_on;
 
+	has_init_ephemeral = 0;
 	pthread_mutex_lock(&eng.lock);
 	l = ep->listener;
 	if (l)
 		rdt_rt_sock_get(l);
 	pthread_mutex_unlock(&eng.lock);
 	if (l) {
+		opt = malloc(sizeof(*opt));
+		if (opt == NULL) {
+			/* The client's INIT comes again. */
+			rdt_rt_sock_put(l);
+			return 0;
+		}
 		pthread_mutex_lock(&l->lock);
-		use_psk = l->opt.use_psk;
-		memcpy(psk, l->opt.psk, sizeof(psk));
+		*opt = l->opt;
 		pthread_mutex_unlock(&l->lock);
 		rdt_rt_sock_put(l);
+		if (opt->use_psk)
+			keys.psk = opt->psk;
+		if (opt->have_key) {
+			keys.pk_secret = opt->key_secret;
+			keys.pk_public = opt->key_public;
+		}
 	} else if (dg[0] == RDT_PROTO_VERSION) {
 		/* Nobody listens: admit.c refuses it as it does now. */
 		*out = dg;
 		*out_len = len;
 		return 1;
 	}
-	go_on = rdt_admit_unseal(use_psk ? psk : NULL, dg, len, plain, out,
-				 out_len, &eng.reset_limiter, now, &v);
-	sodium_memzero(psk, sizeof(psk));
+	go_on = rdt_admit_unseal(&keys, dg, len, plain, out, out_len,
+				 &eng.reset_limiter, now, &v);
+	if (opt) {
+		sodium_memzero(opt, sizeof(*opt));
+		free(opt);
+	}
+	if (go_on && *out == plain && (eph = rdt_seal_ephemeral(dg, len))) {
+		memcpy(init_ephemeral, eph, sizeof(init_ephemeral));
+		has_init_ephemeral = 1;
+	}
 	if (go_on)
 		return 1;
 	count_drop(ep, &v);

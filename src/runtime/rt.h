@@ -105,6 +105,10 @@ struct rt_opts {
 	int validate_addr;		/* RDT_VALIDATE_ADDR */
 	int use_psk;			/* RDT_PSK */
 	uint8_t psk[32];
+	int have_key;			/* RDT_KEY: our static key pair */
+	uint8_t key_secret[32], key_public[32];
+	int have_peer_key;		/* RDT_PEER_KEY: the server's */
+	uint8_t peer_key[32];
 	const struct rdt_cc_ops *cc;
 };
 

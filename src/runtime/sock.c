@@ -80,6 +80,10 @@ void rdt_rt_conn_config(const struct rt_opts *opt, struct rdt_conn_config *cfg)
 	cfg->cc = opt->cc;
 	cfg->use_psk = opt->use_psk;
 	memcpy(cfg->psk, opt->psk, sizeof(cfg->psk));
+	/* A client's side; a listener's connections take theirs from the
+	 * INIT (listen.c). */
+	cfg->use_pk = opt->have_peer_key;
+	memcpy(cfg->pk_peer, opt->peer_key, sizeof(cfg->pk_peer));
 	cfg->rand64 = rt_rand64;
 	cfg->rand_ctx = NULL;
 }
@@ -154,6 +158,7 @@ void rdt_rt_sock_put(struct rt_sock *s)
 	pthread_mutex_destroy(&s->lock);
 	/* The pre-shared key must not outlive the socket in freed memory. */
 	sodium_memzero(s->opt.psk, sizeof(s->opt.psk));
+	sodium_memzero(s->opt.key_secret, sizeof(s->opt.key_secret));
 	free(s);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/admit.h"
 #include "core/conn.h"
@@ -76,7 +77,7 @@ static void test_seal_roundtrip(void **state)
 	(void)state;
 	rdt_seal_session_key(psk_a, 1, 2, 0, key);
 	memcpy(dg, clear, n);
-	sealed = rdt_seal(dg, n, key, &data_nonce);
+	sealed = rdt_seal(dg, n, key, &data_nonce, NULL);
 	assert_int_equal(sealed, n + RDT_SEAL_TAG_SIZE);
 	assert_int_equal(dg[0], RDT_PROTO_VERSION_SEALED);
 	/* The header stays readable; the body does not. */
@@ -91,8 +92,10 @@ static void test_seal_roundtrip(void **state)
 	assert_memory_equal(out, clear, n);
 }
 
-/* Every single-bit change anywhere: damage if the CRC was left alone,
- * a forgery (failed authentication) if the forger fixed it up. */
+/* Every single-bit change anywhere: damage if the CRC was left alone
+ * (the CRC is checked first, so even a changed version counts as
+ * damage), a forgery (failed authentication) if the forger fixed it
+ * up. */
 static void test_seal_every_bit_caught(void **state)
 {
 	uint8_t dg[DG_MAX], bad[DG_MAX], out[DG_MAX], key[32];
@@ -100,18 +103,19 @@ static void test_seal_every_bit_caught(void **state)
 
 	(void)state;
 	rdt_seal_session_key(psk_a, 1, 2, 0, key);
-	sealed = rdt_seal(dg, n, key, &data_nonce);
+	sealed = rdt_seal(dg, n, key, &data_nonce, NULL);
 	for (size_t bit = 0; bit < sealed * 8; bit++) {
 		memcpy(bad, dg, sealed);
 		bad[bit / 8] ^= (uint8_t)(1u << bit % 8);
 		assert_int_equal(rdt_open(out, bad, sealed, key, &data_nonce),
-				 bit / 8 == 0 ? RDT_OPEN_MALFORMED :
-						RDT_OPEN_CHECKSUM);
-		if (bit / 8 == 0 || bit / 8 >= sealed - 4)
+				 RDT_OPEN_CHECKSUM);
+		if (bit / 8 >= sealed - 4)
 			continue;
 		fix_crc(bad, sealed);
+		/* A changed version is no longer a sealed datagram. */
 		assert_int_equal(rdt_open(out, bad, sealed, key, &data_nonce),
-				 RDT_OPEN_AUTH);
+				 bit / 8 == 0 ? RDT_OPEN_MALFORMED :
+						RDT_OPEN_AUTH);
 	}
 	/* Cut short, with the CRC fixed: still a forgery. */
 	memcpy(bad, dg, sealed);
@@ -128,7 +132,7 @@ static void test_seal_keys_and_nonces_apart(void **state)
 
 	(void)state;
 	rdt_seal_session_key(psk_a, 1, 2, 0, key);
-	sealed = rdt_seal(dg, sample_data(dg, 100), key, &nonce);
+	sealed = rdt_seal(dg, sample_data(dg, 100), key, &nonce, NULL);
 	/* Another pre-shared key, direction or connection: another key. */
 	rdt_seal_session_key(psk_b, 1, 2, 0, other);
 	assert_int_equal(rdt_open(out, dg, sealed, other, &nonce),
@@ -167,6 +171,8 @@ struct pair {
 	uint32_t cli_isn;
 	/* The applications write nothing while set. */
 	int hold;
+	uint8_t init_dg[DG_MAX];
+	size_t init_len;
 };
 
 static uint64_t rand64(void *ctx)
@@ -227,25 +233,51 @@ static int holds_plaintext(const uint8_t *dg, size_t len)
 }
 
 /* Client INIT, opened as a listener would, makes the server. */
-static void start(struct pair *p, const uint8_t *listener_psk)
+/* The client's INIT, judged as a listener holding |keys| judges it
+ * (rdt_admit_unseal), makes the server if it opens; it is kept in
+ * p->init_dg. */
+static void start_with(struct pair *p, const struct rdt_admit_keys *keys)
 {
-	uint8_t dg[DG_MAX], plain[DG_MAX];
+	uint8_t plain[DG_MAX];
+	struct rdt_admit_limiter lim;
+	struct rdt_admit_verdict v;
 	struct rdt_pkt init;
+	const uint8_t *out, *eph;
+	size_t out_len;
 	rdt_ssize n;
 
+	memset(&lim, 0, sizeof(lim));
 	assert_int_equal(rdt_conn_client_new(&p->c[CLI], &p->cfg[CLI],
 					     rdt_mem_default(), p->t),
 			 0);
-	n = rdt_conn_write_pkt(p->c[CLI], dg, sizeof(dg), p->t);
-	assert_int_equal(n, RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_TAG_SIZE);
-	assert_int_equal(dg[0], RDT_PROTO_VERSION_SEALED);
-	if (rdt_open_init(plain, dg, (size_t)n, listener_psk) != 0)
+	n = rdt_conn_write_pkt(p->c[CLI], p->init_dg, sizeof(p->init_dg),
+			       p->t);
+	assert_int_equal(n, RDT_PKT_INIT_MIN_SIZE +
+				    (p->cfg[CLI].use_pk ? RDT_SEAL_PK_OVERHEAD :
+							  RDT_SEAL_TAG_SIZE));
+	assert_int_equal(p->init_dg[0], RDT_PROTO_VERSION_SEALED);
+	p->init_len = (size_t)n;
+	if (!rdt_admit_unseal(keys, p->init_dg, p->init_len, plain, &out,
+			      &out_len, &lim, p->t, &v))
 		return;
-	assert_int_equal(rdt_pkt_decode(&init, plain, (size_t)n - 16), 0);
+	assert_ptr_equal(out, plain);
+	assert_int_equal(rdt_pkt_decode(&init, out, out_len), 0);
 	p->cli_isn = init.isn;
+	eph = rdt_seal_ephemeral(p->init_dg, p->init_len);
+	if (p->cfg[SRV].use_pk) {
+		assert_non_null(eph);
+		memcpy(p->cfg[SRV].pk_peer, eph, 32);
+	}
 	assert_int_equal(rdt_conn_server_new(&p->c[SRV], &p->cfg[SRV],
 					     rdt_mem_default(), &init, p->t),
 			 0);
+}
+
+static void start(struct pair *p, const uint8_t *listener_psk)
+{
+	const struct rdt_admit_keys keys = { listener_psk, NULL, NULL };
+
+	start_with(p, &keys);
 }
 
 static void pump(struct pair *p)
@@ -441,6 +473,9 @@ static void test_seal_config_needs_room(void **state)
 			 0);
 }
 
+/* A listener holding the pre-shared key |k| (or none). */
+#define PSK_KEYS(k) (&(const struct rdt_admit_keys){ (k), NULL, NULL })
+
 /* A listener's first look at an INIT (rdt_admit_unseal): opened with
  * its key, or refused with RESET AUTH whenever the two ends chose
  * differently; damage is dropped unanswered, as is anything short of a
@@ -474,7 +509,7 @@ static void test_seal_listener_key_choice(void **state)
 	clen = (size_t)n;
 
 	/* The same key: opened, and it is the client's INIT. */
-	assert_int_equal(rdt_admit_unseal(psk_a, sealed, slen, plain, &out,
+	assert_int_equal(rdt_admit_unseal(PSK_KEYS(psk_a), sealed, slen, plain, &out,
 					  &out_len, &lim, p->t, &v),
 			 1);
 	assert_ptr_equal(out, plain);
@@ -482,7 +517,7 @@ static void test_seal_listener_key_choice(void **state)
 	assert_int_equal(rdt_pkt_decode(&init, out, out_len), 0);
 	assert_int_equal(init.scid, cid);
 	/* Neither has a key: as before. */
-	assert_int_equal(rdt_admit_unseal(NULL, clear, clen, plain, &out,
+	assert_int_equal(rdt_admit_unseal(PSK_KEYS(NULL), clear, clen, plain, &out,
 					  &out_len, &lim, p->t, &v),
 			 1);
 	assert_ptr_equal(out, clear);
@@ -494,7 +529,7 @@ static void test_seal_listener_key_choice(void **state)
 		size_t lens[3] = { slen, slen, clen };
 
 		for (int k = 0; k < 3; k++) {
-			assert_int_equal(rdt_admit_unseal(psks[k], dgs[k],
+			assert_int_equal(rdt_admit_unseal(PSK_KEYS(psks[k]), dgs[k],
 							  lens[k], plain, &out,
 							  &out_len, &lim, p->t,
 							  &v),
@@ -508,12 +543,12 @@ static void test_seal_listener_key_choice(void **state)
 	/* Damaged on the way: dropped, never answered, key or not. */
 	memcpy(bad, sealed, slen);
 	bad[100] ^= 1;
-	assert_int_equal(rdt_admit_unseal(psk_a, bad, slen, plain, &out,
+	assert_int_equal(rdt_admit_unseal(PSK_KEYS(psk_a), bad, slen, plain, &out,
 					  &out_len, &lim, p->t, &v),
 			 0);
 	assert_int_equal(v.drop, RDT_ADMIT_DROP_CHECKSUM);
 	assert_int_equal(v.action, RDT_ADMIT_DROP);
-	assert_int_equal(rdt_admit_unseal(NULL, bad, slen, plain, &out,
+	assert_int_equal(rdt_admit_unseal(PSK_KEYS(NULL), bad, slen, plain, &out,
 					  &out_len, &lim, p->t, &v),
 			 0);
 	assert_int_equal(v.drop, RDT_ADMIT_DROP_CHECKSUM);
@@ -521,7 +556,7 @@ static void test_seal_listener_key_choice(void **state)
 	 * would not be smaller than what it answers by much; dropped. */
 	memcpy(bad, sealed, 600);
 	fix_crc(bad, 600);
-	assert_int_equal(rdt_admit_unseal(psk_a, bad, 600, plain, &out,
+	assert_int_equal(rdt_admit_unseal(PSK_KEYS(psk_a), bad, 600, plain, &out,
 					  &out_len, &lim, p->t, &v),
 			 0);
 	assert_int_equal(v.drop, RDT_ADMIT_DROP_MALFORMED);
@@ -529,10 +564,238 @@ static void test_seal_listener_key_choice(void **state)
 	/* The refusals spend the listener's RESET budget: a flood of
 	 * wrong keys gets no more answers than any other flood. */
 	for (int k = 0; k < 1000; k++)
-		(void)rdt_admit_unseal(psk_b, sealed, slen, plain, &out,
+		(void)rdt_admit_unseal(PSK_KEYS(psk_b), sealed, slen, plain, &out,
 				       &out_len, &lim, p->t, &v);
 	assert_int_equal(v.drop, RDT_ADMIT_DROP_AUTH);
 	assert_int_equal(v.action, RDT_ADMIT_DROP);
+}
+
+/* --- the public-key handshake --------------------------------------- */
+
+/* A server's static key pair, and another server's. */
+static uint8_t srv_secret[32], srv_public[32], other_secret[32],
+	other_public[32];
+
+static void make_server_keys(void)
+{
+	for (int i = 0; i < 32; i++) {
+		srv_secret[i] = (uint8_t)(i * 37 + 11);
+		other_secret[i] = (uint8_t)(i * 53 + 7);
+	}
+	crypto_scalarmult_base(srv_public, srv_secret);
+	crypto_scalarmult_base(other_public, other_secret);
+}
+
+/* Both ends in the public-key handshake: the client knows |peer|. */
+static void use_pk(struct pair *p, const uint8_t *peer)
+{
+	for (int side = CLI; side <= SRV; side++) {
+		p->cfg[side].use_psk = 0;
+		p->cfg[side].use_pk = 1;
+		p->cfg[side].max_dgram = 1400;
+	}
+	memcpy(p->cfg[CLI].pk_peer, peer, 32);
+	memcpy(p->cfg[SRV].pk_secret, srv_secret, 32);
+	memcpy(p->cfg[SRV].pk_public, srv_public, 32);
+}
+
+static const struct rdt_admit_keys srv_keys = { NULL, srv_secret, srv_public };
+
+static void test_seal_pk_transfer(void **state)
+{
+	struct pair *p = *state;
+
+	make_server_keys();
+	use_pk(p, srv_public);
+	start_with(p, &srv_keys);
+	assert_non_null(p->c[SRV]);
+	/* The INIT shows its ephemeral key and the flag, nothing else. */
+	assert_int_equal(p->init_dg[2], RDT_SEAL_F_PUBLIC);
+	assert_non_null(rdt_seal_ephemeral(p->init_dg, p->init_len));
+	for (int i = 0; i < 2000 && (p->got[CLI] < 100000 ||
+				     p->got[SRV] < 100000); i++)
+		run(p, 1);
+	assert_int_equal(p->got[SRV], 100000);
+	assert_int_equal(p->got[CLI], 100000);
+	assert_false(p->plaintext_seen);
+	assert_int_equal(stats_of(p->c[CLI]).drop_auth, 0);
+	assert_int_equal(stats_of(p->c[SRV]).drop_auth, 0);
+	/* The server's ACCEPT carried its own ephemeral key. */
+	assert_int_equal(p->wire[SRV][0][1], RDT_PKT_ACCEPT);
+	assert_non_null(rdt_seal_ephemeral(p->wire[SRV][0],
+					   p->wire_len[SRV][0]));
+}
+
+/* A client that expects another server: no listener but that one can
+ * open its INIT, so this one refuses it and the client fails at once;
+ * and an ACCEPT forged by anyone else (here, a server with the wrong
+ * key answering as best it can) is dropped, not believed. */
+static void test_seal_pk_wrong_server(void **state)
+{
+	struct pair *p = *state;
+	uint8_t plain[DG_MAX];
+	struct rdt_admit_limiter lim;
+	struct rdt_admit_verdict v;
+	const uint8_t *out;
+	size_t out_len;
+
+	make_server_keys();
+	use_pk(p, other_public);
+	start_with(p, &srv_keys);
+	assert_null(p->c[SRV]);
+	memset(&lim, 0, sizeof(lim));
+	assert_int_equal(rdt_admit_unseal(&srv_keys, p->init_dg, p->init_len,
+					  plain, &out, &out_len, &lim, p->t,
+					  &v),
+			 0);
+	assert_int_equal(v.drop, RDT_ADMIT_DROP_AUTH);
+	assert_int_equal(v.action, RDT_ADMIT_RESET);
+	assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+}
+
+/* An impostor who has the INIT but not the server's secret key makes a
+ * server of its own with a key pair of its own: its ACCEPT does not
+ * open at the client, which stays waiting and counts it. */
+static void test_seal_pk_impostor_accept(void **state)
+{
+	struct pair *p = *state;
+	const struct rdt_admit_keys other_keys = { NULL, other_secret,
+						   other_public };
+	uint8_t dg[DG_MAX];
+	rdt_ssize n;
+
+	make_server_keys();
+	use_pk(p, srv_public);
+	/* The impostor can read nothing, so it answers with a server made
+	 * from the INIT's clear fields and its own keys. */
+	memcpy(p->cfg[SRV].pk_secret, other_secret, 32);
+	memcpy(p->cfg[SRV].pk_public, other_public, 32);
+	start_with(p, &other_keys);
+	assert_null(p->c[SRV]);	/* it cannot even open the INIT */
+	{
+		struct rdt_pkt init;
+		uint8_t fake[DG_MAX];
+
+		memset(&init, 0, sizeof(init));
+		init.type = RDT_PKT_INIT;
+		init.scid = rdt_seal_prefix_cid(p->init_dg, p->init_len);
+		init.pn = rdt_seal_wire_pn(p->init_dg);
+		init.max_dgram = 1400;
+		init.window = 65536;
+		memcpy(p->cfg[SRV].pk_peer,
+		       rdt_seal_ephemeral(p->init_dg, p->init_len), 32);
+		(void)fake;
+		assert_int_equal(rdt_conn_server_new(&p->c[SRV], &p->cfg[SRV],
+						     rdt_mem_default(), &init,
+						     p->t),
+				 0);
+	}
+	n = rdt_conn_write_pkt(p->c[SRV], dg, sizeof(dg), p->t);
+	assert_true(n > 0);
+	assert_int_equal(dg[1], RDT_PKT_ACCEPT);
+	rdt_conn_recv_pkt(p->c[CLI], dg, (size_t)n, p->t);
+	assert_int_equal(rdt_conn_state(p->c[CLI]), RDT_CONN_SYN_SENT);
+	assert_int_equal(stats_of(p->c[CLI]).drop_auth, 1);
+}
+
+/*
+ * Forward secrecy: whoever steals the server's secret key after the
+ * connection can read the INIT (documented), but not the ACCEPT or
+ * anything after it, which also depend on both ephemeral keys, wiped
+ * when the connection made its session keys.  The thief's best guesses
+ * are tried against every datagram recorded.
+ */
+static void test_seal_pk_forward_secrecy(void **state)
+{
+	struct pair *p = *state;
+	uint8_t out[DG_MAX], dh1[32], dh2[32], key[32];
+	const uint8_t *e, *f;
+	struct rdt_seal_nonce nonce;
+	uint64_t ccid, scid;
+
+	make_server_keys();
+	use_pk(p, srv_public);
+	start_with(p, &srv_keys);
+	for (int i = 0; i < 2000 && p->got[SRV] < 100000; i++)
+		run(p, 1);
+	assert_int_equal(p->got[SRV], 100000);
+	e = rdt_seal_ephemeral(p->init_dg, p->init_len);
+	f = rdt_seal_ephemeral(p->wire[SRV][0], p->wire_len[SRV][0]);
+	assert_non_null(e);
+	assert_non_null(f);
+	ccid = rdt_seal_prefix_cid(p->init_dg, p->init_len);
+	scid = rdt_seal_prefix_cid(p->wire[SRV][0], p->wire_len[SRV][0]);
+	/* The stolen key opens the INIT... */
+	assert_int_equal(rdt_seal_dh(dh1, srv_secret, e), 0);
+	rdt_seal_pk_init_key(dh1, e, srv_public, key);
+	nonce.cid = ccid;
+	nonce.pn = rdt_seal_wire_pn(p->init_dg);
+	nonce.handshake = 1;
+	assert_int_equal(rdt_open(out, p->init_dg, p->init_len, key, &nonce),
+			 0);
+	/* ...but with X25519(server secret, F) standing in for the
+	 * ephemeral-ephemeral secret, neither the ACCEPT nor any DATA. */
+	assert_int_equal(rdt_seal_dh(dh2, srv_secret, f), 0);
+	rdt_seal_pk_accept_key(dh1, dh2, e, f, key);
+	nonce.cid = scid;
+	nonce.pn = rdt_seal_wire_pn(p->wire[SRV][0]);
+	assert_int_equal(rdt_open(out, p->wire[SRV][0], p->wire_len[SRV][0],
+				  key, &nonce),
+			 RDT_OPEN_AUTH);
+	rdt_seal_pk_session_key(dh1, dh2, e, f, ccid, scid, 0, key);
+	for (unsigned k = 1; k < p->nwire[CLI]; k++) {
+		const uint8_t *dg = p->wire[CLI][k];
+
+		nonce.cid = 0;
+		nonce.handshake = 0;
+		for (uint64_t hi = 0; hi < 2; hi++) {
+			nonce.pn = hi << 32 | rdt_seal_wire_pn(dg);
+			assert_int_equal(rdt_open(out, dg, p->wire_len[CLI][k],
+						  key, &nonce),
+					 RDT_OPEN_AUTH);
+		}
+	}
+}
+
+/* A listener of one kind refuses the other kind's INIT. */
+static void test_seal_pk_and_psk_apart(void **state)
+{
+	struct pair *p = *state;
+	const struct rdt_admit_keys psk_keys = { psk_a, NULL, NULL };
+	uint8_t plain[DG_MAX];
+	struct rdt_admit_limiter lim;
+	struct rdt_admit_verdict v;
+	const uint8_t *out;
+	size_t out_len;
+
+	make_server_keys();
+	memset(&lim, 0, sizeof(lim));
+	/* A PSK INIT (p->cfg as set up) at a public-key listener. */
+	start_with(p, &srv_keys);
+	assert_null(p->c[SRV]);
+	assert_int_equal(rdt_admit_unseal(&srv_keys, p->init_dg, p->init_len,
+					  plain, &out, &out_len, &lim, p->t,
+					  &v),
+			 0);
+	assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+	rdt_conn_del(p->c[CLI]);
+	p->c[CLI] = NULL;
+	/* A public-key INIT at a PSK listener. */
+	use_pk(p, srv_public);
+	start_with(p, &psk_keys);
+	assert_null(p->c[SRV]);
+	assert_int_equal(rdt_admit_unseal(&psk_keys, p->init_dg, p->init_len,
+					  plain, &out, &out_len, &lim, p->t,
+					  &v),
+			 0);
+	assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+	/* Both at once is no configuration. */
+	rdt_conn_del(p->c[CLI]);
+	p->c[CLI] = NULL;
+	p->cfg[CLI].use_psk = 1;
+	assert_int_equal(rdt_conn_client_new(&p->c[CLI], &p->cfg[CLI],
+					     rdt_mem_default(), p->t),
+			 RDT_ERR_INVALID);
 }
 
 int main(void)
@@ -550,6 +813,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seal_config_needs_room,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_listener_key_choice,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_pk_transfer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_seal_pk_wrong_server,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_pk_impostor_accept,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_pk_forward_secrecy,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_pk_and_psk_apart,
 						setup, teardown),
 	};
 

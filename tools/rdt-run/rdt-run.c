@@ -63,6 +63,12 @@ static const char usage_text[] =
 "                       bytes as 64 hex digits, made with\n"
 "                       " RDT_KEYFILE_HOWTO "\n"
 "                       the peer needs the same key\n"
+"  -k, --key FILE       the program's listeners use the public-key\n"
+"                       handshake with this secret key (RDT_KEY; from\n"
+"                       reliable-cat --gen-key FILE)\n"
+"  -e, --peer-key FILE  the program's connections use the public-key\n"
+"                       handshake and accept only the server whose\n"
+"                       public key is in FILE (RDT_PEER_KEY)\n"
 "  -L, --lib PATH       the preload library to use\n"
 "                       (default: $RDT_PRELOAD_LIB, else " RDT_PRELOAD_PATH
 ")\n"
@@ -170,12 +176,13 @@ static void append(char **list, const char *item)
 }
 
 /*
- * --psk-file: the key is checked here, where a mistake can still stop
- * the run with a clear message, and the library is given the file's
- * absolute path (the program may change directory), never the key: the
- * environment of a process is readable by its user in /proc.
+ * --psk-file, --key, --peer-key: the key is checked here, where a
+ * mistake can still stop the run with a clear message, and the library
+ * is given the file's absolute path (the program may change directory),
+ * never the key: the environment of a process is readable by its user
+ * in /proc.  A secret key others can read draws a warning.
  */
-static char *check_psk_file(const char *file)
+static char *check_key_file(const char *opt, const char *file, int secret)
 {
 	uint8_t key[RDT_KEYFILE_KEY_SIZE];
 	mode_t mode = 0;
@@ -184,23 +191,25 @@ static char *check_psk_file(const char *file)
 
 	explicit_bzero(key, sizeof(key));
 	if (rv > 0) {
-		fprintf(stderr, "rdt-run: --psk-file %s: %s\n", file,
+		fprintf(stderr, "rdt-run: %s %s: %s\n", opt, file,
 			strerror(rv));
 		exit(125);
 	}
 	if (rv < 0) {
-		fprintf(stderr, "rdt-run: --psk-file %s: expected a 32-byte "
-			"key as 64 hexadecimal digits; make one with\n  %s\n",
-			file, RDT_KEYFILE_HOWTO);
+		fprintf(stderr, "rdt-run: %s %s: expected a 32-byte key as 64 "
+			"hexadecimal digits; make one with\n  %s\n", opt, file,
+			secret && strcmp(opt, "--key") == 0 ?
+				"reliable-cat --gen-key FILE" :
+				RDT_KEYFILE_HOWTO);
 		exit(125);
 	}
-	if (rdt_keyfile_exposed(mode))
-		fprintf(stderr, "rdt-run: warning: --psk-file %s can be read "
-			"by other users (mode %04o); chmod 600 it\n", file,
+	if (secret && rdt_keyfile_exposed(mode))
+		fprintf(stderr, "rdt-run: warning: %s %s can be read by other "
+			"users (mode %04o); chmod 600 it\n", opt, file,
 			(unsigned)(mode & 07777));
 	abs = realpath(file, NULL);
 	if (abs == NULL) {
-		fprintf(stderr, "rdt-run: --psk-file %s: %s\n", file,
+		fprintf(stderr, "rdt-run: %s %s: %s\n", opt, file,
 			strerror(errno));
 		exit(125);
 	}
@@ -214,6 +223,8 @@ int main(int argc, char **argv)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "psk-file", required_argument, NULL, 'K' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "peer-key", required_argument, NULL, 'e' },
 		{ "lib", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,7 +233,7 @@ int main(int argc, char **argv)
 	};
 	const char *lib = getenv("RDT_PRELOAD_LIB"), *old, *pcap = NULL;
 	char *ports = NULL, *exclude = NULL, *preload, path[PATH_MAX];
-	char *psk_file = NULL;
+	char *psk_file = NULL, *key_file = NULL, *peer_key_file = NULL;
 	int verbose = 0, c;
 	struct stat st;
 
@@ -230,7 +241,7 @@ int main(int argc, char **argv)
 		lib = RDT_PRELOAD_PATH;
 	/* "+": stop at the first non-option, which is COMMAND; its own
 	 * options are its own. */
-	while ((c = getopt_long(argc, argv, "+p:x:P:K:L:vhV", longopts,
+	while ((c = getopt_long(argc, argv, "+p:x:P:K:k:e:L:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -243,7 +254,13 @@ int main(int argc, char **argv)
 			pcap = optarg;
 			break;
 		case 'K':
-			psk_file = check_psk_file(optarg);
+			psk_file = check_key_file("--psk-file", optarg, 1);
+			break;
+		case 'k':
+			key_file = check_key_file("--key", optarg, 1);
+			break;
+		case 'e':
+			peer_key_file = check_key_file("--peer-key", optarg, 0);
 			break;
 		case 'L':
 			lib = optarg;
@@ -262,6 +279,11 @@ int main(int argc, char **argv)
 			      stderr);
 			return 125;
 		}
+	}
+	if (psk_file && (key_file || peer_key_file)) {
+		fputs("rdt-run: --psk-file and --key/--peer-key are two "
+		      "different modes; choose one\n", stderr);
+		return 125;
 	}
 	if (optind >= argc) {
 		fputs("rdt-run: no command given\n"
@@ -294,7 +316,11 @@ int main(int argc, char **argv)
 		     : unsetenv("RDT_RUN_EXCLUDE")) != 0 ||
 	    (pcap && setenv("RDT_PCAP", pcap, 1) != 0) ||
 	    (psk_file ? setenv(RDT_PRELOAD_PSK_ENV, psk_file, 1)
-		      : unsetenv(RDT_PRELOAD_PSK_ENV)) != 0) {
+		      : unsetenv(RDT_PRELOAD_PSK_ENV)) != 0 ||
+	    (key_file ? setenv(RDT_PRELOAD_KEY_ENV, key_file, 1)
+		      : unsetenv(RDT_PRELOAD_KEY_ENV)) != 0 ||
+	    (peer_key_file ? setenv(RDT_PRELOAD_PEER_KEY_ENV, peer_key_file, 1)
+			   : unsetenv(RDT_PRELOAD_PEER_KEY_ENV)) != 0) {
 		perror("rdt-run");
 		return 125;
 	}
@@ -324,7 +350,10 @@ int main(int argc, char **argv)
 			ports ? "ports " : "all ports", ports ? ports : "",
 			exclude ? ", except " : "", exclude ? exclude : "",
 			pcap ? ", datagrams logged to " : "",
-			pcap ? pcap : "", psk_file ? ", encrypted" : "", lib);
+			pcap ? pcap : "",
+			psk_file || key_file || peer_key_file ? ", encrypted" :
+								"",
+			lib);
 	execvp(argv[optind], argv + optind);
 	c = errno;
 	fprintf(stderr, "rdt-run: %s: %s\n", argv[optind], strerror(c));

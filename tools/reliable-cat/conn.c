@@ -47,15 +47,31 @@ static void set_user_options(int fd, const struct rcat_options *o)
 			strerror(errno));
 }
 
-/* --psk-file: unlike the tuning above, a key that did not take must
- * stop everything: the transfer would go in clear. */
+/* --psk-file, --key, --peer-key: unlike the tuning above, a key that
+ * did not take must stop everything: the transfer would go in clear. */
 static int set_key(int fd, const struct rcat_options *o,
 		   struct rcat_session *s)
 {
-	if (!o->have_psk)
+	const char *what = NULL;
+	int rc = 0;
+
+	if (o->have_psk) {
+		what = "--psk-file: setting the key (RDT_PSK)";
+		rc = rdt_setsockopt(fd, RDT_SOL, RDT_PSK, o->psk,
+				    sizeof(o->psk));
+	} else if (o->have_key) {
+		what = "--key: setting the key (RDT_KEY)";
+		rc = rdt_setsockopt(fd, RDT_SOL, RDT_KEY, o->key,
+				    sizeof(o->key));
+	} else if (o->have_peer_key) {
+		what = "--peer-key: setting the key (RDT_PEER_KEY)";
+		rc = rdt_setsockopt(fd, RDT_SOL, RDT_PEER_KEY, o->peer_key,
+				    sizeof(o->peer_key));
+	}
+	if (what == NULL)
 		return 0;
-	if (rdt_setsockopt(fd, RDT_SOL, RDT_PSK, o->psk, sizeof(o->psk)) < 0) {
-		rcat_fail(s, errno, "--psk-file: setting the key (RDT_PSK)");
+	if (rc < 0) {
+		rcat_fail(s, errno, "%s", what);
 		return -1;
 	}
 	s->encrypted = true;

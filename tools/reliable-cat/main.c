@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +110,14 @@ static void print_help(void)
 "                        digits (make one with: head -c 32 /dev/urandom\n"
 "                        | od -An -tx1 > FILE); both ends need the same\n"
 "                        key, else the connection is refused at once\n"
+"      --key FILE        with -l: encrypt with the public-key handshake,\n"
+"                        this listener's secret key in FILE (from\n"
+"                        --gen-key); clients need its public half\n"
+"      --peer-key FILE   connect only to the server whose public key is\n"
+"                        in FILE (its --gen-key FILE.pub), encrypted,\n"
+"                        with forward secrecy\n"
+"      --gen-key FILE    write a new secret key to FILE (mode 0600) and\n"
+"                        its public half to FILE.pub and stdout; exit\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -183,25 +193,93 @@ static unsigned int parse_ms(const char *arg, const char *opt)
 	return (unsigned int)v;
 }
 
-/* --psk-file: a key file that cannot be used is a usage error, not a
- * failure later. */
-static void read_psk_file(const char *path, uint8_t psk[32])
+/*
+ * --psk-file, --key, --peer-key: a key file that cannot be used is a
+ * usage error, not a failure later.  A secret one (|secret|) that others
+ * can read draws a warning, as ssh's private keys do: whoever reads it
+ * can play that end.
+ */
+static void read_key_file(const char *opt, const char *path, uint8_t key[32],
+			  bool secret, const char *howto)
 {
 	mode_t mode = 0;
-	int rv = rdt_keyfile_read(path, psk, &mode);
+	int rv = rdt_keyfile_read(path, key, &mode);
 
 	if (rv > 0)
-		rcat_usage("--psk-file %s: %s", path, strerror(rv));
+		rcat_usage("%s %s: %s", opt, path, strerror(rv));
 	if (rv < 0)
-		rcat_usage("--psk-file %s: expected a 32-byte key as 64 "
-			   "hexadecimal digits; make one with\n  %s", path,
-			   RDT_KEYFILE_HOWTO);
-	/* As ssh does with a private key: whoever can read it can play
-	 * either end. */
-	if (rdt_keyfile_exposed(mode))
-		fprintf(stderr, "%s: warning: --psk-file %s can be read by "
-			"other users (mode %04o); chmod 600 it\n", PROG,
-			path, (unsigned)(mode & 07777));
+		rcat_usage("%s %s: expected a 32-byte key as 64 hexadecimal "
+			   "digits; make one with\n  %s", opt, path, howto);
+	if (secret && rdt_keyfile_exposed(mode))
+		fprintf(stderr, "%s: warning: %s %s can be read by other "
+			"users (mode %04o); chmod 600 it\n", PROG, opt, path,
+			(unsigned)(mode & 07777));
+}
+
+static void print_hex(FILE *f, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+	fputc('\n', f);
+}
+
+/*
+ * --gen-key FILE: a new static key pair for a listener: the secret in
+ * FILE (created, mode 0600, never over an existing file) and the public
+ * half, for its clients' --peer-key, in FILE.pub and on stdout.  The
+ * public half comes from the library itself (RDT_KEY's read-back), so
+ * this program needs no cryptography of its own.
+ */
+static int gen_key(const char *path)
+{
+	uint8_t secret[32], public_key[32];
+	socklen_t len = sizeof(public_key);
+	char pub_path[4096];
+	FILE *f;
+	int fd, sock;
+
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		fprintf(stderr, "%s: --gen-key: getrandom: %s\n", PROG,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	sock = rdt_socket(AF_INET, SOCK_STREAM, 0);
+	if (sock < 0 ||
+	    rdt_setsockopt(sock, RDT_SOL, RDT_KEY, secret, sizeof(secret)) <
+		    0 ||
+	    rdt_getsockopt(sock, RDT_SOL, RDT_KEY, public_key, &len) < 0) {
+		fprintf(stderr, "%s: --gen-key: %s\n", PROG, strerror(errno));
+		return EXIT_FAILED;
+	}
+	rdt_close(sock);
+	snprintf(pub_path, sizeof(pub_path), "%s.pub", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	print_hex(f, secret, sizeof(secret));
+	explicit_bzero(secret, sizeof(secret));
+	if (fclose(f) != 0) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	f = fopen(pub_path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, pub_path,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	print_hex(f, public_key, sizeof(public_key));
+	if (fclose(f) != 0) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, pub_path,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	print_hex(stdout, public_key, sizeof(public_key));
+	return EXIT_CLEAN;
 }
 
 enum {
@@ -213,6 +291,9 @@ enum {
 	OPT_SNDBUF,
 	OPT_RCVBUF,
 	OPT_PSK_FILE,
+	OPT_KEY,
+	OPT_PEER_KEY,
+	OPT_GEN_KEY,
 };
 
 static const struct option long_options[] = {
@@ -230,6 +311,9 @@ static const struct option long_options[] = {
 	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "peer-key", required_argument, NULL, OPT_PEER_KEY },
+	{ "gen-key", required_argument, NULL, OPT_GEN_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -291,9 +375,23 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 						     buf_min, buf_max);
 			break;
 		case OPT_PSK_FILE:
-			read_psk_file(optarg, o->psk);
+			read_key_file("--psk-file", optarg, o->psk, true,
+				      RDT_KEYFILE_HOWTO);
 			o->have_psk = true;
 			break;
+		case OPT_KEY:
+			read_key_file("--key", optarg, o->key, true,
+				      PROG " --gen-key FILE");
+			o->have_key = true;
+			break;
+		case OPT_PEER_KEY:
+			read_key_file("--peer-key", optarg, o->peer_key, false,
+				      "the server's " PROG " --gen-key FILE "
+				      "(its FILE.pub)");
+			o->have_peer_key = true;
+			break;
+		case OPT_GEN_KEY:
+			exit(gen_key(optarg));
 		case 'h':
 			print_help();
 			exit(EXIT_CLEAN);
@@ -345,6 +443,15 @@ static void parse_options(int argc, char **argv, struct rcat_options *o)
 		rcat_usage("-k needs -l");
 	if (o->port_file && !o->listen)
 		rcat_usage("--port-file needs -l");
+	if (o->have_key && !o->listen)
+		rcat_usage("--key is the listener's; a client gives the "
+			   "server's public key with --peer-key");
+	if (o->have_peer_key && o->listen)
+		rcat_usage("--peer-key is the client's; a listener gives its "
+			   "secret key with --key");
+	if (o->have_psk && (o->have_key || o->have_peer_key))
+		rcat_usage("--psk-file and --key/--peer-key are two different "
+			   "modes; choose one");
 }
 
 /* ----- process setup -------------------------------------------------- */

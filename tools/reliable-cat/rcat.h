@@ -59,6 +59,10 @@ struct rcat_options {
 	char src_port_num[6];	/* -p: the client's port; "" if none */
 	bool have_psk;		/* --psk-file: the encrypted mode */
 	uint8_t psk[32];
+	bool have_key;		/* --key: the listener's static secret */
+	uint8_t key[32];
+	bool have_peer_key;	/* --peer-key: the server's public key */
+	uint8_t peer_key[32];
 };
 
 /* Values of "result" in --stats, in the order of their names in

@@ -55,7 +55,8 @@ void rcat_fail(struct rcat_session *s, int err, const char *fmt, ...)
 	if (err == EKEYREJECTED)
 		snprintf(s->error + n, sizeof(s->error) - n,
 			 ": the peer refused our key: both ends need the same "
-			 "--psk-file, or neither");
+			 "--psk-file, or the client the --peer-key of the "
+			 "server's --key, or neither a key");
 	else if (err)
 		snprintf(s->error + n, sizeof(s->error) - n, ": %s",
 			 strerror(err));

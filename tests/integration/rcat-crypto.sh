@@ -1,22 +1,28 @@
 #!/bin/sh
-# rcat-psk.sh: the encrypted mode from the command line (reliable-cat
-# --psk-file, issue 10).
+# rcat-crypto.sh: the encrypted modes from the command line (issue 10):
+# a pre-shared key (reliable-cat --psk-file) and the public-key handshake
+# (--key on the listener, --peer-key on the client, keys from --gen-key).
 #
 #  1. A key file that is not 64 hex digits is a usage error (exit 2) that
-#     says how to make one; a key others can read draws a warning.
-#  2. Both directions at once through rdt-impair (1% loss, 1% duplicates,
-#     0.5% corruption), 8 MiB each way (RDT_TEST_QUICK=1: 2 MiB): byte-
-#     exact, exit 0, both ends report the connection encrypted, and the
-#     corrupted datagrams were dropped by their checksum.
-#  3. Through tamper-relay.py, an on-path attacker that alters every 50th
-#     sealed DATA datagram and makes its CRC good again: still byte-
-#     exact, and every altered datagram that arrived was dropped by
-#     authentication (drop_auth), none taken.
-#  4. What travels is ciphertext: each end's RDT_PCAP log of an encrypted
-#     run holds no 32-byte block of the input, where the same check on a
-#     clear run finds them (so the check can fail).
-#  5. A wrong key, a key against none and none against a key: the client
-#     fails at once (result key_rejected, exit 1), not at its timeout.
+#     says how to make one; a key others can read draws a warning;
+#     --gen-key never overwrites, keeps the secret to its owner and
+#     prints the public half; the modes' options cannot be mixed.
+#  2. In each mode, both directions at once through rdt-impair (1% loss,
+#     1% duplicates, 0.5% corruption), 8 MiB each way (RDT_TEST_QUICK=1:
+#     2 MiB): byte-exact, exit 0, both ends report the connection
+#     encrypted, and the corrupted datagrams were dropped by their
+#     checksum.
+#  3. In each mode, through tamper-relay.py, an on-path attacker that
+#     alters every 50th sealed DATA datagram and makes its CRC good
+#     again: still byte-exact, and every altered datagram that arrived
+#     was dropped by authentication (drop_auth), none taken.
+#  4. What travels is ciphertext: each end's RDT_PCAP log of a run in
+#     either mode holds no 32-byte block of the input, where the same
+#     check on a clear run finds them (so the check can fail).
+#  5. A wrong key, a key against none and none against a key, a client
+#     expecting another server, and one mode against the other: the
+#     client fails at once (result key_rejected, exit 1), not at its
+#     timeout.
 
 . "${srcdir:-.}/tests/integration/rcat-lib.sh"
 
@@ -25,10 +31,13 @@ TAMPER=${srcdir:-.}/tests/integration/tamper-relay.py
 [ -x "$IMPAIR" ] || skip "rdt-impair is not built ($IMPAIR)"
 $have_python || skip "python3 is needed for the tampering relay"
 
-rcat_setup psk
+rcat_setup crypto
 umask 077
 head -c 32 /dev/urandom | od -An -tx1 > "$work/a.key"
 head -c 32 /dev/urandom | od -An -tx1 > "$work/b.key"
+"$RCAT" --gen-key "$work/srv.key" > "$work/srv.printed" ||
+	fail "--gen-key failed"
+"$RCAT" --gen-key "$work/other.key" > /dev/null || fail "--gen-key failed"
 
 # wait_port NAME FILE PID: a relay's port, bounded (10 s).
 wait_port() {
@@ -53,13 +62,38 @@ grep -q 'expected a 32-byte key as 64 hexadecimal digits' \
 grep -q 'head -c 32 /dev/urandom' "$work/short.err" ||
 	fail "a short key: the message does not say how to make one"
 echo "ok: a bad key file: $(head -n 1 "$work/short.err")"
+[ "$(stat -c %a "$work/srv.key")" = 600 ] ||
+	fail "--gen-key: the secret key's mode is $(stat -c %a "$work/srv.key")"
+cmp -s "$work/srv.printed" "$work/srv.key.pub" ||
+	fail "--gen-key: printed a public key other than FILE.pub's"
+! cmp -s "$work/srv.key" "$work/srv.key.pub" ||
+	fail "--gen-key: the public half is the secret"
+cp "$work/srv.key" "$work/srv.key.before"
+"$RCAT" --gen-key "$work/srv.key" > /dev/null 2> "$work/gen.err"
+expect_status "--gen-key over an existing file" 1 $? "$work/gen.err"
+cmp -s "$work/srv.key" "$work/srv.key.before" ||
+	fail "--gen-key overwrote an existing key"
+for bad in "--key $work/srv.key 127.0.0.1 9" \
+	"-l --peer-key $work/srv.key.pub 127.0.0.1 0" \
+	"--psk-file $work/a.key --peer-key $work/srv.key.pub 127.0.0.1 9"; do
+	timeout 10 "$RCAT" $bad < /dev/null > /dev/null 2> "$work/mix.err"
+	expect_status "reliable-cat $bad" 2 $? "$work/mix.err"
+done
+echo "ok: --gen-key, and options of the wrong end or of both modes"
 
-# --- 2. through rdt-impair -------------------------------------------------
+# Each mode: its listener's and its client's options.
+SRV_psk="--psk-file $work/a.key"
+CLI_psk="--psk-file $work/a.key"
+SRV_pk="--key $work/srv.key"
+CLI_pk="--peer-key $work/srv.key.pub"
+
 size=$(rcat_size 8 2)
 gen_data "$work/srv.in" "$size"
 gen_data "$work/cli.in" "$size"
-start_listener srv --psk-file "$work/a.key" --stats "$work/srv.json" \
-	127.0.0.1 0
+for mode in psk pk; do
+eval "skey=\$SRV_$mode ckey=\$CLI_$mode"
+# --- 2. through rdt-impair -------------------------------------------------
+start_listener srv $skey --stats "$work/srv.json" 127.0.0.1 0
 run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
 	--both 'delay 1ms 500us loss 1% duplicate 1% corrupt 0.5%' \
 	--stats "$work/impair.json" 2> "$work/impair.err"
@@ -72,18 +106,18 @@ until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
 	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
 	sleep 0.05
 done
-timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v --psk-file "$work/a.key" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v $ckey \
 	--stats "$work/cli.json" 127.0.0.1 "$relay" \
 	< "$work/cli.in" > "$work/cli.out" 2> "$work/cli.err"
-expect_status "encrypted client through rdt-impair" 0 $? "$work/cli.err"
+expect_status "$mode: client through rdt-impair" 0 $? "$work/cli.err"
 reap "$listener_pid"
-expect_status "encrypted server behind rdt-impair" 0 "$reaped" \
+expect_status "$mode: server behind rdt-impair" 0 "$reaped" \
 	"$work/srv.err"
 kill "$relay_pid"
 reap "$relay_pid"
-same_bytes "encrypted, client -> rdt-impair -> server" "$work/cli.in" \
+same_bytes "$mode, client -> rdt-impair -> server" "$work/cli.in" \
 	"$work/srv.out"
-same_bytes "encrypted, server -> rdt-impair -> client" "$work/srv.in" \
+same_bytes "$mode, server -> rdt-impair -> client" "$work/srv.in" \
 	"$work/cli.out"
 python3 - "$work/impair.json" "$work/cli.json" "$work/srv.json" <<'PY' ||
 import json, sys
@@ -104,26 +138,26 @@ print("rdt-impair corrupted %d, the ends dropped %d by checksum, "
 if corrupted == 0 or not 0 < caught <= corrupted:
     sys.exit("corruption: %d in flight, %d caught" % (corrupted, caught))
 PY
-	fail "the counters of the encrypted run through rdt-impair"
+	fail "$mode: the counters of the run through rdt-impair"
 
 # --- 3. an attacker on the path --------------------------------------------
-start_listener tsrv --psk-file "$work/a.key" --stats "$work/tsrv.json" \
-	127.0.0.1 0
+start_listener tsrv $skey --stats "$work/tsrv.json" 127.0.0.1 0
+rm -f "$work/tamper.port"
 run_bg python3 "$TAMPER" --forward "127.0.0.1:$port" --every 50 \
 	--port-file "$work/tamper.port" --stats "$work/tamper.json"
 tamper_pid=$bg_pid
 relay=$(wait_port tamper-relay.py "$work/tamper.port" "$tamper_pid")
-timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" --psk-file "$work/a.key" \
+timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" $ckey \
 	--stats "$work/tcli.json" 127.0.0.1 "$relay" \
 	< "$work/cli.in" > /dev/null 2> "$work/tcli.err"
-expect_status "encrypted client through the tampering relay" 0 $? \
+expect_status "$mode: client through the tampering relay" 0 $? \
 	"$work/tcli.err"
 reap "$listener_pid"
-expect_status "encrypted server behind the tampering relay" 0 \
+expect_status "$mode: server behind the tampering relay" 0 \
 	"$reaped" "$work/tsrv.err"
 kill "$tamper_pid"
 reap "$tamper_pid"
-same_bytes "encrypted, through the tampering relay" "$work/cli.in" \
+same_bytes "$mode, through the tampering relay" "$work/cli.in" \
 	"$work/tsrv.out"
 python3 - "$work/tamper.json" "$work/tcli.json" "$work/tsrv.json" <<'PY' ||
 import json, sys
@@ -144,7 +178,8 @@ if srv["drop_auth"] != relay["a2b"]["tampered"]:
     sys.exit("server: %d altered datagrams, %d dropped by authentication"
              % (relay["a2b"]["tampered"], srv["drop_auth"]))
 PY
-	fail "the tampered datagrams were not all dropped and counted"
+	fail "$mode: the tampered datagrams were not all dropped and counted"
+done
 
 # --- 4. ciphertext on the wire --------------------------------------------
 # has_plaintext LOG: does LOG hold any 32-byte block of cli.in?
@@ -157,13 +192,13 @@ blocks = [data[i:i + 32] for i in range(0, min(len(data), 1 << 20), 4096)]
 sys.exit(0 if any(b in log for b in blocks) else 1)
 PY
 }
-for mode in clear encrypted; do
-	key=
-	[ $mode = encrypted ] && key="--psk-file $work/a.key"
+for mode in clear psk pk; do
+	skey= ckey=
+	[ $mode != clear ] && eval "skey=\$SRV_$mode ckey=\$CLI_$mode"
 	RCAT_WRAP="env RDT_PCAP=$work/$mode-srv.pcap" start_listener "w$mode" \
-		$key 127.0.0.1 0
+		$skey 127.0.0.1 0
 	timeout -k 10 "$RCAT_TIMEOUT" env RDT_PCAP="$work/$mode-cli.pcap" \
-		"$RCAT" $key 127.0.0.1 "$port" < "$work/cli.in" > /dev/null \
+		"$RCAT" $ckey 127.0.0.1 "$port" < "$work/cli.in" > /dev/null \
 		2> "$work/w$mode-cli.err"
 	expect_status "$mode client, logged" 0 $? "$work/w$mode-cli.err"
 	reap "$listener_pid"
@@ -171,22 +206,27 @@ for mode in clear encrypted; do
 done
 has_plaintext "$work/clear-cli.pcap" ||
 	fail "the check for plaintext finds none in a clear run's log"
-for side in cli srv; do
-	[ -s "$work/encrypted-$side.pcap" ] ||
-		fail "no RDT_PCAP log of the encrypted $side"
-	! has_plaintext "$work/encrypted-$side.pcap" ||
-		fail "the encrypted $side's log holds stream bytes in clear"
+for log in psk-cli psk-srv pk-cli pk-srv; do
+	[ -s "$work/$log.pcap" ] || fail "no RDT_PCAP log $log"
+	! has_plaintext "$work/$log.pcap" ||
+		fail "the $log log holds stream bytes in clear"
 done
-echo "ok: a clear run's log holds the input; the encrypted run's logs do not"
+echo "ok: a clear run's log holds the input; the encrypted runs' logs do not"
 
 # --- 5. keys that do not match --------------------------------------------
 chmod 644 "$work/b.key"
-for pair in "a.key b.key" "a.key -" "- a.key"; do
+# Server's option and file, client's: "-" for none.
+for pair in "--psk-file a.key --psk-file b.key" "--psk-file a.key - -" \
+	"- - --psk-file a.key" "--key srv.key --peer-key other.key.pub" \
+	"--key srv.key - -" "- - --peer-key srv.key.pub" \
+	"--key srv.key --psk-file a.key" \
+	"--psk-file a.key --peer-key srv.key.pub"; do
 	set -- $pair
 	skey= ckey=
-	[ "$1" != - ] && skey="--psk-file $work/$1"
-	[ "$2" != - ] && ckey="--psk-file $work/$2"
-	start_listener "m$1$2" $skey 127.0.0.1 0
+	[ "$1" != - ] && skey="$1 $work/$2"
+	[ "$3" != - ] && ckey="$3 $work/$4"
+	set -- "$1 $2" "$3 $4"
+	start_listener mismatch $skey 127.0.0.1 0
 	# A client waiting for its timeout would be killed at 60 s (124).
 	timeout -k 10 60 "$RCAT" $ckey --user-timeout 50000 \
 		--stats "$work/m.json" 127.0.0.1 "$port" < /dev/null \
@@ -197,7 +237,7 @@ for pair in "a.key b.key" "a.key -" "- a.key"; do
 		cat "$work/m.err" >&2
 		fail "server key $1, client key $2: no clear message"
 	}
-	if [ "$2" = b.key ]; then
+	if [ "$2" = "--psk-file b.key" ]; then
 		grep -q 'warning: --psk-file .* can be read by other users' \
 			"$work/m.err" || fail "no warning for a readable key"
 	fi
