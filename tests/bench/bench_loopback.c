@@ -16,8 +16,9 @@
  * (default 1,000; 0 skips it) connections one after another, each
  * connect, one byte each way and close, ROUNDS times; the median
  * connections per second of each and their ratio.  Every figure is also
- * taken for rdt's encrypted mode (RDT_PSK), with its ratio to rdt in
- * clear: what the encryption costs.  It is a benchmark,
+ * taken for rdt's two encrypted modes (RDT_PSK, and RDT_KEY with
+ * RDT_PEER_KEY), with their ratios to rdt in clear: what the encryption
+ * costs.  It is a benchmark,
  * not a test: it asserts only that the bytes arrived intact, never a
  * speed.
  *
@@ -56,7 +57,9 @@ struct transport {
 	int (*close)(int);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int nodelay_level, nodelay_name;
-	/* rdt's encrypted mode (RDT_PSK) on every socket. */
+	/* rdt's encrypted modes on every socket: 1 the pre-shared key
+	 * (RDT_PSK), 2 the public-key handshake (RDT_KEY and RDT_PEER_KEY:
+	 * the listener uses the one, the client the other). */
 	int encrypted;
 };
 
@@ -66,9 +69,12 @@ static struct transport transports[] = {
 	{ "rdt", rdt_socket, rdt_bind, rdt_listen, rdt_accept, rdt_connect,
 	  rdt_send, rdt_recv, rdt_getsockname, rdt_close, rdt_setsockopt,
 	  RDT_SOL, RDT_NODELAY, 0 },
-	{ "rdt encrypted", rdt_socket, rdt_bind, rdt_listen, rdt_accept,
+	{ "rdt psk", rdt_socket, rdt_bind, rdt_listen, rdt_accept,
 	  rdt_connect, rdt_send, rdt_recv, rdt_getsockname, rdt_close,
 	  rdt_setsockopt, RDT_SOL, RDT_NODELAY, 1 },
+	{ "rdt public-key", rdt_socket, rdt_bind, rdt_listen, rdt_accept,
+	  rdt_connect, rdt_send, rdt_recv, rdt_getsockname, rdt_close,
+	  rdt_setsockopt, RDT_SOL, RDT_NODELAY, 2 },
 };
 
 #define NTRANSPORTS (sizeof(transports) / sizeof(transports[0]))
@@ -81,12 +87,25 @@ static void die(const char *what);
 
 static int new_socket(const struct transport *t)
 {
+	static unsigned char server_public[32];
+	socklen_t len = sizeof(server_public);
 	int fd = t->socket(AF_INET, SOCK_STREAM, 0);
 
-	if (fd >= 0 && t->encrypted &&
-	    rdt_setsockopt(fd, RDT_SOL, RDT_PSK, bench_psk,
-			   sizeof(bench_psk)) < 0)
-		die("RDT_PSK");
+	if (fd < 0 || !t->encrypted)
+		return fd;
+	if (t->encrypted == 1) {
+		if (rdt_setsockopt(fd, RDT_SOL, RDT_PSK, bench_psk,
+				   sizeof(bench_psk)) < 0)
+			die("RDT_PSK");
+		return fd;
+	}
+	/* The bench's key serves as the server's secret key. */
+	if (rdt_setsockopt(fd, RDT_SOL, RDT_KEY, bench_psk,
+			   sizeof(bench_psk)) < 0 ||
+	    rdt_getsockopt(fd, RDT_SOL, RDT_KEY, server_public, &len) < 0 ||
+	    rdt_setsockopt(fd, RDT_SOL, RDT_PEER_KEY, server_public,
+			   sizeof(server_public)) < 0)
+		die("RDT_KEY");
 	return fd;
 }
 
@@ -450,9 +469,10 @@ int main(int argc, char **argv)
 	printf("median CPU: %s %.2f s/GB, %s %.2f s/GB, %s = %.2f\n",
 	       transports[0].name, cpu[0], transports[1].name, cpu[1],
 	       ratio_name(), ratio(cpu));
-	printf("median: rdt encrypted %.2f Gbit/s, encrypted/clear = %.3f; "
-	       "CPU %.2f s/GB, encrypted/clear = %.2f\n", med[2],
-	       med[2] / med[1], cpu[2], cpu[2] / cpu[1]);
+	for (k = 2; k < NTRANSPORTS; k++)
+		printf("median: %s %.2f Gbit/s, /clear = %.3f; CPU %.2f s/GB, "
+		       "/clear = %.2f\n", transports[k].name, med[k],
+		       med[k] / med[1], cpu[k], cpu[k] / cpu[1]);
 	free(c);
 	if (pings == 0) {
 		/* Bulk only: one connection, as the RDT_PCAP tests want. */
@@ -473,8 +493,9 @@ int main(int argc, char **argv)
 	else
 		printf("ping-pong: rdt/tcp median = %.2f, p99 = %.2f\n",
 		       p50[1] / p50[0], p99[1] / p99[0]);
-	printf("ping-pong: encrypted/clear median = %.2f, p99 = %.2f\n",
-	       p50[2] / p50[1], p99[2] / p99[1]);
+	for (k = 2; k < NTRANSPORTS; k++)
+		printf("ping-pong: %s/clear median = %.2f, p99 = %.2f\n",
+		       transports[k].name, p50[k] / p50[1], p99[k] / p99[1]);
 	free(us);
 	if (conns > 0) {
 		for (r = 0; r < rounds; r++)
@@ -493,8 +514,10 @@ int main(int argc, char **argv)
 		printf("median connection rate: %s %.0f/s, %s %.0f/s, %s = "
 		       "%.2f\n", transports[0].name, cps[0],
 		       transports[1].name, cps[1], ratio_name(), ratio(cps));
-		printf("median connection rate: rdt encrypted %.0f/s, "
-		       "encrypted/clear = %.2f\n", cps[2], cps[2] / cps[1]);
+		for (k = 2; k < NTRANSPORTS; k++)
+			printf("median connection rate: %s %.0f/s, /clear = "
+			       "%.2f\n", transports[k].name, cps[k],
+			       cps[k] / cps[1]);
 	}
 	free(g);
 	return 0;
