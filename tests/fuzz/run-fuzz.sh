@@ -5,7 +5,8 @@
 #
 # Environment (make sets the first ones):
 #   FUZZ_SOURCES    the core and codec sources, relative to srcdir
-#   FUZZ_TARGETS    which of tests/fuzz/fuzz_<target>.c to run (pkt net admit)
+#   FUZZ_TARGETS    which of tests/fuzz/fuzz_<target>.c to run (pkt net admit
+#                   seal)
 #   FUZZ_SECONDS    how long each runs (60)
 #   FUZZ_JOBS       how many run at once (1)
 #   FUZZ_CC         the compiler (clang)
@@ -20,7 +21,7 @@
 set -u
 srcdir=${srcdir:-.}
 : "${FUZZ_SOURCES:?run by make fuzz, which sets it}"
-FUZZ_TARGETS=${FUZZ_TARGETS:-pkt net admit}
+FUZZ_TARGETS=${FUZZ_TARGETS:-pkt net admit seal}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_CC=${FUZZ_CC:-clang}
