@@ -94,18 +94,9 @@ for mode in psk pk; do
 eval "skey=\$SRV_$mode ckey=\$CLI_$mode"
 # --- 2. through rdt-impair -------------------------------------------------
 start_listener srv $skey --stats "$work/srv.json" 127.0.0.1 0
-run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
+start_impair impair --forward "127.0.0.1:$port" \
 	--both 'delay 1ms 500us loss 1% duplicate 1% corrupt 0.5%' \
-	--stats "$work/impair.json" 2> "$work/impair.err"
-relay_pid=$bg_pid
-i=0
-until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
-	"$work/impair.err") && [ -n "$relay" ]; do
-	kill -0 "$relay_pid" 2>/dev/null || fail "rdt-impair exited"
-	i=$((i + 1))
-	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
-	sleep 0.05
-done
+	--stats "$work/impair.json"
 timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v $ckey \
 	--stats "$work/cli.json" 127.0.0.1 "$relay" \
 	< "$work/cli.in" > "$work/cli.out" 2> "$work/cli.err"

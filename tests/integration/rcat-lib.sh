@@ -135,6 +135,29 @@ start_listener() {
 	port=$(cat "$work/$name.port")
 }
 
+# start_impair NAME ARGS...: rdt-impair (RDT_IMPAIR or the build's) in
+# the background, listening on a port of its choosing, with ARGS, its
+# stderr in $work/NAME.err; waits (10 s at most) for it to name the port
+# in that file with -v.  Sets $relay (the port) and $relay_pid.
+start_impair() {
+	name=$1
+	shift
+	run_bg "${IMPAIR:-${top_builddir:-.}/tools/rdt-impair/rdt-impair}" -v \
+		--listen 127.0.0.1:0 "$@" 2> "$work/$name.err"
+	relay_pid=$bg_pid
+	i=0
+	until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+		"$work/$name.err") && [ -n "$relay" ]; do
+		kill -0 "$relay_pid" 2>/dev/null || {
+			cat "$work/$name.err" >&2
+			fail "rdt-impair exited"
+		}
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
+		sleep 0.05
+	done
+}
+
 # reap PID: wait for a background job; its exit status goes to $reaped.
 # (Not a command substitution: a subshell cannot wait for our children.)
 reap() {

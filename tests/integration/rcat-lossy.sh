@@ -23,21 +23,9 @@ gen_data "$work/cli.in" "$size"
 
 start_listener srv --stats "$work/srv.json" 127.0.0.1 0
 # The relay listens on a port of its choosing and names it with -v.
-run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
+start_impair impair --forward "127.0.0.1:$port" \
 	--both 'delay 1ms 500us loss 1% duplicate 1% corrupt 0.5%' \
-	--stats "$work/impair.json" 2> "$work/impair.err"
-relay_pid=$bg_pid
-i=0
-until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
-	"$work/impair.err") && [ -n "$relay" ]; do
-	kill -0 "$relay_pid" 2>/dev/null || {
-		cat "$work/impair.err" >&2
-		fail "rdt-impair exited"
-	}
-	i=$((i + 1))
-	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
-	sleep 0.05
-done
+	--stats "$work/impair.json"
 
 timeout -k 10 "$RCAT_TIMEOUT" "$RCAT" -v --stats "$work/cli.json" 127.0.0.1 \
 	"$relay" < "$work/cli.in" > "$work/cli.out" 2> "$work/cli.err"
@@ -86,16 +74,8 @@ sed 's/^/  /' "$work/cli.err"
 # --- a blackout at the end ---------------------------------------------
 start_listener dark -d 127.0.0.1 0
 mkfifo "$work/ctl" "$work/dark.fifo" || fail "mkfifo"
-run_bg "$IMPAIR" -v --listen 127.0.0.1:0 --forward "127.0.0.1:$port" \
-	--control "$work/ctl" --stats /dev/null 2> "$work/dark-impair.err"
-relay_pid=$bg_pid
-i=0
-until relay=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
-	"$work/dark-impair.err") && [ -n "$relay" ]; do
-	i=$((i + 1))
-	[ $i -le 200 ] || fail "rdt-impair named no port in 10 s"
-	sleep 0.05
-done
+start_impair dark-impair --forward "127.0.0.1:$port" \
+	--control "$work/ctl" --stats /dev/null
 # The client's stdin is a FIFO this shell opens only after starting it,
 # so that closing our end is the client's end of input.
 timeout -k 10 30 "$RCAT" -w 1 127.0.0.1 "$relay" < "$work/dark.fifo" \

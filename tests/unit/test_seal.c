@@ -770,25 +770,24 @@ static void test_seal_pk_and_psk_apart(void **state)
 
 	make_server_keys();
 	memset(&lim, 0, sizeof(lim));
-	/* A PSK INIT (p->cfg as set up) at a public-key listener. */
-	start_with(p, &srv_keys);
-	assert_null(p->c[SRV]);
-	assert_int_equal(rdt_admit_unseal(&srv_keys, p->init_dg, p->init_len,
-					  plain, &out, &out_len, &lim, p->t,
-					  &v),
-			 0);
-	assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
-	rdt_conn_del(p->c[CLI]);
-	p->c[CLI] = NULL;
-	/* A public-key INIT at a PSK listener. */
-	use_pk(p, srv_public);
-	start_with(p, &psk_keys);
-	assert_null(p->c[SRV]);
-	assert_int_equal(rdt_admit_unseal(&psk_keys, p->init_dg, p->init_len,
-					  plain, &out, &out_len, &lim, p->t,
-					  &v),
-			 0);
-	assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+	/* A PSK INIT (p->cfg as set up) at a public-key listener, then a
+	 * public-key INIT at a PSK listener. */
+	for (int k = 0; k < 2; k++) {
+		const struct rdt_admit_keys *keys = k ? &psk_keys : &srv_keys;
+
+		if (k) {
+			rdt_conn_del(p->c[CLI]);
+			p->c[CLI] = NULL;
+			use_pk(p, srv_public);
+		}
+		start_with(p, keys);
+		assert_null(p->c[SRV]);
+		assert_int_equal(rdt_admit_unseal(keys, p->init_dg,
+						  p->init_len, plain, &out,
+						  &out_len, &lim, p->t, &v),
+				 0);
+		assert_int_equal(v.reset_reason, RDT_RESET_AUTH);
+	}
 	/* Both at once is no configuration. */
 	rdt_conn_del(p->c[CLI]);
 	p->c[CLI] = NULL;
