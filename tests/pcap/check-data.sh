@@ -14,6 +14,9 @@ for f in "$tmp"/gen/*.pcap; do
 done
 [ "$n" -eq "$(ls "$DATA"/*.pcap | wc -l)" ] ||
 	fail "tests/data has captures gen-pcaps does not build"
+cmp "$tmp/gen/sealed.key" "$DATA/sealed.key" ||
+	fail "tests/data/sealed.key is not the key gen-pcaps seals with"
+KEY=$DATA/sealed.key
 
 # check_one FILE STATUS VIOLATIONS TEXT [OPTION...]
 check_one() {
@@ -96,6 +99,77 @@ done
 [ "$(json_num "$tmp/relay.json" duplicates)" = 10 ] ||
 	fail "good-relay.pcap: expected 10 c2s duplicates: $(cat "$tmp/relay.json")"
 expect_in "$tmp/relay.json" '"close":"closed"'
+
+# The encrypted mode (sealed.pcap is good.pcap's scenario, sealed).  With
+# the key, every datagram opens and the capture checks as the clear one
+# does, statistics and all.
+check_one sealed.pcap 0 0 "handshake seen; closed" --psk-file "$KEY"
+expect_in "$tmp/out" "sealed: 14 datagrams (encrypted mode), 14 opened, 0 failed authentication"
+"$PCAP" check --json --psk-file "$KEY" "$DATA/sealed.pcap" >"$tmp/sealed.json" ||
+	fail "check --json --psk-file sealed.pcap failed"
+for kv in retransmitted_packets:2 retransmitted_bytes:400 \
+	  spurious_packets:1 spurious_bytes:200 duplicates:1 \
+	  stream_bytes:800 acked_bytes:800 violation_count:0 sealed:14 \
+	  sealed_opened:14 auth_failed:0; do
+	[ "$(json_num "$tmp/sealed.json" "${kv%%:*}")" = "${kv#*:}" ] ||
+		fail "sealed.pcap: expected ${kv%%:*} ${kv#*:} in $(cat "$tmp/sealed.json")"
+done
+# Without it: no violation, the connection from the clear IDs, and what
+# was not opened said.
+check_one sealed.pcap 0 0 "handshake seen; unknown (sealed)"
+expect_in "$tmp/out" "14 sealed (14 not opened)"
+expect_in "$tmp/out" "14 not opened: no key, the stream checks need --psk-file"
+expect_in "$tmp/out" "conn 1: client 10.0.0.1:40000 cid 0x1111111111111111, server 10.0.0.2:7000 cid 0x2222222222222222"
+# Another key: every datagram fails authentication, none is a violation,
+# and a warning says the key is likely wrong.
+printf '%064d\n' 0 >"$tmp/zero.key"
+"$PCAP" check --psk-file "$tmp/zero.key" "$DATA/sealed.pcap" >"$tmp/out" \
+	2>"$tmp/err" || fail "check with another key: exit $?"
+expect_in "$tmp/out" "0 opened, 14 failed authentication"
+[ "$(grep -c '^AUTH-FAILED packet #' "$tmp/out")" -eq 14 ] ||
+	fail "another key: expected 14 AUTH-FAILED lines"
+expect_in "$tmp/out" "0 violations"
+expect_in "$tmp/err" "opened none of the 14 sealed datagrams"
+# An attacker's copy of a datagram (its ciphertext altered, its CRC made
+# good): one authentication failure, listed, and nothing else changes.
+check_one sealed-altered.pcap 0 0 \
+	"AUTH-FAILED packet #7 conn 1 c2s DATA pn 102 (unverified): 246 bytes sealed" \
+	--psk-file "$KEY"
+expect_in "$tmp/out" "13 opened, 1 failed authentication"
+expect_in "$tmp/out" "handshake seen; closed"
+[ "$(grep -c '^AUTH-FAILED' "$tmp/out")" -eq 1 ] ||
+	fail "sealed-altered.pcap: expected one AUTH-FAILED line"
+"$PCAP" check -v --psk-file "$KEY" "$DATA/sealed-altered.pcap" >"$tmp/out" ||
+	fail "check -v sealed-altered.pcap: exit $?"
+expect_in "$tmp/out" "10.0.0.1:40000 > 10.0.0.2:7000 DATA dcid 0x2222222222222222 pn 102 sealed 246 bytes: failed authentication"
+expect_in "$tmp/out" "10.0.0.1:40000 > 10.0.0.2:7000 DATA dcid 0x2222222222222222 pn 103 sealed 246 bytes edge 66536 stream 384 len 200"
+# Damage in transit is told from forgery by the outer CRC, with or
+# without the key.
+for k in "" "--psk-file $KEY"; do
+	# shellcheck disable=SC2086 # the words are meant to split
+	check_one sealed-bad-checksum.pcap 0 0 \
+		"CORRUPTED packet #4 conn 1 c2s pn 102 (unverified): 246 bytes sealed failed CRC32C" $k
+done
+check_one sealed-bad-checksum.pcap 1 1 \
+	"VIOLATION packet #4 conn 1 c2s: CRC32C mismatch" --strict-crc
+# What no sealed datagram can be is malformed, key or not.
+for k in "" "--psk-file $KEY"; do
+	# shellcheck disable=SC2086 # the words are meant to split
+	check_one sealed-retry.pcap 1 1 \
+		"VIOLATION packet #15 conn 1: malformed sealed datagram (43 bytes): a RETRY, which is never sealed [malformed]" $k
+done
+# A capture that missed the handshake: the two dcids of the flow pair up
+# once both directions were seen; what came before cannot be opened.
+check_one sealed-midstream.pcap 0 0 "capture began mid-connection; closed" \
+	--psk-file "$KEY"
+expect_in "$tmp/out" "5 opened, 2 not opened: keys unknown, the capture missed the handshake"
+# A key file as reliable-cat reads it, or a usage error.
+printf '0123456789abcdef\n' >"$tmp/short.key"
+"$PCAP" check --psk-file "$tmp/short.key" "$DATA/sealed.pcap" \
+	>/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "a 16-digit key file was accepted"
+expect_in "$tmp/err" "expected a 32-byte key as 64 hexadecimal digits"
+echo "ok: sealed captures"
 
 # Port selection, and standard input.
 "$PCAP" check --json -p 7000 "$DATA/good.pcap" >"$tmp/p.json" ||

@@ -2,9 +2,18 @@
  * gen-pcaps: builds the hand-crafted captures of tests/data/ that
  * rdt-pcap check is tested with, or sends the good scenario over UDP.
  *
- *   gen-pcaps OUTDIR            write every capture into OUTDIR
+ *   gen-pcaps OUTDIR            write every capture into OUTDIR, and
+ *                               sealed.key, the key of the sealed ones
  *   gen-pcaps --send HOST PORT  send one non-rdt datagram to PORT + 1,
  *                               then the good scenario's datagrams to PORT
+ *   gen-pcaps --send-sealed HOST PORT
+ *                               the same, the scenario sealed (sealed.pcap)
+ *   gen-pcaps --alter-sealed IN OUT
+ *                               copy the capture IN (raw IP, as RDT_PCAP
+ *                               writes it) to OUT with the tenth sealed
+ *                               DATA datagram altered as an attacker on
+ *                               the path would: a byte of its ciphertext
+ *                               flipped, CRC32C and UDP checksum made good
  *
  * The scenario is one short connection (scenario()): handshake, client
  * data across the 32-bit offset wrap with a hole, a SACK range, a
@@ -12,9 +21,15 @@
  * wire, server data, FIN both ways, all acknowledged.  Each bad capture
  * changes one thing in it (the variants table) so that rdt-pcap check
  * must find exactly one violation; the good one is written in several
- * link types.  Datagrams come from src/wire's encoder, frames and files
- * from libpcap (pcap_open_dead, pcap_dump): the output depends on nothing
- * but this file, so `make check` compares it with the committed copies.
+ * link types.  The sealed captures are the scenario in the encrypted mode
+ * (every datagram sealed with TEST_PSK by src/core/seal.c, deterministic
+ * since the nonces are packet numbers): whole, begun mid-connection, with
+ * one datagram altered and its CRC fixed (an authentication failure, not
+ * a violation), with one corrupted in transit, and with a sealed RETRY
+ * (malformed: RETRY is never sealed).  Datagrams come from
+ * src/wire's encoder, frames and files from libpcap (pcap_open_dead,
+ * pcap_dump): the output depends on nothing but this file, so `make
+ * check` compares it with the committed copies.
  *
  * Map: scenario -> variants[] (mutations) -> frame (link, IP and UDP
  * headers) -> write_capture; send_scenario for the capture test.
@@ -31,6 +46,8 @@
 
 #include <pcap/pcap.h>
 
+#include "core/seal.h"
+#include "wire/crc32c.h"
 #include "wire/pkt.h"
 
 #define CLIENT_CID 0x1111111111111111ull
@@ -47,14 +64,25 @@
 /* Capture time of the first datagram (the scenario counts ms from it). */
 #define T0_SEC 1700000000
 
+/* The pre-shared key of the sealed captures, written to sealed.key. */
+static const uint8_t TEST_PSK[RDT_SEAL_KEY_SIZE] = {
+	0x72, 0x64, 0x74, 0x2d, 0x70, 0x63, 0x61, 0x70, 0x20, 0x74, 0x65,
+	0x73, 0x74, 0x20, 0x6b, 0x65, 0x79, 0x2c, 0x20, 0x6e, 0x6f, 0x74,
+	0x20, 0x61, 0x20, 0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2e,
+};
+
 enum dir { C2S, S2C };
 
 struct dgram {
 	enum dir dir;
 	unsigned t_ms;
 	struct rdt_pkt pkt;
-	/* Applied after encoding: flip the byte at this index (0: none). */
+	/* Applied after encoding (and sealing): flip the byte at this
+	 * index (0: none). */
 	size_t corrupt_at;
+	/* Sealed captures: flip a byte of the ciphertext and make the CRC
+	 * good again, as an attacker would. */
+	int tamper;
 };
 
 struct scenario {
@@ -243,6 +271,24 @@ static void midstream(struct scenario *s)
 	s->n -= I_ACK1;
 }
 
+/* The path's duplicate of the second segment is replaced by an altered
+ * copy: the original was seen, so only authentication notices. */
+static void altered(struct scenario *s)
+{
+	s->d[I_DUP].tamper = 1;
+}
+
+/* A RETRY, which a listener sends before it has any key, sealed all the
+ * same: the one rule of the encrypted mode a capture checks without the
+ * key (its CRC holds, so it is no damage in transit). */
+static void sealed_retry(struct scenario *s)
+{
+	struct dgram *d = add(s, S2C, 60, RDT_PKT_RETRY, SERVER_PN + 5);
+
+	d->pkt.token = (const uint8_t *)"cookie";
+	d->pkt.token_len = 6;
+}
+
 static void accept_late(struct scenario *s)
 {
 	/* The first segment, to the server's cid, overtakes the ACCEPT
@@ -270,6 +316,8 @@ struct encap {
 	int relay;
 	/* Frames that are not rdt first: other UDP, TCP, ARP, a fragment. */
 	int junk;
+	/* Every datagram sealed with TEST_PSK (the encrypted mode). */
+	int sealed;
 	void (*mutate)(struct scenario *s);
 };
 
@@ -295,6 +343,15 @@ static const struct encap captures[] = {
 	  .mutate = bad_checksum },
 	{ .file = "data-before-accept.pcap", .dlt = DLT_EN10MB,
 	  .mutate = accept_late },
+	{ .file = "sealed.pcap", .dlt = DLT_EN10MB, .sealed = 1 },
+	{ .file = "sealed-midstream.pcap", .dlt = DLT_EN10MB, .sealed = 1,
+	  .mutate = midstream },
+	{ .file = "sealed-altered.pcap", .dlt = DLT_EN10MB, .sealed = 1,
+	  .mutate = altered },
+	{ .file = "sealed-bad-checksum.pcap", .dlt = DLT_LINUX_SLL2,
+	  .sealed = 1, .mutate = bad_checksum },
+	{ .file = "sealed-retry.pcap", .dlt = DLT_EN10MB, .sealed = 1,
+	  .mutate = sealed_retry },
 };
 
 #define CLIENT_PORT 40000
@@ -445,15 +502,56 @@ static void dump(pcap_dumper_t *w, unsigned t_us, const uint8_t *f,
 	pcap_dump((u_char *)w, &h, f);
 }
 
-static int encode(const struct dgram *d, uint8_t *buf, size_t len)
+static void put32(uint8_t *p, uint32_t v)
 {
-	rdt_ssize n = rdt_pkt_encode(buf, len, &d->pkt);
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* A byte of the ciphertext of the sealed datagram |dg| flipped, and its
+ * CRC32C made good again: only authentication can tell. */
+static void tamper(uint8_t *dg, size_t len)
+{
+	dg[rdt_seal_clear_len(dg[1]) + 4] ^= 0x5a;
+	put32(dg + len - RDT_PKT_CRC_SIZE,
+	      rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE));
+}
+
+/* Seals the version 1 datagram of |n| bytes in |buf| as its sender
+ * would: the scenario's packet numbers are below 2^32, so the wire's are
+ * the full ones the nonces take.  Returns the sealed length. */
+static size_t seal(const struct dgram *d, uint8_t *buf, size_t n)
+{
+	struct rdt_seal_nonce nonce = { .pn = d->pkt.pn };
+	uint8_t key[RDT_SEAL_KEY_SIZE];
+
+	if (d->pkt.type == RDT_PKT_INIT || d->pkt.type == RDT_PKT_ACCEPT) {
+		rdt_seal_handshake_key(TEST_PSK, d->pkt.type, key);
+		nonce.cid = d->pkt.scid;
+		nonce.handshake = 1;
+	} else {
+		rdt_seal_session_key(TEST_PSK, CLIENT_CID, SERVER_CID,
+				     d->dir == S2C, key);
+	}
+	return rdt_seal(buf, n, key, &nonce);
+}
+
+static int encode(const struct dgram *d, uint8_t *buf, size_t len,
+		  int sealed)
+{
+	rdt_ssize n = rdt_pkt_encode(buf, len - RDT_SEAL_TAG_SIZE, &d->pkt);
 
 	if (n < 0) {
 		fprintf(stderr, "gen-pcaps: cannot encode datagram (%d)\n",
 			(int)n);
 		exit(1);
 	}
+	if (sealed)
+		n = (rdt_ssize)seal(d, buf, (size_t)n);
+	if (sealed && d->tamper)
+		tamper(buf, (size_t)n);
 	if (d->corrupt_at)
 		buf[d->corrupt_at] ^= 0x01;
 	return (int)n;
@@ -517,7 +615,7 @@ static int write_capture(const char *dir, const struct encap *e)
 		write_junk(w, e);
 	for (i = 0; i < s.n; i++) {
 		const struct dgram *d = &s.d[i];
-		size_t n = (size_t)encode(d, buf, sizeof(buf));
+		size_t n = (size_t)encode(d, buf, sizeof(buf), e->sealed);
 		/* After the junk frames, if any: time never runs back. */
 		unsigned t_us = d->t_ms * 1000 + (e->junk ? 10 : 0);
 
@@ -536,7 +634,7 @@ static int write_capture(const char *dir, const struct encap *e)
 	return 0;
 }
 
-static int send_scenario(const char *host, const char *port)
+static int send_scenario(const char *host, const char *port, int sealed)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
 	static const uint8_t junk[] = "not rdt";
@@ -573,7 +671,7 @@ static int send_scenario(const char *host, const char *port)
 			htons((uint16_t)atoi(port));
 	scenario(&s);
 	for (i = 0; rc >= 0 && i < s.n; i++) {
-		int n = encode(&s.d[i], buf, sizeof(buf));
+		int n = encode(&s.d[i], buf, sizeof(buf), sealed);
 
 		rc = (int)sendto(fd, buf, (size_t)n, 0, ai->ai_addr,
 				 ai->ai_addrlen);
@@ -585,19 +683,124 @@ static int send_scenario(const char *host, const char *port)
 	return rc < 0 ? -1 : 0;
 }
 
+/* TEST_PSK as reliable-cat --psk-file and rdt-pcap --psk-file read it. */
+static int write_key(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/sealed.key", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "gen-pcaps: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(TEST_PSK); i++)
+		fprintf(f, "%02x%s", TEST_PSK[i], i % 16 == 15 ? "\n" : " ");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The UDP payload of a raw IP record, and where its UDP header is; NULL
+ * if it is not UDP. */
+static uint8_t *raw_udp(uint8_t *ip, size_t caplen, size_t *len,
+			uint8_t **udp)
+{
+	size_t hl, ulen;
+
+	if (caplen >= 20 && ip[0] >> 4 == 4 && ip[9] == 17)
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+	else if (caplen >= 40 && ip[0] >> 4 == 6 && ip[6] == 17)
+		hl = 40;
+	else
+		return NULL;
+	if (caplen < hl + 8)
+		return NULL;
+	ulen = (size_t)(ip[hl + 4] << 8 | ip[hl + 5]);
+	if (ulen < 8 || hl + ulen > caplen)
+		return NULL;
+	*udp = ip + hl;
+	*len = ulen - 8;
+	return ip + hl + 8;
+}
+
+static int alter_sealed(const char *in, const char *out)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *rec;
+	static uint8_t f[65536 + 64];
+	pcap_dumper_t *w;
+	pcap_t *pc;
+	unsigned seen = 0;
+	int rc;
+
+	pc = pcap_open_offline(in, ebuf);
+	if (!pc) {
+		fprintf(stderr, "gen-pcaps: %s\n", ebuf);
+		return -1;
+	}
+	if (pcap_datalink(pc) != DLT_RAW) {
+		fprintf(stderr, "gen-pcaps: %s: not raw IP\n", in);
+		pcap_close(pc);
+		return -1;
+	}
+	w = pcap_dump_open(pc, out);
+	if (!w) {
+		fprintf(stderr, "gen-pcaps: %s\n", pcap_geterr(pc));
+		pcap_close(pc);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(pc, &h, &rec)) == 1) {
+		size_t len = 0, caplen = h->caplen < sizeof(f) ? h->caplen :
+								 sizeof(f);
+		uint8_t *udp = NULL, *dg;
+
+		memcpy(f, rec, caplen);
+		dg = raw_udp(f, caplen, &len, &udp);
+		if (dg && len > 40 && dg[0] == RDT_PROTO_VERSION_SEALED &&
+		    dg[1] == RDT_PKT_DATA && ++seen == 10) {
+			int v6 = f[0] >> 4 == 6;
+			uint32_t sum;
+
+			tamper(dg, len);
+			put16(udp + 6, 0);
+			sum = sum16(v6 ? f + 8 : f + 12, v6 ? 32 : 8, 0);
+			sum += 17 + (uint32_t)(len + 8);
+			sum = fold(sum16(udp, len + 8, sum));
+			put16(udp + 6, sum ? sum : 0xffff);
+		}
+		pcap_dump((u_char *)w, h, f);
+	}
+	pcap_dump_close(w);
+	pcap_close(pc);
+	if (rc != PCAP_ERROR_BREAK || seen < 10) {
+		fprintf(stderr, "gen-pcaps: %s: %s\n", in,
+			rc != PCAP_ERROR_BREAK ? "read error" :
+			"fewer than 10 sealed DATA datagrams");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
 	if (argc == 4 && !strcmp(argv[1], "--send"))
-		return send_scenario(argv[2], argv[3]) < 0;
+		return send_scenario(argv[2], argv[3], 0) < 0;
+	if (argc == 4 && !strcmp(argv[1], "--send-sealed"))
+		return send_scenario(argv[2], argv[3], 1) < 0;
+	if (argc == 4 && !strcmp(argv[1], "--alter-sealed"))
+		return alter_sealed(argv[2], argv[3]) < 0;
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen-pcaps OUTDIR | gen-pcaps --send "
-			"HOST PORT\n");
+			"HOST PORT | gen-pcaps --send-sealed HOST PORT |\n"
+			"       gen-pcaps --alter-sealed IN OUT\n");
 		return 2;
 	}
 	for (i = 0; i < sizeof(captures) / sizeof(captures[0]); i++)
 		if (write_capture(argv[1], &captures[i]) < 0)
 			return 1;
-	return 0;
+	return write_key(argv[1]) < 0;
 }

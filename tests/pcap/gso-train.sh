@@ -4,10 +4,12 @@
 # payload, and both rdt-pcap check and the Wireshark dissector must take
 # the datagrams apart again.  In a network namespace of our own, as root:
 # 16 MiB by tests/bench/bench_loopback while `rdt-pcap capture` records
-# its loopback.  The capture must hold trains (UDP payloads longer than
-# one datagram; otherwise the kernel offered no GSO and the test says so
-# and skips), check clean with every byte counted, and (with tshark) show
-# the trains as such, with no warning.
+# its loopback, in clear and then in the encrypted mode, whose trains are
+# of sealed datagrams, their lengths hidden.  The capture must hold
+# trains (UDP payloads longer than one datagram; otherwise the kernel
+# offered no GSO and the test says so and skips), check clean with every
+# byte counted (the sealed ones with the bench's key), and (with tshark)
+# show the trains as such, with no warning.
 . "${srcdir:-.}/tests/pcap/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: live capture needs root"; exit 77; }
@@ -63,19 +65,27 @@ fi
 echo "the capture holds $trains GSO trains"
 "$PCAP" check "$tmp/gso.pcap" >"$tmp/check" ||
 	fail "the capture does not check clean: $(tail -5 "$tmp/check")"
-# bench_loopback moves 16 MiB over TCP first, then over rdt.
+# bench_loopback moves 16 MiB over TCP first, then over rdt, then over
+# rdt encrypted: two rdt connections, the second sealed.
+bench_key "$tmp/bench.key"
+"$PCAP" check --psk-file "$tmp/bench.key" "$tmp/gso.pcap" >"$tmp/check" ||
+	fail "the capture does not check clean with the key: $(tail -5 "$tmp/check")"
 if [ "$dropped" -eq 0 ]; then
-	expect_in "$tmp/check" \
-		"16777216 stream bytes, 16777216 acked, FIN acked"
+	want="16777216 stream bytes, 16777216 acked, FIN acked"
 else
 	# Three captures in a row lost datagrams: the byte count cannot
 	# be complete; everything that was captured must still check.
 	echo "note: the kernel dropped $dropped datagrams of every capture;" \
 		"the stream's byte count is not checked"
-	expect_in "$tmp/check" "16777216 acked, FIN acked"
+	want="16777216 acked, FIN acked"
 fi
+[ "$(grep -c -F "$want" "$tmp/check")" -eq 2 ] ||
+	fail "expected two connections with '$want': $(cat "$tmp/check")"
+expect_in "$tmp/check" "0 failed authentication"
 expect_in "$tmp/check" "0 violations"
-echo "ok: rdt-pcap check takes the trains apart"
+sealed=$(tcpdump -nr "$tmp/gso.pcap" 'udp and greater 1500 and udp[8] = 2' \
+	2>/dev/null | wc -l)
+echo "ok: rdt-pcap check takes the trains apart ($sealed of them sealed)"
 
 if command -v tshark >/dev/null 2>&1; then
 	lua=$srcdir/docs/rdt.lua

@@ -35,3 +35,15 @@ expect_in() {
 json_num() {
 	grep -o "\"$2\":[0-9]*" "$1" | head -n 1 | cut -d: -f2
 }
+
+# bench_key FILE: the key of bench_loopback's encrypted runs (bench_psk in
+# tests/bench/bench_loopback.c, a string padded with zero bytes to 32) in
+# FILE, as --psk-file reads it.
+bench_key() {
+	_psk=$(sed -n 's/^static const unsigned char bench_psk\[32\] = "\([^"\\]*\)";$/\1/p' \
+		"$srcdir/tests/bench/bench_loopback.c")
+	[ -n "$_psk" ] && [ ${#_psk} -le 32 ] ||
+		fail "no plain bench_psk string in tests/bench/bench_loopback.c"
+	{ printf '%s' "$_psk"; head -c $((32 - ${#_psk})) /dev/zero; } |
+		od -An -tx1 >"$1"
+}

@@ -7,7 +7,9 @@
  * with SIGINT and SIGTERM unblocked only there, so a signal ends the wait
  * at once and is never lost between checking the flag and sleeping.  Each
  * wake-up drains what libpcap has (pcap_dispatch, non-blocking) into the
- * dump file or, without -w, into one line per datagram (print_dgram).
+ * dump file or, without -w, into one line per datagram (print_dgram,
+ * decoded as check decodes a file: reader_decode, sealed datagrams opened
+ * with --psk-file's key).
  */
 /* ppoll */
 #define _GNU_SOURCE
@@ -24,14 +26,17 @@
 #include <pcap/pcap.h>
 
 #include "commands.h"
+#include "core/err.h"
 #include "frame.h"
+#include "printout.h"
 #include "reader.h"
 #include "util.h"
 #include "wire/pkt.h"
 
 const char capture_usage[] =
 "Usage: rdt-pcap capture -i IFACE [-w FILE] [-c COUNT] [-d SECS]\n"
-"                        [-s SNAPLEN] [-B KIB] [PORT...]\n"
+"                        [-s SNAPLEN] [-B KIB] [--psk-file KEYFILE]\n"
+"                        [PORT...]\n"
 "\n"
 "Capture UDP traffic on interface IFACE with libpcap, as tcpdump would;\n"
 "with PORTs, only UDP datagrams to or from one of them (BPF filter\n"
@@ -43,6 +48,10 @@ const char capture_usage[] =
 "  -i, --interface IFACE  the interface to capture on (\"any\": all)\n"
 "  -w, --write FILE       write a pcap file (\"-\": standard output);\n"
 "                         without it, print one line per rdt datagram\n"
+"      --psk-file KEYFILE (without -w) open the encrypted mode's sealed\n"
+"                         datagrams with the pre-shared key in KEYFILE\n"
+"                         (64 hex digits, as for reliable-cat) and print\n"
+"                         their fields; without it, their clear header\n"
 "  -c, --count COUNT      stop after COUNT datagrams\n"
 "  -d, --duration SECS    stop after SECS seconds (decimals allowed)\n"
 "  -s, --snaplen SNAPLEN  bytes kept of each frame (default 262144)\n"
@@ -71,6 +80,8 @@ struct capture {
 	pcap_t *pc;
 	pcap_dumper_t *dump;
 	int dlt;
+	int nano;		/* timestamps in nanoseconds */
+	struct unseal *unseal;	/* opens sealed ones for the printout */
 	uint64_t count;		/* 0: no limit */
 	uint64_t seen;
 };
@@ -88,87 +99,36 @@ static void make_filter(char *buf, size_t len, const uint16_t *ports,
 		snprintf(buf + used, len - used, ")");
 }
 
-static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
-		      const uint8_t *dg, size_t len);
-
-/* The sender's reset token, in hex (INIT, ACCEPT, a RESET with one). */
-static void print_reset_token(const struct rdt_pkt *p)
-{
-	size_t i;
-
-	printf(" reset_token ");
-	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
-		printf("%02x", p->reset_token[i]);
-}
-
-/* One line per datagram (a GSO train holds several): time, addresses
- * and the datagram's fields. */
-static void print_dgram(const struct pcap_pkthdr *h, int dlt,
+/* One line per datagram (a GSO train holds several), opened with the
+ * key if one was given: the same decoding as "rdt-pcap check". */
+static void print_dgram(struct capture *cap, const struct pcap_pkthdr *h,
 			const u_char *bytes)
 {
 	struct frame_udp u;
-	struct rdt_pkt p;
+	struct rdt_dgram d;
 	size_t seg, at;
 
-	if (frame_decode(dlt, bytes, h->caplen, &u) != FRAME_UDP)
+	if (frame_decode(cap->dlt, bytes, h->caplen, &u) != FRAME_UDP)
 		return;
-	seg = rdt_pkt_decode(&p, u.payload, u.len) < 0 ?
+	memset(&d, 0, sizeof(d));
+	d.src = u.src;
+	d.dst = u.dst;
+	/* tv_usec holds nanoseconds where the capture offers them. */
+	d.t_ns = (int64_t)h->ts.tv_sec * 1000000000 +
+		 (int64_t)h->ts.tv_usec * (cap->nano ? 1 : 1000);
+	reader_decode(cap->unseal, &d, u.payload, u.len);
+	seg = d.status != 0 && d.status != RDT_ERR_AUTH &&
+	      d.seal != UNSEAL_OPENED ?
 		      reader_train_segment(u.payload, u.len) : 0;
-	if (seg == 0)
-		seg = u.len;
-	for (at = 0; at < u.len; at += seg)
-		print_one(h, &u, u.payload + at,
-			  u.len - at < seg ? u.len - at : seg);
-}
-
-/* One line for the |len|-byte datagram at |dg| in UDP payload |u|. */
-static void print_one(const struct pcap_pkthdr *h, const struct frame_udp *u,
-		      const uint8_t *dg, size_t len)
-{
-	static const char *const types[] = { "?", "INIT", "ACCEPT", "DATA",
-					     "RESET", "RETRY" };
-	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
-	struct rdt_pkt p;
-
-	printf("%lld.%09ld %s > %s ", (long long)h->ts.tv_sec,
-	       (long)h->ts.tv_usec, frame_endpoint_str(&u->src, a),
-	       frame_endpoint_str(&u->dst, b));
-	if (rdt_pkt_decode(&p, dg, len) < 0) {
-		printf("not rdt or corrupt (%zu bytes)\n", len);
+	if (seg == 0) {
+		print_dgram_line(stdout, &d);
 		return;
 	}
-	printf("%s dcid 0x%016" PRIx64 " pn %" PRIu32, types[p.type], p.dcid,
-	       p.pn);
-	switch (p.type) {
-	case RDT_PKT_INIT:
-	case RDT_PKT_ACCEPT:
-		printf(" scid 0x%016" PRIx64 " isn %" PRIu32 " window %"
-		       PRIu32, p.scid, p.isn, p.window);
-		print_reset_token(&p);
-		break;
-	case RDT_PKT_DATA:
-		printf(" edge %" PRIu32, p.window_edge);
-		if (p.flags & RDT_PKT_F_ACK)
-			printf(" ack cum %" PRIu32 " largest %" PRIu32
-			       " ranges %u", p.ack.cum, p.ack.largest,
-			       p.ack.nranges + 1u);
-		if (p.flags & RDT_PKT_F_STREAM)
-			printf(" stream %" PRIu32 " len %u%s", p.offset,
-			       p.data_len,
-			       p.flags & RDT_PKT_F_FIN ? " FIN" : "");
-		if (p.flags & RDT_PKT_F_PING)
-			printf(" PING");
-		break;
-	case RDT_PKT_RESET:
-		printf(" reason %" PRIu32, p.reason);
-		if (p.has_reset_token)
-			print_reset_token(&p);
-		break;
-	case RDT_PKT_RETRY:
-		printf(" token %u bytes", p.token_len);
-		break;
+	for (at = 0; at < u.len; at += seg) {
+		reader_decode(cap->unseal, &d, u.payload + at,
+			      u.len - at < seg ? u.len - at : seg);
+		print_dgram_line(stdout, &d);
 	}
-	putchar('\n');
 }
 
 static void on_packet(u_char *arg, const struct pcap_pkthdr *h,
@@ -180,7 +140,7 @@ static void on_packet(u_char *arg, const struct pcap_pkthdr *h,
 	if (cap->dump)
 		pcap_dump((u_char *)cap->dump, h, bytes);
 	else
-		print_dgram(h, cap->dlt, bytes);
+		print_dgram(cap, h, bytes);
 }
 
 static pcap_t *open_live(const char *iface, int snaplen, int buffer_bytes,
@@ -297,10 +257,15 @@ int cmd_capture(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "psk-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct capture cap = { 0 };
+	/* Static: it holds a datagram-sized buffer. */
+	static struct unseal unseal;
+	uint8_t psk[RDT_SEAL_KEY_SIZE];
+	int have_psk = 0;
 	const char *iface = NULL, *file = NULL;
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
@@ -348,6 +313,11 @@ int cmd_capture(int argc, char **argv)
 				      &buffer_kib) < 0)
 				return EXIT_USAGE;
 			break;
+		case 'K':
+			if (read_psk_file(optarg, psk) < 0)
+				return EXIT_USAGE;
+			have_psk = 1;
+			break;
 		case 'h':
 			fputs(capture_usage, stdout);
 			return 0;
@@ -369,10 +339,20 @@ int cmd_capture(int argc, char **argv)
 		fputs("Try 'rdt-pcap capture --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
+	/* The file keeps the datagrams as they travelled; a key given here
+	 * would silently do nothing. */
+	if (have_psk && file) {
+		warnx_("capture: --psk-file is for the printout; open a file "
+		       "written with -w with 'rdt-pcap check --psk-file'");
+		return EXIT_USAGE;
+	}
 	for (; optind < argc; optind++)
 		if (add_port(ports, &nports, argv[optind]) < 0)
 			return EXIT_USAGE;
 	make_filter(filter, sizeof(filter), ports, nports);
+	unseal_init(&unseal, have_psk ? psk : NULL);
+	explicit_bzero(psk, sizeof(psk));
+	cap.unseal = &unseal;
 
 	/* Signals stay blocked except inside ppoll (see the map above). */
 	sigemptyset(&block);
@@ -389,20 +369,26 @@ int cmd_capture(int argc, char **argv)
 
 	cap.pc = open_live(iface, (int)snaplen, (int)(buffer_kib * 1024),
 			   filter);
-	if (!cap.pc)
+	if (!cap.pc) {
+		unseal_free(&unseal);
 		return 1;
+	}
 	cap.dlt = pcap_datalink(cap.pc);
+	cap.nano = pcap_get_tstamp_precision(cap.pc) ==
+		   PCAP_TSTAMP_PRECISION_NANO;
 	if (file) {
 		cap.dump = pcap_dump_open(cap.pc, file);
 		if (!cap.dump) {
 			warnx_("%s", pcap_geterr(cap.pc));
 			pcap_close(cap.pc);
+			unseal_free(&unseal);
 			return 1;
 		}
 	} else if (!frame_dlt_supported(cap.dlt)) {
 		warnx_("%s: link type %d cannot be decoded; use -w FILE",
 		       iface, cap.dlt);
 		pcap_close(cap.pc);
+		unseal_free(&unseal);
 		return 1;
 	}
 	/* Like tcpdump's "listening on": from here nothing is missed. */
@@ -422,5 +408,6 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, PROG ": %" PRIu64 " datagrams captured, %u "
 			"dropped by the kernel\n", cap.seen, ps.ps_drop);
 	pcap_close(cap.pc);
+	unseal_free(&unseal);
 	return status;
 }

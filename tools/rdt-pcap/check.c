@@ -5,7 +5,10 @@
  * (track.c does the checking), then prints the report as text
  * (print_text) or one JSON object (print_json), and turns the violation
  * count into the exit status.  Datagrams corrupted in transit are listed
- * beside the violations but never count as one, unless --strict-crc.
+ * beside the violations but never count as one, unless --strict-crc; so
+ * are sealed datagrams that failed authentication, which never count as
+ * one (see track.h).  --verbose prints each datagram as it goes by
+ * (printout.c), the same decoding the checks see.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,11 +16,14 @@
 #include <string.h>
 
 #include "commands.h"
+#include "core/err.h"
+#include "printout.h"
 #include "track.h"
 #include "util.h"
 
 const char check_usage[] =
-"Usage: rdt-pcap check [--json] [--strict-crc] [-p PORT]... FILE\n"
+"Usage: rdt-pcap check [--json] [--strict-crc] [--psk-file KEYFILE] [-v]\n"
+"                      [-p PORT]... FILE\n"
 "\n"
 "Decode every rdt datagram in the capture FILE (\"-\" reads standard\n"
 "input) and check, per connection, the invariants of docs/PROTOCOL.md:\n"
@@ -32,12 +38,26 @@ const char check_usage[] =
 "designed: it is listed (CORRUPTED lines, with the packet number its\n"
 "header claims, unverified) and counted, but is not a violation.\n"
 "\n"
+"The encrypted mode's sealed datagrams (version 2) show only their\n"
+"header in clear: without the key they are counted per connection, and\n"
+"the stream checks need --psk-file.  With it, each one is opened and\n"
+"checked as a datagram in clear; one that does not open failed\n"
+"authentication (altered, forged, or another key): listed (AUTH-FAILED\n"
+"lines) and counted, but not a violation, as its receiver drops it.\n"
+"\n"
 "  -p, --port PORT     every UDP datagram to or from PORT is rdt (may be\n"
 "                      repeated); without it, rdt flows are recognised by\n"
 "                      datagrams with a valid CRC32C\n"
 "      --strict-crc    a datagram failing CRC32C is a violation (for a\n"
 "                      capture taken where no link could damage it)\n"
 "      --allow-corrupt the default; accepted for older scripts\n"
+"      --psk-file KEYFILE\n"
+"                      the pre-shared key of the encrypted mode, 64 hex\n"
+"                      digits as for reliable-cat --psk-file: open the\n"
+"                      sealed datagrams and check them\n"
+"  -v, --verbose       print one line per rdt datagram first, as\n"
+"                      'rdt-pcap capture' prints a live capture (not\n"
+"                      with --json)\n"
 "  -j, --json          print one JSON object instead of text\n"
 "  -h, --help          print this help and exit\n"
 "\n"
@@ -113,20 +133,64 @@ static void print_violation_text(FILE *f, const struct track_violation *v)
 	fprintf(f, ": %s [%s]\n", v->msg, v->kind);
 }
 
-static void print_corrupt_text(FILE *f, const struct track_corrupt *k)
+static const char *type_name(uint8_t type)
 {
-	fprintf(f, "CORRUPTED packet #%" PRIu64, k->frame);
+	static const char *const names[] = { "?", "INIT", "ACCEPT", "DATA",
+					     "RESET", "RETRY" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/* The start of a CORRUPTED or AUTH-FAILED line: where, and what the
+ * header claims (the type only on AUTH-FAILED lines, CORRUPTED lines
+ * keeping the form scripts already read). */
+static void print_listed_text(FILE *f, const char *what,
+			      const struct track_corrupt *k, int show_type)
+{
+	fprintf(f, "%s packet #%" PRIu64, what, k->frame);
 	if (k->conn)
 		fprintf(f, " conn %u", k->conn);
 	if (k->dir >= 0)
 		fprintf(f, " %s", track_dir_name(k->dir));
+	if (k->has_pn && show_type)
+		fprintf(f, " %s", type_name(k->type));
 	if (k->has_pn)
 		fprintf(f, " pn %" PRIu32 " (unverified)", k->pn);
-	fprintf(f, ": %zu bytes failed CRC32C in transit\n", k->len);
+}
+
+static void print_corrupt_text(FILE *f, const struct track_corrupt *k)
+{
+	print_listed_text(f, "CORRUPTED", k, 0);
+	fprintf(f, ": %zu bytes%s failed CRC32C in transit\n", k->len,
+		k->sealed ? " sealed" : "");
+}
+
+static void print_auth_text(FILE *f, const struct track_corrupt *k)
+{
+	print_listed_text(f, "AUTH-FAILED", k, 1);
+	fprintf(f, ": %zu bytes sealed, intact, but do not open with the "
+		"key: altered, forged, or sealed with another key\n", k->len);
+}
+
+/* Where sealed datagrams were seen: what became of them. */
+static void print_sealed_text(FILE *f, const struct track *t, int have_psk)
+{
+	if (!t->sealed && !have_psk)
+		return;
+	fprintf(f, "sealed: %" PRIu64 " datagram%s (encrypted mode), %" PRIu64
+		" opened", t->sealed, t->sealed == 1 ? "" : "s",
+		t->sealed_opened);
+	if (t->sealed_no_key)
+		fprintf(f, ", %" PRIu64 " not opened: no key, the stream "
+			"checks need --psk-file", t->sealed_no_key);
+	if (t->sealed_no_keys)
+		fprintf(f, ", %" PRIu64 " not opened: keys unknown, the "
+			"capture missed the handshake", t->sealed_no_keys);
+	fprintf(f, ", %" PRIu64 " failed authentication\n", t->auth_failed);
 }
 
 static void print_text(FILE *f, const char *path, const struct track *t,
-		       const struct reader_stats *rs)
+		       const struct reader_stats *rs, int have_psk)
 {
 	char a[FRAME_ENDPOINT_STRLEN], b[FRAME_ENDPOINT_STRLEN];
 	size_t i;
@@ -154,6 +218,14 @@ static void print_text(FILE *f, const char *path, const struct track *t,
 		if (c->corrupted)
 			fprintf(f, "; %" PRIu64 " corrupted in transit",
 				c->corrupted);
+		if (c->sealed)
+			fprintf(f, "; %" PRIu64 " sealed", c->sealed);
+		if (c->sealed_hidden)
+			fprintf(f, " (%" PRIu64 " not opened)",
+				c->sealed_hidden);
+		if (c->auth_failed)
+			fprintf(f, "; %" PRIu64 " failed authentication",
+				c->auth_failed);
 		if (c->resets_ignored)
 			fprintf(f, "; %" PRIu64 " RESET%s without the "
 				"sender's reset token ignored",
@@ -172,11 +244,18 @@ static void print_text(FILE *f, const char *path, const struct track *t,
 		t->malformed,
 		t->foreign, t->stray, t->untracked, rs->other_udp,
 		rs->not_udp, rs->truncated, rs->fragments);
+	print_sealed_text(f, t, have_psk);
 	for (i = 0; i < t->ncorrupt; i++)
 		print_corrupt_text(f, &t->corrupt[i]);
 	if (t->corrupted > t->ncorrupt)
 		fprintf(f, "(%" PRIu64 " more corrupted datagrams not shown)\n",
 			t->corrupted - t->ncorrupt);
+	for (i = 0; i < t->nauth; i++)
+		print_auth_text(f, &t->auth[i]);
+	if (t->auth_failed > t->nauth)
+		fprintf(f, "(%" PRIu64 " more datagrams that failed "
+			"authentication not shown)\n",
+			t->auth_failed - t->nauth);
 	for (i = 0; i < t->nviol; i++)
 		print_violation_text(f, &t->viol[i]);
 	if (t->violations > t->nviol)
@@ -220,7 +299,9 @@ static void print_conn_json(FILE *f, const struct track_conn *c)
 		"\"reset_reason\":%" PRIu32 ",\"first_packet\":%" PRIu64
 		",\"last_packet\":%" PRIu64 ",\"duration_s\":%.6f,"
 		"\"corrupted_in_transit\":%" PRIu64
-		",\"resets_ignored\":%" PRIu64 ",\"c2s\":", c->id,
+		",\"resets_ignored\":%" PRIu64 ",\"sealed\":%" PRIu64
+		",\"sealed_not_opened\":%" PRIu64 ",\"auth_failed\":%" PRIu64
+		",\"c2s\":", c->id,
 		frame_endpoint_str(&c->ep[DIR_C2S], a),
 		frame_endpoint_str(&c->ep[DIR_S2C], b), c->cid[DIR_S2C],
 		c->cid[DIR_C2S],
@@ -228,11 +309,36 @@ static void print_conn_json(FILE *f, const struct track_conn *c)
 		c->midstream ? "true" : "false", track_close_name(c->close),
 		c->reset_seen ? c->reset_reason : 0, c->frame_first,
 		c->frame_last, duration_s(c), c->corrupted,
-		c->resets_ignored);
+		c->resets_ignored, c->sealed, c->sealed_hidden,
+		c->auth_failed);
 	print_dir_json(f, c, DIR_C2S);
 	fputs(",\"s2c\":", f);
 	print_dir_json(f, c, DIR_S2C);
 	fputc('}', f);
+}
+
+/* A list of corrupted or unauthenticated datagrams, as a JSON array. */
+static void print_listed_json(FILE *f, const struct track_corrupt *v,
+			      size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		const struct track_corrupt *k = &v[i];
+
+		fprintf(f, "%s{\"packet\":%" PRIu64 ",\"conn\":%u,\"dir\":"
+			"\"%s\",\"bytes\":%zu", i ? "," : "", k->frame,
+			k->conn, track_dir_name(k->dir), k->len);
+		if (k->sealed)
+			fputs(",\"sealed\":true", f);
+		if (k->has_pn)
+			fprintf(f, ",\"type_unverified\":\"%s\""
+				",\"pn_unverified\":%" PRIu32,
+				type_name(k->type), k->pn);
+		fputc('}', f);
+	}
+	fputc(']', f);
 }
 
 static void print_json(FILE *f, const char *path, const struct track *t,
@@ -247,27 +353,24 @@ static void print_json(FILE *f, const char *path, const struct track *t,
 		",\"truncated\":%" PRIu64 ",\"fragments\":%" PRIu64
 		",\"corrupted_in_transit\":%" PRIu64 ",\"malformed\":%" PRIu64
 		",\"other_version\":%" PRIu64 ",\"stray\":%" PRIu64
-		",\"untracked\":%" PRIu64 ",\"connections\":[", rs->frames,
+		",\"untracked\":%" PRIu64 ",\"sealed\":%" PRIu64
+		",\"sealed_opened\":%" PRIu64 ",\"sealed_no_key\":%" PRIu64
+		",\"sealed_no_keys\":%" PRIu64 ",\"auth_failed\":%" PRIu64
+		",\"connections\":[", rs->frames,
 		rs->rdt, rs->other_udp, rs->not_udp, rs->truncated,
 		rs->fragments, t->corrupted, t->malformed, t->foreign,
-		t->stray, t->untracked);
+		t->stray, t->untracked, t->sealed, t->sealed_opened,
+		t->sealed_no_key, t->sealed_no_keys, t->auth_failed);
 	for (i = 0; i < t->nconns; i++) {
 		if (i)
 			fputc(',', f);
 		print_conn_json(f, t->conns[i]);
 	}
-	fputs("],\"corrupted_datagrams\":[", f);
-	for (i = 0; i < t->ncorrupt; i++) {
-		const struct track_corrupt *k = &t->corrupt[i];
-
-		fprintf(f, "%s{\"packet\":%" PRIu64 ",\"conn\":%u,\"dir\":"
-			"\"%s\",\"bytes\":%zu", i ? "," : "", k->frame,
-			k->conn, track_dir_name(k->dir), k->len);
-		if (k->has_pn)
-			fprintf(f, ",\"pn_unverified\":%" PRIu32, k->pn);
-		fputc('}', f);
-	}
-	fprintf(f, "],\"violation_count\":%" PRIu64 ",\"violations\":[",
+	fputs("],\"corrupted_datagrams\":", f);
+	print_listed_json(f, t->corrupt, t->ncorrupt);
+	fputs(",\"auth_failed_datagrams\":", f);
+	print_listed_json(f, t->auth, t->nauth);
+	fprintf(f, ",\"violation_count\":%" PRIu64 ",\"violations\":[",
 		t->violations);
 	for (i = 0; i < t->nviol; i++) {
 		const struct track_violation *v = &t->viol[i];
@@ -284,6 +387,21 @@ static void print_json(FILE *f, const char *path, const struct track *t,
 	fputs("]}\n", f);
 }
 
+/* The reader's callback: --verbose's line, then the tracker. */
+struct verbose {
+	struct track *t;
+	int on;
+};
+
+static void on_dgram(void *arg, const struct rdt_dgram *d)
+{
+	struct verbose *vb = arg;
+
+	if (vb->on)
+		print_dgram_line(stdout, d);
+	track_dgram(vb->t, d);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -291,17 +409,23 @@ int cmd_check(int argc, char **argv)
 		{ "allow-corrupt", no_argument, NULL, 'C' },
 		{ "strict-crc", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "psk-file", required_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* Static: it holds a datagram-sized buffer. */
+	static struct unseal unseal;
+	uint8_t psk[RDT_SEAL_KEY_SIZE];
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
-	int json = 0, strict_crc = 0, ch, status;
+	int json = 0, strict_crc = 0, have_psk = 0, ch, status;
+	struct verbose vb = { NULL, 0 };
 	struct reader_stats rs;
 	struct track t;
 	char err[512];
 
-	while ((ch = getopt_long(argc, argv, "+p:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+p:jvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (add_port(ports, &nports, optarg) < 0)
@@ -316,6 +440,14 @@ int cmd_check(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'K':
+			if (read_psk_file(optarg, psk) < 0)
+				return EXIT_USAGE;
+			have_psk = 1;
+			break;
+		case 'v':
+			vb.on = 1;
+			break;
 		case 'h':
 			fputs(check_usage, stdout);
 			return 0;
@@ -324,23 +456,39 @@ int cmd_check(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (json && vb.on) {
+		/* The lines would make the output no longer JSON. */
+		warnx_("check: --verbose and --json do not go together");
+		return EXIT_USAGE;
+	}
 	if (argc - optind != 1) {
 		warnx_("check: expected one capture FILE");
 		fputs("Try 'rdt-pcap check --help'.\n", stderr);
 		return EXIT_USAGE;
 	}
 	track_init(&t, strict_crc, NULL);
-	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
-		       err, sizeof(err)) < 0) {
+	unseal_init(&unseal, have_psk ? psk : NULL);
+	explicit_bzero(psk, sizeof(psk));
+	vb.t = &t;
+	if (reader_run(argv[optind], ports, nports, &unseal, on_dgram, &vb,
+		       &rs, err, sizeof(err)) < 0) {
 		warnx_("%s", err);
 		track_free(&t);
+		unseal_free(&unseal);
 		return EXIT_USAGE;
 	}
+	unseal_free(&unseal);
 	track_finish(&t);
 	if (json)
 		print_json(stdout, argv[optind], &t, &rs);
 	else
-		print_text(stdout, argv[optind], &t, &rs);
+		print_text(stdout, argv[optind], &t, &rs, have_psk);
+	/* Not a violation, but a key that opened nothing at all is most
+	 * likely not these connections' key. */
+	if (have_psk && t.auth_failed && !t.sealed_opened)
+		warnx_("warning: --psk-file opened none of the %" PRIu64
+		       " sealed datagrams: is it the key of these "
+		       "connections?", t.sealed);
 	status = t.violations ? EXIT_VIOLATIONS : 0;
 	track_free(&t);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

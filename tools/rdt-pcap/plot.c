@@ -37,7 +37,7 @@
 const char plot_usage[] =
 "Usage: rdt-pcap plot [-o OUT.svg|OUT.png] [-g GRAPH] [-t FROM:TO]\n"
 "                     [-y FROM:TO] [--no-window] [--dir c2s|s2c]\n"
-"                     [--conn CID] [-p PORT]... FILE\n"
+"                     [--conn CID] [--psk-file KEYFILE] [-p PORT]... FILE\n"
 "\n"
 "Draw one direction of one rdt connection in the capture FILE.  GRAPH:\n"
 "  seq         (default) stream position against time: every datagram's\n"
@@ -66,6 +66,10 @@ const char plot_usage[] =
 "                        'rdt-pcap check'; default: the one carrying the\n"
 "                        most stream bytes\n"
 "  -p, --port PORT       as for 'rdt-pcap check'\n"
+"      --psk-file KEYFILE\n"
+"                        as for 'rdt-pcap check': the encrypted mode's\n"
+"                        key, without which a sealed connection has no\n"
+"                        graphs\n"
 "  -h, --help            print this help and exit\n"
 "\n"
 "Exit status: 0 success, 1 no such connection (or none in the capture),\n"
@@ -233,7 +237,7 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-enum { OPT_NO_WINDOW = 256 };
+enum { OPT_NO_WINDOW = 256, OPT_PSK_FILE };
 
 int cmd_plot(int argc, char **argv)
 {
@@ -248,9 +252,14 @@ int cmd_plot(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "conn", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* Static: it holds a datagram-sized buffer. */
+	static struct unseal unseal;
+	uint8_t psk[RDT_SEAL_KEY_SIZE];
+	int have_psk = 0;
 	struct plot p = { 0 };
 	struct track_hooks hooks = { &p, on_stream, on_ack, on_window,
 				     on_sack, on_rtt };
@@ -261,7 +270,7 @@ int cmd_plot(int argc, char **argv)
 	uint16_t ports[MAX_PORTS];
 	size_t nports = 0;
 	uint64_t cid = 0;
-	int have_cid = 0, ch, dir = -1, status = 0;
+	int have_cid = 0, ch, dir = -1, status = 0, rc;
 	struct reader_stats rs;
 	struct canvas cv;
 	struct track t;
@@ -326,6 +335,11 @@ int cmd_plot(int argc, char **argv)
 			if (add_port(ports, &nports, optarg) < 0)
 				return EXIT_USAGE;
 			break;
+		case OPT_PSK_FILE:
+			if (read_psk_file(optarg, psk) < 0)
+				return EXIT_USAGE;
+			have_psk = 1;
+			break;
 		case 'h':
 			fputs(plot_usage, stdout);
 			return 0;
@@ -356,8 +370,12 @@ int cmd_plot(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	track_init(&t, 0, &hooks);
-	if (reader_run(argv[optind], ports, nports, track_dgram, &t, &rs,
-		       err, sizeof(err)) < 0) {
+	unseal_init(&unseal, have_psk ? psk : NULL);
+	explicit_bzero(psk, sizeof(psk));
+	rc = reader_run(argv[optind], ports, nports, &unseal, track_dgram, &t,
+			&rs, err, sizeof(err));
+	unseal_free(&unseal);
+	if (rc < 0) {
 		warnx_("%s", err);
 		status = EXIT_USAGE;
 		goto out;
@@ -376,6 +394,10 @@ int cmd_plot(int argc, char **argv)
 	if (p.truncated)
 		warnx_("more than %zu events: the plot ends early",
 		       PLOT_MAX_POINTS);
+	if (c->sealed_hidden)
+		warnx_("conn %u: %" PRIu64 " sealed datagrams not opened (%s):"
+		       " the graphs lack them", c->id, c->sealed_hidden,
+		       have_psk ? "keys unknown" : "no --psk-file");
 	if (dir < 0)
 		dir = c->d[DIR_S2C].st.stream_bytes >
 		      c->d[DIR_C2S].st.stream_bytes;

@@ -4,7 +4,8 @@
  * Map: reader_run opens the file (nanosecond timestamps), runs learn_flows
  * as a first pass when no ports were given and the file can be read
  * twice, then the main pass: frame_decode finds each UDP payload, is_rdt
- * decides, rdt_pkt_decode decodes, and the callback gets the result.
+ * decides, reader_decode opens (unseal.c) and decodes (rdt_pkt_decode),
+ * and the callback gets the result.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,10 +39,12 @@ size_t reader_train_segment(const uint8_t *p, size_t len)
 	size_t k, seg = 0, at;
 
 	/* The header checks first: the search below costs a CRC step per
-	 * byte, and every non-rdt UDP payload of a capture comes here. */
+	 * byte, and every non-rdt UDP payload of a capture comes here.
+	 * Sealed datagrams (version 2) go in trains too: their lengths are
+	 * hidden, but each ends in a CRC all the same. */
 	if (len < 2 * (RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE) ||
-	    p[0] != RDT_PROTO_VERSION || p[3] != 0 || p[1] < RDT_PKT_INIT ||
-	    p[1] > RDT_PKT_RETRY)
+	    (p[0] != RDT_PROTO_VERSION && p[0] != RDT_PROTO_VERSION_SEALED) ||
+	    p[3] != 0 || p[1] < RDT_PKT_INIT || p[1] > RDT_PKT_RETRY)
 		return 0;
 	crc = rdt_crc32c(0, p, RDT_PKT_HEADER_SIZE);
 	for (k = RDT_PKT_HEADER_SIZE; k + RDT_PKT_CRC_SIZE < len; k++) {
@@ -65,12 +68,57 @@ size_t reader_train_segment(const uint8_t *p, size_t len)
 }
 
 /* docs/PROTOCOL.md, section 9: a datagram that decodes, CRC included, is
- * rdt with a false-positive probability of 2^-32; so is a GSO train of
- * them. */
+ * rdt with a false-positive probability of 2^-32; so is a sealed one
+ * whose clear header and CRC hold, and a GSO train of either. */
 static int looks_rdt(const struct frame_udp *u, struct rdt_pkt *pkt)
 {
 	return rdt_pkt_decode(pkt, u->payload, u->len) == 0 ||
+	       unseal_plausible(u->payload, u->len) ||
 	       reader_train_segment(u->payload, u->len) != 0;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+void reader_decode(struct unseal *u, struct rdt_dgram *d, const uint8_t *dg,
+		   size_t len)
+{
+	uint64_t scid;
+
+	d->bytes = dg;
+	d->len = d->wire_len = len;
+	d->seal = unseal_open(u, &d->src, &d->dst, dg, len, &scid);
+	switch (d->seal) {
+	case UNSEAL_CLEAR:
+		d->status = rdt_pkt_decode(&d->pkt, dg, len);
+		return;
+	case UNSEAL_OPENED:
+		/* From here on, exactly what its sender sealed. */
+		d->bytes = u->buf;
+		d->len = len - RDT_SEAL_TAG_SIZE;
+		d->status = rdt_pkt_decode(&d->pkt, d->bytes, d->len);
+		return;
+	case UNSEAL_CHECKSUM:
+		d->status = RDT_ERR_CHECKSUM;
+		return;
+	case UNSEAL_MALFORMED:
+		d->status = RDT_ERR_MALFORMED;
+		return;
+	case UNSEAL_NO_KEY:
+	case UNSEAL_NO_KEYS:
+	case UNSEAL_AUTH:
+		break;
+	}
+	/* Not opened: the clear header is all there is to show. */
+	memset(&d->pkt, 0, sizeof(d->pkt));
+	d->pkt.type = dg[1];
+	d->pkt.flags = dg[2];
+	d->pkt.dcid = get_be64(dg + 4);
+	d->pkt.pn = get_be32(dg + 12);
+	d->pkt.scid = scid;
+	d->status = RDT_ERR_AUTH;
 }
 
 static int port_selected(const struct pass *ps, const struct frame_udp *u)
@@ -158,8 +206,8 @@ static int learn_flows(struct pass *ps, const char *path, char *err,
 }
 
 int reader_run(const char *path, const uint16_t *ports, size_t nports,
-	       reader_fn fn, void *arg, struct reader_stats *st, char *err,
-	       size_t errlen)
+	       struct unseal *unseal, reader_fn fn, void *arg,
+	       struct reader_stats *st, char *err, size_t errlen)
 {
 	struct pass ps = { .ports = ports, .nports = nports };
 	struct pcap_pkthdr *h;
@@ -210,10 +258,11 @@ int reader_run(const char *path, const uint16_t *ports, size_t nports,
 		d.t_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
 		d.src = u.src;
 		d.dst = u.dst;
-		d.bytes = u.payload;
-		d.len = u.len;
-		d.status = rdt_pkt_decode(&d.pkt, u.payload, u.len);
-		seg = d.status != 0 ? reader_train_segment(u.payload, u.len) : 0;
+		reader_decode(unseal, &d, u.payload, u.len);
+		/* Any datagram that holds, sealed or not, is no train. */
+		seg = d.status != 0 && d.status != RDT_ERR_AUTH &&
+		      d.seal != UNSEAL_OPENED ?
+			      reader_train_segment(u.payload, u.len) : 0;
 		if (seg == 0) {
 			fn(arg, &d);
 			continue;
@@ -222,9 +271,8 @@ int reader_run(const char *path, const uint16_t *ports, size_t nports,
 		st->trains++;
 		st->rdt--;
 		for (at = 0; at < u.len; at += seg) {
-			d.bytes = u.payload + at;
-			d.len = u.len - at < seg ? u.len - at : seg;
-			d.status = rdt_pkt_decode(&d.pkt, d.bytes, d.len);
+			reader_decode(unseal, &d, u.payload + at,
+				      u.len - at < seg ? u.len - at : seg);
 			st->rdt++;
 			fn(arg, &d);
 		}

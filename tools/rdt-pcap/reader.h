@@ -5,9 +5,10 @@
  * Which UDP datagrams are rdt: with ports given, every datagram to or from
  * one of them.  Without, a first pass over the file learns the UDP flows
  * (address and port pairs) that carry at least one datagram passing the
- * heuristic of docs/PROTOCOL.md, section 9 (a valid CRC32C); every
- * datagram of those flows, valid or not, is then rdt, so a corrupted
- * datagram is reported as corrupt rather than silently ignored.  A capture
+ * heuristic of docs/PROTOCOL.md, section 9 (a valid CRC32C; version 1,
+ * or 2 for the encrypted mode's sealed datagrams); every datagram of
+ * those flows, valid or not, is then rdt, so a corrupted datagram is
+ * reported as corrupt rather than silently ignored.  A capture
  * read from a pipe ("-") cannot be read twice: there flows are learned as
  * the datagrams go by.
  */
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "unseal.h"
 #include "wire/pkt.h"
 
 /* The most distinct UDP flows the first pass remembers. */
@@ -30,14 +32,24 @@ struct rdt_dgram {
 	int64_t t_ns;
 	struct pcap_endpoint src;
 	struct pcap_endpoint dst;
-	/* The UDP payload; borrowed, valid during the callback only. */
+	/* The datagram: the UDP payload or, for a sealed datagram that
+	 * opened, its version 1 image; borrowed, valid during the callback
+	 * only. */
 	const uint8_t *bytes;
 	size_t len;
-	/* 0, RDT_ERR_CHECKSUM, RDT_ERR_MALFORMED or RDT_ERR_VERSION. */
+	/* Its length on the wire (|len| + RDT_SEAL_TAG_SIZE if opened). */
+	size_t wire_len;
+	/* Sealed (version 2) or not, and whether it opened (unseal.h). */
+	enum unseal_result seal;
+	/* 0, RDT_ERR_CHECKSUM, RDT_ERR_MALFORMED or RDT_ERR_VERSION; for a
+	 * sealed datagram that did not open (UNSEAL_NO_KEY, _NO_KEYS,
+	 * _AUTH), RDT_ERR_AUTH. */
 	int status;
-	/* Meaningful only when |status| is 0. */
+	/* Meaningful when |status| is 0; with RDT_ERR_AUTH only the clear
+	 * header is: type, flags, dcid, pn, and scid for INIT and ACCEPT. */
 	struct rdt_pkt pkt;
 };
+
 
 struct reader_stats {
 	uint64_t frames;
@@ -62,15 +74,24 @@ typedef void (*reader_fn)(void *arg, const struct rdt_dgram *d);
 size_t reader_train_segment(const uint8_t *p, size_t len);
 
 /*
+ * reader_decode fills |d| (whose src and dst are set) from the |len|
+ * bytes at |dg|: a version 1 datagram is decoded as it is, a sealed one
+ * goes through |u| first and, if it opens, its version 1 image is
+ * decoded instead.
+ */
+void reader_decode(struct unseal *u, struct rdt_dgram *d, const uint8_t *dg,
+		   size_t len);
+
+/*
  * reader_run reads the capture at |path| ("-" for standard input) and
- * calls |fn| with |arg| for each rdt datagram, in file order.  |ports|
- * (|nports| of them, may be 0) select rdt traffic as described above.
- * Returns 0, or -1 with a one-line reason in |err| (|errlen| bytes) when
- * the file cannot be opened or read; datagrams before a read error have
- * been handed over.
+ * calls |fn| with |arg| for each rdt datagram, in file order, each
+ * decoded by reader_decode with |u|.  |ports| (|nports| of them, may be
+ * 0) select rdt traffic as described above.  Returns 0, or -1 with a
+ * one-line reason in |err| (|errlen| bytes) when the file cannot be
+ * opened or read; datagrams before a read error have been handed over.
  */
 int reader_run(const char *path, const uint16_t *ports, size_t nports,
-	       reader_fn fn, void *arg, struct reader_stats *st, char *err,
-	       size_t errlen);
+	       struct unseal *u, reader_fn fn, void *arg,
+	       struct reader_stats *st, char *err, size_t errlen);
 
 #endif

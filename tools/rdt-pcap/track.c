@@ -1,13 +1,15 @@
 /*
  * track.c: connection tracking and the invariants listed in track.h.
  *
- * Map: track_dgram sorts out bad datagrams (bad_dgram), finds or creates
- * the connection and direction (by type: on_init, on_accept, find_conn),
- * records the packet number (track_pn_record: duplicates and reuse), then
- * looks at the content: the handshake fields (on_handshake), and for DATA
- * the window edge and ACK section about the opposite direction
- * (track_stream_raise_edge, track_pn_on_ack in track_pn.c) before the
- * STREAM section of its own (track_stream_on_stream in track_stream.c).
+ * Map: track_dgram sets sealed datagrams that did not open aside
+ * (on_unopened, sealed_conn), sorts out bad datagrams (bad_dgram), finds
+ * or creates the connection and direction (by type: on_init, on_accept,
+ * find_conn), records the packet number (track_pn_record: duplicates and
+ * reuse), then looks at the content: the handshake fields (on_handshake),
+ * and for DATA the window edge and ACK section about the opposite
+ * direction (track_stream_raise_edge, track_pn_on_ack in track_pn.c)
+ * before the STREAM section of its own (track_stream_on_stream in
+ * track_stream.c).
  * track_finish walks the packet tables once more for spurious
  * retransmissions and settles how each connection ended.
  *
@@ -52,6 +54,8 @@ const char *track_close_name(enum track_close close)
 		return "reset";
 	case CLOSE_REFUSED:
 		return "refused";
+	case CLOSE_SEALED:
+		return "unknown (sealed)";
 	}
 	return "?";
 }
@@ -91,6 +95,7 @@ void track_free(struct track *t)
 	free(t->conns);
 	free(t->viol);
 	free(t->corrupt);
+	free(t->auth);
 	map_free(&t->cids);
 	map_free(&t->flows);
 }
@@ -248,10 +253,12 @@ static struct track_conn *on_accept(struct track *t,
  * announced is either a capture that began mid-connection (a new
  * connection, or the second direction of one found by its addresses) or,
  * when the handshake of that address pair was seen, DATA before the
- * handshake named its destination.
+ * handshake named its destination: a violation, unless |quiet| (a sealed
+ * datagram not opened, whose header nothing vouches for).
  */
 static struct track_conn *find_conn(struct track *t,
-				    const struct rdt_dgram *d, int *pdir)
+				    const struct rdt_dgram *d, int *pdir,
+				    int quiet)
 {
 	struct track_conn *c = conn_by_cid(t, d->pkt.dcid);
 	int dir;
@@ -267,7 +274,7 @@ static struct track_conn *find_conn(struct track *t,
 	c = conn_by_flow(t, d);
 	dir = flow_dir(c, d);
 	if (dir >= 0 && c->cid[dir] == 0) {
-		if (!c->midstream)
+		if (!c->midstream && !quiet)
 			track_violation_add(t, c, d, dir, "handshake",
 					    "DATA to cid 0x%016" PRIx64
 					    " before any ACCEPT announced "
@@ -287,30 +294,43 @@ static struct track_conn *find_conn(struct track *t,
 
 /* --- datagrams ------------------------------------------------------ */
 
-static void note_corrupt(struct track *t, struct track_conn *c,
-			 const struct rdt_dgram *d)
+/* Lists |d| (on |c|, direction |dir|) in |*list| of |*n| entries, at
+ * most TRACK_MAX_CORRUPT of them. */
+static void list_dgram(struct track_corrupt **list, size_t *n,
+		       const struct track_conn *c, int dir,
+		       const struct rdt_dgram *d)
 {
 	struct track_corrupt *k;
 	const uint8_t *b = d->bytes;
 
+	if (*n == TRACK_MAX_CORRUPT)
+		return;
+	if (!*list)
+		*list = xcalloc(TRACK_MAX_CORRUPT, sizeof(**list));
+	k = &(*list)[(*n)++];
+	k->conn = c ? c->id : 0;
+	k->frame = d->frame;
+	k->dir = dir;
+	k->len = d->wire_len;
+	k->sealed = d->seal != UNSEAL_CLEAR;
+	k->has_pn = d->len >= RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE &&
+		    (b[0] == RDT_PROTO_VERSION ||
+		     b[0] == RDT_PROTO_VERSION_SEALED) &&
+		    b[1] >= RDT_PKT_INIT && b[1] <= RDT_PKT_RESET;
+	if (k->has_pn) {
+		k->type = b[1];
+		k->pn = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+			(uint32_t)b[14] << 8 | b[15];
+	}
+}
+
+static void note_corrupt(struct track *t, struct track_conn *c,
+			 const struct rdt_dgram *d)
+{
 	t->corrupted++;
 	if (c)
 		c->corrupted++;
-	if (t->ncorrupt == TRACK_MAX_CORRUPT)
-		return;
-	if (!t->corrupt)
-		t->corrupt = xcalloc(TRACK_MAX_CORRUPT, sizeof(*t->corrupt));
-	k = &t->corrupt[t->ncorrupt++];
-	k->conn = c ? c->id : 0;
-	k->frame = d->frame;
-	k->dir = flow_dir(c, d);
-	k->len = d->len;
-	k->has_pn = d->len >= RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE &&
-		    b[0] == RDT_PROTO_VERSION && b[1] >= RDT_PKT_INIT &&
-		    b[1] <= RDT_PKT_RESET;
-	if (k->has_pn)
-		k->pn = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
-			(uint32_t)b[14] << 8 | b[15];
+	list_dgram(&t->corrupt, &t->ncorrupt, c, flow_dir(c, d), d);
 }
 
 static void bad_dgram(struct track *t, const struct rdt_dgram *d)
@@ -331,10 +351,108 @@ static void bad_dgram(struct track *t, const struct rdt_dgram *d)
 		break;
 	default:
 		t->malformed++;
+		/* Opened, it is what its sender sealed: the sender's
+		 * mistake, authenticated. */
 		track_violation_add(t, c, d, -1, "malformed",
-				    "malformed datagram (%zu bytes): %s",
-				    d->len, rdt_strerror(d->status));
+				    "malformed %sdatagram (%zu bytes): %s",
+				    d->seal == UNSEAL_OPENED ?
+				    "sealed, opened " :
+				    d->seal != UNSEAL_CLEAR ? "sealed " : "",
+				    d->wire_len,
+				    d->seal == UNSEAL_MALFORMED ?
+				    unseal_malformed_why(d->bytes, d->len) :
+				    rdt_strerror(d->status));
 	}
+}
+
+/*
+ * The connection of a sealed datagram that did not open, by the IDs in
+ * its clear header; NULL if none.  Only without a key (|d| is
+ * UNSEAL_NO_KEY) do those IDs make connections: that is all there is to
+ * know of them, and as much as a clear datagram's CRC would vouch for.
+ * With a key, a datagram that did not open may be a forgery, and is
+ * only counted on the connection it names.
+ */
+static struct track_conn *sealed_conn(struct track *t,
+				      const struct rdt_dgram *d, int *pdir)
+{
+	const struct rdt_pkt *p = &d->pkt;
+	int create = d->seal == UNSEAL_NO_KEY;
+	struct track_conn *c;
+
+	switch (p->type) {
+	case RDT_PKT_INIT:
+		*pdir = DIR_C2S;
+		c = conn_by_cid(t, p->scid);
+		if (!c && create) {
+			c = conn_new(t, d, 0);
+			if (c)
+				set_cid(t, c, DIR_S2C, p->scid);
+		}
+		if (c && create)
+			c->init_seen = 1;
+		return c;
+	case RDT_PKT_ACCEPT:
+		*pdir = DIR_S2C;
+		c = conn_by_cid(t, p->dcid);
+		if (!c && create) {
+			struct rdt_dgram rev = *d;
+
+			rev.src = d->dst;
+			rev.dst = d->src;
+			c = conn_new(t, &rev, 0);
+			if (c)
+				set_cid(t, c, DIR_S2C, p->dcid);
+		}
+		if (c && create) {
+			c->accept_seen = 1;
+			if (c->cid[DIR_C2S] == 0)
+				set_cid(t, c, DIR_C2S, p->scid);
+		}
+		return c;
+	}
+	if (create)
+		return find_conn(t, d, pdir, 1);
+	c = conn_by_cid(t, p->dcid);
+	if (c) {
+		*pdir = p->dcid == c->cid[DIR_C2S] ? DIR_C2S : DIR_S2C;
+		return c;
+	}
+	c = conn_by_flow(t, d);
+	*pdir = flow_dir(c, d);
+	return *pdir >= 0 ? c : NULL;
+}
+
+/* A sealed datagram that did not open: counted, attributed, listed if
+ * it failed authentication, and never a violation (see track.h). */
+static void on_unopened(struct track *t, const struct rdt_dgram *d)
+{
+	struct track_conn *c;
+	struct flow_key k;
+	int dir = -1;
+
+	c = sealed_conn(t, d, &dir);
+	if (d->seal == UNSEAL_AUTH) {
+		t->auth_failed++;
+		if (c)
+			c->auth_failed++;
+		list_dgram(&t->auth, &t->nauth, c, c ? dir : -1, d);
+		return;
+	}
+	if (d->seal == UNSEAL_NO_KEY)
+		t->sealed_no_key++;
+	else
+		t->sealed_no_keys++;
+	if (!c)
+		return;
+	c->sealed++;
+	c->sealed_hidden++;
+	c->t_last = d->t_ns;
+	c->frame_last = d->frame;
+	c->d[dir].st.packets++;
+	c->d[dir].st.wire_bytes += d->wire_len;
+	flow_key_make(&k, &d->src, &d->dst);
+	(void)map_put(&t->flows, &k, c->id - 1);
 }
 
 /* INIT and ACCEPT open their direction's packet number space: nothing
@@ -400,6 +518,14 @@ void track_dgram(void *arg, const struct rdt_dgram *d)
 	if (t->datagrams == 1)
 		t->t_first = d->t_ns;
 	t->t_last = d->t_ns;
+	if (d->seal != UNSEAL_CLEAR)
+		t->sealed++;
+	if (d->seal == UNSEAL_OPENED)
+		t->sealed_opened++;
+	if (d->status == RDT_ERR_AUTH) {
+		on_unopened(t, d);
+		return;
+	}
 	if (d->status != 0) {
 		bad_dgram(t, d);
 		return;
@@ -413,7 +539,7 @@ void track_dgram(void *arg, const struct rdt_dgram *d)
 		dir = DIR_S2C;
 		break;
 	default:
-		c = find_conn(t, d, &dir);
+		c = find_conn(t, d, &dir, 0);
 	}
 	if (!c)
 		return;
@@ -423,8 +549,10 @@ void track_dgram(void *arg, const struct rdt_dgram *d)
 				    "server DATA before its ACCEPT");
 	c->t_last = d->t_ns;
 	c->frame_last = d->frame;
+	if (d->seal == UNSEAL_OPENED)
+		c->sealed++;
 	c->d[dir].st.packets++;
-	c->d[dir].st.wire_bytes += d->len;
+	c->d[dir].st.wire_bytes += d->wire_len;
 	flow_key_make(&k, &d->src, &d->dst);
 	(void)map_put(&t->flows, &k, c->id - 1);
 
@@ -526,6 +654,9 @@ static void settle(struct track_conn *c)
 		c->close = CLOSE_FIN;
 	else
 		c->close = fins ? CLOSE_HALF : CLOSE_OPEN;
+	/* "open" would claim what the capture cannot show. */
+	if (c->close == CLOSE_OPEN && c->sealed_hidden)
+		c->close = CLOSE_SEALED;
 }
 
 void track_finish(struct track *t)

@@ -32,6 +32,18 @@
  * plausible.  With strict_crc (a capture taken where no link can damage
  * what the endpoint sent), it is a violation.
  *
+ * Sealed datagrams (the encrypted mode, version 2) that opened with the
+ * key (unseal.h) are checked as datagrams in clear: they are exactly what
+ * their sender sealed.  One that did not open is never a violation: its
+ * CRC is checked (a failure is corruption in transit, as for version 1)
+ * and its clear header names its connection, nothing more.  Without a
+ * key, the clear IDs of INIT and ACCEPT still make connections, so that
+ * the report shows who talked to whom and how much; the stream checks
+ * need the key.  With a key, a datagram that does not open is counted
+ * and listed as failed authentication (what an attacker's altered or
+ * forged datagram, or another key's, looks like): it is dropped by its
+ * receiver, and changes nothing here either.
+ *
  * Positions ("abs") are 64-bit expansions of the 32-bit wire offsets and
  * packet numbers, lifted by 2^32 so that nothing underflows near zero;
  * tracker users convert them with track_pos.
@@ -55,7 +67,8 @@ enum { DIR_C2S = 0, DIR_S2C = 1 };
 #define TRACK_MAX_CONNS 65536
 /* The most violations kept for the report; all are counted. */
 #define TRACK_MAX_VIOLATIONS 1000
-/* The most corrupted datagrams listed in the report; all are counted. */
+/* The most corrupted datagrams listed in the report; all are counted.
+ * As many of those that failed authentication. */
 #define TRACK_MAX_CORRUPT 1000
 /* Stream bytes kept per direction to compare retransmissions with. */
 #define TRACK_KEEP_BYTES ((size_t)64 << 20)
@@ -137,6 +150,7 @@ enum track_close {
 	CLOSE_FIN,		/* both FINs sent and acknowledged */
 	CLOSE_RESET,		/* a RESET aborted it */
 	CLOSE_REFUSED,		/* its INIT was answered by RESET REFUSED */
+	CLOSE_SEALED,		/* unknown: sealed datagrams not opened */
 };
 
 struct track_conn {
@@ -163,6 +177,11 @@ struct track_conn {
 	uint8_t token[2][RDT_PKT_RESET_TOKEN_SIZE];
 	uint64_t resets_ignored;
 	uint64_t corrupted;
+	/* Sealed datagrams: all of them, those not opened (no key, or keys
+	 * unknown), and those that failed authentication. */
+	uint64_t sealed;
+	uint64_t sealed_hidden;
+	uint64_t auth_failed;
 	enum track_close close;
 	struct track_dir d[2];
 };
@@ -198,13 +217,17 @@ struct track_violation {
 
 /* A datagram that failed CRC32C.  Its pn comes from a header no CRC
  * vouches for, so it is shown only when the header looks like rdt (the
- * version and type bytes are valid), and even then marked unverified. */
+ * version and type bytes are valid), and even then marked unverified.
+ * The same for a sealed datagram that failed authentication: its header
+ * is what authentication failed to vouch for. */
 struct track_corrupt {
 	unsigned conn;		/* 0: its flow belongs to no connection */
 	uint64_t frame;
 	int dir;		/* -1: unknown */
 	int has_pn;
 	uint32_t pn;
+	uint8_t type;		/* as the header claims, when has_pn */
+	int sealed;		/* version 2 */
 	size_t len;
 };
 
@@ -227,6 +250,16 @@ struct track {
 	uint64_t foreign;	/* well-formed, another protocol version */
 	uint64_t stray;		/* RESET or DATA to no known connection */
 	uint64_t untracked;	/* beyond TRACK_MAX_CONNS */
+	/* Sealed datagrams: all, opened, not opened for want of a key or
+	 * of the connection's keys (handshake missed), and failing
+	 * authentication (listed in |auth|). */
+	uint64_t sealed;
+	uint64_t sealed_opened;
+	uint64_t sealed_no_key;
+	uint64_t sealed_no_keys;
+	uint64_t auth_failed;
+	struct track_corrupt *auth;
+	size_t nauth;
 	int64_t t_first, t_last;
 };
 

@@ -41,4 +41,12 @@ void json_str(FILE *f, const char *s);
  * entries, |*n| used); returns 0 or -1 after a message. */
 int add_port(uint16_t *ports, size_t *n, const char *s);
 
+/*
+ * read_psk_file reads the encrypted mode's pre-shared key from |path|
+ * into |psk| (32 bytes): 64 hexadecimal digits, white space anywhere
+ * ignored, as reliable-cat --psk-file reads it.  Returns 0, or -1 after
+ * a message saying what a key file holds.
+ */
+int read_psk_file(const char *path, uint8_t psk[32]);
+
 #endif
