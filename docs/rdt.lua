@@ -1,6 +1,7 @@
 -- rdt.lua: a Wireshark/tshark dissector for the rdt wire protocol,
--- version 1, written from docs/PROTOCOL.md (section numbers below are
--- that document's).  How to install and use it: docs/WIRESHARK.md.
+-- version 1, and the clear part of version 2 (the encrypted mode's
+-- sealed datagrams), written from docs/PROTOCOL.md (section numbers below
+-- are that document's).  How to install and use it: docs/WIRESHARK.md.
 --
 --   wireshark -X lua_script:docs/rdt.lua capture.pcap
 --   tshark -X lua_script:docs/rdt.lua -r capture.pcap -Y rdtp
@@ -12,10 +13,19 @@
 -- rdt has no fixed port.  A UDP datagram is taken for rdt when its
 -- payload passes the test of section 9 (length 24 to 65507, version 1,
 -- type 1-4, reserved 0, a length its type allows and a CRC32C that
--- matches); the whole UDP conversation is then rdt, so later corrupted
+-- matches; or the same for a sealed datagram, version 2, whose lengths
+-- are 16 bytes longer); the whole UDP conversation is then rdt, so later corrupted
 -- datagrams of that conversation are shown too, flagged.  Ports listed
 -- in the "rdtp.ports" preference, or chosen with Decode As, are always
 -- rdt.
+--
+-- A sealed datagram (section 11) shows its clear prefix (the header, and
+-- an INIT's or ACCEPT's scid) and then its encrypted body and tag as
+-- they are: decrypting needs the pre-shared key, which is rdt-pcap's
+-- business (rdt-pcap check --psk-file), not this dissector's.  Its
+-- packet number and connection IDs are in clear, so the analysis below
+-- still finds its connection, duplicates and reordering; the stream
+-- analysis needs the plaintext.
 --
 -- Every field is shown with its raw wire value, plus generated fields:
 -- each ACK range as absolute (32-bit) packet numbers, the FIN's offset,
@@ -43,6 +53,8 @@
 local rdt = Proto("rdtp", "rdt reliable datagram transport")
 
 local VERSION = 1
+local SEALED_VERSION = 2	-- the encrypted mode (section 11)
+local TAG = 16			-- ChaCha20-Poly1305's tag, after the ciphertext
 local HEADER = 16
 local CRC_SIZE = 4
 local MIN_LEN = HEADER + CRC_SIZE
@@ -134,6 +146,12 @@ f.crc_status = ProtoField.uint8("rdtp.crc.status", "CRC status", base.DEC,
 				crc_status_names)
 f.extra = ProtoField.bytes("rdtp.extra", "Unexpected bytes")
 
+f.sealed = ProtoField.none("rdtp.sealed", "Sealed body")
+f.sealed_len = ProtoField.uint32("rdtp.sealed.len", "Encrypted length",
+				 base.DEC)
+f.sealed_data = ProtoField.bytes("rdtp.sealed.data", "Encrypted body")
+f.sealed_tag = ProtoField.bytes("rdtp.sealed.tag", "Authentication tag")
+
 local dir_names = { [0] = "client to server", [1] = "server to client" }
 f.stream_index = ProtoField.uint32("rdtp.stream_index", "Stream index",
 				   base.DEC)
@@ -172,6 +190,11 @@ local ef_version = ProtoExpert.new("rdtp.version.unknown",
 				   "Unknown protocol version",
 				   expert.group.PROTOCOL,
 				   expert.severity.WARN)
+-- Not a problem, but why the body is not decoded.
+local ef_sealed = ProtoExpert.new("rdtp.sealed.encrypted",
+				  "Sealed (encrypted mode): only the header "
+				  .. "is in clear", expert.group.PROTOCOL,
+				  expert.severity.CHAT)
 local ef_reset = ProtoExpert.new("rdtp.reset", "Connection reset",
 				 expert.group.SEQUENCE, expert.severity.NOTE)
 local ef_retx = ProtoExpert.new("rdtp.analysis.retransmission",
@@ -200,7 +223,8 @@ local ef_window_full = ProtoExpert.new("rdtp.analysis.window_full",
 				       .. "receiver's window edge",
 				       expert.group.SEQUENCE,
 				       expert.severity.NOTE)
-rdt.experts = { ef_crc, ef_invalid, ef_garbled, ef_version, ef_reset,
+rdt.experts = { ef_crc, ef_invalid, ef_garbled, ef_version, ef_sealed,
+		ef_reset,
 		ef_retx, ef_spurious, ef_ooo, ef_dup, ef_zero_window,
 		ef_window_full }
 
@@ -292,8 +316,11 @@ end
 -- The analysis state (below), also emptied for every new capture.
 local conns, by_cid, by_addr, results
 
+local train_cache
+
 local function reset_state()
 	crc_cache = {}
+	train_cache = {}
 	conns, by_cid, by_addr, results = {}, {}, {}, {}
 end
 reset_state()
@@ -559,6 +586,46 @@ local dissect_body = { [1] = dissect_init, [2] = dissect_accept,
 		       [3] = dissect_data, [4] = dissect_reset,
 		       [5] = dissect_retry }
 
+-- The bytes a sealed datagram of type |typ| leaves in clear (section
+-- 11): the header, and an INIT's or ACCEPT's scid, the nonce's source.
+local function sealed_clear_len(typ)
+	if typ == 1 or typ == 2 then
+		return HEADER + 8
+	end
+	return HEADER
+end
+
+-- A sealed datagram: the clear prefix, then ciphertext and tag as they
+-- are.  Section 11's rules that need no key: a type that is ever sealed
+-- (RETRY travels in clear) and room for the prefix and the tag.
+local function dissect_sealed(tvb, tree, body_end, typ)
+	if typ == 5 then
+		invalid(tree, "RETRY is never sealed")
+		return ""
+	end
+	local clear = sealed_clear_len(typ)
+	if body_end < clear + TAG then
+		invalid(tree, "too short for its clear prefix and tag")
+		return ""
+	end
+	local info = ""
+	if clear > HEADER then
+		tree:add(f.scid, tvb(HEADER, 8))
+		info = " scid=" .. hex64(tvb(HEADER, 8))
+	end
+	local n = body_end - TAG - clear
+	local s = tree:add(f.sealed, tvb(clear, body_end - clear))
+	s:set_text(string.format("Sealed body: %u encrypted bytes and a "
+				 .. "%u-byte tag", n, TAG))
+	s:add(f.sealed_len, n):set_generated()
+	if n > 0 then
+		s:add(f.sealed_data, tvb(clear, n))
+	end
+	s:add(f.sealed_tag, tvb(clear + n, TAG))
+	s:add_proto_expert_info(ef_sealed)
+	return info .. string.format(" [sealed, %u encrypted bytes]", n)
+end
+
 
 -- Analysis.  A connection is { index, cid = { [0] = server's, [1] =
 -- client's }, ep = { [0] = client's address, [1] = server's }, d = {
@@ -724,8 +791,9 @@ local function data_fields(tvb, flags)
 end
 
 -- Analyses one datagram on the first pass; returns what to show: the
--- stream index, the direction, relative values and expert infos.
-local function analyse(tvb, pinfo, typ, flags, crc_ok, valid)
+-- stream index, the direction, relative values and expert infos.  Of a
+-- |sealed| one only what is in clear: IDs and packet number.
+local function analyse(tvb, pinfo, typ, flags, crc_ok, valid, sealed)
 	local r = { experts = {} }
 	local dcid = tvb(4, 8):uint64()
 	local scid
@@ -761,6 +829,9 @@ local function analyse(tvb, pinfo, typ, flags, crc_ok, valid)
 	end
 	if s.pn_max == nil or pn > s.pn_max then
 		s.pn_max = pn
+	end
+	if sealed then
+		return r
 	end
 
 	if typ == 1 or typ == 2 then
@@ -901,7 +972,16 @@ local function dissect(tvb, pinfo, tree)
 
 	local name = type_names[typ] or string.format("type %u", typ)
 	local info = string.format("%s pn=%u", name, tvb(12, 4):uint())
-	if version ~= VERSION then
+	local sealed = version == SEALED_VERSION
+	if sealed and (typ < 1 or typ > 5) then
+		invalid(root, "unknown type")
+	elseif sealed then
+		v_item:append_text(" (sealed: encrypted mode)")
+		if typ == 2 or typ == 4 then
+			info = info .. " dcid=" .. hex64(tvb(4, 8))
+		end
+		info = info .. dissect_sealed(tvb, root, body_end, typ)
+	elseif version ~= VERSION then
 		v_item:add_proto_expert_info(ef_version,
 			string.format("Version %u: body not decoded", version))
 		info = string.format("rdt version %u, %s", version, info)
@@ -927,7 +1007,8 @@ local function dissect(tvb, pinfo, tree)
 		r = analyse(tvb, pinfo, typ, flags, crc_ok,
 			    not pinfo.visited and
 			    crc_ok and not broke_rule and
-			    version == VERSION and dissect_body[typ] ~= nil)
+			    (version == VERSION or sealed) and
+			    dissect_body[typ] ~= nil, sealed)
 		results[key] = r
 	end
 	info = show_analysis(tvb, root, r) .. info
@@ -948,13 +1029,51 @@ local function dissect(tvb, pinfo, tree)
 	return len
 end
 
+-- The length of the first datagram of a train of sealed DATA, whose
+-- fields are encrypted: where the CRC32C of the bytes before it first
+-- appears, found in one pass of the CRC (one step per byte, so only
+-- for a payload that is no datagram itself).  Cached per frame, in
+-- train_cache (emptied with the other state).
+
+local function sealed_train_seg(tvb, pinfo)
+	local key = pinfo.number .. ":" .. tvb:offset()
+	local seg = train_cache[key]
+	if seg ~= nil then
+		return seg or nil
+	end
+	seg = false
+	local s = tvb:raw(0, tvb:len())
+	local byte = string.byte
+	local c = 0xFFFFFFFF
+	-- The smallest sealed DATA: header, window edge, tag and CRC.
+	local first = HEADER + 4 + TAG
+	for k = 1, #s - CRC_SIZE - 1 do
+		c = bxor(T0[bxor(c, byte(s, k)) % 256], (c - c % 256) / 256)
+		    % TWO32
+		if k >= first then
+			local b0, b1, b2, b3 = byte(s, k + 1, k + 4)
+			if bxor(c, 0xFFFFFFFF) % TWO32 ==
+			   ((b0 * 256 + b1) * 256 + b2) * 256 + b3 then
+				seg = k + CRC_SIZE
+				break
+			end
+		end
+	end
+	train_cache[key] = seg
+	return seg or nil
+end
+
 -- A sender with UDP segmentation offload (GSO) hands the kernel trains
 -- of full DATA datagrams, and a capture on loopback records each train
 -- as one UDP payload: the datagrams back to back, each with its CRC.  The
--- length of the first comes from its own fields; nil when the payload
--- is not such a train.
+-- length of the first comes from its own fields (or, sealed, from where
+-- its CRC is); nil when the payload is not such a train.
 local function train_seg(tvb, pinfo)
 	local len = tvb:len()
+	if len >= 2 * (SMALLEST + TAG) and
+	   tvb(0, 1):uint() == SEALED_VERSION and tvb(1, 1):uint() == 3 then
+		return sealed_train_seg(tvb, pinfo)
+	end
 	if len < 2 * SMALLEST or tvb(0, 1):uint() ~= VERSION or
 	   tvb(1, 1):uint() ~= 3 then
 		return nil
@@ -1028,8 +1147,12 @@ local function heuristic(tvb, pinfo, tree)
 		return false
 	end
 	local typ = tvb(1, 1):uint()
-	if tvb(0, 1):uint() ~= VERSION or tvb(3, 1):uint() ~= 0 or
-	   plausible_len[typ] == nil or not plausible_len[typ](len) then
+	local version = tvb(0, 1):uint()
+	-- A sealed datagram is the version 1 one and a tag; RETRY never is.
+	local plain = version == SEALED_VERSION and len - TAG or len
+	if (version ~= VERSION and (version ~= SEALED_VERSION or typ == 5)) or
+	   tvb(3, 1):uint() ~= 0 or
+	   plausible_len[typ] == nil or not plausible_len[typ](plain) then
 		return false
 	end
 	if cached_crc32c(tvb, pinfo, len - CRC_SIZE) ~=

@@ -4,19 +4,22 @@
 # Captures: three simulated transfers (rdt-sim --pcap): 10% loss recorded
 # as sent (ACK ranges with holes), 2% corruption and 20% reordering
 # recorded as delivered (bad CRCs, reordered and duplicated datagrams);
-# the library's own RDT_PCAP log of a real transfer on loopback
-# (tests/bench/bench_loopback), filtered by tcpdump on its random port;
-# and rdt-fields' crafted capture (every type, flag combination, RESET
-# reason, tokens and reset tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
-# foreign-version datagrams, and a UDP flow that is not rdt); and its
-# garbage capture, rdt-like datagrams of random content.
+# the library's own RDT_PCAP log of real transfers on loopback
+# (tests/bench/bench_loopback: one in clear, one in the encrypted mode),
+# filtered by tcpdump on the listeners' random ports; and rdt-fields'
+# crafted capture (every type, flag combination, RESET reason, tokens and
+# reset tokens, 32 wrapping ACK ranges, IPv6, corrupted, malformed and
+# foreign-version datagrams, sealed ones of every sealed type, corrupted
+# and malformed, and a UDP flow that is not rdt); and its garbage
+# capture, rdt-like datagrams of random content.
 #
 # For every capture:
 #   - tcpdump reads it and a port filter selects every rdt datagram;
 #     tshark finds every IPv4 and UDP checksum correct (pcaplog);
 #   - tshark with the dissector prints every rdtp field of every frame,
-#     and rdt-fields prints the same fields decoded by src/wire's codec:
-#     each good datagram must match field for field; each corrupted one
+#     and rdt-fields prints the same fields decoded by src/wire's codec
+#     (of a sealed datagram, its clear header, ciphertext length and
+#     tag): each good datagram must match field for field; each corrupted one
 #     must be decoded as rdtp with a bad CRC, each malformed or foreign-
 #     version one with a good CRC and its expert info; the non-rdt flow
 #     must not be claimed by the heuristic;
@@ -86,8 +89,8 @@ FIELDS="frame.protocols rdtp.version rdtp.type rdtp.flags rdtp.reserved
 	rdtp.ack.first_len rdtp.ack.nranges rdtp.ack.gap rdtp.ack.len
 	rdtp.ack.range.largest rdtp.ack.range.smallest rdtp.ack.acked
 	rdtp.stream.offset rdtp.stream.len rdtp.stream.data
-	rdtp.stream.fin_offset rdtp.reason rdtp.reset_token rdtp.crc
-	rdtp.crc.status"
+	rdtp.stream.fin_offset rdtp.reason rdtp.reset_token rdtp.sealed.len
+	rdtp.sealed.tag rdtp.crc rdtp.crc.status"
 field_args=()
 for f in $FIELDS; do
 	field_args+=(-e "$f")
@@ -112,21 +115,24 @@ count() {
 	tshark_lua -2 -r "$1" -Y "$2" -T fields -e frame.number | wc -l
 }
 
-# check_capture NAME FILE [PORT]: every check above that needs no extra
-# facts; PORT (default 5000) is the server's UDP port in FILE.
+# check_capture NAME FILE [PORTS]: every check above that needs no extra
+# facts; PORTS (default 5000) are the servers' UDP ports in FILE, comma-
+# separated.
 check_capture() {
-	local name=$1 file=$2 port=${3:-5000} n_rdt n bad
+	local name=$1 file=$2 ports=${3:-5000} port n_rdt n bad filter
 	local expect=$tmp/$name.expect got=$tmp/$name.got
 
-	if ! "$FIELDS_PROG" fields "$file" "$port" >"$expect"; then
+	port=${ports%%,*}
+	filter="udp and (port $(echo "$ports" | sed 's/,/ or port /g'))"
+	if ! "$FIELDS_PROG" fields "$file" "$ports" >"$expect"; then
 		err "$name: rdt-fields cannot read $file"
 		return
 	fi
 	n_rdt=$(grep -cv '^foreign' "$expect")
 
-	n=$($TO tcpdump -nr "$file" udp port "$port" 2>/dev/null | wc -l)
+	n=$($TO tcpdump -nr "$file" "$filter" 2>/dev/null | wc -l)
 	[ "$n" = "$n_rdt" ] ||
-		err "$name: tcpdump 'udp port $port' saw $n datagrams, not $n_rdt"
+		err "$name: tcpdump '$filter' saw $n datagrams, not $n_rdt"
 	bad=$(tshark_lua -r "$file" -o ip.check_checksum:TRUE \
 		-o udp.check_checksum:TRUE -T fields -e frame.number \
 		-Y '(ip && ip.checksum.status != 1) || udp.checksum.status != 1' |
@@ -179,12 +185,12 @@ check_capture() {
 	[ "$n" = "$(grep -c '^version' "$expect")" ] ||
 		err "$name: $n good-CRC frames flagged rdtp.version.unknown"
 
-	# Decode As and the port preference, one pass: the same as the
-	# heuristic in two.
+	# Decode As (of the first port) and the port preference, one pass:
+	# the same as the heuristic in two.
 	fields "$file" "$tmp/$name.da" -d "udp.port==$port,rdtp"
 	cmp -s "$got" "$tmp/$name.da" ||
 		err "$name: Decode As decodes differently from the heuristic"
-	fields "$file" "$tmp/$name.pref" -o "rdtp.ports:$port"
+	fields "$file" "$tmp/$name.pref" -o "rdtp.ports:$ports"
 	cmp -s "$got" "$tmp/$name.pref" ||
 		err "$name: the rdtp.ports preference decodes differently"
 
@@ -405,13 +411,23 @@ fi
 BENCH=$top_builddir/tests/bench/bench_loopback
 if [ -x "$BENCH" ]; then
 	if RDT_PCAP=$tmp/lib.pcap $TO "$BENCH" 1 1 0 >"$tmp/bench.out" 2>&1; then
-		# The first datagram is the client's INIT, to the listener.
+		# The first datagram is the client's INIT, to the listener;
+		# the first sealed INIT (version 2, type 1) goes to the
+		# encrypted run's.
 		lport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 2>/dev/null |
 			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
-		if [ -n "$lport" ]; then
-			check_capture library "$tmp/lib.pcap" "$lport"
+		eport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 \
+			'udp[8] = 2 and udp[9] = 1' 2>/dev/null |
+			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
+		if [ -n "$lport" ] && [ -n "$eport" ]; then
+			check_capture library "$tmp/lib.pcap" "$lport,$eport"
+			n=$(count "$tmp/lib.pcap" \
+				'rdtp.version == 2 && rdtp.crc.status == 1')
+			[ "$n" -gt 0 ] ||
+				err "library: no sealed datagram decoded"
+			echo "library: $n sealed datagrams of the encrypted run"
 		else
-			err "library: no datagram in the RDT_PCAP log"
+			err "library: no clear and sealed INIT in the RDT_PCAP log"
 		fi
 	else
 		err "library: bench_loopback failed: $(cat "$tmp/bench.out")"
@@ -449,7 +465,16 @@ else
 		'CRC32C: 0x70d38e9b [correct]' \
 		'[incorrect, should be 0x' 'Bad CRC32C: corrupted in transit, dropped by the receiver' \
 		'data_len 5, but 6 bytes reach the CRC' \
-		'Version 2: body not decoded' \
+		'Version 3: body not decoded' \
+		'Version: 2 (sealed: encrypted mode)' \
+		'INIT pn=7000 scid=0x0123456789abcdef [sealed, 1172 encrypted bytes]' \
+		'ACCEPT pn=9000 dcid=0x0123456789abcdef scid=0xfedcba9876543210 [sealed, 30 encrypted bytes]' \
+		'DATA pn=7001 [sealed, 32 encrypted bytes]' \
+		'RESET pn=9001 dcid=0x0123456789abcdef [sealed, 20 encrypted bytes]' \
+		'Sealed body: 32 encrypted bytes and a 16-byte tag' \
+		'Sealed (encrypted mode): only the header is in clear' \
+		'RETRY is never sealed' \
+		'too short for its clear prefix and tag' \
 		'DATA pn=4011 off=8 len=5 FIN PING ACK cum=77 largest=4097 nranges=1 edge=65613' \
 		'INIT pn=4001 scid=0x0123456789abcdef isn=4294967040 win=1048576 max=1400 token=5' \
 		'ACCEPT pn=4294967294 dcid=0x0123456789abcdef scid=0xfedcba9876543210 isn=77 win=65536 max=256 echo=4003' \

@@ -12,18 +12,22 @@
  * DATA flag combination, tokens, longer INIT padding, 32 ACK ranges that
  * wrap below packet number 0, every RESET reason and an unknown one, with
  * and without a reset token,
- * IPv6, corrupted, malformed and foreign-version datagrams, and a UDP
- * flow that is not rdt at all.
+ * IPv6, corrupted, malformed and foreign-version datagrams, sealed ones
+ * (the encrypted mode, version 2: each type that is sealed, one
+ * corrupted, a sealed RETRY and one too short for its tag, both
+ * malformed), and a UDP flow that is not rdt at all.
  *
  * fields prints, tab-separated: a status (ok, corrupt, malformed,
  * version, foreign), then frame.protocols and the rdtp.* fields in the
  * order of FIELDS in dissector.sh, formatted as tshark -T fields formats
  * them (several occurrences joined by ",", absent fields empty).  The
  * values come from rdt_pkt_decode, not from the bytes the dissector
- * reads, so the two decoders check each other.  Records that are not
- * UDP to or from port 5000 are "foreign"; a datagram that does not
- * decode has only its status and protocols.  `fields FILE PORT` takes
- * another server port.
+ * reads, so the two decoders check each other.  Of a sealed datagram,
+ * whose body is ciphertext, the fields are its clear header's, read with
+ * src/core/seal.c's helpers, and the length of its ciphertext and its
+ * tag.  Records that are not UDP to or from port 5000 are "foreign"; a
+ * datagram that does not decode has only its status and protocols.
+ * `fields FILE PORT[,PORT...]` takes other server ports.
  *
  * Exit 0, or 1 with a message on any error.
  */
@@ -37,6 +41,7 @@
 #include <pcap/pcap.h>
 
 #include "core/err.h"
+#include "core/seal.h"
 #include "runtime/pcaplog.h"
 #include "wire/crc32c.h"
 #include "wire/pkt.h"
@@ -116,6 +121,106 @@ static void send_pkt(struct crafter *c, int from_client,
 	static uint8_t dg[RDT_PKT_MAX_DGRAM];
 
 	emit(c, from_client, dg, encode(dg, p));
+}
+
+/* The key of the crafted sealed datagrams: the dissector never needs
+ * it, but they are sealed as an endpoint would seal them. */
+static const uint8_t craft_psk[RDT_SEAL_KEY_SIZE] =
+	"rdt-fields: crafted, no secret.";
+
+/* Encodes |p| and seals it as its sender would (handshake key for INIT
+ * and ACCEPT, else a session key); returns the sealed length. */
+static size_t seal_pkt(uint8_t *dg, const struct rdt_pkt *p)
+{
+	struct rdt_seal_nonce nonce = { .pn = p->pn };
+	uint8_t key[RDT_SEAL_KEY_SIZE];
+	size_t n = encode(dg, p);
+
+	if (p->type == RDT_PKT_INIT || p->type == RDT_PKT_ACCEPT) {
+		rdt_seal_handshake_key(craft_psk, p->type, key);
+		nonce.cid = p->scid;
+		nonce.handshake = 1;
+	} else {
+		rdt_seal_session_key(craft_psk, 0x0123456789ABCDEFull,
+				     0xFEDCBA9876543210ull,
+				     p->dcid == 0x0123456789ABCDEFull, key);
+	}
+	return rdt_seal(dg, n, key, &nonce);
+}
+
+/* The encrypted mode: every type that is ever sealed, then what the
+ * dissector must flag. */
+static void craft_sealed(struct crafter *c)
+{
+	static const uint8_t hello[] = "hello";
+	static uint8_t dg[RDT_PKT_MAX_DGRAM + RDT_SEAL_TAG_SIZE];
+	struct rdt_pkt p;
+	size_t n;
+	unsigned i;
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_INIT;
+	p.pn = 7000;
+	p.scid = 0x0123456789ABCDEFull;
+	p.isn = 5;
+	p.window = 1 << 16;
+	p.max_dgram = 1400;
+	for (i = 0; i < RDT_PKT_RESET_TOKEN_SIZE; i++)
+		p.reset_token[i] = (uint8_t)(0x30 + i);
+	emit(c, 1, dg, seal_pkt(dg, &p));
+	p.type = RDT_PKT_ACCEPT;
+	p.dcid = 0x0123456789ABCDEFull;
+	p.scid = 0xFEDCBA9876543210ull;
+	p.pn = 9000;
+	p.echo_pn = 7000;
+	emit(c, 0, dg, seal_pkt(dg, &p));
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_DATA;
+	p.dcid = 0xFEDCBA9876543210ull;
+	p.pn = 7001;
+	p.window_edge = 65536;
+	p.flags = RDT_PKT_F_ACK | RDT_PKT_F_STREAM;
+	p.ack.cum = 1;
+	p.ack.largest = 9000;
+	p.offset = 6;
+	p.data = hello;
+	p.data_len = 5;
+	emit(c, 1, dg, seal_pkt(dg, &p));
+	/* Corrupted in transit: a bit of the ciphertext. */
+	n = seal_pkt(dg, &p);
+	dg[20] ^= 0x04;
+	emit(c, 1, dg, n);
+	/* Too short for a tag, CRC good: malformed in any key. */
+	p.pn++;
+	p.flags = 0;
+	n = encode(dg, &p);
+	dg[0] = RDT_PROTO_VERSION_SEALED;
+	reseal(dg, n);
+	emit(c, 1, dg, n);
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_RESET;
+	p.dcid = 0x0123456789ABCDEFull;
+	p.pn = 9001;
+	p.reason = RDT_RESET_ABORT;
+	p.has_reset_token = 1;
+	emit(c, 0, dg, seal_pkt(dg, &p));
+
+	/* A RETRY is never sealed (a listener has no key of the client's
+	 * yet): version 2 with a good CRC is malformed. */
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_RETRY;
+	p.dcid = 0x0123456789ABCDEFull;
+	p.pn = 9002;
+	p.token = (const uint8_t *)"cookie";
+	p.token_len = 6;
+	n = encode(dg, &p);
+	memset(dg + n - 4, 0, RDT_SEAL_TAG_SIZE);
+	n += RDT_SEAL_TAG_SIZE;
+	dg[0] = RDT_PROTO_VERSION_SEALED;
+	reseal(dg, n);
+	emit(c, 0, dg, n);
 }
 
 static void craft_flow(struct crafter *c)
@@ -270,11 +375,13 @@ static void craft_flow(struct crafter *c)
 		p.reset_token[i] = (uint8_t)(0xE0 ^ i);
 	send_pkt(c, 0, &p);
 	p.has_reset_token = 0;
-	/* A later version, correctly sealed: foreign, not corrupt. */
+	/* A later version (2 is the encrypted mode's), with a good CRC:
+	 * foreign, not corrupt. */
 	n = encode(dg, &p);
-	dg[0] = 2;
+	dg[0] = 3;
 	reseal(dg, n);
 	emit(c, 0, dg, n);
+	craft_sealed(c);
 }
 
 static int cmd_craft(const char *path)
@@ -388,6 +495,52 @@ static void print_hex(const uint8_t *p, size_t len)
 		printf("%02x", *p++);
 }
 
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * A sealed datagram with a good CRC: "ok" and its clear fields, or
+ * "malformed" when no sealed datagram can look so (a type never sealed,
+ * the reserved byte set, too short for its clear prefix and tag).
+ */
+static void print_sealed(const char *proto, const uint8_t *dg, size_t len)
+{
+	uint8_t type = dg[1];
+	size_t clear = rdt_seal_clear_len(type);
+	int hs = type == RDT_PKT_INIT || type == RDT_PKT_ACCEPT;
+
+	if (type < RDT_PKT_INIT || type > RDT_PKT_RESET || dg[3] != 0 ||
+	    len < clear + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE) {
+		printf("malformed\t%s\n", proto);
+		return;
+	}
+	/* version, type, flags, reserved, dcid, pn */
+	printf("ok\t%s\t2\t%u\t0x%02x\t0x00\t0x%016llx\t%u", proto, type,
+	       dg[2], (unsigned long long)get_be64(dg + 4),
+	       rdt_seal_wire_pn(dg));
+	/* scid (clear in INIT and ACCEPT), then the 24 fields that are in
+	 * the ciphertext: isn to reset_token */
+	if (hs)
+		printf("\t0x%016llx", (unsigned long long)
+		       rdt_seal_prefix_cid(dg, len));
+	else
+		printf("\t");
+	for (int i = 0; i < 24; i++)
+		printf("\t");
+	/* sealed.len, sealed.tag, crc, crc.status */
+	printf("\t%zu\t", len - clear - RDT_SEAL_TAG_SIZE - RDT_PKT_CRC_SIZE);
+	print_hex(dg + len - RDT_PKT_CRC_SIZE - RDT_SEAL_TAG_SIZE,
+		  RDT_SEAL_TAG_SIZE);
+	printf("\t0x%02x%02x%02x%02x\t1\n", dg[len - 4], dg[len - 3],
+	       dg[len - 2], dg[len - 1]);
+}
+
 static void print_fields(const struct rdt_pkt *p, size_t len)
 {
 	const struct rdt_pkt_ack *a = &p->ack;
@@ -478,7 +631,16 @@ static void print_fields(const struct rdt_pkt *p, size_t len)
 		print_hex(p->reset_token, RDT_PKT_RESET_TOKEN_SIZE);
 }
 
-static int cmd_fields(const char *path, uint16_t port)
+/* Is |p| one of the |n| ports at |ports|? */
+static int port_in(uint16_t p, const uint16_t *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p == ports[i])
+			return 1;
+	return 0;
+}
+
+static int cmd_fields(const char *path, const uint16_t *ports, size_t nports)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -501,7 +663,8 @@ static int cmd_fields(const char *path, uint16_t port)
 		const char *proto = v6 ? "raw:ipv6:udp:rdtp" :
 					 "raw:ip:udp:rdtp";
 
-		if (off == 0 || (sport != port && dport != port)) {
+		if (off == 0 || (!port_in(sport, ports, nports) &&
+				 !port_in(dport, ports, nports))) {
 			printf("foreign\n");
 			continue;
 		}
@@ -509,15 +672,18 @@ static int cmd_fields(const char *path, uint16_t port)
 		case 0:
 			printf("ok\t%s", proto);
 			print_fields(&pkt, len);
-			/* crc, crc.status */
-			printf("\t0x%02x%02x%02x%02x\t1\n", dg[len - 4],
+			/* sealed.len, sealed.tag (none), crc, crc.status */
+			printf("\t\t\t0x%02x%02x%02x%02x\t1\n", dg[len - 4],
 			       dg[len - 3], dg[len - 2], dg[len - 1]);
 			break;
 		case RDT_ERR_CHECKSUM:
 			printf("corrupt\t%s\n", proto);
 			break;
 		case RDT_ERR_VERSION:
-			printf("version\t%s\n", proto);
+			if (dg[0] == RDT_PROTO_VERSION_SEALED)
+				print_sealed(proto, dg, len);
+			else
+				printf("version\t%s\n", proto);
 			break;
 		default:
 			printf("malformed\t%s\n", proto);
@@ -535,16 +701,28 @@ static int cmd_fields(const char *path, uint16_t port)
 
 int main(int argc, char **argv)
 {
+	uint16_t ports[16] = { RDT_PORT };
+	size_t nports = 1;
+
 	if (argc == 3 && strcmp(argv[1], "craft") == 0)
 		return cmd_craft(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fields") == 0)
-		return cmd_fields(argv[2], RDT_PORT);
-	/* A capture whose server port is not the simulator's. */
-	if (argc == 4 && strcmp(argv[1], "fields") == 0)
-		return cmd_fields(argv[2], (uint16_t)atoi(argv[3]));
+		return cmd_fields(argv[2], ports, nports);
+	/* A capture whose server ports are not the simulator's: a comma
+	 * list (the library's log holds a clear and an encrypted run). */
+	if (argc == 4 && strcmp(argv[1], "fields") == 0) {
+		char *s = argv[3], *end;
+
+		for (nports = 0; nports < 16; s = end + 1) {
+			ports[nports++] = (uint16_t)strtoul(s, &end, 10);
+			if (*end != ',')
+				break;
+		}
+		return cmd_fields(argv[2], ports, nports);
+	}
 	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
 		return cmd_garbage(argv[2]);
 	fprintf(stderr, "usage: rdt-fields craft|fields|garbage FILE\n"
-			"       rdt-fields fields FILE PORT\n");
+			"       rdt-fields fields FILE PORT[,PORT...]\n");
 	return 2;
 }

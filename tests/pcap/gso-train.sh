@@ -9,7 +9,7 @@
 # trains (UDP payloads longer than one datagram; otherwise the kernel
 # offered no GSO and the test says so and skips), check clean with every
 # byte counted (the sealed ones with the bench's key), and (with tshark)
-# show the trains as such, with no warning.
+# show the trains as such, sealed ones too, with no warning.
 . "${srcdir:-.}/tests/pcap/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: live capture needs root"; exit 77; }
@@ -93,6 +93,9 @@ if command -v tshark >/dev/null 2>&1; then
 		>"$tmp/tshark" 2>&1 || fail "tshark failed"
 	n=$(grep -c "GSO train of" "$tmp/tshark")
 	[ "$n" -gt 0 ] || fail "tshark shows no GSO train"
+	[ "$sealed" -eq 0 ] ||
+		[ "$(grep "GSO train of" "$tmp/tshark" | grep -c sealed)" -eq "$sealed" ] ||
+		fail "tshark does not show the $sealed sealed trains as trains"
 	warn=$(timeout -k 10 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
 		-Y "rdtp and _ws.expert.severity >= warning" 2>/dev/null |
 		wc -l)
