@@ -54,6 +54,8 @@ local rdt = Proto("rdtp", "rdt reliable datagram transport")
 
 local VERSION = 1
 local SEALED_VERSION = 2	-- the encrypted mode (section 11)
+local F_PUBLIC = 0x01		-- a sealed INIT's or ACCEPT's public-key flag
+local EPHEMERAL = 32		-- and the ephemeral key it carries
 local TAG = 16			-- ChaCha20-Poly1305's tag, after the ciphertext
 local HEADER = 16
 local CRC_SIZE = 4
@@ -151,6 +153,8 @@ f.sealed_len = ProtoField.uint32("rdtp.sealed.len", "Encrypted length",
 				 base.DEC)
 f.sealed_data = ProtoField.bytes("rdtp.sealed.data", "Encrypted body")
 f.sealed_tag = ProtoField.bytes("rdtp.sealed.tag", "Authentication tag")
+f.ephemeral = ProtoField.bytes("rdtp.ephemeral",
+			       "Ephemeral public key (X25519)")
 
 local dir_names = { [0] = "client to server", [1] = "server to client" }
 f.stream_index = ProtoField.uint32("rdtp.stream_index", "Stream index",
@@ -541,10 +545,13 @@ local function dissect_data(tvb, tree, body_end, flags)
 	       string.format(" edge=%u", tvb(16, 4):uint())
 end
 
-local function add_flags(tvb, tree, typ)
+local function add_flags(tvb, tree, typ, sealed)
 	local flags = tvb(2, 1):uint()
 	local item = tree:add(f.flags, tvb(2, 1))
-	if typ == 3 then
+	if sealed and (typ == 1 or typ == 2) and flags == F_PUBLIC then
+		-- Section 11: the public-key handshake's INIT or ACCEPT.
+		item:append_text(" (public-key handshake)")
+	elseif typ == 3 then
 		item:add(f.flag_ack, tvb(2, 1))
 		item:add(f.flag_stream, tvb(2, 1))
 		item:add(f.flag_fin, tvb(2, 1))
@@ -588,8 +595,12 @@ local dissect_body = { [1] = dissect_init, [2] = dissect_accept,
 
 -- The bytes a sealed datagram of type |typ| leaves in clear (section
 -- 11): the header, and an INIT's or ACCEPT's scid, the nonce's source.
-local function sealed_clear_len(typ)
+local function sealed_clear_len(typ, flags)
 	if typ == 1 or typ == 2 then
+		-- The public-key handshake adds the sender's ephemeral key.
+		if flags == F_PUBLIC then
+			return HEADER + 8 + EPHEMERAL
+		end
 		return HEADER + 8
 	end
 	return HEADER
@@ -598,12 +609,12 @@ end
 -- A sealed datagram: the clear prefix, then ciphertext and tag as they
 -- are.  Section 11's rules that need no key: a type that is ever sealed
 -- (RETRY travels in clear) and room for the prefix and the tag.
-local function dissect_sealed(tvb, tree, body_end, typ)
+local function dissect_sealed(tvb, tree, body_end, typ, flags)
 	if typ == 5 then
 		invalid(tree, "RETRY is never sealed")
 		return ""
 	end
-	local clear = sealed_clear_len(typ)
+	local clear = sealed_clear_len(typ, flags)
 	if body_end < clear + TAG then
 		invalid(tree, "too short for its clear prefix and tag")
 		return ""
@@ -612,6 +623,10 @@ local function dissect_sealed(tvb, tree, body_end, typ)
 	if clear > HEADER then
 		tree:add(f.scid, tvb(HEADER, 8))
 		info = " scid=" .. hex64(tvb(HEADER, 8))
+	end
+	if clear == HEADER + 8 + EPHEMERAL then
+		tree:add(f.ephemeral, tvb(HEADER + 8, EPHEMERAL))
+		info = info .. " [public-key]"
 	end
 	local n = body_end - TAG - clear
 	local s = tree:add(f.sealed, tvb(clear, body_end - clear))
@@ -962,7 +977,8 @@ local function dissect(tvb, pinfo, tree)
 	local typ = tvb(1, 1):uint()
 	local v_item = root:add(f.version, tvb(0, 1))
 	root:add(f.type, tvb(1, 1))
-	local flags = add_flags(tvb, root, typ)
+	local flags = add_flags(tvb, root, typ,
+				tvb(0, 1):uint() == SEALED_VERSION)
 	local rsvd = root:add(f.reserved, tvb(3, 1))
 	if tvb(3, 1):uint() ~= 0 then
 		invalid(rsvd, "reserved byte is not 0")
@@ -980,7 +996,7 @@ local function dissect(tvb, pinfo, tree)
 		if typ == 2 or typ == 4 then
 			info = info .. " dcid=" .. hex64(tvb(4, 8))
 		end
-		info = info .. dissect_sealed(tvb, root, body_end, typ)
+		info = info .. dissect_sealed(tvb, root, body_end, typ, flags)
 	elseif version ~= VERSION then
 		v_item:add_proto_expert_info(ef_version,
 			string.format("Version %u: body not decoded", version))
@@ -1148,8 +1164,15 @@ local function heuristic(tvb, pinfo, tree)
 	end
 	local typ = tvb(1, 1):uint()
 	local version = tvb(0, 1):uint()
-	-- A sealed datagram is the version 1 one and a tag; RETRY never is.
-	local plain = version == SEALED_VERSION and len - TAG or len
+	-- A sealed datagram is the version 1 one and a tag (and, in the
+	-- public-key handshake, an ephemeral key); RETRY never is.
+	local plain = len
+	if version == SEALED_VERSION then
+		plain = len - TAG
+		if (typ == 1 or typ == 2) and tvb(2, 1):uint() == F_PUBLIC then
+			plain = plain - EPHEMERAL
+		end
+	end
 	if (version ~= VERSION and (version ~= SEALED_VERSION or typ == 5)) or
 	   tvb(3, 1):uint() ~= 0 or
 	   plausible_len[typ] == nil or not plausible_len[typ](plain) then

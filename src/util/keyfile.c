@@ -42,7 +42,8 @@ int rdt_keyfile_read(const char *path, uint8_t key[RDT_KEYFILE_KEY_SIZE],
 		int v = hex_value((unsigned char)text[i]);
 
 		if (v < 0) {
-			if (!strchr(" \t\r\n", text[i]))
+			/* strchr would find the NUL that ends its string. */
+			if (text[i] == '\0' || !strchr(" \t\r\n", text[i]))
 				rv = -1;
 			continue;
 		}

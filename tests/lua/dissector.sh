@@ -412,22 +412,27 @@ BENCH=$top_builddir/tests/bench/bench_loopback
 if [ -x "$BENCH" ]; then
 	if RDT_PCAP=$tmp/lib.pcap $TO "$BENCH" 1 1 0 >"$tmp/bench.out" 2>&1; then
 		# The first datagram is the client's INIT, to the listener;
-		# the first sealed INIT (version 2, type 1) goes to the
-		# encrypted run's.
+		# the first sealed INIT (version 2, type 1, no flag) goes to
+		# the pre-shared-key run's, the first with the public-key
+		# flag (0x01) to the public-key run's.
 		lport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 2>/dev/null |
 			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
 		eport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 \
-			'udp[8] = 2 and udp[9] = 1' 2>/dev/null |
+			'udp[8] = 2 and udp[9] = 1 and udp[10] = 0' 2>/dev/null |
 			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
-		if [ -n "$lport" ] && [ -n "$eport" ]; then
-			check_capture library "$tmp/lib.pcap" "$lport,$eport"
+		pport=$($TO tcpdump -nr "$tmp/lib.pcap" -c 1 \
+			'udp[8] = 2 and udp[9] = 1 and udp[10] = 1' 2>/dev/null |
+			sed -n 's/.* > [0-9.]*\.\([0-9]*\): UDP.*/\1/p')
+		if [ -n "$lport" ] && [ -n "$eport" ] && [ -n "$pport" ]; then
+			check_capture library "$tmp/lib.pcap" \
+				"$lport,$eport,$pport"
 			n=$(count "$tmp/lib.pcap" \
 				'rdtp.version == 2 && rdtp.crc.status == 1')
 			[ "$n" -gt 0 ] ||
 				err "library: no sealed datagram decoded"
 			echo "library: $n sealed datagrams of the encrypted run"
 		else
-			err "library: no clear and sealed INIT in the RDT_PCAP log"
+			err "library: no clear, pre-shared-key and public-key INIT in the RDT_PCAP log"
 		fi
 	else
 		err "library: bench_loopback failed: $(cat "$tmp/bench.out")"

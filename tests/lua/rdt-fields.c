@@ -145,7 +145,7 @@ static size_t seal_pkt(uint8_t *dg, const struct rdt_pkt *p)
 				     0xFEDCBA9876543210ull,
 				     p->dcid == 0x0123456789ABCDEFull, key);
 	}
-	return rdt_seal(dg, n, key, &nonce);
+	return rdt_seal(dg, n, key, &nonce, NULL);
 }
 
 /* The encrypted mode: every type that is ever sealed, then what the
@@ -512,8 +512,10 @@ static uint64_t get_be64(const uint8_t *p)
 static void print_sealed(const char *proto, const uint8_t *dg, size_t len)
 {
 	uint8_t type = dg[1];
-	size_t clear = rdt_seal_clear_len(type);
 	int hs = type == RDT_PKT_INIT || type == RDT_PKT_ACCEPT;
+	/* A public-key INIT or ACCEPT (flag 0x01) also carries an
+	 * ephemeral key in clear; other flags leave the prefix as it is. */
+	size_t clear = rdt_seal_clear_len(type, hs ? dg[2] : 0);
 
 	if (type < RDT_PKT_INIT || type > RDT_PKT_RESET || dg[3] != 0 ||
 	    len < clear + RDT_SEAL_TAG_SIZE + RDT_PKT_CRC_SIZE) {

@@ -514,7 +514,7 @@ static void put32(uint8_t *p, uint32_t v)
  * CRC32C made good again: only authentication can tell. */
 static void tamper(uint8_t *dg, size_t len)
 {
-	dg[rdt_seal_clear_len(dg[1]) + 4] ^= 0x5a;
+	dg[rdt_seal_clear_len(dg[1], dg[2]) + 4] ^= 0x5a;
 	put32(dg + len - RDT_PKT_CRC_SIZE,
 	      rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE));
 }
@@ -535,7 +535,7 @@ static size_t seal(const struct dgram *d, uint8_t *buf, size_t n)
 		rdt_seal_session_key(TEST_PSK, CLIENT_CID, SERVER_CID,
 				     d->dir == S2C, key);
 	}
-	return rdt_seal(buf, n, key, &nonce);
+	return rdt_seal(buf, n, key, &nonce, NULL);
 }
 
 static int encode(const struct dgram *d, uint8_t *buf, size_t len,

@@ -3,11 +3,14 @@
 # loopback must check clean, every time: every byte acknowledged, both FINs
 # sent.  The traffic comes from tests/bench/bench_loopback, the one
 # program that drives the socket API end to end in this tree; it moves the
-# bytes twice, in clear and in the encrypted mode (RDT_PSK), so the log
-# holds two connections, the second one sealed.  Without the key that one
-# is counted, never a violation; with it (--psk-file) it checks as the
-# clear one does; with another key, or where an attacker altered a
-# datagram, authentication fails, and that is not a violation either.
+# bytes three times, in clear and in the two encrypted modes (RDT_PSK,
+# then the public-key handshake), so the log holds three connections, the
+# last two sealed.  Without the key those are counted, never a violation;
+# with it (--psk-file) the pre-shared key's checks as the clear one does,
+# and the public-key one, which no key opens (forward secrecy), is counted
+# as not opened, not as failing; with another key, or where an attacker
+# altered a datagram, authentication fails, and that is not a violation
+# either.
 . "${srcdir:-.}/tests/pcap/lib.sh"
 
 BENCH=$top_builddir/tests/bench/bench_loopback
@@ -20,6 +23,14 @@ bench_key "$tmp/bench.key"
 # count FILE TEXT: how many times TEXT occurs in FILE.
 count() {
 	grep -o -F -- "$2" "$1" | wc -l
+}
+
+# conn_num FILE ID FIELD: FIELD of connection ID in check's JSON FILE.
+conn_num() {
+	python3 -c 'import json, sys
+c = [c for c in json.load(open(sys.argv[1]))["connections"]
+     if c["id"] == int(sys.argv[2])]
+print(c[0][sys.argv[3]] if c else "none")' "$@"
 }
 
 # Several runs: a log out of order (an ACK logged before the packet it
@@ -40,8 +51,8 @@ while [ $run -le $runs ]; do
 	expect_in "$tmp/lib.json" '"s2c":{"packets"'
 	grep -o '"s2c":{.*' "$tmp/lib.json" | grep -q '"fin":true' ||
 		fail "the server's FIN is missing: $(cat "$tmp/lib.json")"
-	[ "$(count "$tmp/lib.json" '"id":')" -eq 2 ] ||
-		fail "expected two connections: $(cat "$tmp/lib.json")"
+	[ "$(count "$tmp/lib.json" '"id":')" -eq 3 ] ||
+		fail "expected three connections: $(cat "$tmp/lib.json")"
 	# Without the key: the sealed connection is there, nothing opened.
 	sealed=$(json_num "$tmp/lib.json" sealed)
 	[ "$sealed" -gt 0 ] && [ "$(json_num "$tmp/lib.json" sealed_no_key)" = "$sealed" ] ||
@@ -56,11 +67,16 @@ while [ $run -le $runs ]; do
 		fail "with the key, not both streams acknowledged: $(cat "$tmp/key.json")"
 	[ "$(count "$tmp/key.json" '"fin":true,"fin_acked":true},"s2c"')" -eq 2 ] ||
 		fail "with the key, not both client FINs acknowledged"
-	[ "$(json_num "$tmp/key.json" sealed_opened)" = "$sealed" ] &&
+	# Connection 2 is the pre-shared key's, 3 the public-key one's.
+	psk_sealed=$(conn_num "$tmp/key.json" 2 sealed)
+	pk_sealed=$(conn_num "$tmp/key.json" 3 sealed)
+	[ "$((psk_sealed + pk_sealed))" = "$sealed" ] &&
+	[ "$(json_num "$tmp/key.json" sealed_opened)" = "$psk_sealed" ] &&
+	[ "$(conn_num "$tmp/key.json" 3 sealed_not_opened)" = "$pk_sealed" ] &&
 	[ "$(json_num "$tmp/key.json" auth_failed)" = 0 ] &&
 	[ "$(json_num "$tmp/key.json" violation_count)" = 0 ] ||
-		fail "with the key, not every sealed datagram opened: $(cat "$tmp/key.json")"
-	echo "ok: RDT_PCAP log $run of $mib MiB, $sealed sealed datagrams opened"
+		fail "with the key, not every pre-shared-key datagram opened, or a public-key one taken for a failure: $(cat "$tmp/key.json")"
+	echo "ok: RDT_PCAP log $run of $mib MiB, $psk_sealed sealed datagrams opened, $pk_sealed of the public-key mode not"
 	run=$((run + 1))
 done
 
@@ -74,11 +90,11 @@ printf '%064d\n' 7 >"$tmp/other.key"
 "$PCAP" check --json --psk-file "$tmp/other.key" "$tmp/lib.pcap" \
 	>"$tmp/other.json" 2>"$tmp/err" ||
 	fail "check with another key: exit $?: $(cat "$tmp/other.json")"
-[ "$(json_num "$tmp/other.json" auth_failed)" = "$sealed" ] &&
+[ "$(json_num "$tmp/other.json" auth_failed)" = "$psk_sealed" ] &&
 [ "$(json_num "$tmp/other.json" sealed_opened)" = 0 ] ||
-	fail "another key: not every sealed datagram failed authentication: $(cat "$tmp/other.json")"
+	fail "another key: not every pre-shared-key datagram failed authentication: $(cat "$tmp/other.json")"
 expect_in "$tmp/err" "opened none of the $sealed sealed datagrams"
-echo "ok: another key: $sealed datagrams failed authentication, 0 violations"
+echo "ok: another key: $psk_sealed datagrams failed authentication, 0 violations"
 # An attacker's alteration (ciphertext changed, CRC made good): one
 # failure of authentication; its copy on the other side of the log (the
 # same process sent and received it) still opens, so the streams check.
@@ -86,7 +102,8 @@ echo "ok: another key: $sealed datagrams failed authentication, 0 violations"
 	fail "gen-pcaps --alter-sealed failed"
 "$PCAP" check --psk-file "$tmp/bench.key" "$tmp/altered.pcap" >"$tmp/out" ||
 	fail "the altered log has violations: $(cat "$tmp/out")"
-expect_in "$tmp/out" "$((sealed - 1)) opened, 1 failed authentication"
+expect_in "$tmp/out" "$((psk_sealed - 1)) opened, $pk_sealed not opened"
+expect_in "$tmp/out" ", 1 failed authentication"
 [ "$(grep -c '^AUTH-FAILED packet #[0-9]* conn 2 ' "$tmp/out")" -eq 1 ] ||
 	fail "expected one AUTH-FAILED line on conn 2: $(cat "$tmp/out")"
 expect_in "$tmp/out" "0 violations"

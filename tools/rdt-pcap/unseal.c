@@ -31,6 +31,9 @@ struct unseal_conn {
 	/* The largest packet number authenticated from each sender. */
 	int pn_known[2];
 	uint64_t pn_max[2];
+	/* A public-key handshake's connection: its keys come from
+	 * ephemeral secrets wiped at both ends, so nothing opens it. */
+	int public_key;
 };
 
 /* A UDP flow's latest dcid in each orientation (from the lower endpoint
@@ -90,7 +93,8 @@ const char *unseal_result_text(enum unseal_result r)
 	case UNSEAL_OPENED:
 		return "opened";
 	case UNSEAL_NO_KEY:
-		return "not opened: no key (--psk-file)";
+		return "not opened: no key (--psk-file), or the public-key "
+		       "mode, which no key opens";
 	case UNSEAL_NO_KEYS:
 		return "not opened: keys unknown, the capture missed the "
 		       "handshake";
@@ -117,7 +121,7 @@ static int header_sane(const uint8_t *dg, size_t len)
 	uint8_t type = dg[1];
 
 	return type >= RDT_PKT_INIT && type <= RDT_PKT_RESET && dg[3] == 0 &&
-	       len >= rdt_seal_clear_len(type) + RDT_SEAL_TAG_SIZE +
+	       len >= rdt_seal_clear_len(type, dg[2]) + RDT_SEAL_TAG_SIZE +
 			      RDT_PKT_CRC_SIZE;
 }
 
@@ -363,6 +367,22 @@ enum unseal_result unseal_open(struct unseal *u,
 		*scid = rdt_seal_prefix_cid(dg, len);
 	if (!u->have_psk)
 		return UNSEAL_NO_KEY;
+	if ((type == RDT_PKT_INIT || type == RDT_PKT_ACCEPT) &&
+	    (dg[2] & RDT_SEAL_F_PUBLIC)) {
+		/* Its IDs are in clear: remember the connection, so that its
+		 * DATA is not taken for datagrams the key fails to open. */
+		uint64_t client = type == RDT_PKT_INIT ? *scid : dcid;
+
+		c = conn_by_cid(u, client);
+		if (!c && (c = conn_new(u)) != NULL)
+			set_cid(u, c, 0, client);
+		if (c) {
+			c->public_key = 1;
+			if (type == RDT_PKT_ACCEPT)
+				set_cid(u, c, 1, *scid);
+		}
+		return UNSEAL_NO_KEY;
+	}
 	switch (type) {
 	case RDT_PKT_INIT:
 	case RDT_PKT_ACCEPT:
@@ -381,6 +401,8 @@ enum unseal_result unseal_open(struct unseal *u,
 		return UNSEAL_OPENED;
 	default:
 		c = conn_by_cid(u, dcid);
+		if (c && c->public_key)
+			return UNSEAL_NO_KEY;
 		if (c && c->keys)
 			return open_session(u, c, dcid, dg, len);
 		return open_midstream(u, src, dst, dcid, dg, len);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "util/keyfile.h"
 
 static void *or_die(void *p)
 {
@@ -85,65 +86,19 @@ int add_port(uint16_t *ports, size_t *n, const char *s)
 	return 0;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * The format of reliable-cat's --psk-file (tools/reliable-cat/main.c,
- * whose parser exits through its own usage error, so it is not shared):
- * od's or xxd's output works as it is, and anything else is an error, for
- * a key read wrong would only show as every datagram failing
- * authentication.  Unlike reliable-cat, no warning for a file others can
- * read: rdt-pcap reads captures, and the key file is the operator's.
- */
+/* The key file format is src/util/keyfile.c's, as reliable-cat's and
+ * rdt-run's.  No warning for a file others can read: rdt-pcap reads
+ * captures, and the key file is the operator's. */
 int read_psk_file(const char *path, uint8_t psk[32])
 {
-	char text[1024];
-	size_t n, i, digits = 0;
-	FILE *f = fopen(path, "r");
+	mode_t mode;
+	int rv = rdt_keyfile_read(path, psk, &mode);
 
-	if (!f) {
-		warnx_("--psk-file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = fread(text, 1, sizeof(text), f);
-	if (ferror(f)) {
-		warnx_("--psk-file %s: %s", path, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (i = 0; i < n; i++) {
-		int v = hex_value((unsigned char)text[i]);
-
-		if (v < 0) {
-			/* strchr would find the NUL too. */
-			if (text[i] != '\0' && strchr(" \t\r\n", text[i]))
-				continue;
-			digits = SIZE_MAX;
-			break;
-		}
-		if (digits < 64)
-			psk[digits / 2] = (uint8_t)(digits % 2 ?
-				psk[digits / 2] | v : v << 4);
-		digits++;
-	}
-	explicit_bzero(text, sizeof(text));
-	if (digits != 64) {
-		explicit_bzero(psk, 32);
+	if (rv > 0)
+		warnx_("--psk-file %s: %s", path, strerror(rv));
+	else if (rv < 0)
 		warnx_("--psk-file %s: expected a 32-byte key as 64 "
-		       "hexadecimal digits%s (white space ignored), as "
-		       "reliable-cat --psk-file reads it", path,
-		       digits == SIZE_MAX ? ", found other characters" : "");
-		return -1;
-	}
-	return 0;
+		       "hexadecimal digits (white space ignored), as "
+		       "reliable-cat --psk-file reads it", path);
+	return rv == 0 ? 0 : -1;
 }
