@@ -128,17 +128,6 @@ enum rdt_admit_proof rdt_admit_proof(const struct rdt_cookie_keys *keys,
 	return RDT_ADMIT_PROOF_RETRY;
 }
 
-/* Does |dg| end in the CRC32C of the rest, as every rdt datagram does,
- * sealed or not? */
-static int crc_holds(const uint8_t *dg, size_t len)
-{
-	const uint8_t *end = dg + len - RDT_PKT_CRC_SIZE;
-	uint32_t crc = (uint32_t)end[0] << 24 | (uint32_t)end[1] << 16 |
-		       (uint32_t)end[2] << 8 | end[3];
-
-	return crc == rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
-}
-
 /* Opens a public-key INIT with the listener's static key pair. */
 static int open_pk_init(const struct rdt_admit_keys *keys, uint8_t *plain,
 			const uint8_t *dg, size_t len)
@@ -183,7 +172,9 @@ int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
 	if (psk == NULL && !has_pk && !sealed)
 		return 1;
 	if (sealed && (pk_init ? has_pk : psk != NULL)) {
-		rv = pk_init ? open_pk_init(keys, plain, dg, len) :
+		/* The CRC before the X25519 a public-key INIT costs. */
+		rv = !rdt_seal_crc_holds(dg, len) ? RDT_OPEN_CHECKSUM :
+		     pk_init		? open_pk_init(keys, plain, dg, len) :
 			       rdt_open_init(plain, dg, len, psk);
 		switch (rv) {
 		case 0:
@@ -203,7 +194,7 @@ int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
 		/* Neither ours nor the other mode's: decoding counts it. */
 		return 1;
 	}
-	if (!crc_holds(dg, len)) {
+	if (!rdt_seal_crc_holds(dg, len)) {
 		v->drop = RDT_ADMIT_DROP_CHECKSUM;
 		return 0;
 	}

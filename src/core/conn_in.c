@@ -418,14 +418,6 @@ static void on_reset(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 }
 
 /*
- * Encrypted mode: open the sealed datagram |dg| into conn->open_buf;
- * returns as rdt_open.  The packet number of a DATA or RESET is
- * expanded before anything is believed, against the largest one
- * authenticated so far, so a forged number can neither open nor move
- * that reference.  A DATA or RESET before the keys (at a client still
- * waiting for its ACCEPT) cannot be authenticated.
- */
-/*
  * A public-key client's first ACCEPT: its key comes from the server's
  * ephemeral key in it, and is kept (with that key and the second
  * Diffie-Hellman result) only if the ACCEPT opens with it, so that a
@@ -457,6 +449,14 @@ out:
 	return rv;
 }
 
+/*
+ * Encrypted mode: open the sealed datagram |dg| into conn->open_buf;
+ * returns as rdt_open.  The packet number of a DATA or RESET is
+ * expanded before anything is believed, against the largest one
+ * authenticated so far, so a forged number can neither open nor move
+ * that reference.  A DATA or RESET before the keys (at a client still
+ * waiting for its ACCEPT) cannot be authenticated.
+ */
 static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 {
 	struct rdt_seal_nonce nonce;
@@ -464,6 +464,10 @@ static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 
 	if (len < RDT_PKT_HEADER_SIZE || len > conn->cfg.max_dgram)
 		return RDT_OPEN_MALFORMED;
+	/* Damage first, whatever it hit (the type, the flags): what is
+	 * counted as failing authentication must be intact. */
+	if (!rdt_seal_crc_holds(dg, len))
+		return RDT_OPEN_CHECKSUM;
 	wire_pn = rdt_seal_wire_pn(dg);
 	switch (dg[1]) {
 	case RDT_PKT_INIT:

@@ -74,9 +74,6 @@
 /* And of the public-key handshake: the INIT carries an ephemeral key. */
 #define CONN_SEALED_PK_MIN_DGRAM (RDT_PKT_INIT_MIN_SIZE + RDT_SEAL_PK_OVERHEAD)
 
-/* Is the connection in the encrypted mode, either kind? */
-
-
 /* A byte ring addressed by absolute stream position (position % size). */
 struct rdt_ring {
 	uint8_t *buf;

@@ -165,6 +165,12 @@ static size_t overhead(size_t clear)
 					    RDT_SEAL_PUBLIC_SIZE : 0);
 }
 
+int rdt_seal_crc_holds(const uint8_t *dg, size_t len)
+{
+	return get_be32(dg + len - RDT_PKT_CRC_SIZE) ==
+	       rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
+}
+
 size_t rdt_open_len(const uint8_t *src, size_t len)
 {
 	size_t clear;
@@ -248,12 +254,15 @@ int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	 * (a listener refuses only the latter), whatever it hit. */
 	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE)
 		return RDT_OPEN_MALFORMED;
-	if (get_be32(src + len - RDT_PKT_CRC_SIZE) !=
-	    rdt_crc32c(0, src, len - RDT_PKT_CRC_SIZE))
+	if (!rdt_seal_crc_holds(src, len))
 		return RDT_OPEN_CHECKSUM;
 	if (src[0] != RDT_PROTO_VERSION_SEALED || rdt_open_len(src, len) == 0)
 		return RDT_OPEN_MALFORMED;
 	clear = rdt_seal_clear_len(src[1], src[2]);
+	/* A handshake's flags are the public-key one or none: the version
+	 * 1 image, which drops it, must not hide others. */
+	if (clear == PK_CLEAR_LEN && src[2] != RDT_SEAL_F_PUBLIC)
+		return RDT_OPEN_MALFORMED;
 	body = len - RDT_PKT_CRC_SIZE - RDT_SEAL_TAG_SIZE - clear;
 	/* Of the clear prefix, the version 1 datagram keeps all but an
 	 * ephemeral key. */

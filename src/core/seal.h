@@ -1,13 +1,15 @@
 /*
- * seal.h: the encrypted mode's protection of datagrams (PROTOCOL.md 11).
+ * seal.h: the encrypted modes' protection of datagrams (PROTOCOL.md 11).
  *
- * With a pre-shared key, every datagram but the listener's stateless
- * answers (RETRY, RESET REFUSED/UNKNOWN/AUTH) travels sealed: version 2 in
- * its first byte, a clear prefix (the header, and for INIT and ACCEPT the
- * sender's connection ID, so that the receiver can find the key and the
- * nonce), then the rest of the version 1 datagram but its CRC, encrypted
- * with ChaCha20-Poly1305 (IETF), the 16-byte tag, and a CRC32C of all
- * that.  The clear prefix is the associated data.  Keys come from the pre-shared key
+ * With a pre-shared key or the public-key handshake, every datagram but
+ * the listener's stateless answers (RETRY, RESET REFUSED/UNKNOWN/AUTH)
+ * travels sealed: version 2 in its first byte, a clear prefix (the
+ * header, and for INIT and ACCEPT the sender's connection ID, so that the
+ * receiver can find the key and the nonce, and in the public-key
+ * handshake the sender's ephemeral key), then the rest of the version 1
+ * datagram but its CRC, encrypted with ChaCha20-Poly1305 (IETF), the
+ * 16-byte tag, and a CRC32C of all that.  The clear prefix is the
+ * associated data.  Keys come from the pre-shared key, or from X25519,
  * with keyed BLAKE2b; nonces from packet numbers, which are never reused.
  *
  * Pure: no randomness, no state; the connection and the listener keep
@@ -132,6 +134,10 @@ enum rdt_open_error {
 int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	     const uint8_t key[RDT_SEAL_KEY_SIZE],
 	     const struct rdt_seal_nonce *nonce);
+
+/* Does the CRC32C that ends every rdt datagram, sealed or not, hold?
+ * (|len| >= 4.) */
+int rdt_seal_crc_holds(const uint8_t *dg, size_t len);
 
 /* The length of the version 1 datagram a sealed one of |len| bytes
  * opens to (0 if it cannot be one). */

@@ -257,6 +257,10 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 		return;
 	}
 	s = rdt_rt_sock_alloc(l->family, &opt);
+	/* The connection takes the static secret from |cfg| and wipes it
+	 * once used; the accepted socket needs no copy of it. */
+	if (s != NULL)
+		sodium_memzero(s->opt.key_secret, sizeof(s->opt.key_secret));
 	rdt_rt_conn_config(&opt, &cfg);
 	/* The server's side of the encrypted modes: the listener's static
 	 * key and the INIT's ephemeral key, or the pre-shared key, which
@@ -271,6 +275,7 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 			 rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
 					     pkt, now);
 	sodium_memzero(cfg.pk_secret, sizeof(cfg.pk_secret));
+	sodium_memzero(opt.key_secret, sizeof(opt.key_secret));
 	if (rv != 0) {
 		/* Out of memory (the client's INIT is retransmitted), or an
 		 * ephemeral key that yields no secret (a forgery). */

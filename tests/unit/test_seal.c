@@ -100,6 +100,7 @@ static void test_seal_every_bit_caught(void **state)
 {
 	uint8_t dg[DG_MAX], bad[DG_MAX], out[DG_MAX], key[32];
 	size_t n = sample_data(dg, 40), sealed;
+	int rv;
 
 	(void)state;
 	rdt_seal_session_key(psk_a, 1, 2, 0, key);
@@ -112,10 +113,17 @@ static void test_seal_every_bit_caught(void **state)
 		if (bit / 8 >= sealed - 4)
 			continue;
 		fix_crc(bad, sealed);
-		/* A changed version is no longer a sealed datagram. */
-		assert_int_equal(rdt_open(out, bad, sealed, key, &data_nonce),
-				 bit / 8 == 0 ? RDT_OPEN_MALFORMED :
-						RDT_OPEN_AUTH);
+		rv = rdt_open(out, bad, sealed, key, &data_nonce);
+		/* A changed version is no longer a sealed datagram, and a
+		 * changed type or flags may make a shape none is (a DATA's
+		 * ACK flag read as an INIT's public-key one); any other
+		 * change fails authentication. */
+		if (bit / 8 == 0)
+			assert_int_equal(rv, RDT_OPEN_MALFORMED);
+		else if (bit / 8 <= 2 && rv == RDT_OPEN_MALFORMED)
+			continue;
+		else
+			assert_int_equal(rv, RDT_OPEN_AUTH);
 	}
 	/* Cut short, with the CRC fixed: still a forgery. */
 	memcpy(bad, dg, sealed);

@@ -198,7 +198,9 @@ static char *check_key_file(const char *opt, const char *file, int secret)
 	if (rv < 0) {
 		fprintf(stderr, "rdt-run: %s %s: expected a 32-byte key as 64 "
 			"hexadecimal digits; make one with\n  %s\n", opt, file,
-			secret && strcmp(opt, "--key") == 0 ?
+			!secret ? "the server's reliable-cat --gen-key FILE "
+				  "(its FILE.pub)" :
+			strcmp(opt, "--key") == 0 ?
 				"reliable-cat --gen-key FILE" :
 				RDT_KEYFILE_HOWTO);
 		exit(125);
