@@ -585,10 +585,14 @@ static uint8_t tcp_state(uint32_t state)
 
 /* Bytes of stream a datagram of |max_dgram| carries: less the header,
  * the DATA fields and the CRC. */
-static uint32_t payload(uint32_t max_dgram)
+static uint32_t payload(const struct rt_opts *o, uint32_t max_dgram)
 {
+	/* Sealing adds its tag to every datagram after the handshake. */
 	const uint32_t overhead = RDT_PKT_HEADER_SIZE + 4 + 6 +
-				  RDT_PKT_CRC_SIZE;
+				  RDT_PKT_CRC_SIZE +
+				  (o->use_psk || o->have_key ||
+						   o->have_peer_key ?
+					   RDT_SEAL_TAG_SIZE : 0);
 
 	return max_dgram > overhead ? max_dgram - overhead : 1;
 }
@@ -600,7 +604,7 @@ static void fill_tcp_info(const struct rt_sock *s, struct tcp_info *t)
 	uint32_t mss;
 
 	fill_info(s, &i);
-	mss = payload(i.max_dgram);
+	mss = payload(&s->opt, i.max_dgram);
 	memset(t, 0, sizeof(*t));
 	t->tcpi_state = tcp_state(i.state);
 	t->tcpi_rto = i.rto_us;
@@ -647,7 +651,7 @@ static int get_tcp_level(struct rt_sock *s, int name, void *val,
 		return get_rdt_level(s, RDT_CONGESTION, val, len);
 	case TCP_MAXSEG:
 		return put_int(val, len, (int)payload(
-				(uint32_t)s->opt.max_dgram));
+				&s->opt, (uint32_t)s->opt.max_dgram));
 	case TCP_INFO:
 		fill_tcp_info(s, &ti);
 		return put_bytes(val, len, &ti, sizeof(ti));
