@@ -52,6 +52,7 @@ static void print_help(void)
 	printf(
 "Usage: " PROG " [options] HOST PORT\n"
 "       " PROG " -l [options] [HOST] PORT\n"
+"       " PROG " --gen-key FILE\n"
 "\n"
 "netcat for rdt: copy stdin to an rdt connection and the connection to\n"
 "stdout, both directions at once.  When stdin ends, " PROG " half-closes\n"
@@ -117,7 +118,8 @@ static void print_help(void)
 "                        in FILE (its --gen-key FILE.pub), encrypted,\n"
 "                        with forward secrecy\n"
 "      --gen-key FILE    write a new secret key to FILE (mode 0600) and\n"
-"                        its public half to FILE.pub and stdout; exit\n"
+"                        its public half to FILE.pub and stdout, never\n"
+"                        over existing files; exit\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -223,21 +225,51 @@ static void print_hex(FILE *f, const uint8_t *b, size_t n)
 	fputc('\n', f);
 }
 
+/* Creates |path| (never over an existing file) with |mode| holding the
+ * 32 bytes at |key| in hex; 0, or -1 after saying why. */
+static int write_key(const char *path, const uint8_t key[32], mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	print_hex(f, key, 32);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
+			strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * --gen-key FILE: a new static key pair for a listener: the secret in
- * FILE (created, mode 0600, never over an existing file) and the public
- * half, for its clients' --peer-key, in FILE.pub and on stdout.  The
- * public half comes from the library itself (RDT_KEY's read-back), so
- * this program needs no cryptography of its own.
+ * FILE (mode 0600) and the public half, for its clients' --peer-key, in
+ * FILE.pub and on stdout.  Neither file is ever written over, and a
+ * failure leaves neither behind, so a run either made a whole pair or
+ * nothing.  The public half comes from the library itself (RDT_KEY's
+ * read-back), so this program needs no cryptography of its own.
  */
 static int gen_key(const char *path)
 {
 	uint8_t secret[32], public_key[32];
 	socklen_t len = sizeof(public_key);
 	char pub_path[4096];
-	FILE *f;
-	int fd, sock;
+	int sock, rv = EXIT_FAILED;
 
+	if (snprintf(pub_path, sizeof(pub_path), "%s.pub", path) >=
+	    (int)sizeof(pub_path)) {
+		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
+			strerror(ENAMETOOLONG));
+		return EXIT_FAILED;
+	}
 	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
 		fprintf(stderr, "%s: --gen-key: getrandom: %s\n", PROG,
 			strerror(errno));
@@ -249,37 +281,18 @@ static int gen_key(const char *path)
 		    0 ||
 	    rdt_getsockopt(sock, RDT_SOL, RDT_KEY, public_key, &len) < 0) {
 		fprintf(stderr, "%s: --gen-key: %s\n", PROG, strerror(errno));
-		return EXIT_FAILED;
+	} else if (write_key(path, secret, 0600) == 0) {
+		if (write_key(pub_path, public_key, 0644) == 0) {
+			print_hex(stdout, public_key, sizeof(public_key));
+			rv = EXIT_CLEAN;
+		} else {
+			unlink(path);
+		}
 	}
-	rdt_close(sock);
-	snprintf(pub_path, sizeof(pub_path), "%s.pub", path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
-	print_hex(f, secret, sizeof(secret));
+	if (sock >= 0)
+		rdt_close(sock);
 	explicit_bzero(secret, sizeof(secret));
-	if (fclose(f) != 0) {
-		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, path,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
-	f = fopen(pub_path, "w");
-	if (f == NULL) {
-		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, pub_path,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
-	print_hex(f, public_key, sizeof(public_key));
-	if (fclose(f) != 0) {
-		fprintf(stderr, "%s: --gen-key %s: %s\n", PROG, pub_path,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
-	print_hex(stdout, public_key, sizeof(public_key));
-	return EXIT_CLEAN;
+	return rv;
 }
 
 enum {
