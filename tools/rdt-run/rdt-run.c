@@ -69,6 +69,9 @@ static const char usage_text[] =
 "  -e, --peer-key FILE  the program's connections use the public-key\n"
 "                       handshake and accept only the server whose\n"
 "                       public key is in FILE (RDT_PEER_KEY)\n"
+"                       (-K excludes -k and -e; with -k alone the\n"
+"                       program's connections stay in clear, with -e\n"
+"                       alone its listeners)\n"
 "  -L, --lib PATH       the preload library to use\n"
 "                       (default: $RDT_PRELOAD_LIB, else " RDT_PRELOAD_PATH
 ")\n"
