@@ -229,6 +229,12 @@ int rdt_conn_established(const struct rdt_conn *conn);
 /* Encrypted mode: make the session keys once both connection IDs are
  * known (the server at creation, the client at its ACCEPT). */
 void rdt_conn_derive_keys(struct rdt_conn *conn);
+/* Encrypted mode (conn_seal.c): the keys a connection needs at creation,
+ * once is_server and, for a server, the peer's fields are set; returns
+ * 0 or RDT_ERR_INVALID (a public key that yields no secret).  And the
+ * public-key handshake's secrets wiped. */
+int rdt_conn_seal_setup(struct rdt_conn *conn);
+void rdt_conn_forget_pk_secrets(struct rdt_conn *conn);
 rdt_tstamp rdt_conn_rto(const struct rdt_conn *conn, unsigned backoff);
 rdt_tstamp rdt_conn_silence_interval(const struct rdt_conn *conn);
 uint64_t rdt_conn_rcv_edge(const struct rdt_conn *conn);
