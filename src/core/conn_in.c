@@ -457,42 +457,51 @@ out:
  * that reference.  A DATA or RESET before the keys (at a client still
  * waiting for its ACCEPT) cannot be authenticated.
  */
+/* Not authentic, unless damaged: the CRC decides which, whatever the
+ * damage hit (the type, the flags), as rdt_open does for what it opens. */
+static int not_authentic(const uint8_t *dg, size_t len)
+{
+	return rdt_seal_crc_holds(dg, len) ? RDT_OPEN_AUTH : RDT_OPEN_CHECKSUM;
+}
+
 static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 {
 	struct rdt_seal_nonce nonce;
 	uint32_t wire_pn;
 
-	if (len < RDT_PKT_HEADER_SIZE || len > conn->cfg.max_dgram)
+	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE ||
+	    len > conn->cfg.max_dgram)
 		return RDT_OPEN_MALFORMED;
-	/* Damage first, whatever it hit (the type, the flags): what is
-	 * counted as failing authentication must be intact. */
-	if (!rdt_seal_crc_holds(dg, len))
-		return RDT_OPEN_CHECKSUM;
 	wire_pn = rdt_seal_wire_pn(dg);
 	switch (dg[1]) {
 	case RDT_PKT_INIT:
 	case RDT_PKT_ACCEPT:
 		/* The handshake's kind must be the connection's. */
 		if (!(dg[2] & RDT_SEAL_F_PUBLIC) != !conn->cfg.use_pk)
-			return RDT_OPEN_AUTH;
+			return not_authentic(dg, len);
 		nonce.cid = rdt_seal_prefix_cid(dg, len);
 		nonce.pn = wire_pn;
 		nonce.handshake = 1;
 		if (conn->cfg.use_pk && !conn->is_server &&
-		    conn->state == RDT_CONN_SYN_SENT)
+		    conn->state == RDT_CONN_SYN_SENT) {
+			/* The CRC before the X25519 it would cost. */
+			if (!rdt_seal_crc_holds(dg, len))
+				return RDT_OPEN_CHECKSUM;
 			return open_first_pk_accept(conn, dg, len, &nonce);
+		}
 		return rdt_open(conn->open_buf, dg, len, conn->hs_rx_key,
 				&nonce);
 	case RDT_PKT_DATA:
 	case RDT_PKT_RESET:
 		if (!conn->session_keys || !conn->have_rcv_pn)
-			return RDT_OPEN_AUTH;
+			return not_authentic(dg, len);
 		nonce.cid = 0;
 		nonce.pn = rdt_seq32_expand(conn->largest_rcv_pn, wire_pn);
 		nonce.handshake = 0;
+		/* rdt_open checks the CRC first: once per datagram. */
 		return rdt_open(conn->open_buf, dg, len, conn->rx_key, &nonce);
 	default:
-		return RDT_OPEN_AUTH;
+		return not_authentic(dg, len);
 	}
 }
 
