@@ -346,7 +346,11 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		       const uint8_t **out, size_t *out_len)
 {
 	static uint8_t plain[RDT_PKT_MAX_DGRAM];
-	struct rt_opts *opt = NULL;
+	/* Only the listener's keys, copied on the stack: an INIT flood must
+	 * not cost an allocation per datagram. */
+	struct {
+		uint8_t psk[32], secret[32], public[32];
+	} copy;
 	struct rdt_admit_keys keys = { NULL, NULL, NULL };
 	struct rdt_admit_verdict v;
 	const uint8_t *eph;
@@ -360,22 +364,21 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		rdt_rt_sock_get(l);
 	pthread_mutex_unlock(&eng.lock);
 	if (l) {
-		opt = malloc(sizeof(*opt));
-		if (opt == NULL) {
-			/* The client's INIT comes again. */
-			rdt_rt_sock_put(l);
-			return 0;
-		}
 		pthread_mutex_lock(&l->lock);
-		*opt = l->opt;
+		if (l->opt.use_psk) {
+			memcpy(copy.psk, l->opt.psk, sizeof(copy.psk));
+			keys.psk = copy.psk;
+		}
+		if (l->opt.have_key) {
+			memcpy(copy.secret, l->opt.key_secret,
+			       sizeof(copy.secret));
+			memcpy(copy.public, l->opt.key_public,
+			       sizeof(copy.public));
+			keys.pk_secret = copy.secret;
+			keys.pk_public = copy.public;
+		}
 		pthread_mutex_unlock(&l->lock);
 		rdt_rt_sock_put(l);
-		if (opt->use_psk)
-			keys.psk = opt->psk;
-		if (opt->have_key) {
-			keys.pk_secret = opt->key_secret;
-			keys.pk_public = opt->key_public;
-		}
 	} else if (dg[0] == RDT_PROTO_VERSION) {
 		/* Nobody listens: admit.c refuses it as it does now. */
 		*out = dg;
@@ -384,10 +387,8 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	}
 	go_on = rdt_admit_unseal(&keys, dg, len, plain, out, out_len,
 				 &eng.reset_limiter, now, &v);
-	if (opt) {
-		sodium_memzero(opt, sizeof(*opt));
-		free(opt);
-	}
+	if (keys.psk || keys.pk_secret)
+		sodium_memzero(&copy, sizeof(copy));
 	if (go_on && *out == plain && (eph = rdt_seal_ephemeral(dg, len))) {
 		memcpy(init_ephemeral, eph, sizeof(init_ephemeral));
 		has_init_ephemeral = 1;
