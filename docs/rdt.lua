@@ -22,7 +22,8 @@
 -- A sealed datagram (section 11) shows its clear prefix (the header, and
 -- an INIT's or ACCEPT's scid) and then its encrypted body and tag as
 -- they are: decrypting needs the pre-shared key, which is rdt-pcap's
--- business (rdt-pcap check --psk-file), not this dissector's.  Its
+-- business, not this dissector's: 'rdt-pcap decrypt --psk-file KEY'
+-- rewrites such a capture in clear, which this dissector shows in full.  Its
 -- packet number and connection IDs are in clear, so the analysis below
 -- still finds its connection, duplicates and reordering; the stream
 -- analysis needs the plaintext.

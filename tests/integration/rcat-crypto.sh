@@ -18,7 +18,13 @@
 #     was dropped by authentication (drop_auth), none taken.
 #  4. What travels is ciphertext: each end's RDT_PCAP log of a run in
 #     either mode holds no 32-byte block of the input, where the same
-#     check on a clear run finds them (so the check can fail).
+#     check on a clear run finds them (so the check can fail).  Given
+#     the key, 'rdt-pcap decrypt' turns a PSK run's logs (over 127.0.0.1,
+#     and ::1 where it exists) into captures in clear: the input is then
+#     in them, 'rdt-pcap check' finds the whole stream without a
+#     violation, and tshark (where installed) finds every IP and UDP
+#     checksum of the rebuilt frames correct.  A public-key run's logs
+#     open with no key file (exit 1, "opened none").
 #  5. A wrong key, a key against none and none against a key, a client
 #     expecting another server, and one mode against the other: the
 #     client fails at once (result key_rejected, exit 1), not at its
@@ -203,6 +209,60 @@ for log in psk-cli psk-srv pk-cli pk-srv; do
 		fail "the $log log holds stream bytes in clear"
 done
 echo "ok: a clear run's log holds the input; the encrypted runs' logs do not"
+
+PCAP=${top_builddir:-.}/tools/rdt-pcap/rdt-pcap
+if [ -x "$PCAP" ]; then
+	logs="psk-cli psk-srv"
+	if grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+		start_listener w6 $SRV_psk -6 ::1 0
+		timeout -k 10 "$RCAT_TIMEOUT" env RDT_PCAP="$work/psk6-cli.pcap" \
+			"$RCAT" $CLI_psk -6 ::1 "$port" < "$work/cli.in" \
+			> /dev/null 2> "$work/w6-cli.err"
+		expect_status "psk client over ::1, logged" 0 $? \
+			"$work/w6-cli.err"
+		reap "$listener_pid"
+		expect_status "psk server over ::1" 0 "$reaped" "$work/w6.err"
+		logs="$logs psk6-cli"
+	else
+		echo "note: no ::1, decrypt checked on IPv4 only"
+	fi
+	size=$(wc -c < "$work/cli.in")
+	for log in $logs; do
+		"$PCAP" decrypt --psk-file "$work/a.key" -w "$work/$log.dec" \
+			"$work/$log.pcap" 2> "$work/$log.dec.err"
+		expect_status "rdt-pcap decrypt $log" 0 $? "$work/$log.dec.err"
+		grep -q " 0 not opened" "$work/$log.dec.err" || {
+			cat "$work/$log.dec.err" >&2
+			fail "decrypt $log: some datagrams did not open"
+		}
+		has_plaintext "$work/$log.dec" ||
+			fail "the decrypted $log log does not hold the input"
+		"$PCAP" check "$work/$log.dec" > "$work/$log.check" 2>&1 ||
+			{ cat "$work/$log.check" >&2
+			  fail "rdt-pcap check of the decrypted $log log"; }
+		grep -q "c2s: .* $size stream bytes, $size acked, FIN acked" \
+			"$work/$log.check" || { cat "$work/$log.check" >&2
+			fail "decrypted $log: not the whole stream of $size bytes"; }
+		if command -v tshark >/dev/null 2>&1; then
+			bad=$(HOME=$work timeout -k 10 120 tshark -r "$work/$log.dec" \
+				-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+				-Y '(ip && ip.checksum.status != 1) || udp.checksum.status != 1' \
+				-T fields -e frame.number 2>/dev/null | wc -l)
+			[ "$bad" = 0 ] ||
+				fail "decrypted $log: $bad frames with a bad IP or UDP checksum"
+		fi
+	done
+	"$PCAP" decrypt --psk-file "$work/a.key" -w "$work/pk.dec" \
+		"$work/pk-cli.pcap" 2> "$work/pk.dec.err"
+	expect_status "rdt-pcap decrypt of a public-key log" 1 $? \
+		"$work/pk.dec.err"
+	grep -q "opened none" "$work/pk.dec.err" ||
+		fail "decrypt of a public-key log does not say it opened none"
+	echo "ok: decrypted with the key, the PSK logs ($logs) hold the" \
+	     "input and check clean; a public-key log does not open"
+else
+	echo "note: rdt-pcap is not built, decrypt not checked"
+fi
 
 # --- 5. keys that do not match --------------------------------------------
 chmod 644 "$work/b.key"

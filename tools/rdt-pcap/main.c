@@ -1,8 +1,9 @@
 /*
- * main.c: rdt-pcap, capture / check / plot rdt traffic with libpcap.
+ * main.c: rdt-pcap, capture / check / decrypt / plot rdt traffic with
+ * libpcap.
  *
  * The first argument names the command; each command (capture.c,
- * check.c, plot.c) parses the rest with getopt_long and returns the exit
+ * check.c, decrypt.c, plot.c) parses the rest with getopt_long and returns the exit
  * status documented in docs/rdt-pcap.1.
  */
 #include <stdio.h>
@@ -17,11 +18,13 @@
 static const char usage[] =
 "Usage: rdt-pcap COMMAND [OPTIONS] ...\n"
 "\n"
-"Capture, check and plot rdt traffic (docs/PROTOCOL.md) with libpcap.\n"
+"Capture, check, decrypt and plot rdt traffic (docs/PROTOCOL.md) with libpcap.\n"
 "\n"
 "Commands:\n"
 "  capture  live capture of rdt traffic on an interface, to a pcap file\n"
 "  check    decode a capture and check the protocol's invariants\n"
+"  decrypt  rewrite a capture of the encrypted mode in clear, given its\n"
+"           pre-shared key, for Wireshark and 'check'\n"
 "  plot     draw a connection's graphs (sequence, throughput, RTT,\n"
 "           window) as SVG or PNG\n"
 "\n"
@@ -40,6 +43,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "capture", cmd_capture },
 		{ "check", cmd_check },
+		{ "decrypt", cmd_decrypt },
 		{ "plot", cmd_plot },
 	};
 	size_t i;
@@ -49,8 +53,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("%s\n%s\n%s\n%s", usage, capture_usage, check_usage,
-		       plot_usage);
+		printf("%s\n%s\n%s\n%s\n%s", usage, capture_usage, check_usage,
+		       decrypt_usage, plot_usage);
 		return 0;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
