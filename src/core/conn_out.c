@@ -401,7 +401,10 @@ static void on_data_sent(struct rdt_conn *conn, const struct data_plan *plan,
 	memset(&rec, 0, sizeof(rec));
 	rec.pn = conn->next_pn++;
 	rec.sent_time = now;
-	rec.size = (uint16_t)size;
+	/* What the path carries, which the controller and pacer meter: a
+	 * sealed datagram is its tag longer than the one built here. */
+	rec.size = (uint16_t)(size + (conn_sealed(conn) ? RDT_SEAL_TAG_SIZE
+							: 0));
 	if (flags & (RDT_PKT_F_STREAM | RDT_PKT_F_PING))
 		rec.flags |= RDT_SENT_ACK_ELICITING;
 	if (flags & RDT_PKT_F_STREAM)

@@ -387,6 +387,31 @@ static void test_seal_conn_transfer(void **state)
 	transfer_both_ways(p);
 }
 
+/* The controller and pacer meter what the path carries: a sealed
+ * datagram counts in flight with its tag, not at the size it had before
+ * sealing. */
+static void test_seal_in_flight_is_wire_size(void **state)
+{
+	struct pair *p = *state;
+	uint8_t dg[DG_MAX], buf[1000];
+	struct rdt_conn_info info;
+	rdt_ssize n;
+
+	p->hold = 1;
+	start(p, psk_a);
+	run(p, 20);
+	rdt_conn_get_info(p->c[CLI], &info);
+	assert_int_equal(info.state, RDT_CONN_ESTABLISHED);
+	assert_int_equal(info.bytes_in_flight, 0);
+	memset(buf, 7, sizeof(buf));
+	assert_int_equal(rdt_conn_send(p->c[CLI], buf, sizeof(buf), p->t),
+			 sizeof(buf));
+	n = rdt_conn_write_pkt(p->c[CLI], dg, sizeof(dg), p->t);
+	assert_true(n > (rdt_ssize)sizeof(buf));
+	rdt_conn_get_info(p->c[CLI], &info);
+	assert_int_equal(info.bytes_in_flight, (uint64_t)n);
+}
+
 /* Nothing an attacker on the path makes is taken, and nothing it
  * replays changes the stream. */
 static void test_seal_conn_forgeries_dropped(void **state)
@@ -811,6 +836,8 @@ int main(void)
 		cmocka_unit_test(test_seal_roundtrip),
 		cmocka_unit_test(test_seal_every_bit_caught),
 		cmocka_unit_test(test_seal_keys_and_nonces_apart),
+		cmocka_unit_test_setup_teardown(test_seal_in_flight_is_wire_size,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_conn_transfer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
