@@ -27,14 +27,6 @@
 #include "engine_int.h"
 #include "recv_int.h"
 
-/*
- * The client's ephemeral key from the public-key INIT the engine thread
- * opened last, for start_handshake, which that same thread runs next on
- * the opened INIT (has_init_ephemeral: there is one).
- */
-static uint8_t init_ephemeral[RDT_SEAL_PUBLIC_SIZE];
-static int has_init_ephemeral;
-
 /* Sends the |len|-byte datagram at |buf| back to the sender of |da|,
  * for whom we hold no connection. */
 static void send_reply(struct rt_endpoint *ep, const uint8_t *buf,
@@ -199,6 +191,7 @@ static void on_reset_unknown(struct rt_endpoint *ep, uint64_t dcid,
  */
 static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 			    const struct rdt_pkt *pkt, size_t len,
+			    const uint8_t *eph,
 			    const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			    struct rdt_rt_dirty *d)
 {
@@ -265,11 +258,11 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	/* The server's side of the encrypted modes: the listener's static
 	 * key and the INIT's ephemeral key, or the pre-shared key, which
 	 * rdt_rt_conn_config copies. */
-	cfg.use_pk = opt.have_key && has_init_ephemeral;
+	cfg.use_pk = opt.have_key && eph != NULL;
 	if (cfg.use_pk) {
 		memcpy(cfg.pk_secret, opt.key_secret, sizeof(cfg.pk_secret));
 		memcpy(cfg.pk_public, opt.key_public, sizeof(cfg.pk_public));
-		memcpy(cfg.pk_peer, init_ephemeral, sizeof(cfg.pk_peer));
+		memcpy(cfg.pk_peer, eph, sizeof(cfg.pk_peer));
 	}
 	rv = s == NULL ? RDT_ERR_NOMEM :
 			 rdt_conn_server_new(&s->conn, &cfg, rdt_mem_default(),
@@ -343,7 +336,8 @@ static void count_drop(struct rt_endpoint *ep,
  */
 int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		       const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
-		       const uint8_t **out, size_t *out_len)
+		       const uint8_t **out, size_t *out_len,
+		       const uint8_t **eph)
 {
 	static uint8_t plain[RDT_PKT_MAX_DGRAM];
 	/* Only the listener's keys, copied on the stack: an INIT flood must
@@ -353,11 +347,10 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 	} copy;
 	struct rdt_admit_keys keys = { NULL, NULL, NULL };
 	struct rdt_admit_verdict v;
-	const uint8_t *eph;
 	struct rt_sock *l;
 	int go_on;
 
-	has_init_ephemeral = 0;
+	*eph = NULL;
 	pthread_mutex_lock(&eng.lock);
 	l = ep->listener;
 	if (l)
@@ -389,10 +382,8 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 				 &eng.reset_limiter, now, &v);
 	if (keys.psk || keys.pk_secret)
 		sodium_memzero(&copy, sizeof(copy));
-	if (go_on && *out == plain && (eph = rdt_seal_ephemeral(dg, len))) {
-		memcpy(init_ephemeral, eph, sizeof(init_ephemeral));
-		has_init_ephemeral = 1;
-	}
+	if (go_on && *out == plain)
+		*eph = rdt_seal_ephemeral(dg, len);
 	if (go_on)
 		return 1;
 	count_drop(ep, &v);
@@ -404,7 +395,7 @@ int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 /* A datagram no connection claimed: admit.c decides, this carries it
  * out. */
 void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 size_t len, int decode_rc,
+			 size_t len, int decode_rc, const uint8_t *eph,
 			 const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			 struct rdt_rt_dirty *d)
 {
@@ -428,7 +419,7 @@ void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
 		on_reset_unknown(ep, v.reset_dcid, now, d);
 		break;
 	case RDT_ADMIT_HANDSHAKE:
-		start_handshake(ep, l, pkt, len, da, now, d);
+		start_handshake(ep, l, pkt, len, eph, da, now, d);
 		return;
 	}
 	rdt_rt_sock_put(l);

@@ -187,6 +187,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			struct rdt_rt_dirty *d)
 {
+	const uint8_t *eph = NULL;
 	struct rdt_pkt pkt;
 	struct rt_sock *s;
 	uint64_t dcid;
@@ -206,7 +207,7 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		size_t plain_len;
 
 		if (!rdt_rt_unseal_init(ep, dg, len, da, now, &plain,
-					&plain_len))
+					&plain_len, &eph))
 			return;
 		/* An INIT retransmitted: the handshake it started claims it
 		 * (as it came: a sealed one is opened again there). */
@@ -226,7 +227,8 @@ static void on_datagram(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 			decode_rc = rdt_pkt_decode(&pkt, dg, len);
 	}
 	if (s == NULL) {
-		rdt_rt_on_unclaimed(ep, &pkt, len, decode_rc, da, now, d);
+		rdt_rt_on_unclaimed(ep, &pkt, len, decode_rc, eph, da, now,
+				    d);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);

@@ -36,18 +36,21 @@ size_t rdt_rt_pktinfo_cmsg(uint8_t *buf, const struct sockaddr_storage *src);
 
 /*
  * rdt_rt_unseal_init (listen.c): an INIT (dcid 0) of |len| bytes at |dg|
- * judged by the listener's key (RDT_PSK).  Returns 1 to go on with
- * |*out| (|*out_len| bytes: |dg|, or the INIT opened), 0 if it was
- * dropped or refused here.
+ * judged by the listener's keys (RDT_PSK, RDT_KEY).  Returns 1 to go on
+ * with |*out| (|*out_len| bytes: |dg|, or the INIT opened), 0 if it was
+ * dropped or refused here.  |*eph| is the client's ephemeral key in |dg|
+ * if a public-key INIT opened, else NULL.
  */
 int rdt_rt_unseal_init(struct rt_endpoint *ep, const uint8_t *dg, size_t len,
 		       const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
-		       const uint8_t **out, size_t *out_len);
+		       const uint8_t **out, size_t *out_len,
+		       const uint8_t **eph);
 
 /* A datagram no connection claimed (listen.c), |len| bytes decoded into
- * |pkt|: admit.c decides, this carries it out. */
+ * |pkt|: admit.c decides, this carries it out.  |eph|: the ephemeral key
+ * of a public-key INIT (rdt_rt_unseal_init), else NULL. */
 void rdt_rt_on_unclaimed(struct rt_endpoint *ep, const struct rdt_pkt *pkt,
-			 size_t len, int decode_rc,
+			 size_t len, int decode_rc, const uint8_t *eph,
 			 const struct rdt_rt_dgram_addr *da, rdt_tstamp now,
 			 struct rdt_rt_dirty *d);
 
