@@ -27,6 +27,11 @@
 #include "engine_int.h"
 #include "recv_int.h"
 
+/* How long a connection in the handshake queue that did not prove its
+ * address keeps its place against one that did: RFC 6298's initial RTO,
+ * by which a real client has answered its ACCEPT unless that was lost. */
+#define EMBRYO_GRACE (1 * RDT_S)
+
 /* Sends the |len|-byte datagram at |buf| back to the sender of |da|,
  * for whom we hold no connection. */
 static void send_reply(struct rt_endpoint *ep, const uint8_t *buf,
@@ -218,16 +223,23 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	if (ok && l->embryos >= l->backlog) {
 		/*
 		 * The handshake queue is full.  A client that proved its
-		 * address takes the place of the oldest one that did not
-		 * (dropped silently: if it is real, its INIT comes again and
-		 * is asked for a cookie), so that INITs from forged
-		 * addresses that got in before validation started cannot
-		 * lock real clients out.  Clients that proved their address
-		 * are never dropped for another: with no other place, the
-		 * newcomer waits, and its INIT comes again, cookie and all.
+		 * address takes the place of the oldest one that did not,
+		 * so that INITs from forged addresses that got in before
+		 * validation started cannot lock real clients out; but only
+		 * of one that has left its ACCEPT unanswered for
+		 * EMBRYO_GRACE.  A real client that got in without a cookie
+		 * holds an ACCEPT and is about to answer it: dropped then,
+		 * it would be stranded, since its next datagram names a
+		 * connection that no longer exists, and the RESET UNKNOWN
+		 * that answers it carries no token and is not believed (the
+		 * flood test saw one such client of 30 wait out its
+		 * timeout).  Clients that proved their address are never
+		 * dropped for another.  With no other place, the newcomer
+		 * waits, and its INIT comes again, cookie and all.
 		 */
 		for (victim = l->emb_head; victim; victim = victim->emb_next)
-			if (!victim->addr_validated)
+			if (!victim->addr_validated &&
+			    now - victim->emb_since >= EMBRYO_GRACE)
 				break;
 		if (victim)
 			rdt_rt_registry_remove(victim);
@@ -290,6 +302,7 @@ static void start_handshake(struct rt_endpoint *ep, struct rt_sock *l,
 	}
 	s->parent = l;	/* the reference taken above */
 	s->addr_validated = proof == PROOF_GIVEN;
+	s->emb_since = now;
 	pthread_mutex_lock(&eng.lock);
 	s->ep = ep;
 	ep->refs++;

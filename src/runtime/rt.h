@@ -174,6 +174,7 @@ struct rt_sock {
 	struct rt_sock *parent;		/* listener, until accepted */
 	int embryo;			/* in parent's handshake queue */
 	int addr_validated;		/* its INIT brought a valid cookie */
+	rdt_tstamp emb_since;		/* when it joined the handshake queue */
 	struct rt_sock *emb_prev, *emb_next;
 	int queued;			/* in parent's accept queue */
 	struct rt_sock *q_next;

@@ -15,6 +15,16 @@
  *           bytes that came back to the flooding addresses must be at
  *           most 3 times what they sent (QUIC's anti-amplification
  *           limit).  The figures are printed.
+ *   slow-answer
+ *           A real client that got into the handshake queue without a
+ *           cookie, and is slow to answer its ACCEPT, keeps its place
+ *           while clients that proved their address find the queue full
+ *           (crafted datagrams, backlog 4: two unvalidated INITs, then
+ *           four validated ones that never answer their ACCEPT).  When
+ *           it answers, it gets an ACK and is accepted, not a RESET
+ *           UNKNOWN: a connection dropped after its ACCEPT leaves a
+ *           client that believes it connected, and which the flood case
+ *           once saw wait out its timeout.
  *   always  RDT_VALIDATE_ADDR 1: a client with no flood around proves
  *           its address (one RETRY, one validated INIT) and connects; the
  *           option reads back and refuses values other than 0 and 1.
@@ -314,6 +324,155 @@ static void case_flood(void)
 	rdt_close(ea.lfd);
 }
 
+/* --- a real client slow to answer its ACCEPT ----------------------------- */
+
+#define SLOW_BACKLOG 4
+#define RAW_WINDOW (1u << 20)
+
+/* A client made of crafted datagrams, to answer (or not) as a test says. */
+struct raw_client {
+	int fd;
+	uint64_t scid;
+	uint32_t pn;
+	const struct sockaddr_storage *to;
+	socklen_t tolen;
+	struct rdt_pkt got;	/* the last datagram received */
+	uint8_t buf[2048];
+};
+
+static void raw_open(struct raw_client *rc, uint64_t scid,
+		     const struct sockaddr_storage *to, socklen_t tolen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc->fd = CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	CHECK_OK(bind(rc->fd, (struct sockaddr *)&a, sizeof(a)));
+	rc->scid = scid;
+	rc->pn = 1000;
+	rc->to = to;
+	rc->tolen = tolen;
+}
+
+static void raw_send(struct raw_client *rc, const struct rdt_pkt *p)
+{
+	uint8_t dg[RDT_PKT_MAX_DGRAM];
+	rdt_ssize n = rdt_pkt_encode(dg, sizeof(dg), p);
+
+	CHECK(n > 0, "encoding failed: %ld", (long)n);
+	CHECK(sendto(rc->fd, dg, (size_t)n, 0, (const struct sockaddr *)rc->to,
+		     rc->tolen) == n,
+	      "sendto: %s", itest_errname(errno));
+}
+
+static void raw_init(struct raw_client *rc, const uint8_t *token,
+		     uint8_t token_len)
+{
+	struct rdt_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = RDT_PKT_INIT;
+	p.scid = rc->scid;
+	p.isn = 1;
+	p.pn = rc->pn;
+	p.window = RAW_WINDOW;
+	p.max_dgram = 1400;
+	p.token_len = token_len;
+	p.token = token;
+	raw_send(rc, &p);
+}
+
+/* The next datagram to |rc|, within 10 s, decoded into rc->got. */
+static void raw_recv(struct raw_client *rc, const char *who, uint8_t type)
+{
+	struct pollfd pfd = { .fd = rc->fd, .events = POLLIN };
+	ssize_t n;
+
+	CHECK(poll(&pfd, 1, 10000) == 1, "%s: no answer in 10 s", who);
+	n = recv(rc->fd, rc->buf, sizeof(rc->buf), 0);
+	CHECK(n > 0, "%s: recv: %s", who, itest_errname(errno));
+	CHECK(rdt_pkt_decode(&rc->got, rc->buf, (size_t)n) == 0,
+	      "%s: an answer that does not decode", who);
+	CHECK(rc->got.type == type,
+	      "%s: answered with type %u (RESET reason %u), expected type %u",
+	      who, rc->got.type, rc->got.reason, type);
+}
+
+/* A client that proves its address (INIT, RETRY, INIT with the cookie)
+ * and then never answers its ACCEPT. */
+static void raw_validated(struct raw_client *rc)
+{
+	uint8_t token[256];
+	uint8_t token_len;
+
+	raw_init(rc, NULL, 0);
+	raw_recv(rc, "a client when the queue is half full", RDT_PKT_RETRY);
+	token_len = rc->got.token_len;
+	memcpy(token, rc->got.token, token_len);
+	rc->pn++;
+	raw_init(rc, token, token_len);
+}
+
+static void case_slow_answer(void)
+{
+	struct sockaddr_storage addr;
+	struct raw_client filler, slow, v[4];
+	struct rdt_info info;
+	struct rdt_pkt ping;
+	struct pollfd pfd;
+	socklen_t len;
+	int lfd, fd, i;
+
+	lfd = itest_listen(AF_INET, SLOW_BACKLOG, 0, &addr, &len);
+	/* Two INITs without a cookie while the queue is less than half
+	 * full: a forger's that never answers, then the slow client's. */
+	raw_open(&filler, 0x1111, &addr, len);
+	raw_init(&filler, NULL, 0);
+	raw_recv(&filler, "the first INIT", RDT_PKT_ACCEPT);
+	raw_open(&slow, 0x2222, &addr, len);
+	raw_init(&slow, NULL, 0);
+	raw_recv(&slow, "the slow client's INIT", RDT_PKT_ACCEPT);
+	/* Two validated clients fill the queue; two more find it full,
+	 * each of which used to take the place of the oldest one that did
+	 * not prove its address: the forger's, then the slow client's. */
+	for (i = 0; i < 4; i++) {
+		raw_open(&v[i], 0x3333 + (uint64_t)i, &addr, len);
+		raw_validated(&v[i]);
+	}
+	for (i = 0; i < 1000; i++) {
+		itest_info(lfd, &info);
+		if (info.port_drop_backlog >= 2)
+			break;
+		poll(NULL, 0, 10);
+	}
+	CHECK(info.port_validated == 4 && info.port_drop_backlog >= 2,
+	      "%" PRIu64 " validated INITs, %" PRIu64 " dropped at the "
+	      "backlog: expected 4 and 2", info.port_validated,
+	      info.port_drop_backlog);
+	/* Now the slow client answers its ACCEPT. */
+	memset(&ping, 0, sizeof(ping));
+	ping.type = RDT_PKT_DATA;
+	ping.flags = RDT_PKT_F_PING;
+	ping.dcid = slow.got.scid;
+	ping.pn = slow.pn + 1;
+	ping.window_edge = slow.got.isn + RAW_WINDOW;
+	raw_send(&slow, &ping);
+	raw_recv(&slow, "the slow client's first DATA", RDT_PKT_DATA);
+	CHECK(slow.got.dcid == slow.scid && (slow.got.flags & RDT_PKT_F_ACK),
+	      "the answer to the slow client is no ACK of its connection");
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	CHECK(rdt_poll(&pfd, 1, 10000) == 1,
+	      "the slow client's connection was not accepted within 10 s");
+	fd = CHECK_OK(rdt_accept(lfd, NULL, NULL));
+	rdt_close(fd);
+	close(filler.fd);
+	close(slow.fd);
+	for (i = 0; i < 4; i++)
+		close(v[i].fd);
+	rdt_close(lfd);
+}
+
 static void case_always(void)
 {
 	struct itest_pair p;
@@ -354,6 +513,7 @@ int main(int argc, char **argv)
 {
 	static const struct itest_case cases[] = {
 		{ "flood", case_flood, 180 },
+		{ "slow-answer", case_slow_answer, 30 },
 		{ "always", case_always, 30 },
 	};
 
