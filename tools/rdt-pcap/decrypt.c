@@ -90,9 +90,9 @@ static uint16_t fold(uint32_t sum)
 
 /*
  * Builds in |f| the IP and UDP headers for |len| payload bytes, already
- * in place after them, from |d|'s endpoints; returns the header length.
+ * in place after them, from |d|'s endpoints.
  */
-static size_t build_headers(uint8_t *f, const struct rdt_dgram *d, size_t len)
+static void build_headers(uint8_t *f, const struct rdt_dgram *d, size_t len)
 {
 	size_t alen = d->src.family == AF_INET ? 4 : 16;
 	size_t ip = d->src.family == AF_INET ? IP4_HDR : IP6_HDR;
@@ -128,7 +128,6 @@ static size_t build_headers(uint8_t *f, const struct rdt_dgram *d, size_t len)
 	csum = fold(sum16(udp, UDP_HDR + len, sum));
 	/* 0 means "no checksum" (and is forbidden over IPv6). */
 	put16(udp + 6, csum ? csum : 0xffff);
-	return ip + UDP_HDR;
 }
 
 static void on_dgram(void *arg, const struct rdt_dgram *d)
