@@ -13,7 +13,6 @@
 #include "admit.h"
 #include "err.h"
 #include "seal.h"
-#include "../wire/crc32c.h"
 
 #define BUCKET_MILLI ((uint32_t)RDT_ADMIT_RESET_RATE * 1000)
 
@@ -173,8 +172,8 @@ int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
 		return 1;
 	if (sealed && (pk_init ? has_pk : psk != NULL)) {
 		/* The CRC before the X25519 a public-key INIT costs. */
-		rv = !rdt_seal_crc_holds(dg, len) ? RDT_OPEN_CHECKSUM :
-		     pk_init		? open_pk_init(keys, plain, dg, len) :
+		rv = !rdt_pkt_crc_holds(dg, len) ? RDT_OPEN_CHECKSUM :
+		     pk_init		       ? open_pk_init(keys, plain, dg, len) :
 			       rdt_open_init(plain, dg, len, psk);
 		switch (rv) {
 		case 0:
@@ -194,7 +193,7 @@ int rdt_admit_unseal(const struct rdt_admit_keys *keys, const uint8_t *dg,
 		/* Neither ours nor the other mode's: decoding counts it. */
 		return 1;
 	}
-	if (!rdt_seal_crc_holds(dg, len)) {
+	if (!rdt_pkt_crc_holds(dg, len)) {
 		v->drop = RDT_ADMIT_DROP_CHECKSUM;
 		return 0;
 	}

@@ -449,6 +449,13 @@ out:
 	return rv;
 }
 
+/* Not authentic, unless damaged: the CRC decides which, whatever the
+ * damage hit (the type, the flags), as rdt_open does for what it opens. */
+static int not_authentic(const uint8_t *dg, size_t len)
+{
+	return rdt_pkt_crc_holds(dg, len) ? RDT_OPEN_AUTH : RDT_OPEN_CHECKSUM;
+}
+
 /*
  * Encrypted mode: open the sealed datagram |dg| into conn->open_buf;
  * returns as rdt_open.  The packet number of a DATA or RESET is
@@ -457,13 +464,6 @@ out:
  * that reference.  A DATA or RESET before the keys (at a client still
  * waiting for its ACCEPT) cannot be authenticated.
  */
-/* Not authentic, unless damaged: the CRC decides which, whatever the
- * damage hit (the type, the flags), as rdt_open does for what it opens. */
-static int not_authentic(const uint8_t *dg, size_t len)
-{
-	return rdt_seal_crc_holds(dg, len) ? RDT_OPEN_AUTH : RDT_OPEN_CHECKSUM;
-}
-
 static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 {
 	struct rdt_seal_nonce nonce;
@@ -485,7 +485,7 @@ static int open_sealed(struct rdt_conn *conn, const uint8_t *dg, size_t len)
 		if (conn->cfg.use_pk && !conn->is_server &&
 		    conn->state == RDT_CONN_SYN_SENT) {
 			/* The CRC before the X25519 it would cost. */
-			if (!rdt_seal_crc_holds(dg, len))
+			if (!rdt_pkt_crc_holds(dg, len))
 				return RDT_OPEN_CHECKSUM;
 			return open_first_pk_accept(conn, dg, len, &nonce);
 		}

@@ -21,12 +21,6 @@ static void put_be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static uint64_t get_be64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -165,12 +159,6 @@ static size_t overhead(size_t clear)
 					    RDT_SEAL_PUBLIC_SIZE : 0);
 }
 
-int rdt_seal_crc_holds(const uint8_t *dg, size_t len)
-{
-	return get_be32(dg + len - RDT_PKT_CRC_SIZE) ==
-	       rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
-}
-
 size_t rdt_open_len(const uint8_t *src, size_t len)
 {
 	size_t clear;
@@ -254,7 +242,7 @@ int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	 * (a listener refuses only the latter), whatever it hit. */
 	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE)
 		return RDT_OPEN_MALFORMED;
-	if (!rdt_seal_crc_holds(src, len))
+	if (!rdt_pkt_crc_holds(src, len))
 		return RDT_OPEN_CHECKSUM;
 	if (src[0] != RDT_PROTO_VERSION_SEALED || rdt_open_len(src, len) == 0)
 		return RDT_OPEN_MALFORMED;

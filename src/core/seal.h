@@ -135,10 +135,6 @@ int rdt_open(uint8_t *dst, const uint8_t *src, size_t len,
 	     const uint8_t key[RDT_SEAL_KEY_SIZE],
 	     const struct rdt_seal_nonce *nonce);
 
-/* Does the CRC32C that ends every rdt datagram, sealed or not, hold?
- * (|len| >= 4.) */
-int rdt_seal_crc_holds(const uint8_t *dg, size_t len);
-
 /* The length of the version 1 datagram a sealed one of |len| bytes
  * opens to (0 if it cannot be one). */
 size_t rdt_open_len(const uint8_t *src, size_t len);

@@ -262,6 +262,12 @@ static int decode_retry(struct rdt_pkt *pkt, const uint8_t *p,
 	return 0;
 }
 
+int rdt_pkt_crc_holds(const uint8_t *dg, size_t len)
+{
+	return get32(dg + len - RDT_PKT_CRC_SIZE) ==
+	       rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
+}
+
 int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len)
 {
 	const uint8_t *body, *end;
@@ -272,7 +278,7 @@ int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len)
 	end = src + len - RDT_PKT_CRC_SIZE;
 	/* Nothing, not even the version, is trusted before the CRC: a
 	 * corrupted datagram must count as corrupted, not as foreign. */
-	if (get32(end) != rdt_crc32c(0, src, len - RDT_PKT_CRC_SIZE))
+	if (!rdt_pkt_crc_holds(src, len))
 		return RDT_ERR_CHECKSUM;
 	if (src[0] != RDT_PROTO_VERSION)
 		return RDT_ERR_VERSION;

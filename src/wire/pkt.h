@@ -201,6 +201,10 @@ rdt_ssize rdt_pkt_encode(uint8_t *dst, size_t dstlen,
  */
 int rdt_pkt_decode(struct rdt_pkt *pkt, const uint8_t *src, size_t len);
 
+/* Does the CRC32C that ends every rdt datagram, version 1 or sealed,
+ * hold over the rest?  (|len| >= RDT_PKT_CRC_SIZE.) */
+int rdt_pkt_crc_holds(const uint8_t *dg, size_t len);
+
 /*
  * rdt_pkt_data_overhead returns how many bytes a DATA datagram with the
  * given sections takes beyond its stream payload: header, window edge,

@@ -60,8 +60,7 @@ size_t reader_train_segment(const uint8_t *p, size_t len)
 		size_t n = len - at < seg ? len - at : seg;
 
 		if (n < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE ||
-		    get_be32(p + at + n - RDT_PKT_CRC_SIZE) !=
-			    rdt_crc32c(0, p + at, n - RDT_PKT_CRC_SIZE))
+		    !rdt_pkt_crc_holds(p + at, n))
 			return 0;
 	}
 	return seg;

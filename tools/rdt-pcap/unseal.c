@@ -16,7 +16,6 @@
 #include "core/seq.h"
 #include "unseal.h"
 #include "util.h"
-#include "wire/crc32c.h"
 
 /* Attempts to pair the two dcids of one flow before giving up on it:
  * each costs two key derivations and two decryptions, and with the
@@ -55,11 +54,6 @@ static uint64_t get_be64(const uint8_t *p)
 	return v;
 }
 
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 void unseal_init(struct unseal *u, const uint8_t *psk)
 {
@@ -108,12 +102,6 @@ const char *unseal_result_text(enum unseal_result r)
 	return "?";
 }
 
-static int crc_holds(const uint8_t *dg, size_t len)
-{
-	return get_be32(dg + len - RDT_PKT_CRC_SIZE) ==
-	       rdt_crc32c(0, dg, len - RDT_PKT_CRC_SIZE);
-}
-
 /* The clear header's own rules: a type that is ever sealed (RETRY never
  * is), the reserved byte 0, room for the clear prefix, tag and CRC. */
 static int header_sane(const uint8_t *dg, size_t len)
@@ -144,7 +132,7 @@ int unseal_plausible(const uint8_t *dg, size_t len)
 	return len >= RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE &&
 	       len <= RDT_PKT_MAX_DGRAM &&
 	       dg[0] == RDT_PROTO_VERSION_SEALED && header_sane(dg, len) &&
-	       crc_holds(dg, len);
+	       rdt_pkt_crc_holds(dg, len);
 }
 
 /* --- connections ---------------------------------------------------- */
@@ -357,7 +345,7 @@ enum unseal_result unseal_open(struct unseal *u,
 	if (len < RDT_PKT_HEADER_SIZE + RDT_PKT_CRC_SIZE ||
 	    len > RDT_PKT_MAX_DGRAM)
 		return UNSEAL_MALFORMED;
-	if (!crc_holds(dg, len))
+	if (!rdt_pkt_crc_holds(dg, len))
 		return UNSEAL_CHECKSUM;
 	if (!header_sane(dg, len))
 		return UNSEAL_MALFORMED;
