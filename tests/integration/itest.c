@@ -12,6 +12,7 @@
  *   itest_stream_*()        moving them over non-blocking descriptors
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -462,6 +463,33 @@ void itest_info(int fd, struct rdt_info *info)
 	CHECK_OK(rdt_getsockopt(fd, RDT_SOL, RDT_INFO, info, &len));
 	CHECK(len == sizeof(*info), "RDT_INFO: expected %zu bytes, got %u",
 	      sizeof(*info), (unsigned int)len);
+}
+
+bool itest_wait_info(int fd, struct rdt_info *info,
+		     bool (*done)(const struct rdt_info *, uint64_t),
+		     uint64_t want, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
+
+	for (;;) {
+		itest_info(fd, info);
+		if (done(info, want))
+			return true;
+		if (itest_now_ms() > end)
+			return false;
+		poll(NULL, 0, 5);
+	}
+}
+
+int itest_udp_bound(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0));
+
+	a.sin_port = htons(port);
+	CHECK(inet_pton(AF_INET, ip, &a.sin_addr) == 1, "address %s", ip);
+	CHECK_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	return fd;
 }
 
 void itest_set_nonblock(int fd, bool on)

@@ -181,6 +181,15 @@ void itest_setopt_int(int fd, int level, int name, int value);
 /* RDT_INFO of |fd|, failing on error. */
 void itest_info(int fd, struct rdt_info *info);
 
+/* Polls |fd|'s RDT_INFO into |info| until |done|(info, |want|) holds or
+ * |timeout_ms| passed; returns whether it held (|info|: the last read). */
+bool itest_wait_info(int fd, struct rdt_info *info,
+		     bool (*done)(const struct rdt_info *, uint64_t),
+		     uint64_t want, int timeout_ms);
+
+/* A UDP socket bound to IPv4 address |ip| and |port| (0: any). */
+int itest_udp_bound(const char *ip, uint16_t port);
+
 /* Set O_NONBLOCK through rdt_fcntl. */
 void itest_set_nonblock(int fd, bool on);
 

@@ -238,6 +238,11 @@ static void clients(const struct sockaddr_storage *addr, socklen_t len)
 	CHECK(ok == CLIENTS, "%d of %d clients got through", ok, CLIENTS);
 }
 
+static bool retry_sent(const struct rdt_info *i, uint64_t want)
+{
+	return i->port_retry_sent >= want;
+}
+
 static void case_flood(void)
 {
 	struct sockaddr_storage addr;
@@ -277,13 +282,7 @@ static void case_flood(void)
 	pthread_create(&echo_th, NULL, echo_server, &ea);
 	pthread_create(&flood_th, NULL, flood_run, &fl);
 	/* Wait (bounded) until the flood has filled the handshake queue. */
-	for (i = 0; i < 1000; i++) {
-		itest_info(ea.lfd, &info);
-		if (info.port_retry_sent > 0)
-			break;
-		poll(NULL, 0, 10);
-	}
-	CHECK(info.port_retry_sent > 0,
+	CHECK(itest_wait_info(ea.lfd, &info, retry_sent, 1, 10000),
 	      "the flood never filled the handshake queue");
 	t0 = itest_now_ms();
 	itest_send_port(pfd[1], fl.port);
@@ -343,11 +342,7 @@ struct raw_client {
 static void raw_open(struct raw_client *rc, uint64_t scid,
 		     const struct sockaddr_storage *to, socklen_t tolen)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rc->fd = CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0));
-	CHECK_OK(bind(rc->fd, (struct sockaddr *)&a, sizeof(a)));
+	rc->fd = itest_udp_bound("127.0.0.1", 0);
 	rc->scid = scid;
 	rc->pn = 1000;
 	rc->to = to;
@@ -413,6 +408,11 @@ static void raw_validated(struct raw_client *rc)
 	raw_init(rc, token, token_len);
 }
 
+static bool backlog_drops(const struct rdt_info *i, uint64_t want)
+{
+	return i->port_drop_backlog >= want;
+}
+
 static void case_slow_answer(void)
 {
 	struct sockaddr_storage addr;
@@ -439,12 +439,7 @@ static void case_slow_answer(void)
 		raw_open(&v[i], 0x3333 + (uint64_t)i, &addr, len);
 		raw_validated(&v[i]);
 	}
-	for (i = 0; i < 1000; i++) {
-		itest_info(lfd, &info);
-		if (info.port_drop_backlog >= 2)
-			break;
-		poll(NULL, 0, 10);
-	}
+	(void)itest_wait_info(lfd, &info, backlog_drops, 2, 10000);
 	CHECK(info.port_validated == 4 && info.port_drop_backlog >= 2,
 	      "%" PRIu64 " validated INITs, %" PRIu64 " dropped at the "
 	      "backlog: expected 4 and 2", info.port_validated,

@@ -97,18 +97,6 @@ static void *relay_run(void *arg)
 	return NULL;
 }
 
-/* A UDP socket bound to |ip| and |port| (0: any). */
-static int udp_bound(const char *ip, uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0));
-
-	a.sin_port = htons(port);
-	CHECK(inet_pton(AF_INET, ip, &a.sin_addr) == 1, "address %s", ip);
-	CHECK_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)));
-	return fd;
-}
-
 /* Sends from |fd| to the server a RESET naming |cid|, reason ABORT,
  * with |token| (NULL: none). */
 static void send_reset(int fd, const struct sockaddr_in *server,
@@ -134,28 +122,12 @@ static void send_reset(int fd, const struct sockaddr_in *server,
 	      "sendto: %s", itest_errname(errno));
 }
 
-/* Waits up to 5 s for |fd|'s RDT_INFO to satisfy |done|; returns it. */
-static struct rdt_info wait_info(int fd, int (*done)(const struct rdt_info *,
-						      uint64_t),
-				 uint64_t want)
-{
-	struct rdt_info info;
-	int64_t end = itest_now_ms() + 5000;
-
-	for (;;) {
-		itest_info(fd, &info);
-		if (done(&info, want) || itest_now_ms() > end)
-			return info;
-		usleep(5000);
-	}
-}
-
-static int addr_drops(const struct rdt_info *i, uint64_t want)
+static bool addr_drops(const struct rdt_info *i, uint64_t want)
 {
 	return i->port_drop_reset_addr >= want;
 }
 
-static int token_drops(const struct rdt_info *i, uint64_t want)
+static bool token_drops(const struct rdt_info *i, uint64_t want)
 {
 	return i->drop_forged_reset >= want;
 }
@@ -198,7 +170,7 @@ static void test_forged_reset(void)
 	pthread_mutex_init(&r.lock, NULL);
 	lfd = itest_listen(AF_INET, 8, 0, &laddr, &llen);
 	memcpy(&r.server, &laddr, sizeof(r.server));
-	r.fd = udp_bound("127.0.0.1", 0);
+	r.fd = itest_udp_bound("127.0.0.1", 0);
 	CHECK_OK(getsockname(r.fd, (struct sockaddr *)&r.self, &rlen));
 	CHECK(pthread_create(&th, NULL, relay_run, &r) == 0, "thread");
 	memset(&raddr, 0, sizeof(raddr));
@@ -211,11 +183,11 @@ static void test_forged_reset(void)
 	pthread_mutex_unlock(&r.lock);
 
 	/* 1. The true token from the wrong address or port. */
-	other = udp_bound("127.0.0.1", 0);
-	other_ip = udp_bound("127.0.0.2", ntohs(r.self.sin_port));
+	other = itest_udp_bound("127.0.0.1", 0);
+	other_ip = itest_udp_bound("127.0.0.2", ntohs(r.self.sin_port));
 	send_reset(other, &r.server, r.server_cid, r.client_token);
 	send_reset(other_ip, &r.server, r.server_cid, r.client_token);
-	info = wait_info(sfd, addr_drops, 2);
+	(void)itest_wait_info(sfd, &info, addr_drops, 2, 5000);
 	CHECK(info.state == RDT_STATE_ESTABLISHED, "state %u", info.state);
 	CHECK(info.port_drop_reset_addr == 2,
 	      "port_drop_reset_addr %" PRIu64 ", expected 2",
@@ -226,7 +198,7 @@ static void test_forged_reset(void)
 	wrong[7] ^= 0x10;
 	send_reset(r.fd, &r.server, r.server_cid, NULL);
 	send_reset(r.fd, &r.server, r.server_cid, wrong);
-	info = wait_info(sfd, token_drops, 2);
+	(void)itest_wait_info(sfd, &info, token_drops, 2, 5000);
 	CHECK(info.drop_forged_reset == 2,
 	      "drop_forged_reset %" PRIu64 ", expected 2",
 	      info.drop_forged_reset);
