@@ -344,7 +344,10 @@ void rdt_rt_timer_update(struct rt_sock *s)
 	if (s->registered) {
 		/* Cannot fail: the registry reserved the room. */
 		rdt_timerheap_set(&eng.heap, &s->timer, when);
-		if (when < eng.armed)
+		/* The engine arms the timer once before it sleeps: a batch
+		 * of datagrams moves deadlines many times, and each arming
+		 * costs a system call (far more under virtualisation). */
+		if (when < eng.armed && !rdt_rt_in_engine)
 			timer_rearm();
 	}
 	pthread_mutex_unlock(&eng.lock);
@@ -381,9 +384,6 @@ static void run_timers(void)
 			rdt_rt_sock_put(due[i]);
 		}
 	} while (n == TIMER_SLICE);
-	pthread_mutex_lock(&eng.lock);
-	timer_rearm();
-	pthread_mutex_unlock(&eng.lock);
 }
 
 /* The application wrote, read, shut down or closed its end.  The epoll
@@ -412,7 +412,12 @@ static void *engine_main(void *arg)
 	(void)arg;
 	rdt_rt_in_engine = 1;
 	for (;;) {
-		int n = epoll_wait(eng.epfd, evs, 64, -1), i;
+		int n, i;
+
+		pthread_mutex_lock(&eng.lock);
+		timer_rearm();
+		pthread_mutex_unlock(&eng.lock);
+		n = epoll_wait(eng.epfd, evs, 64, -1);
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
