@@ -18,10 +18,11 @@
 static void test_pacer_quantum_bounds(void **state)
 {
 	(void)state;
-	/* Two datagrams at least, 1 ms of data between, 64 KiB at most. */
+	/* Two datagrams at least, 1 ms of data between, 256 KiB at most. */
 	assert_int_equal(rdt_pacer_quantum(1000000, MSS), 2 * MSS);
 	assert_int_equal(rdt_pacer_quantum(10000000, MSS), 10000);
-	assert_int_equal(rdt_pacer_quantum(1000000000, MSS), 65536);
+	assert_int_equal(rdt_pacer_quantum(200000000, MSS), 200000);
+	assert_int_equal(rdt_pacer_quantum(1000000000, MSS), 262144);
 }
 
 static void test_pacer_unpaced_rate_zero(void **state)
