@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "notify.h"
@@ -45,12 +47,31 @@ int rdt_notify_open(struct rdt_notify *n, int cloexec)
 	return 0;
 }
 
+ssize_t rdt_notify_discard(int fd, size_t max)
+{
+	/* Every piece lands in the same small buffer: one call takes up to
+	 * 64 KiB, a whole unwritable block, where a single 4 KiB buffer
+	 * took sixteen calls. */
+	char junk[4096];
+	struct iovec iov[16];
+	struct msghdr m;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < sizeof(iov) / sizeof(iov[0]) && max > 0; i++) {
+		iov[i].iov_base = junk;
+		iov[i].iov_len = max < sizeof(junk) ? max : sizeof(junk);
+		max -= iov[i].iov_len;
+	}
+	m.msg_iov = iov;
+	m.msg_iovlen = i;
+	return recvmsg(fd, &m, MSG_DONTWAIT);
+}
+
 /* Read and discard everything queued on |fd| now. */
 static void drain(int fd)
 {
-	char buf[4096];
-
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+	while (rdt_notify_discard(fd, SIZE_MAX) > 0)
 		;
 }
 

@@ -27,6 +27,8 @@
 #ifndef RDT_RUNTIME_NOTIFY_H
 #define RDT_RUNTIME_NOTIFY_H
 
+#include <sys/types.h>
+
 struct rdt_notify {
 	/* The application's descriptor, and the library's end; -1 when
 	 * closed. */
@@ -107,6 +109,10 @@ void rdt_notify_close(struct rdt_notify *n);
 /* rdt_notify_close_lib closes only the library's end: the application's
  * descriptor is the application's to close. */
 void rdt_notify_close_lib(struct rdt_notify *n);
+
+/* rdt_notify_discard reads and drops up to |max| bytes queued on |fd|
+ * without waiting; returns what recvmsg(2) returns. */
+ssize_t rdt_notify_discard(int fd, size_t max);
 
 /* Non-zero while |n|->app_fd still names the application end: the
  * application may have closed it and reused the number. */

@@ -74,10 +74,7 @@ static void unpin_held(struct rdt_notify *n)
  * result: > 0 progress, 0 end, < 0 with errno. */
 static ssize_t skip_filler(struct rdt_notify *n)
 {
-	char junk[4096];
-	size_t want = n->filler - 1 < sizeof(junk) ? n->filler - 1 :
-						    sizeof(junk);
-	ssize_t r = recv(n->lib_fd, junk, want, MSG_DONTWAIT);
+	ssize_t r = rdt_notify_discard(n->lib_fd, n->filler - 1);
 
 	if (r > 0)
 		n->filler -= (unsigned)r;
