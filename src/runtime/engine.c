@@ -313,23 +313,26 @@ void rdt_rt_set_forget(void (*forget)(struct rt_sock *s))
 	eng.forget = forget;
 }
 
-/* Arm the timerfd to the heap's earliest deadline.  Engine lock held. */
+/* Arm the timerfd to the heap's earliest deadline if that is earlier
+ * than what it is armed for.  Engine lock held. */
 static void timer_rearm(void)
 {
 	struct rdt_timer *min = rdt_timerheap_min(&eng.heap);
 	rdt_tstamp when = min ? min->when : RDT_TSTAMP_NEVER;
 	struct itimerspec its;
 
-	if (when == eng.armed)
+	/* A later deadline leaves the timer as it is: it fires early once,
+	 * finds nothing due and is armed again.  Deadlines move later at
+	 * every exchange (each ACK pushes the probe timeout on), and
+	 * programming a near timer costs several microseconds here. */
+	if (when >= eng.armed)
 		return;
+	/* 0 would disarm the timer. */
+	if (when == 0)
+		when = 1;
 	memset(&its, 0, sizeof(its));
-	if (when != RDT_TSTAMP_NEVER) {
-		/* 0 would disarm the timer. */
-		if (when == 0)
-			when = 1;
-		its.it_value.tv_sec = (time_t)(when / RDT_S);
-		its.it_value.tv_nsec = (long)(when % RDT_S);
-	}
+	its.it_value.tv_sec = (time_t)(when / RDT_S);
+	its.it_value.tv_nsec = (long)(when % RDT_S);
 	timerfd_settime(eng.timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 	eng.armed = when;
 }
