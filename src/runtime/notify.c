@@ -3,11 +3,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -101,16 +102,25 @@ void rdt_notify_set_readable(struct rdt_notify *n, int readable, int edge)
  * An AF_UNIX stream end is writable while four times what it has queued
  * is within its send buffer: a block of more than a quarter of it, left
  * unread, makes it unwritable whatever the system's default buffer.
+ * The buffer is first shrunk to the kernel's least (about 4.5 KB, so
+ * the block is about 1.2 KB instead of 53 KB with the default buffer):
+ * every connection writes this block and reads it back, and streaming
+ * gives the buffer its working size (rdt_stream_start).  The calls go
+ * to the kernel directly, as there: under librdt-preload.so the C
+ * library's setsockopt on an application's descriptor is the shim's.
  */
 static unsigned fill(int fd)
 {
 	static const char block[FILL_BLOCK];
-	int sndbuf = 0;
+	int sndbuf = 1;
 	socklen_t len = sizeof(sndbuf);
 	size_t want, sent = 0;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
-	    sndbuf <= 0)
+	(void)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		      sizeof(sndbuf));
+	sndbuf = 0;
+	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    &len) != 0 || sndbuf <= 0)
 		sndbuf = 4 * FILL_BLOCK;
 	want = (size_t)sndbuf / 4 + 1;
 	while (sent < want) {
