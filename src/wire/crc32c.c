@@ -8,6 +8,8 @@
  *   crc32c_hw()              SSE4.2 (x86-64, three streams) or ARMv8 CRC
  *                            (aarch64) path
  *   tables_get()             builds the eight 256-entry tables on first use
+ *   shift_get()              builds the x86-64 path's table that joins its
+ *                            three streams, on first use
  *   crc32c_bitwise()         one bit at a time; used only while another
  *                            thread is still building the tables
  *
@@ -61,6 +63,26 @@ static uint32_t crc32c_bitwise(uint32_t state, const uint8_t *p, size_t len)
 	return state;
 }
 
+enum claim { CLAIM_READY, CLAIM_BUILD, CLAIM_BUSY };
+
+/* What a caller of a table built on first use finds: built, its own to
+ * build now (then table_publish), or another thread building it. */
+static enum claim table_claim(atomic_int *state)
+{
+	int expected = TABLES_EMPTY;
+
+	if (atomic_load_explicit(state, memory_order_acquire) == TABLES_READY)
+		return CLAIM_READY;
+	return atomic_compare_exchange_strong(state, &expected,
+					      TABLES_BUILDING) ?
+		       CLAIM_BUILD : CLAIM_BUSY;
+}
+
+static void table_publish(atomic_int *state)
+{
+	atomic_store_explicit(state, TABLES_READY, memory_order_release);
+}
+
 /*
  * tables_get returns the slicing tables, or NULL while another thread is
  * building them.  The first caller builds them; nobody waits, because the
@@ -69,17 +91,13 @@ static uint32_t crc32c_bitwise(uint32_t state, const uint8_t *p, size_t len)
  */
 static const uint32_t (*tables_get(void))[256]
 {
-	int expected = TABLES_EMPTY;
+	enum claim claim = table_claim(&tables_state);
 	uint32_t c;
 	int b, k;
 
-	if (atomic_load_explicit(&tables_state, memory_order_acquire) ==
-	    TABLES_READY)
-		return (const uint32_t (*)[256])table;
-	if (!atomic_compare_exchange_strong(&tables_state, &expected,
-					    TABLES_BUILDING))
-		return NULL;
-
+	if (claim != CLAIM_BUILD)
+		return claim == CLAIM_READY ? (const uint32_t (*)[256])table :
+					      NULL;
 	for (b = 0; b < 256; b++) {
 		c = (uint32_t)b;
 		for (k = 0; k < 8; k++)
@@ -91,9 +109,7 @@ static const uint32_t (*tables_get(void))[256]
 		for (b = 0; b < 256; b++)
 			table[k][b] = (table[k - 1][b] >> 8) ^
 				      table[0][table[k - 1][b] & 0xff];
-
-	atomic_store_explicit(&tables_state, TABLES_READY,
-			      memory_order_release);
+	table_publish(&tables_state);
 	return (const uint32_t (*)[256])table;
 }
 
@@ -163,20 +179,17 @@ static atomic_int shift_state = TABLES_EMPTY;
 static const uint32_t (*shift_get(void))[256]
 {
 	static const uint8_t zeros[STRIDE];
-	int expected = TABLES_EMPTY, b, k;
+	enum claim claim = table_claim(&shift_state);
+	int b, k;
 
-	if (atomic_load_explicit(&shift_state, memory_order_acquire) ==
-	    TABLES_READY)
-		return (const uint32_t (*)[256])shift;
-	if (!atomic_compare_exchange_strong(&shift_state, &expected,
-					    TABLES_BUILDING))
-		return NULL;
+	if (claim != CLAIM_BUILD)
+		return claim == CLAIM_READY ? (const uint32_t (*)[256])shift :
+					      NULL;
 	for (k = 0; k < 4; k++)
 		for (b = 0; b < 256; b++)
 			shift[k][b] = crc32c_hw_serial((uint32_t)b << (8 * k),
 						       zeros, STRIDE);
-	atomic_store_explicit(&shift_state, TABLES_READY,
-			      memory_order_release);
+	table_publish(&shift_state);
 	return (const uint32_t (*)[256])shift;
 }
 
