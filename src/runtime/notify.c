@@ -112,13 +112,13 @@ void rdt_notify_set_readable(struct rdt_notify *n, int readable, int edge)
 static unsigned fill(int fd)
 {
 	static const char block[FILL_BLOCK];
-	int sndbuf = 1;
+	const int least = 1;	/* the kernel raises it to its minimum */
+	int sndbuf = 0;
 	socklen_t len = sizeof(sndbuf);
 	size_t want, sent = 0;
 
-	(void)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
-		      sizeof(sndbuf));
-	sndbuf = 0;
+	(void)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDBUF, &least,
+		      sizeof(least));
 	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 		    &len) != 0 || sndbuf <= 0)
 		sndbuf = 4 * FILL_BLOCK;
