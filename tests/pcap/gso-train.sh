@@ -96,10 +96,16 @@ if command -v tshark >/dev/null 2>&1; then
 	[ "$sealed" -eq 0 ] ||
 		[ "$(grep "GSO train of" "$tmp/tshark" | grep -c sealed)" -eq "$sealed" ] ||
 		fail "tshark does not show the $sealed sealed trains as trains"
-	warn=$(timeout -k 10 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
-		-Y "rdtp and _ws.expert.severity >= warning" 2>/dev/null |
-		wc -l)
-	[ "$warn" -eq 0 ] || fail "the dissector warns on $warn frames"
+	# A zero window is the receiver's flow control, not a decoding
+	# fault: on a loaded machine the bench's reading thread falls
+	# behind a sender that can now outrun it (the dissector warns, as
+	# Wireshark's TCP does).  Every other warning fails the test.
+	timeout -k 10 300 tshark -X "lua_script:$lua" -r "$tmp/gso.pcap" \
+		-Y "rdtp and _ws.expert.severity >= warning and
+		    not rdtp.analysis.zero_window" >"$tmp/warn" 2>"$tmp/err" ||
+		fail "tshark failed on the warning filter: $(cat "$tmp/err")"
+	warn=$(wc -l <"$tmp/warn")
+	[ "$warn" -eq 0 ] || fail "the dissector warns on $warn frames: $(head -5 "$tmp/warn")"
 	echo "ok: the dissector shows $n trains, no warning"
 else
 	echo "note: no tshark, dissector not tried"
