@@ -4,6 +4,20 @@
 # fmt_mib BYTES: BYTES in MiB, two decimals.
 fmt_mib() { awk -v b="${1:-0}" 'BEGIN { printf "%.2f", b / 1048576 }'; }
 
+# sender_rtt_median: "COUNT MEDIAN_MS" of the RTT samples (latest_rtt)
+# in the sender's qlog trace under $WORK/qlog, or "0" without any.  The
+# final srtt is one moment of a run; a bloated buffer shows in the median.
+sender_rtt_median() {
+	cat "$WORK"/qlog/*.sqlog 2>/dev/null |
+		grep -o '"latest_rtt":[0-9.]*' | cut -d: -f2 | sort -n |
+		awk '{ v[NR] = $1 }
+		     END {
+			if (NR == 0) { print 0; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%d %.3f\n", NR, m
+		     }'
+}
+
 # utilization DIR BYTES SECONDS: set U_BPS (DIR's rate limit at 0 s in
 # bit/s, 0 for none), U_VALUE (goodput / U_BPS, three decimals, "" when
 # there is no limit), U_CHANGES (1 when a later step of a scenario sets
@@ -65,6 +79,10 @@ report() {
 	srtt=$(json_get "$sender" srtt_ms)
 	rttvar=$(json_get "$sender" rttvar_ms)
 	minrtt=$(json_get "$sender" min_rtt_ms)
+	local rtt_n rtt_median rtt_ratio
+	read -r rtt_n rtt_median <<<"$(sender_rtt_median)"
+	rtt_ratio=$(awk -v m="$rtt_median" -v b="$minrtt" \
+		'BEGIN { if (m != "" && b > 0) printf "%.2f", m / b }')
 	local r_dup r_reord r_ck r_pck
 	r_dup=$(json_get "$receiver" pkts_duplicate)
 	r_reord=$(json_get "$receiver" pkts_reordered)
@@ -94,6 +112,11 @@ report() {
 	echo "  utilization $U_TEXT"
 	echo "  sender      retransmitted ${s_retx:-?} packets (${s_retx_b:-?} bytes), lost ${s_lost:-?} (spurious ${s_spur:-?}), RTOs ${s_rto:-?}, TLPs ${s_tlp:-?}"
 	echo "  rtt         srtt ${srtt:-?} ms, rttvar ${rttvar:-?} ms, min ${minrtt:-?} ms"
+	if [ "${rtt_n:-0}" -gt 0 ]; then
+		echo "  rtt median  $rtt_median ms over the run ($rtt_n samples), ${rtt_ratio:-?} x the min RTT"
+	else
+		echo "  rtt median  n/a (the sender's qlog trace has no RTT sample)"
+	fi
 	echo "  receiver    duplicates ${r_dup:-?}, reordered ${r_reord:-?}, checksum drops ${r_ck:-?} (port ${r_pck:-?})"
 	if [ "$BACKEND" = impair ] && [ -s "$WORK/impair.json" ]; then
 		local d
@@ -130,6 +153,10 @@ retransmitted=${s_retx:-}
 lost=${s_lost:-}
 rto=${s_rto:-}
 srtt_ms=${srtt:-}
+min_rtt_ms=${minrtt:-}
+rtt_median_ms=${rtt_median:-}
+rtt_samples=${rtt_n:-0}
+rtt_median_over_min=${rtt_ratio:-}
 stall_s=$stall
 stall_start_s=$s_start
 stall_end_s=$s_end
@@ -170,9 +197,12 @@ run_all() {
 				u = "n/a"
 				if (v["utilization"] != "")
 					u = sprintf("%.2f", v["utilization"])
-				printf "%-16s %-6s %8.2f %8.2f %8s %5s %8s %6s  %s\n",
+				r = "n/a"
+				if (v["rtt_median_over_min"] != "")
+					r = v["rtt_median_over_min"]
+				printf "%-16s %-6s %8.2f %8.2f %8s %5s %7s %8s %6s  %s\n",
 				v["name"], v["verdict"], v["size"] / 1048576,
-				v["duration_s"], v["goodput_mbps"], u,
+				v["duration_s"], v["goodput_mbps"], u, r,
 				v["retransmitted"], v["stall_s"], v["checker"] }' \
 				"$table.one" >>"$table"
 		else
@@ -181,8 +211,8 @@ run_all() {
 		fi
 	done
 	echo "==== $PROG --all: $((n - failed)) of $n profiles passed"
-	printf '%-16s %-6s %8s %8s %8s %5s %8s %6s  %s\n' profile result MiB \
-		seconds Mbit/s util retrans stall checker
+	printf '%-16s %-6s %8s %8s %8s %5s %7s %8s %6s  %s\n' profile result MiB \
+		seconds Mbit/s util rtt/min retrans stall checker
 	cat "$table"
 	[ "$failed" = 0 ]
 }

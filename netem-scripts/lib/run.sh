@@ -215,14 +215,18 @@ run_one() {
 	fi
 
 	# Server, then client.  Who reads the file depends on --upload.
-	local srv_in=$WORK/send srv_out=/dev/null srv_d=
-	local cli_in=/dev/null cli_out=$WORK/recv cli_d=-d
+	# The sender alone writes a qlog trace: its RTT samples give the
+	# report's median RTT (a final srtt is one sample of a whole run).
+	local srv_in=$WORK/send srv_out=/dev/null srv_d= srv_qlog=$WORK/qlog
+	local cli_in=/dev/null cli_out=$WORK/recv cli_d=-d cli_qlog=
 	if [ "$UPLOAD" = 1 ]; then
-		srv_in=/dev/null srv_out=$WORK/recv srv_d=-d
-		cli_in=$WORK/send cli_out=/dev/null cli_d=
+		srv_in=/dev/null srv_out=$WORK/recv srv_d=-d srv_qlog=
+		cli_in=$WORK/send cli_out=/dev/null cli_d= cli_qlog=$WORK/qlog
 	fi
+	mkdir -p "$WORK/qlog"
 	: >"$WORK/recv"
-	start server ip netns exec "$NS_B" timeout -k 10 "$timeout" "$RCAT" -l \
+	start server ip netns exec "$NS_B" env RDT_QLOG="$srv_qlog" \
+		timeout -k 10 "$timeout" "$RCAT" -l \
 		$srv_d -w 30 --stats "$WORK/server.json" "$srv_addr" "$srv_port" \
 		<"$srv_in" >"$srv_out" 2>"$WORK/server.log"
 	wait_for "the reliable-cat server" "$PID_server" "$WORK/server.log" \
@@ -230,7 +234,8 @@ run_one() {
 
 	local t0
 	t0=$(now_us)
-	start client ip netns exec "$NS_A" timeout -k 10 "$timeout" "$RCAT" \
+	start client ip netns exec "$NS_A" env RDT_QLOG="$cli_qlog" \
+		timeout -k 10 "$timeout" "$RCAT" \
 		$cli_d -w 30 --size "$size" --stats "$WORK/client.json" \
 		"$ADDR_B" "$PORT" <"$cli_in" >"$cli_out" \
 		2>"$WORK/client.log"

@@ -7,6 +7,8 @@
 # The summary table must have a row for every profile, whose utilization
 # is "n/a" for a profile without a b2a rate and otherwise Mbit/s over that
 # rate, the rate read here from the profile's own text.
+# Its rtt/min column (median RTT over min RTT) must be a ratio of at
+# least 1.
 
 : "${srcdir:=.}"
 export top_builddir="${top_builddir:-.}"
@@ -40,6 +42,12 @@ for f in "$srcdir"/netem-scripts/profiles/*.netem; do
 		failures=$((failures + 1))
 		continue
 	fi
+	# The median RTT over the min RTT: a median below the least sample
+	# is impossible, a missing one means the sender left no trace.
+	echo "$row" | awk '{ exit !($7 ~ /^[0-9]+\.[0-9][0-9]$/ && $7 >= 1) }' || {
+		echo "replay-all.sh: FAIL: $name's rtt/min is not a ratio of at least 1: $row" >&2
+		failures=$((failures + 1))
+	}
 	echo "$row" | awk -v bps="$bps" '{
 		g = $5; u = $6
 		if (bps == 0) exit (u != "n/a")
