@@ -457,8 +457,8 @@ struct rdt_info {
 	 * after the fields above, which keep their places): a packet number
 	 * implausibly far from the peer's, a FIN off the in-order end of the
 	 * stream or the window, bytes past the FIN, a window edge the peer
-	 * never had.  Then FINs ahead of a hole not taken (the sender
-	 * repeats them), seen packet numbers that brought new bytes, and
+	 * never had.  Then FINs not taken, ahead of a hole or contradicted
+	 * by bytes held beyond them (the sender repeats them), seen packet numbers that brought new bytes, and
 	 * selective acknowledgements withdrawn to get going again. */
 	uint64_t drop_forged_pn, drop_forged_fin, drop_past_fin;
 	uint64_t drop_invalid_edge;

@@ -35,6 +35,33 @@ static void update_peer_edge(struct rdt_conn *conn, uint32_t wire_edge)
 }
 
 /*
+ * A FIN that closes the in-order stream at |end| while bytes are held
+ * beyond it: the FIN and those bytes cannot both be the sender's.  A
+ * forger who saw the traffic makes this case by sending a FIN right after
+ * a genuine datagram, at the point a hole will reach once filled; taking
+ * it would end the stream cleanly, short of the truth, with the proof of
+ * the lie (the bytes beyond) already in hand.  So the first time the
+ * bytes win: the FIN is refused and its packet not acknowledged.  Were
+ * the FIN genuine (the bytes forged past the true end), the sender,
+ * unanswered, sends it again in a packet with a new number, and a FIN at
+ * the same end seen twice wins: the held bytes are dropped.  A copy the
+ * network duplicated carries the same number and counts once.
+ */
+static int fin_outranks_held_bytes(struct rdt_conn *conn, uint64_t end,
+				   rdt_pktnum pn)
+{
+	if (rdt_ranges_empty(&conn->ooo))
+		return 1;
+	if (conn->fin_conflict_known && conn->fin_conflict_end == end &&
+	    conn->fin_conflict_pn != pn)
+		return 1;
+	conn->fin_conflict_known = 1;
+	conn->fin_conflict_end = end;
+	conn->fin_conflict_pn = pn;
+	return 0;
+}
+
+/*
  * Place a STREAM section's bytes.  Returns 1 if every byte was taken or
  * was already held, 0 if any was refused (beyond the window, no room to
  * track it, or a FIN not taken): then the packet must not be
@@ -49,9 +76,10 @@ static void update_peer_edge(struct rdt_conn *conn, uint32_t wire_edge)
  * byte past it: its bytes are kept, the FIN is not, and the packet is
  * not acknowledged, so the sender sends the FIN again, in order this
  * time.  That costs a round trip only when the FIN itself was reordered.
+ * An in-order FIN with bytes held beyond it: fin_outranks_held_bytes.
  */
 static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
-		     int *pfresh)
+		     rdt_pktnum pn, int *pfresh)
 {
 	uint64_t off = rdt_seq32_expand(conn->rcv_nxt,
 					pkt->offset - conn->peer_isn);
@@ -127,13 +155,8 @@ static int on_stream(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 		}
 	}
 	if (fin) {
-		if (whole && conn->rcv_nxt == end) {
-			/* Bytes held beyond an in-order FIN cannot both be
-			 * genuine, and trusting the bytes would let one
-			 * forged segment past the end refuse the true FIN
-			 * for ever.  The FIN wins; if it is the forgery, the
-			 * stream is a prefix of the truth and the sender's
-			 * unacknowledged bytes end the connection in error. */
+		if (whole && conn->rcv_nxt == end &&
+		    fin_outranks_held_bytes(conn, end, pn)) {
 			if (!rdt_ranges_empty(&conn->ooo)) {
 				conn->stats.drop_past_fin++;
 				(void)rdt_ranges_remove(&conn->ooo, end,
@@ -252,7 +275,7 @@ static void on_data(struct rdt_conn *conn, const struct rdt_pkt *pkt,
 	       (rdt_sent_at(&conn->sent, 0)->flags & RDT_SENT_HANDSHAKE))
 		rdt_conn_sent_pop_front(conn);
 	if (pkt->flags & RDT_PKT_F_STREAM)
-		taken = on_stream(conn, pkt, &fresh);
+		taken = on_stream(conn, pkt, pn, &fresh);
 	if (seen) {
 		/* The number was taken before, yet the bytes are new: the
 		 * earlier packet with it was not this one (a forgery). */

@@ -162,6 +162,11 @@ struct rdt_conn {
 	int peer_fin_known;
 	uint64_t peer_fin_off;
 	int peer_fin_rcvd;	/* rcv_nxt moved past the FIN */
+	/* The in-order FIN last refused because bytes were held beyond
+	 * it (conn_in.c, fin_outranks_held_bytes). */
+	int fin_conflict_known;
+	uint64_t fin_conflict_end;
+	rdt_pktnum fin_conflict_pn;
 
 	/* Loss recovery and congestion control. */
 	struct rdt_sent sent;

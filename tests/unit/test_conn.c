@@ -1036,6 +1036,71 @@ static void test_conn_reasm_conflicting_fin_before_data(void **state)
 	assert_int_equal(rdt_conn_readable(f->c[SRV]), 200);
 }
 
+/* A FIN that closes the in-order stream while bytes are held beyond it,
+ * delivered twice as the network may duplicate it: the same packet. */
+static void forge_fin_twice(struct fixture *f, uint64_t pos, uint16_t len)
+{
+	uint8_t data[DG_MAX], dg[DG_MAX];
+	size_t n;
+
+	fill_pat(data, pos, len);
+	n = forge_dg(f, dg, f->fpn++, pos, data, len,
+		     RDT_PKT_F_STREAM | RDT_PKT_F_FIN);
+	assert_int_equal(rdt_conn_recv_pkt(f->c[SRV], dg, n, f->t), 0);
+	assert_int_equal(rdt_conn_recv_pkt(f->c[SRV], dg, n, f->t), 0);
+}
+
+static void test_conn_reasm_forged_fin_before_held_bytes(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[16];
+	uint64_t rd = 0;
+
+	handshake(f);
+	/* Bytes at [250, 300) are held when a FIN closing the stream at 200
+	 * fills the hole before it: one of them lies.  Seen once, the FIN
+	 * is the one refused, so a forged FIN cannot end the stream short. */
+	forge(f, 0, 100, 0);
+	forge(f, 250, 50, 0);
+	forge_fin_twice(f, 100, 100);
+	assert_false(rdt_conn_peer_finished(f->c[SRV]));
+	assert_int_equal(info_of(f->c[SRV]).stats.fin_deferred, 2);
+	assert_int_equal(srv_read(f, &rd), 200);
+	assert_int_equal(rdt_conn_recv(f->c[SRV], buf, sizeof(buf), 0, f->t),
+			 RDT_ERR_AGAIN);
+	/* The sender's bytes fill the stream past the lie, then its FIN. */
+	forge(f, 200, 50, 0);
+	forge(f, 300, 0, 1);
+	assert_true(rdt_conn_peer_finished(f->c[SRV]));
+	assert_int_equal(srv_read(f, &rd), 100);
+	assert_int_equal(rd, 300);
+	assert_int_equal(rdt_conn_recv(f->c[SRV], buf, sizeof(buf), 0, f->t),
+			 0);
+	assert_int_equal(info_of(f->c[SRV]).stats.drop_past_fin, 0);
+}
+
+static void test_conn_reasm_fin_resent_outranks_held_bytes(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[16];
+	uint64_t rd = 0;
+
+	handshake(f);
+	/* Bytes forged past the true end at [250, 300): the genuine FIN at
+	 * 200 is refused once, and the sender, unanswered, sends it again
+	 * with a new packet number: then the FIN wins. */
+	forge(f, 0, 100, 0);
+	forge(f, 250, 50, 0);
+	forge(f, 100, 100, 1);
+	assert_false(rdt_conn_peer_finished(f->c[SRV]));
+	forge(f, 200, 0, 1);
+	assert_true(rdt_conn_peer_finished(f->c[SRV]));
+	assert_int_equal(info_of(f->c[SRV]).stats.drop_past_fin, 1);
+	assert_int_equal(srv_read(f, &rd), 200);
+	assert_int_equal(rdt_conn_recv(f->c[SRV], buf, sizeof(buf), 0, f->t),
+			 0);
+}
+
 /* --- 3. Bad input ---------------------------------------------------- */
 
 static void test_conn_drop_bad_checksum(void **state)
@@ -3054,6 +3119,8 @@ int main(void)
 		T(test_conn_reasm_fin_below_held_data),
 		T(test_conn_reasm_conflicting_fin),
 		T(test_conn_reasm_conflicting_fin_before_data),
+		T(test_conn_reasm_forged_fin_before_held_bytes),
+		T(test_conn_reasm_fin_resent_outranks_held_bytes),
 		T(test_conn_drop_bad_checksum),
 		T(test_conn_drop_unknown_cid),
 		T(test_conn_drop_invalid_ack),
