@@ -139,6 +139,36 @@ static void test_cc_bbr_congestive_loss_caps(void **state)
 	assert_true(f->cc.cwnd >= 2 * BDP);
 }
 
+/* While a queue stands, clean rounds lift the cap by two datagrams each,
+ * even when clean rounds without a queue had doubled the lift before
+ * the queue stood again. */
+static void test_cc_bbr_standing_lift(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t before;
+	int i;
+
+	for (i = 0; i < 30; i++)
+		round_trip(f, BW, RTT, 0, BDP);
+	/* A queue stands (each round's RTT raised), then a loss: a cut. */
+	for (i = 0; i < 5; i++)
+		round_trip(f, BW, RTT * 3 / 2, 0, 2 * BDP);
+	round_trip(f, BW, RTT * 3 / 2, BDP / 10, 2 * BDP);
+	assert_int_equal(f->cc.congestion_events, 1);
+	/* Two rounds without a queue double the lift: 2, then 4 datagrams,
+	 * then the queue stands again (four rounds before it counts). */
+	for (i = 0; i < 2; i++)
+		round_trip(f, BW, RTT, 0, BDP);
+	for (i = 0; i < 5; i++)
+		round_trip(f, BW, RTT * 3 / 2, 0, 2 * BDP);
+	for (i = 0; i < 3; i++) {
+		before = f->cc.cwnd;
+		round_trip(f, BW, RTT * 3 / 2, 0, 2 * BDP);
+		assert_int_equal(f->cc.cwnd - before, 2 * MSS);
+	}
+	assert_int_equal(f->cc.congestion_events, 1);
+}
+
 /* An RTO collapses the window; learning it was spurious restores it. */
 static void test_cc_bbr_rto_and_undo(void **state)
 {
@@ -189,6 +219,7 @@ int main(void)
 		T(test_cc_bbr_startup_to_probe_bw),
 		T(test_cc_bbr_random_loss_ignored),
 		T(test_cc_bbr_congestive_loss_caps),
+		T(test_cc_bbr_standing_lift),
 		T(test_cc_bbr_rto_and_undo),
 		T(test_cc_bbr_probe_rtt),
 	};
