@@ -18,6 +18,28 @@ sender_rtt_median() {
 		     }'
 }
 
+# sender_startup_end_us T0: microseconds from T0 (epoch microseconds) to
+# the moment the sender's congestion control left its start (the first
+# state in its qlog trace other than startup, drain or a slow start), or
+# nothing if it never did.  The trace's times count in milliseconds from
+# its reference_time, itself milliseconds since the epoch.
+sender_startup_end_us() {
+	cat "$WORK"/qlog/*.sqlog 2>/dev/null | awk -v t0="$1" '
+	function field(name, pat) {
+		if (!match($0, "\"" name "\":" pat)) return ""
+		return substr($0, RSTART + length(name) + 3,
+			      RLENGTH - length(name) - 3)
+	}
+	ref == "" { ref = field("reference_time", "[0-9.]+") }
+	/congestion_state_updated/ && ref != "" {
+		st = field("new", "\"[a-z_]+\"")
+		if (st ~ /^"(startup|drain|slow_start|conservative_slow_start)"$/)
+			next
+		printf "%d\n", (ref + field("time", "[0-9.]+")) * 1000 - t0
+		exit
+	}'
+}
+
 # utilization DIR BYTES SECONDS: set U_BPS (DIR's rate limit at 0 s in
 # bit/s, 0 for none), U_VALUE (goodput / U_BPS, three decimals, "" when
 # there is no limit), U_CHANGES (1 when a later step of a scenario sets
@@ -68,6 +90,25 @@ report() {
 		'BEGIN { printf "%.2f", (d > 0 ? b * 8 / d / 1e6 : 0) }')
 	read -r stall s_start s_end after <<<"$(analyse_progress)"
 	utilization "$data_dir" "$size" "$dur"
+	# The same after the start: from the progress sample at or before
+	# the moment the sender left it to the end of the run.
+	local su_us su_s= su_value= su_text
+	su_us=$(sender_startup_end_us "$t0")
+	if [ -n "$su_us" ]; then
+		su_s=$(awk -v u="$su_us" 'BEGIN { printf "%.2f", u / 1e6 }')
+		[ "$U_BPS" != 0 ] && su_value=$(awk -v t="$su_us" \
+			-v e=$((t_end - t0)) -v b="$size" -v r="$U_BPS" '
+			$1 <= t { b0 = $2 }
+			END { if (e > t) printf "%.3f", (b - b0) * 8 / ((e - t) / 1e6) / r }' \
+			"$WORK/progress")
+	fi
+	if [ -z "$su_us" ]; then
+		su_text="n/a after the start (the sender's qlog trace never left it)"
+	elif [ -z "$su_value" ]; then
+		su_text="n/a after the start (no rate limit), which ended at $su_s s"
+	else
+		su_text="$(awk -v u="$su_value" 'BEGIN { printf "%.2f", u }') after the start, from $su_s s (when the sender's congestion control left it) to the end"
+	fi
 
 	local s_retx s_retx_b s_lost s_spur s_rto s_tlp srtt rttvar minrtt
 	s_retx=$(json_get "$sender" pkts_retransmitted)
@@ -110,6 +151,7 @@ report() {
 		echo "  verified    byte-exact, SHA-256 $sum_sent"
 	echo "  duration    $dur s, goodput $goodput Mbit/s"
 	echo "  utilization $U_TEXT"
+	echo "              $su_text"
 	echo "  sender      retransmitted ${s_retx:-?} packets (${s_retx_b:-?} bytes), lost ${s_lost:-?} (spurious ${s_spur:-?}), RTOs ${s_rto:-?}, TLPs ${s_tlp:-?}"
 	echo "  rtt         srtt ${srtt:-?} ms, rttvar ${rttvar:-?} ms, min ${minrtt:-?} ms"
 	if [ "${rtt_n:-0}" -gt 0 ]; then
@@ -149,6 +191,8 @@ bottleneck_dir=$data_dir
 bottleneck_bps=$U_BPS
 bottleneck_changes=$U_CHANGES
 utilization=$U_VALUE
+startup_end_s=$su_s
+utilization_after_startup=$su_value
 retransmitted=${s_retx:-}
 lost=${s_lost:-}
 rto=${s_rto:-}

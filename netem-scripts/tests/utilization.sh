@@ -4,9 +4,12 @@
 # the rates written in this test's own profiles (not from replay's or
 # rdt-impair's parse of them): b2a for a download, a2b for an upload; a
 # profile without a rate says "n/a (no rate limit)"; a scenario is read
-# against its link at 0 s and says that the rate changes later.  Four
-# short transfers through rdt-impair; replay skips (77) without root or
-# without the tools.
+# against its link at 0 s and says that the rate changes later.  The
+# same after the start: from the moment the sender's qlog trace says its
+# congestion control left startup, which must fall inside the run, to
+# the end; it cannot exceed the whole run's utilization stretched over
+# what is left of the run.  Four short transfers through rdt-impair;
+# replay skips (77) without root or without the tools.
 
 : "${srcdir:=.}"
 export top_builddir="${top_builddir:-.}"
@@ -63,6 +66,25 @@ check_util() {
 	"  utilization $want = goodput / "*" Mbit/s, the $dir rate limit"*) ;;
 	*) fail "$name: report line '$line', expected 'utilization $want = goodput / ... Mbit/s, the $dir rate limit'" ;;
 	esac
+	check_after_start "$name"
+	after=$(value "$name" utilization_after_startup)
+	echo "utilization.sh: $name: ${after:-missing} after the start at $(value "$name" startup_end_s) s"
+	awk -v a="$after" -v u="$util" -v d="$dur" -v s="$(value "$name" startup_end_s)" '
+	BEGIN {
+		if (a !~ /^[0-9]+\.[0-9]+$/ || a <= 0) exit 1
+		if (a > u * d / (d - s) + 0.01) exit 1
+	}' || fail "$name: utilization after the start '$after' is not in (0, $util * $dur / ($dur - start)]"
+	want=$(awk -v a="$after" 'BEGIN { printf "%.2f", a }')
+	grep -qx "              $want after the start, from $(value "$name" startup_end_s) s (when the sender's congestion control left it) to the end" \
+		"$tmp/$name.out" ||
+		fail "$name: no report line for $want after the start: $(grep -A1 '^  utilization ' "$tmp/$name.out")"
+}
+
+# check_after_start NAME: the sender left its start inside the run.
+check_after_start() {
+	awk -v s="$(value "$1" startup_end_s)" -v d="$(value "$1" duration_s)" '
+	BEGIN { if (s !~ /^[0-9]+\.[0-9]+$/ || s <= 0 || s >= d) exit 1 }' ||
+		fail "$1: startup_end_s '$(value "$1" startup_end_s)' is not inside the run (duration_s $(value "$1" duration_s))"
 }
 
 # Different rates each way, in different units, so that taking the
@@ -83,6 +105,12 @@ run norate "$tmp/norate.netem" --size 1M
 	fail "norate: bottleneck_bps '$(value norate bottleneck_bps)', expected 0"
 grep -qx '  utilization n/a (no rate limit)' "$tmp/norate.out" ||
 	fail "norate: no 'utilization n/a (no rate limit)' line: $(grep utilization "$tmp/norate.out")"
+check_after_start norate
+[ -z "$(value norate utilization_after_startup)" ] ||
+	fail "norate: utilization_after_startup '$(value norate utilization_after_startup)' without a rate limit"
+grep -qx "              n/a after the start (no rate limit), which ended at $(value norate startup_end_s) s" \
+	"$tmp/norate.out" ||
+	fail "norate: no 'n/a after the start' line: $(grep -A1 '^  utilization ' "$tmp/norate.out")"
 
 # A scenario whose rate changes: against the rate at 0 s, and said so.
 # Whether the change happens before the transfer ends does not matter.
