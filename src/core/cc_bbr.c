@@ -32,16 +32,16 @@
  *      An RTO means the model no longer matches the path (a blackout, a
  *      route change), and sending a full BDP into it would be blind.
  *      on_spurious undoes it, as for NewReno.
- *   2. Congestive loss bounds the flight, in the manner of BBR v2's
- *      inflight_hi.  A round trip is congestive if it lost data while
- *      a queue stood: either more than BBR_LOSS_THRESH of its data
+ *   2. Congestive loss bounds the flight (cc_bbr_cap.c), in the manner
+ *      of BBR v2's inflight_hi.  A round trip is congestive if it lost
+ *      data while a queue stood: either more than BBR_LOSS_THRESH of its data
  *      (and in STARTUP at least eight datagrams) with the round's mean
  *      RTT raised above the smallest recent round mean (of rounds with
  *      eight RTT samples or more) by an eighth of it, by two mean
  *      deviations of RTT and by three of the round means themselves (a
  *      queue overflowed: jitter moves a round's largest RTT far, its
  *      mean little) and a loss rate also above three times the path's
- *      own (learnt from rounds without a raised RTT), or any loss after three
+ *      own (learnt from rounds without a raised RTT), or any loss after five
  *      rounds in a row in which even the smallest RTT was raised that
  *      much (a standing queue, which a loss-based flow sharing the
  *      bottleneck or a bloated buffer keeps full).  The mean deviation
@@ -69,179 +69,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cc.h"
+#include "cc_bbr.h"
 #include "pacer.h"
 
-#define BBR_UNIT 256
-/* 2/ln(2) = 2.885: the smallest gain that doubles the delivery rate each
- * round in STARTUP (draft BBRStartupPacingGain, Linux bbr_high_gain). */
-#define BBR_HIGH_GAIN (BBR_UNIT * 2885 / 1000 + 1)
-/* ln(2)/2, its inverse, to drain the STARTUP queue in one round. */
-#define BBR_DRAIN_GAIN (BBR_UNIT * 1000 / 2885)
-/* The window is twice the estimated BDP (BBRDefaultCwndGain). */
-#define BBR_CWND_GAIN (BBR_UNIT * 2)
-/* The bandwidth filter's length in round trips (BBRMaxBwFilterLen). */
-#define BBR_BW_ROUNDS 10
-/* How long a min RTT sample stays valid (BBRMinRTTFilterLen). */
-#define BBR_MIN_RTT_WINDOW (10 * RDT_S)
-/* How often PROBE_RTT runs at most (draft BBRProbeRTTInterval). */
-#define BBR_PROBE_RTT_INTERVAL (5 * RDT_S)
-/* PROBE_RTT's window: half a BDP (draft BBRProbeRTTCwndGain). */
-#define BBR_PROBE_RTT_CWND_GAIN (BBR_UNIT / 2)
-/* PROBE_RTT's duration (BBRProbeRTTDuration). */
-#define BBR_PROBE_RTT_TIME (200 * RDT_MS)
-/* The smallest window: four datagrams (BBRMinPipeCwnd). */
-#define BBR_MIN_CWND_PKTS 4
-/* Rounds without 25% more bandwidth that mean the pipe is full. */
-#define BBR_FULL_BW_ROUNDS 3
-#define BBR_FULL_BW_GROWTH (BBR_UNIT * 5 / 4)
-/* Pace at 99% of the bandwidth estimate so the queue stays empty
- * (Linux bbr_pacing_margin_percent). */
-#define BBR_PACING_MARGIN_PERCENT 1
-/* Loss above 2% of a round's data may be congestion (BBRLossThresh). */
-#define BBR_LOSS_THRESH_PERCENT 2
-/* In STARTUP it must also be at least eight datagrams (Linux BBR v2's
- * bbr_full_loss_cnt): early rounds are a few dozen datagrams, where one
- * reordered datagram taken for lost is already 2%, and ending STARTUP
- * early costs many round trips of PROBE_BW's slow growth. */
-#define BBR_STARTUP_LOSS_EVENTS 8
-/* An RTT counts as raised by a queue when it exceeds the minimum by an
- * eighth of it and by three mean deviations (rttvar): jitter alone
- * raises RTTs, even a round's smallest, without any queue. */
-#define BBR_JITTER_MULT 3
-/*
- * A queue stands if even the smallest RTT of this many rounds in a row
- * shows it.  Jitter through a FIFO link (netem, rdt-impair) lifts a few
- * rounds' smallest RTT in a row too, and with random loss each such run
- * cut the cap: at 3 rounds the wifi-lossy twin got 0.758 of its link, at
- * 5 0.817 (20 seeds), and 7 paired runs through rdt-impair a median of
- * 0.58 against 0.66.  A late flow, which converges through the cuts a
- * standing queue brings, reached its share in 8 s instead of 6 (7 rounds:
- * 11 s, past issue 9's 10; 7 s once the lift below kept to two).
- */
-#define BBR_STANDING_ROUNDS 5
-/* The flight cap after congestive loss: 70% of that round's largest
- * flight (the draft's BBRBeta). */
-#define BBR_BETA_PERCENT 70
-/*
- * Datagrams a clean round adds to the flight cap while a queue stands.
- * Flows that share a standing queue converge only through the cuts
- * that the queue's overflows bring, and the growth between cuts sets
- * how often those come.  At one datagram per round (Reno's pace) a flow
- * starting next to an established one took 11 s to reach 80% of its
- * share (median of 20 simulated seeds, 100 Mbit/s, 40 ms); at two it
- * takes 6 s, while a CUBIC flow sharing the queue keeps 0.37 of the
- * link (0.41 at one, 0.31 at three; docs/congestion-control.md).
- */
-#define BBR_STANDING_PROBE_PKTS 2
-/* An overflow loses more than this many times the path's own loss. */
-#define BBR_RANDOM_LOSS_MULT 3
-/* A round's mean RTT counts towards the typical RTT only if the round
- * had this many RTT samples. */
-#define BBR_MEAN_RTT_SAMPLES 8
 /* PROBE_BW's gain cycle (BBRPacingGainCycle / Linux bbr_pacing_gain). */
 #define BBR_CYCLE_LEN 8
 static const uint32_t pacing_gain_cycle[BBR_CYCLE_LEN] = {
 	BBR_UNIT * 5 / 4, BBR_UNIT * 3 / 4, BBR_UNIT, BBR_UNIT,
 	BBR_UNIT, BBR_UNIT, BBR_UNIT, BBR_UNIT,
 };
-
-enum bbr_mode { BBR_STARTUP, BBR_DRAIN, BBR_PROBE_BW, BBR_PROBE_RTT };
-
-struct bbr {
-	enum bbr_mode mode;
-	/* Round trips, counted by delivered bytes (draft 4.5.1). */
-	uint64_t round_count;
-	uint64_t next_round_delivered;
-	int round_start;
-	/* The bandwidth filter: the largest sample of each of the last
-	 * BBR_BW_ROUNDS rounds, indexed by round_count modulo. */
-	uint64_t bw_slot[BBR_BW_ROUNDS];
-	uint64_t max_bw;
-	rdt_tstamp min_rtt;
-	rdt_tstamp min_rtt_stamp;
-	/* The smallest RTT since the last PROBE_RTT (draft
-	 * BBR.probe_rtt_min_delay), and since when. */
-	rdt_tstamp probe_rtt_min_delay;
-	rdt_tstamp probe_rtt_min_stamp;
-	/* STARTUP's full-pipe detection. */
-	uint64_t full_bw;
-	unsigned full_bw_count;
-	int filled_pipe;
-	/* PROBE_BW. */
-	unsigned cycle_index;
-	rdt_tstamp cycle_stamp;
-	uint32_t pacing_gain;
-	uint32_t cwnd_gain;
-	/* PROBE_RTT. */
-	rdt_tstamp probe_rtt_done;
-	int probe_rtt_round_done;
-	uint64_t prior_cwnd;
-	/* Loss response 2: this round's start totals, its largest flight
-	 * and smallest RTT; the cap and how much the next clean round
-	 * lifts it. */
-	uint64_t round_lost_start;
-	uint64_t round_delivered_start;
-	uint64_t round_max_in_flight;
-	rdt_tstamp round_min_rtt;
-	/* Rounds in a row whose smallest RTT showed a queue. */
-	unsigned standing_rounds;
-	/* This round's RTT samples, summed; the mean RTT of the round that
-	 * just ended (0: no sample); the smallest such mean within
-	 * BBR_MIN_RTT_WINDOW, and since when. */
-	rdt_tstamp round_rtt_sum;
-	unsigned round_rtt_n;
-	rdt_tstamp round_mean_rtt;
-	/* How much round means move from one round to the next (mean
-	 * deviation, smoothed as RFC 6298 smooths rttvar). */
-	rdt_tstamp round_mean_dev;
-	/* The loss rate of rounds without a raised RTT, parts per million,
-	 * smoothed over about eight such rounds. */
-	uint64_t random_loss_ppm;
-	rdt_tstamp typical_rtt;
-	rdt_tstamp typical_rtt_stamp;
-	uint64_t inflight_hi;
-	uint64_t probe_up;
-	/* Window before an RTO, for on_spurious. */
-	uint64_t rto_prior_cwnd;
-};
-
-_Static_assert(sizeof(struct bbr) <= sizeof(((struct rdt_cc *)0)->priv),
-	       "struct bbr must fit in rdt_cc.priv");
-
-static struct bbr *bbr_of(struct rdt_cc *cc)
-{
-	return (struct bbr *)(void *)cc->priv;
-}
-
-static const struct bbr *bbr_of_const(const struct rdt_cc *cc)
-{
-	return (const struct bbr *)(const void *)cc->priv;
-}
-
-static uint64_t min_window(const struct rdt_cc *cc)
-{
-	return BBR_MIN_CWND_PKTS * (uint64_t)cc->mss;
-}
-
-/* bandwidth * RTT * gain, bytes; 0 while either is unknown. */
-static uint64_t bdp_at(const struct bbr *b, rdt_tstamp rtt, uint32_t gain)
-{
-	uint64_t bytes;
-
-	if (b->max_bw == 0 || rtt == 0)
-		return 0;
-	/* The RTT in microseconds keeps the product in 64 bits for any
-	 * rate and RTT a path can have. */
-	bytes = b->max_bw * (rtt / RDT_US) / (RDT_S / RDT_US);
-	return bytes / BBR_UNIT * gain + bytes % BBR_UNIT * gain / BBR_UNIT;
-}
-
-/* The model's BDP: bandwidth * min RTT * gain. */
-static uint64_t bdp(const struct bbr *b, uint32_t gain)
-{
-	return bdp_at(b, b->min_rtt, gain);
-}
 
 static void bbr_init(struct rdt_cc *cc, size_t mss, rdt_tstamp now)
 {
@@ -333,7 +169,7 @@ static void advance_cycle(struct bbr *b, const struct rdt_rate_sample *rs,
 	b->pacing_gain = pacing_gain_cycle[b->cycle_index];
 }
 
-static void fill_pipe(struct rdt_cc *cc, struct bbr *b)
+void rdt_bbr_fill_pipe(struct rdt_cc *cc, struct bbr *b)
 {
 	b->filled_pipe = 1;
 	/* For RDT_INFO and tools that watch ssthresh to see slow start
@@ -356,144 +192,7 @@ static void check_full_pipe(struct rdt_cc *cc, struct bbr *b,
 		return;
 	}
 	if (++b->full_bw_count >= BBR_FULL_BW_ROUNDS)
-		fill_pipe(cc, b);
-}
-
-/*
- * Loss response 2, evaluated when a round ends: was the round's loss
- * congestive?  Then cap the flight; if not, lift the cap.
- */
-/*
- * The smallest mean RTT of a recent round.  On a path with jitter the
- * min RTT is a rare tail (5.5 ms where the mean is 28 ms on the
- * wifi-lossy profile) and a round's largest RTT is far above it without
- * any queue; a round's mean barely moves with jitter, and rises by the
- * whole queue when one overflows.
- */
-static void update_typical_rtt(struct bbr *b, const struct rdt_rate_sample *rs,
-			       rdt_tstamp now)
-{
-	rdt_tstamp prev;
-
-	/* The sample that ends a round counts in it, as its loss does. */
-	if (rs->rtt > 0) {
-		b->round_rtt_sum += rs->rtt;
-		b->round_rtt_n++;
-	}
-	if (!b->round_start)
-		return;
-	prev = b->round_mean_rtt;
-	b->round_mean_rtt = b->round_rtt_n > 0 ?
-		b->round_rtt_sum / b->round_rtt_n : 0;
-	if (prev > 0 && b->round_mean_rtt > 0 &&
-	    b->round_rtt_n >= BBR_MEAN_RTT_SAMPLES) {
-		rdt_tstamp d = b->round_mean_rtt > prev ?
-				       b->round_mean_rtt - prev :
-				       prev - b->round_mean_rtt;
-
-		b->round_mean_dev = b->round_mean_dev - b->round_mean_dev / 4 +
-				    d / 4;
-	}
-	/* A mean of few samples is as much a tail as the min RTT (the
-	 * first round has one, the handshake's). */
-	if (b->round_rtt_n >= BBR_MEAN_RTT_SAMPLES &&
-	    (b->typical_rtt == 0 || b->round_mean_rtt <= b->typical_rtt ||
-	     now > b->typical_rtt_stamp + BBR_MIN_RTT_WINDOW)) {
-		b->typical_rtt = b->round_mean_rtt;
-		b->typical_rtt_stamp = now;
-	}
-	b->round_rtt_sum = 0;
-	b->round_rtt_n = 0;
-}
-
-static void check_congestive_loss(struct rdt_cc *cc, struct bbr *b,
-				  const struct rdt_rate_sample *rs)
-{
-	uint64_t lost, delivered, cap, floor, loss_ppm, loss_thresh_ppm;
-	rdt_tstamp margin = b->min_rtt / 8, queue_delay, overflow_delay, ref;
-	int raised, overflowed, standing;
-
-	if (!b->round_start)
-		return;
-	/* A queue must stand out from the path's own jitter. */
-	if (margin < BBR_JITTER_MULT * rs->rttvar)
-		margin = BBR_JITTER_MULT * rs->rttvar;
-	queue_delay = b->min_rtt + margin;
-	lost = rs->lost_total - b->round_lost_start;
-	delivered = rs->delivered_total - b->round_delivered_start;
-	/*
-	 * The queue overflowed if the round's mean RTT rose above the
-	 * recent rounds' by more than jitter moves a mean.  round_mean_dev
-	 * already holds this round's own move (a quarter of it), so a
-	 * round whose mean jumped by d from its predecessor must exceed
-	 * the reference by about 9 times the earlier deviation rather than
-	 * 3: deliberately deaf to single rounds, which jitter through a
-	 * FIFO link lifts; a queue that overflows keeps lifting them.
-	 */
-	ref = b->typical_rtt > b->min_rtt ? b->typical_rtt : b->min_rtt;
-	overflow_delay = ref + ref / 8;
-	if (overflow_delay < ref + 2 * rs->rttvar)
-		overflow_delay = ref + 2 * rs->rttvar;
-	if (overflow_delay < ref + 3 * b->round_mean_dev)
-		overflow_delay = ref + 3 * b->round_mean_dev;
-	raised = b->round_mean_rtt > overflow_delay;
-	/*
-	 * The path's own loss, which no queue causes, is learnt from rounds
-	 * whose RTT shows none; an overflow must lose clearly more than
-	 * that.  Without this, 2% random loss on a path where PROBE_BW's
-	 * 1.25 gain raises a round's RTT (as it should) counted as an
-	 * overflow in half of the probing rounds.
-	 */
-	loss_ppm = lost + delivered > 0 ? lost * 1000000 / (lost + delivered) :
-					  0;
-	if (!raised && b->filled_pipe)
-		b->random_loss_ppm = b->random_loss_ppm -
-				     b->random_loss_ppm / 8 + loss_ppm / 8;
-	loss_thresh_ppm = BBR_LOSS_THRESH_PERCENT * 10000;
-	if (loss_thresh_ppm < BBR_RANDOM_LOSS_MULT * b->random_loss_ppm)
-		loss_thresh_ppm = BBR_RANDOM_LOSS_MULT * b->random_loss_ppm;
-	overflowed = raised && loss_ppm > loss_thresh_ppm &&
-		     (b->filled_pipe ||
-		      lost >= BBR_STARTUP_LOSS_EVENTS * (uint64_t)cc->mss);
-	/* A standing queue lasts: jitter may lift one round's smallest
-	 * RTT, a queue that a loss-based flow keeps full lifts them all. */
-	if (b->min_rtt > 0 && b->round_min_rtt != RDT_TSTAMP_NEVER &&
-	    b->round_min_rtt > queue_delay)
-		b->standing_rounds++;
-	else
-		b->standing_rounds = 0;
-	standing = b->standing_rounds >= BBR_STANDING_ROUNDS;
-	if (b->min_rtt > 0 && lost > 0 && (overflowed || standing)) {
-		floor = bdp(b, BBR_UNIT);
-		cap = b->round_max_in_flight / 100 * BBR_BETA_PERCENT;
-		if (cap < floor)
-			cap = floor;
-		if (cap < min_window(cc))
-			cap = min_window(cc);
-		if (cap < b->inflight_hi)
-			b->inflight_hi = cap;
-		b->probe_up = BBR_STANDING_PROBE_PKTS * (uint64_t)cc->mss;
-		/* A standing queue alone may be another flow's: a newcomer
-		 * keeps starting up until the queue overflows. */
-		if (!b->filled_pipe && overflowed)
-			fill_pipe(cc, b);
-		cc->congestion_events++;
-	} else if (b->inflight_hi != UINT64_MAX) {
-		/* A queue that stands again after clean rounds doubled the
-		 * lift brings it back to the standing pace. */
-		if (standing &&
-		    b->probe_up > BBR_STANDING_PROBE_PKTS * (uint64_t)cc->mss)
-			b->probe_up = BBR_STANDING_PROBE_PKTS * (uint64_t)cc->mss;
-		b->inflight_hi += b->probe_up;
-		if (!standing)
-			b->probe_up *= 2;
-		if (b->inflight_hi >= bdp(b, BBR_CWND_GAIN))
-			b->inflight_hi = UINT64_MAX;
-	}
-	b->round_lost_start = rs->lost_total;
-	b->round_delivered_start = rs->delivered_total;
-	b->round_max_in_flight = 0;
-	b->round_min_rtt = RDT_TSTAMP_NEVER;
+		rdt_bbr_fill_pipe(cc, b);
 }
 
 static void check_drain(struct bbr *b, const struct rdt_rate_sample *rs,
@@ -593,7 +292,7 @@ static void set_cwnd(struct rdt_cc *cc, const struct bbr *b,
 		     const struct rdt_rate_sample *rs)
 {
 	/* The round trip the window must cover: with jitter, the typical
-	 * one, not the min (see update_typical_rtt). */
+	 * one, not the min (see rdt_bbr_update_typical_rtt). */
 	rdt_tstamp rtt = b->typical_rtt > b->min_rtt ? b->typical_rtt :
 						       b->min_rtt;
 	uint64_t target = bdp_at(b, rtt, b->cwnd_gain);
@@ -634,12 +333,12 @@ static void bbr_on_ack_sample(struct rdt_cc *cc,
 	if (rs->rtt > 0 && rs->rtt < b->round_min_rtt)
 		b->round_min_rtt = rs->rtt;
 	update_round(b, rs);
-	update_typical_rtt(b, rs, now);
+	rdt_bbr_update_typical_rtt(b, rs, now);
 	update_bw(b, rs);
 	if (b->mode == BBR_PROBE_BW)
 		advance_cycle(b, rs, now);
 	check_full_pipe(cc, b, rs);
-	check_congestive_loss(cc, b, rs);
+	rdt_bbr_check_congestive_loss(cc, b, rs);
 	check_drain(b, rs, now);
 	update_min_rtt(cc, b, rs, now);
 	set_pacing_rate(cc, b, rs);
